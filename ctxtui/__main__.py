@@ -1,0 +1,5 @@
+"""``python -m ctxtui``."""
+
+from ctxtui.cli import main
+
+raise SystemExit(main())

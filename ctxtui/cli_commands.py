@@ -1,0 +1,197 @@
+"""Core subcommands: index, status, list, activate, deactivate, paths."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from rich.console import Console
+from rich.table import Table
+
+from ctxtui.cli import command, emit_json, open_workspace, wants_json
+from ctxtui.core import config, tokens
+from ctxtui.core.config import Settings
+from ctxtui.core.persona import Persona
+from ctxtui.core.workspace import Budget, Workspace
+
+console = Console(highlight=False)
+
+
+def persona_json(p: Persona) -> dict:
+    """The stable JSON shape of one persona."""
+    return {
+        "name": p.name,
+        "path": str(p.path),
+        "status": p.status.value,
+        "problem": p.problem,
+        "problems": p.problems,
+        "startup_tokens": p.startup_tokens,
+        "full_tokens": p.full_tokens,
+        "description": p.description,
+        "tools": p.tools,
+        "model": p.model,
+    }
+
+
+@command("index", "index the library and show every persona file with its status")
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    ws = Workspace(settings)
+    lib = ws.library
+    if wants_json(args):
+        emit_json({
+            "roots": [str(r) for r in lib.roots],
+            "personas": [persona_json(p) for p in lib.personas],
+            "duplicates": [
+                {"name": d.name, "winner": str(d.winner), "others": [str(o) for o in d.others],
+                 "identical": d.identical, "reason": d.reason}
+                for d in lib.duplicates
+            ],
+            "cache_hits": lib.cache_hits,
+            "tokenised": lib.tokenised,
+            "eager_startup_tokens": lib.eager_startup_tokens,
+        })
+        return 0
+    table = Table(title=f"Library: {', '.join(str(r) for r in lib.roots if r.is_dir())}")
+    for col in ("name", "status", "startup", "full", "problem"):
+        table.add_column(col, justify="right" if col in ("startup", "full") else "left")
+    for p in sorted(lib.personas, key=lambda p: (p.status.value != "ok", p.name)):
+        style = {"ok": "", "repaired": "yellow", "invalid": "red"}[p.status.value]
+        table.add_row(p.name, f"[{style}]{p.status.value}[/]" if style else p.status.value,
+                      f"{p.startup_tokens:,}", f"{p.full_tokens:,}", p.problem)
+    console.print(table)
+    counts = {s: sum(1 for p in lib.personas if p.status.value == s) for s in ("ok", "repaired", "invalid")}
+    console.print(
+        f"{len(lib.personas)} files: {counts['ok']} ok, {counts['repaired']} repaired, "
+        f"{counts['invalid']} invalid; {len(lib.by_name)} names, {len(lib.duplicates)} duplicated. "
+        f"Tokenised {lib.tokenised}, from cache {lib.cache_hits}. Counts are raw cl100k tokens."
+    )
+    for d in lib.duplicates:
+        console.print(f"[dim]duplicate {d.name!r}: {d.reason}[/]")
+    return 0
+
+
+def print_budget(b: Budget, ws: Workspace) -> None:
+    """The human form of a budget."""
+    table = Table(title="Startup context (raw cl100k tokens)")
+    for col in ("kind", "item", "scope", "tokens"):
+        table.add_column(col, justify="right" if col == "tokens" else "left")
+    for item in b.items:
+        table.add_row(item.kind, item.label, item.scope, f"{item.tokens:,}")
+    console.print(table)
+    colour = "red" if b.over_target else "green"
+    console.print(
+        f"Hot: {len(ws.hot)} / cap {ws.cap}   Startup: [{colour}]{b.startup_tokens:,}[/] tokens "
+        f"(≈{b.estimated_claude_tokens:,} Claude tokens at x{b.factor})   "
+        f"Eager: {b.eager_startup_tokens:,}   Reduction: {b.reduction_pct}%   "
+        f"Context left: {b.context_left:,} of {b.window:,}"
+    )
+    for w in b.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+
+
+@command("status", "show the hot set and the itemised startup budget")
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    ws = Workspace(settings)
+    b = ws.budget()
+    if wants_json(args):
+        data = b.to_json()
+        emit_json({
+            "workspace": str(settings.workspace),
+            "hot": ws.hot_names(),
+            "user_hot": [h.name for h in ws.user_hot],
+            "cap": ws.cap,
+            "strategy": ws.config["context_management"]["strategy"],
+            **data,
+            "clashes": ws.clashes,
+        })
+        return 0
+    print_budget(b, ws)
+    return 0
+
+
+def _list_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--hot", action="store_true", help="only hot personas")
+    g.add_argument("--cold", action="store_true", help="only cold personas")
+
+
+@command("list", "list personas, hot and cold", _list_args)
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    ws = Workspace(settings)
+    rows = []
+    if not args.cold:
+        rows += [(h.persona, "hot", h.flags) for h in ws.hot]
+        rows += [(h.persona, "user", h.flags) for h in ws.user_hot]
+    if not args.hot:
+        rows += [(p, "cold", [p.status.value] if p.status.value != "ok" else []) for p in ws.cold()]
+    if wants_json(args):
+        emit_json({"personas": [{**persona_json(p), "where": where, "flags": flags} for p, where, flags in rows]})
+        return 0
+    table = Table()
+    for col in ("name", "where", "startup", "full", "flags"):
+        table.add_column(col, justify="right" if col in ("startup", "full") else "left")
+    for p, where, flags in rows:
+        table.add_row(p.name, where, f"{p.startup_tokens:,}", f"{p.full_tokens:,}", ", ".join(flags))
+    console.print(table)
+    return 0
+
+
+def _names(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="+", metavar="NAME", help="persona name(s)")
+
+
+@command("activate", "make personas hot (copies them into .claude/agents/)", _names)
+def cmd_activate(args: argparse.Namespace, settings: Settings) -> int:
+    ws = open_workspace(settings)
+    done = ws.activate(args.names)
+    skipped = [n for n in args.names if n not in done]
+    if wants_json(args):
+        emit_json({"activated": done, "already_hot": skipped, "hot": ws.hot_names()})
+    else:
+        for n in done:
+            console.print(f"activated {n}")
+        for n in skipped:
+            console.print(f"{n} was already hot")
+        b = ws.budget()
+        console.print(f"hot {len(ws.hot)} / {ws.cap}; startup {b.startup_tokens:,} tokens ({b.reduction_pct}% below eager)")
+    return 0
+
+
+@command("deactivate", "move hot personas back to cold storage", _names)
+def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> int:
+    ws = open_workspace(settings)
+    done = ws.deactivate(args.names)
+    if wants_json(args):
+        emit_json({"deactivated": done, "hot": ws.hot_names()})
+    else:
+        for n in done:
+            console.print(f"deactivated {n}")
+        b = ws.budget()
+        console.print(f"hot {len(ws.hot)} / {ws.cap}; startup {b.startup_tokens:,} tokens ({b.reduction_pct}% below eager)")
+    return 0
+
+
+@command("paths", "print where every file and folder ctxtui uses is")
+def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
+    data = {
+        "workspace": str(settings.workspace),
+        "agents": str(settings.agents_dir),
+        "user_agents": str(settings.user_agents_dir),
+        "libraries": [str(p) for p in settings.libraries],
+        "cold_store": str(settings.cold_store),
+        "state": str(settings.state_dir),
+        "workspace_config": str(settings.workspace / config.WORKSPACE_CONFIG_NAME),
+        "settings_file": str(config.settings_file()),
+        "token_cache": str(settings.cache_path),
+        "events": str(config.data_dir() / "events.sqlite"),
+        "transcripts": str(settings.transcripts),
+        "bpe_file": tokens.encoding_source(),
+        "user_themes": str(config.config_dir() / "themes"),
+    }
+    if wants_json(args):
+        emit_json(data)
+    else:
+        width = max(map(len, data))
+        for k, v in data.items():
+            print(f"{k:<{width}}  {v if isinstance(v, str) else os.pathsep.join(v)}")
+    return 0

@@ -1,0 +1,322 @@
+"""The cold-storage library: which files are personas, their index and its on-disk cache.
+
+What counts as a persona, by layout (documented in README):
+
+* Only ``*.md`` files. Hidden folders, ``node_modules``, and the folders that real plugin
+  libraries use for other frontmatter markdown (``skills/``, ``commands/``, ``hooks/``) are
+  skipped, as are documentation files with an upper-case stem (``README.md``, ``SKILL.md``,
+  ``CLAUDE.md``, ``CONTRIBUTING.md``...).
+* Plugin layout: if any folder below a library root is named ``agents``, only files under
+  an ``agents/`` folder count (wshobson's ``plugins/*/agents/*.md``).
+* Flat layout otherwise: every remaining markdown file counts, in any sub-folder
+  (category folders such as ``engineering/``).
+
+Token counts and parsed frontmatter are cached in SQLite keyed by the file's content hash,
+so an unchanged library re-indexes without re-reading YAML or re-tokenising.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ctxtui.core import tokens
+from ctxtui.core.persona import (
+    MAX_FILE_BYTES,
+    Persona,
+    Status,
+    oversize_persona,
+    parse_persona,
+    unreadable_persona,
+)
+
+PARSER_VERSION = 4  # bump when parsing or the startup entry text changes
+SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
+_DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
+
+
+def is_doc_file(path: Path) -> bool:
+    """Markdown that documents a library rather than defining a persona."""
+    stem = path.stem
+    return stem.lower() in _DOC_STEMS or (stem.isupper() and len(stem) > 1)
+
+
+def discover(root: Path) -> list[Path]:
+    """Persona files below a library root, by the layout rule in this module's docstring."""
+    found: list[tuple[bool, Path]] = []
+    plugin_layout = False
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and d.lower() not in SKIP_DIRS
+        )
+        rel = os.path.relpath(dirpath, root)
+        in_agents = "agents" in rel.split(os.sep)
+        plugin_layout = plugin_layout or in_agents or "agents" in dirnames
+        for name in sorted(filenames):
+            if name.endswith(".md") and not name.startswith("."):
+                path = Path(dirpath, name)
+                if not is_doc_file(path):
+                    found.append((in_agents, path))
+    if plugin_layout:
+        return [p for in_agents, p in found if in_agents]
+    return [p for _, p in found]
+
+
+@dataclass
+class Duplicate:
+    """Several library files share one persona name; one wins."""
+
+    name: str
+    winner: Path
+    others: list[Path]
+    identical: bool
+    reason: str
+
+
+@dataclass
+class Library:
+    """An indexed library: every persona file found, and the winner for each name."""
+
+    roots: list[Path]
+    personas: list[Persona] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    by_name: dict[str, Persona] = field(default_factory=dict)
+    cache_hits: int = 0
+    tokenised: int = 0
+
+    def same_body(self) -> dict[str, list[str]]:
+        """Names of usable winners that share one body (a persona copied into several plugins
+        under prefixed names), keyed by the shortest name; groups of two or more only."""
+        groups: dict[str, list[str]] = {}
+        for p in self.unique():
+            if p.body_sha:
+                groups.setdefault(p.body_sha, []).append(p.name)
+        out = {}
+        for names in groups.values():
+            if len(names) > 1:
+                names.sort(key=lambda n: (len(n), n))
+                out[names[0]] = names[1:]
+        return out
+
+    def get(self, name: str) -> Persona | None:
+        """The winning persona with this name, if any."""
+        return self.by_name.get(name)
+
+    def unique(self) -> list[Persona]:
+        """One persona per name (the winners), usable ones only, sorted by name."""
+        return sorted((p for p in self.by_name.values() if p.usable), key=lambda p: p.name)
+
+    @property
+    def eager_startup_tokens(self) -> int:
+        """Startup tokens if every library persona were hot (Claude Code dedupes by name)."""
+        return sum(p.startup_tokens for p in self.unique())
+
+
+class TokenCache:
+    """SQLite cache: parsed persona + token counts keyed by content hash; stat shortcut."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path) if path else ":memory:")
+        self.db.executescript(
+            """
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=NORMAL;
+            CREATE TABLE IF NOT EXISTS parsed(
+                sha TEXT PRIMARY KEY, version INT, data TEXT);
+            CREATE TABLE IF NOT EXISTS stat(
+                path TEXT PRIMARY KEY, size INT, mtime_ns INT, ino INT, sha TEXT);
+            """
+        )
+
+    def stats(self) -> dict[str, tuple[int, int, int, str]]:
+        """Every remembered (size, mtime_ns, inode, sha) by path."""
+        rows = self.db.execute("SELECT path, size, mtime_ns, ino, sha FROM stat")
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+    def parsed(self, shas: Iterable[str]) -> dict[str, dict]:
+        """Cached parse results for these content hashes (current parser version only)."""
+        wanted = list(set(shas))
+        out: dict[str, dict] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT sha, data FROM parsed WHERE version=? AND sha IN ({marks})",
+                [PARSER_VERSION, *chunk],
+            )
+            out.update({sha: json.loads(data) for sha, data in rows})
+        return out
+
+    def store(self, stat_rows: list[tuple], parsed_rows: list[tuple[str, dict]]) -> None:
+        """Remember stats and parse results in one transaction."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)", stat_rows)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO parsed VALUES (?,?,?)",
+                [(sha, PARSER_VERSION, json.dumps(d, default=str)) for sha, d in parsed_rows],
+            )
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+
+def _to_cache(p: Persona) -> dict:
+    return {
+        "name": p.name, "description": p.description, "tools": p.tools, "model": p.model,
+        "color": p.color, "extra": p.extra, "status": p.status.value, "problems": p.problems,
+        "startup": p.startup_tokens, "full": p.full_tokens, "size": p.size, "body_sha": p.body_sha,
+    }
+
+
+def _from_cache(path: Path, sha: str, d: dict, is_symlink: bool) -> Persona:
+    return Persona(
+        path=path, name=d["name"], description=d["description"], tools=d["tools"],
+        model=d["model"], color=d["color"], extra=d["extra"], body="",
+        status=Status(d["status"]), problems=list(d["problems"]), sha256=sha, size=d["size"],
+        body_sha=d["body_sha"],
+        startup_tokens=d["startup"], full_tokens=d["full"], is_symlink=is_symlink,
+    )
+
+
+def _read(path: Path) -> tuple[bytes | None, Persona | None, bool]:
+    """(bytes, placeholder-if-unreadable, is_symlink) for a candidate file."""
+    is_link = path.is_symlink()
+    try:
+        st = path.stat()
+    except OSError:
+        target = os.readlink(path) if is_link else "?"
+        return None, unreadable_persona(path, f"broken symlink to {target}", is_symlink=is_link), is_link
+    if st.st_size > MAX_FILE_BYTES:
+        return None, oversize_persona(path, st.st_size, is_symlink=is_link), is_link
+    try:
+        return path.read_bytes(), None, is_link
+    except OSError as exc:
+        return None, unreadable_persona(path, f"cannot read: {exc.strerror}", is_symlink=is_link), is_link
+
+
+def index_files(paths: list[Path], cache: TokenCache) -> tuple[list[Persona], int, int]:
+    """Parse and count files, using the cache. Returns (personas, cache hits, tokenised)."""
+    known = cache.stats()
+    shas: dict[Path, str] = {}
+    links: set[Path] = set()
+    for path in paths:
+        try:
+            lst = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISLNK(lst.st_mode):
+            links.add(path)
+            continue  # a link's target can change without the link's stat changing
+        key = str(path)
+        if key in known and (lst.st_size, lst.st_mtime_ns, lst.st_ino) == known[key][:3]:
+            shas[path] = known[key][3]
+    hits = cache.parsed(shas.values())
+    out: dict[Path, Persona] = {}
+    fresh: list[tuple[Persona, str]] = []
+    stat_rows: list[tuple] = []
+    for path in paths:
+        sha = shas.get(path)
+        if sha is not None and sha in hits:
+            out[path] = _from_cache(path, sha, hits[sha], False)
+            continue
+        data, placeholder, is_link = _read(path)
+        if placeholder is not None:
+            out[path] = placeholder
+            continue
+        assert data is not None
+        sha = hashlib.sha256(data).hexdigest()
+        if not is_link:
+            st = os.stat(path)
+            stat_rows.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino, sha))
+        if sha in hits or sha in (more := cache.parsed([sha])):
+            d = hits.get(sha) or more[sha]
+            out[path] = _from_cache(path, sha, d, is_link)
+            if is_link:
+                out[path].problems.append(f"symlink to {os.readlink(path)}")
+            continue
+        persona = parse_persona(path, data, is_symlink=is_link)
+        persona.sha256 = sha
+        if is_link:
+            persona.problems.append(f"symlink to {os.readlink(path)}")
+        out[path] = persona
+        fresh.append((persona, data.decode("utf-8", errors="replace")))
+    counts = tokens.count_many(
+        [text for _, text in fresh] + [p.startup_text for p, _ in fresh if p.usable]
+    )
+    full_counts, startup_counts = counts[: len(fresh)], iter(counts[len(fresh) :])
+    for (persona, _), full in zip(fresh, full_counts, strict=True):
+        persona.full_tokens = full
+        persona.startup_tokens = next(startup_counts) if persona.usable else 0
+    cache.store(stat_rows, [(p.sha256, _to_cache(p)) for p, _ in fresh])
+    return [out[p] for p in paths], len(paths) - len(fresh), len(fresh)
+
+
+def resolve_duplicates(personas: list[Persona], roots: list[Path]) -> tuple[dict[str, Persona], list[Duplicate]]:
+    """Pick one persona per name: earliest library root, then ok over repaired, then the
+    shallower path, then the path's sort order. Identical copies are noted as such."""
+
+    prefixes = [str(r).rstrip(os.sep) + os.sep for r in roots]
+
+    def root_rank(p: Persona) -> int:
+        text = str(p.path)
+        return next((i for i, pre in enumerate(prefixes) if text.startswith(pre)), len(roots))
+
+    groups: dict[str, list[Persona]] = {}
+    for p in personas:
+        if p.usable:
+            groups.setdefault(p.name, []).append(p)
+    by_name: dict[str, Persona] = {}
+    dups: list[Duplicate] = []
+    for name, group in groups.items():
+        if len(group) == 1:
+            by_name[name] = group[0]
+            continue
+        group.sort(key=lambda p: (root_rank(p), p.status is not Status.OK, len(p.path.parts), str(p.path)))
+        winner = group[0]
+        by_name[name] = winner
+        identical = len({p.sha256 for p in group}) == 1
+        why = "identical copies" if identical else "different contents"
+        reason = f"{why}; {winner.path} wins (earlier library folder, then ok over repaired, then shallower path, then path order)"
+        dups.append(Duplicate(name, winner.path, [p.path for p in group[1:]], identical, reason))
+        for p in group[1:]:
+            p.problems.append(f"duplicate name {name!r}: {winner.path} is used instead")
+    for p in personas:
+        if not p.usable:
+            by_name.setdefault(p.name, p)
+    return by_name, dups
+
+
+def index_library(roots: list[Path], cache: TokenCache) -> Library:
+    """Index every persona below the given roots."""
+    roots = [Path(r).absolute() for r in roots]
+    paths: list[Path] = []
+    seen: set[Path] = set()
+    for root in roots:
+        if root.is_dir():
+            for p in discover(root):
+                if p not in seen:
+                    seen.add(p)
+                    paths.append(p)
+    personas, hits, fresh = index_files(paths, cache)
+    by_name, dups = resolve_duplicates(personas, roots)
+    return Library(roots, personas, dups, by_name, hits, fresh)
+
+
+def read_body(persona: Persona) -> str:
+    """The markdown body of a persona, read from disk on demand (the index does not keep it)."""
+    if persona.body:
+        return persona.body
+    data, placeholder, _ = _read(persona.path)
+    if data is None:
+        return ""
+    return parse_persona(persona.path, data).body

@@ -1,0 +1,420 @@
+"""A workspace: the project's hot set, the library behind it, and safe moves between them.
+
+Hot personas are the files in ``<workspace>/.claude/agents/`` (recursive) plus, in user
+scope, ``~/.claude/agents/``. Claude Code identifies an agent by its ``name``; on a clash the
+project scope wins. ctxtui remembers what it activated (and the content hash at the time) in
+``.claude/ctxtui/state.json`` so it can tell an edited hot file from a pristine one.
+
+Every change goes through one journalled :class:`~ctxtui.core.journal.Transaction`, and no
+persona content is ever deleted: a hot file leaves the agents folder only when its bytes
+are also in the library, the cold store, or a version kept beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctxtui.core import journal, memory
+from ctxtui.core.config import Settings, load_workspace_config
+from ctxtui.core.library import Library, TokenCache, discover, index_files, index_library
+from ctxtui.core.persona import Persona, safe_stem
+
+Listener = Callable[[str, str, dict[str, Any]], None]
+
+
+class WorkspaceError(RuntimeError):
+    """A refused operation; the message is one line for the user and nothing changed."""
+
+
+class CapError(WorkspaceError):
+    """Activating would exceed the max-active cap."""
+
+
+@dataclass
+class HotPersona:
+    """A persona file in an agents folder."""
+
+    persona: Persona
+    scope: str  # "project" or "user"
+    managed: bool = False
+    source: str | None = None
+    edited: bool = False
+    in_library: bool = False
+    shadowed: bool = False
+    pinned: bool = False
+
+    @property
+    def name(self) -> str:
+        """The agent name Claude Code knows it by."""
+        return self.persona.name
+
+    @property
+    def flags(self) -> list[str]:
+        """Short flags for views: edited, unmanaged, shadowed, repaired, invalid, pinned."""
+        out = []
+        if self.pinned:
+            out.append("pinned")
+        if self.edited:
+            out.append("edited")
+        if not self.in_library:
+            out.append("unmanaged")
+        if self.shadowed:
+            out.append("shadowed")
+        if self.persona.status.value != "ok":
+            out.append(self.persona.status.value)
+        return out
+
+
+@dataclass
+class BudgetItem:
+    """One line of the itemised startup budget, like Claude Code's ``/context``."""
+
+    kind: str  # "memory" or "agent"
+    label: str
+    path: str
+    scope: str
+    tokens: int
+
+
+@dataclass
+class Budget:
+    """Startup tokens now, against the eager baseline and the context window (raw cl100k)."""
+
+    items: list[BudgetItem]
+    startup_tokens: int
+    eager_startup_tokens: int
+    window: int
+    target: int
+    factor: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def estimated_claude_tokens(self) -> int:
+        """Startup tokens x calibration factor."""
+        return round(self.startup_tokens * self.factor)
+
+    @property
+    def reduction_pct(self) -> float:
+        """How much smaller than eager, in percent."""
+        if self.eager_startup_tokens <= 0:
+            return 0.0
+        return round(100.0 * (1 - self.startup_tokens / self.eager_startup_tokens), 1)
+
+    @property
+    def context_left(self) -> int:
+        """Window minus the estimated Claude tokens at startup."""
+        return self.window - self.estimated_claude_tokens
+
+    @property
+    def over_target(self) -> bool:
+        """Past the configured startup-token target."""
+        return self.startup_tokens > self.target
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape documented in README."""
+        return {
+            "startup_tokens": {
+                "total": self.startup_tokens,
+                "estimated_claude": self.estimated_claude_tokens,
+                "items": [vars(i) for i in self.items],
+            },
+            "eager_startup_tokens": self.eager_startup_tokens,
+            "reduction_pct": self.reduction_pct,
+            "window": self.window,
+            "context_left": self.context_left,
+            "target": self.target,
+            "over_target": self.over_target,
+            "calibration_factor": self.factor,
+            "warnings": self.warnings,
+        }
+
+
+AGENT_WARN_TOKENS = 15_000  # Claude Code warns when agent descriptions exceed this
+
+
+class Workspace:
+    """The model every face (CLI, TUI) works through."""
+
+    def __init__(self, settings: Settings, cache: TokenCache | None = None) -> None:
+        self.settings = settings
+        self.cache = cache or TokenCache(settings.cache_path)
+        self.listeners: list[Listener] = []
+        self.recovered: list[str] = []
+        self.library = Library([])
+        self.hot: list[HotPersona] = []
+        self.user_hot: list[HotPersona] = []
+        self.clashes: list[str] = []
+        self.memory = memory.MemoryScan()
+        self.config: dict[str, Any] = {}
+        self.refresh()
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def state_dir(self) -> Path:
+        """ctxtui's folder inside the workspace."""
+        return self.settings.state_dir
+
+    @property
+    def cap(self) -> int:
+        """The max-active cap from the workspace config."""
+        return int(self.config["lazy_loading"]["max_active_personas"])
+
+    @property
+    def pinned(self) -> list[str]:
+        """Personas that stay hot in lazy loading (they count against the cap)."""
+        return list(self.config["lazy_loading"]["pinned"])
+
+    def refresh(self) -> None:
+        """Re-read everything from disk (cheap when nothing changed: content-hash cache)."""
+        if journal.pending(self.state_dir):
+            with journal.locked(self.state_dir):
+                self.recovered += journal.recover(self.state_dir)
+        self.config = load_workspace_config(self.settings.workspace)
+        self.library = index_library(self.settings.libraries, self.cache)
+        self._scan_hot()
+        self.memory = memory.scan(
+            self.settings.workspace,
+            self.settings.claude_home if self.settings.include_user_scope else None,
+        )
+
+    def refresh_library(self) -> None:
+        """Re-index the library only (e.g. after a library file changed)."""
+        self.library = index_library(self.settings.libraries, self.cache)
+        self._scan_hot()
+
+    def _state(self) -> dict[str, Any]:
+        path = self.state_dir / "state.json"
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return {"hot": {}}
+
+    def _scan_hot(self) -> None:
+        state = self._state().get("hot", {})
+        lib_shas = {p.sha256 for p in self.library.personas}
+        pins = set(self.pinned)
+
+        def scan(folder: Path, scope: str) -> list[HotPersona]:
+            if not folder.is_dir():
+                return []
+            personas, _, _ = index_files(discover(folder), self.cache)
+            out = []
+            for p in personas:
+                rel = str(p.path.relative_to(folder))
+                rec = state.get(rel) if scope == "project" else None
+                in_lib = p.sha256 in lib_shas or p.name in self.library.by_name
+                edited = bool(rec) and rec.get("sha256") != p.sha256
+                if rec is None and p.name in self.library.by_name:
+                    edited = p.sha256 not in lib_shas
+                out.append(HotPersona(
+                    p, scope, managed=rec is not None, source=(rec or {}).get("source"),
+                    edited=edited, in_library=in_lib, pinned=p.name in pins,
+                ))
+            return out
+
+        self.hot = scan(self.settings.agents_dir, "project")
+        self.user_hot = (
+            scan(self.settings.user_agents_dir, "user") if self.settings.include_user_scope else []
+        )
+        self.clashes = []
+        project_names: dict[str, Path] = {}
+        for h in self.hot:
+            if h.name in project_names:
+                self.clashes.append(
+                    f"{h.name!r} is defined twice in the project: {project_names[h.name]} and {h.persona.path}"
+                )
+            project_names.setdefault(h.name, h.persona.path)
+        for h in self.user_hot:
+            if h.name in project_names:
+                h.shadowed = True
+                self.clashes.append(
+                    f"{h.name!r} in user scope ({h.persona.path}) is overridden by the project's {project_names[h.name]}"
+                )
+
+    def hot_names(self) -> list[str]:
+        """Names of the project's hot personas."""
+        return [h.name for h in self.hot]
+
+    def find_hot(self, name: str) -> HotPersona | None:
+        """A project hot persona by name."""
+        return next((h for h in self.hot if h.name == name), None)
+
+    def cold(self) -> list[Persona]:
+        """Library personas that are not hot in the project (one per name)."""
+        hot = set(self.hot_names())
+        return [p for p in self.library.unique() if p.name not in hot]
+
+    def budget(self) -> Budget:
+        """The itemised startup budget now, and the eager baseline."""
+        from ctxtui.core.claude_md import block_span
+
+        items: list[BudgetItem] = []
+        block_tokens = 0
+        for f in self.memory.files:
+            label = {"import": f"@import from {f.imported_by.name if f.imported_by else '?'}"}.get(f.scope, f.path.name)
+            items.append(BudgetItem("memory", label, str(f.path), f.scope, f.tokens))
+            span = block_span(f.text) if f.scope == "project" else None
+            if span is not None:
+                from ctxtui.core.tokens import count
+
+                block_tokens += count(f.text[span[0] : span[1]])
+        agents = [h for h in self.hot + self.user_hot if not h.shadowed and h.persona.usable]
+        for h in agents:
+            items.append(BudgetItem("agent", h.name, str(h.persona.path), h.scope, h.persona.startup_tokens))
+        memory_tokens = self.memory.tokens
+        agent_tokens = sum(h.persona.startup_tokens for h in agents)
+        lib_names = set(self.library.by_name)
+        outside_library = sum(
+            h.persona.startup_tokens for h in agents if h.name not in lib_names
+        )
+        eager = memory_tokens - block_tokens + self.library.eager_startup_tokens + outside_library
+        factor = self.settings.calibrator.default
+        warnings = list(self.memory.warnings()) + list(self.clashes)
+        if agent_tokens * factor > AGENT_WARN_TOKENS:
+            warnings.append(
+                f"agent descriptions total ~{round(agent_tokens * factor):,} tokens; "
+                f"Claude Code warns above {AGENT_WARN_TOKENS:,}"
+            )
+        return Budget(
+            items, memory_tokens + agent_tokens, eager, self.settings.window,
+            self.settings.target, factor, warnings,
+        )
+
+    # ------------------------------------------------------------------ changing
+
+    def _emit(self, action: str, persona: str, **data: Any) -> None:
+        for listener in self.listeners:
+            listener(action, persona, data)
+
+    def _hot_target(self, persona: Persona, taken: set[Path]) -> Path:
+        folder = self.settings.agents_dir.absolute()
+        stem = safe_stem(persona.name)
+        target = folder / f"{stem}.md"
+        n = 2
+        while target.exists() or target.is_symlink() or target in taken:
+            target = folder / f"{stem}-{n}.md"
+            n += 1
+        if target.resolve().parent != folder.resolve():  # belt and braces: never outside
+            raise WorkspaceError(f"refusing to write {persona.name!r} outside {folder}")
+        return target
+
+    def plan_activate(self, names: Iterable[str], tx: journal.Transaction, state: dict) -> list[str]:
+        """Add activation steps for names to a transaction; returns names actually added.
+
+        Raises WorkspaceError for unknown or invalid names (nothing is planned then).
+        """
+        names = list(dict.fromkeys(names))
+        hot = set(self.hot_names())
+        added: list[str] = []
+        taken: set[Path] = set()
+        for name in names:
+            persona = self.library.get(name)
+            if persona is None:
+                raise WorkspaceError(f"no persona named {name!r} in the library")
+            if not persona.usable:
+                raise WorkspaceError(f"{name!r} cannot be activated: {persona.problem}")
+            if name in hot:
+                continue
+            data = persona.path.read_bytes()
+            target = self._hot_target(persona, taken)
+            taken.add(target)
+            tx.write(target, data, expect=None)
+            rel = str(target.relative_to(self.settings.agents_dir.absolute()))
+            state["hot"][rel] = {
+                "name": name, "source": str(persona.path), "sha256": journal.sha256_bytes(data),
+                "activated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            }
+            added.append(name)
+        return added
+
+    def plan_deactivate(self, names: Iterable[str], tx: journal.Transaction, state: dict) -> list[str]:
+        """Add deactivation steps; edited or unknown hot files are kept in the cold store."""
+        removed: list[str] = []
+        lib_shas = {p.sha256 for p in self.library.personas if p.sha256}
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for name in dict.fromkeys(names):
+            h = self.find_hot(name)
+            if h is None:
+                if any(u.name == name for u in self.user_hot):
+                    raise WorkspaceError(
+                        f"{name!r} is hot in user scope ({self.settings.user_agents_dir}); ctxtui only moves project personas"
+                    )
+                raise WorkspaceError(f"{name!r} is not hot in {self.settings.agents_dir}")
+            path = h.persona.path
+            if h.persona.is_symlink:
+                raise WorkspaceError(f"{path} is a symlink; ctxtui leaves symlinks in place")
+            data = path.read_bytes()
+            sha = journal.sha256_bytes(data)
+            if sha not in lib_shas:
+                self._plan_keep(h.persona, data, tx, stamp)
+            tx.remove(path, expect=sha)
+            state["hot"].pop(str(path.relative_to(self.settings.agents_dir.absolute())), None)
+            removed.append(name)
+        return removed
+
+    def _plan_keep(self, persona: Persona, data: bytes, tx: journal.Transaction, stamp: str) -> None:
+        """Save a hot file's content into the cold store, keeping any earlier version."""
+        target = self.settings.cold_store / f"{safe_stem(persona.name)}.md"
+        old = journal.file_sha256(target)
+        if old is not None:
+            keep = self.state_dir / "versions" / safe_stem(persona.name) / f"{stamp}-{old[:8]}.md"
+            tx.write(keep, target.read_bytes(), expect=None)
+        tx.write(target, data, expect=old)
+
+    def _commit(self, label: str, plan: Callable[[journal.Transaction, dict], list[str]]) -> list[str]:
+        with journal.locked(self.state_dir):
+            self.refresh()
+            tx = journal.Transaction(self.state_dir, label)
+            state = self._state()
+            state.setdefault("hot", {})
+            names = plan(tx, state)
+            if tx.steps:
+                tx.write(self.state_dir / "state.json", (json.dumps(state, indent=1) + "\n").encode())
+                try:
+                    tx.commit()
+                except journal.ConflictError as exc:
+                    raise WorkspaceError(str(exc)) from None
+            self.refresh()
+        return names
+
+    def activate(self, names: Iterable[str]) -> list[str]:
+        """Make library personas hot. Refused as a whole if it would exceed the cap."""
+        names = list(dict.fromkeys(names))
+
+        def plan(tx: journal.Transaction, state: dict) -> list[str]:
+            new = [n for n in names if n not in set(self.hot_names())]
+            if len(self.hot) + len(new) > self.cap:
+                raise CapError(
+                    f"activating {len(new)} would make {len(self.hot) + len(new)} hot; the cap is "
+                    f"{self.cap}. Deactivate some first or raise lazy_loading.max_active_personas"
+                )
+            return self.plan_activate(names, tx, state)
+
+        done = self._commit(f"activate {' '.join(names)}", plan)
+        for name in done:
+            self._emit("activate", name)
+        return done
+
+    def deactivate(self, names: Iterable[str]) -> list[str]:
+        """Take personas out of the hot folder; nothing is deleted that is not kept elsewhere."""
+        names = list(dict.fromkeys(names))
+        done = self._commit(
+            f"deactivate {' '.join(names)}", lambda tx, st: self.plan_deactivate(names, tx, st)
+        )
+        for name in done:
+            self._emit("deactivate", name)
+        return done
+
+    def toggle(self, name: str) -> str:
+        """Activate a cold persona or deactivate a hot one; returns the action taken."""
+        if self.find_hot(name) is not None:
+            self.deactivate([name])
+            return "deactivate"
+        self.activate([name])
+        return "activate"

