@@ -21,7 +21,7 @@ from ctxtui.core.workspace import Workspace, WorkspaceError
 
 Command = Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, tuple[Command, str, Callable[[argparse.ArgumentParser], None]]] = {}
-USER_ERRORS = (WorkspaceError, ConfigError, ConflictError, TokenizerUnavailable, TimeoutError)
+USER_ERRORS = (WorkspaceError, ConfigError, ConflictError, TokenizerUnavailable, TimeoutError, UnicodeDecodeError)
 
 
 class UserError(Exception):
@@ -51,6 +51,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
     import ctxtui.cli_commands  # noqa: F401 - registers the commands
+    import ctxtui.cli_strategies  # noqa: F401
 
     parser = argparse.ArgumentParser(
         prog="ctxtui", description="Keep Claude Code's startup context small. No subcommand opens the TUI."

@@ -9,7 +9,10 @@ import pytest
 from ctxtui.core.config import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
-CORPORA = REPO.parent / "shared" / "corpora"
+CORPORA = next(
+    (p / "shared" / "corpora" for p in (REPO.parent, Path("/work")) if (p / "shared" / "corpora").is_dir()),
+    REPO.parent / "shared" / "corpora",
+)
 WSHOBSON = CORPORA / "wshobson__agents"
 TRANSCRIPTS = CORPORA / "transcripts"
 

@@ -18,7 +18,7 @@ def test_activate_copies_library_bytes_and_deactivate_removes_them(settings, lib
     assert ws.activate(["alpha", "beta"]) == ["alpha", "beta"]
     assert (settings.agents_dir / "alpha.md").read_bytes() == (library / "alpha.md").read_bytes()
     assert ws.hot_names() == ["alpha", "beta"]
-    assert [p.name for p in ws.cold()] == ["delta", "epsilon", "gamma"]
+    assert [p.name for p in ws.cold()] == ["delta", "epsilon", "gamma", "persona-manager"]
     ws.deactivate(["alpha"])
     assert not (settings.agents_dir / "alpha.md").exists()
     assert (library / "alpha.md").exists()
@@ -136,7 +136,7 @@ def test_budget_itemises_memory_and_agents_against_eager(settings):
     kinds = [(i.kind, i.scope) for i in b.items]
     assert kinds == [("memory", "project"), ("memory", "import"), ("agent", "project")]
     assert b.startup_tokens == sum(i.tokens for i in b.items)
-    lib_agents = sum(p.startup_tokens for p in ws.library.unique())
+    lib_agents = sum(p.startup_tokens for p in ws.library.eager())
     assert b.eager_startup_tokens == ws.memory.tokens + lib_agents
     assert 0 < b.reduction_pct < 100
     assert b.context_left == b.window - round(b.startup_tokens * b.factor)

@@ -89,6 +89,8 @@ class Library:
     by_name: dict[str, Persona] = field(default_factory=dict)
     cache_hits: int = 0
     tokenised: int = 0
+    extras: set[str] = field(default_factory=set)
+    """Names added from the bundled library for pins (not part of the user's library)."""
 
     def same_body(self) -> dict[str, list[str]]:
         """Names of usable winners that share one body (a persona copied into several plugins
@@ -112,10 +114,14 @@ class Library:
         """One persona per name (the winners), usable ones only, sorted by name."""
         return sorted((p for p in self.by_name.values() if p.usable), key=lambda p: p.name)
 
+    def eager(self) -> list[Persona]:
+        """What the eager strategy makes hot: every usable name of the user's library."""
+        return [p for p in self.unique() if p.name not in self.extras]
+
     @property
     def eager_startup_tokens(self) -> int:
         """Startup tokens if every library persona were hot (Claude Code dedupes by name)."""
-        return sum(p.startup_tokens for p in self.unique())
+        return sum(p.startup_tokens for p in self.eager())
 
 
 class TokenCache:

@@ -9,6 +9,7 @@ Each may import other files with ``@path`` (relative to the importing file, abso
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,20 +97,24 @@ def resolve_ref(ref: str, base: Path) -> Path:
     return p if p.is_absolute() else base / p
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path, overrides: dict[Path, str] | None = None) -> str | None:
+    if overrides and path.absolute() in overrides:
+        return overrides[path.absolute()]
     try:
         return path.read_bytes().decode("utf-8", errors="replace")
     except OSError:
         return None
 
 
-def roots(workspace: Path, claude_home: Path | None) -> list[tuple[Path, str]]:
-    """The memory files Claude Code looks for, with their scope (only those that exist)."""
+def roots(workspace: Path, claude_home: Path | None, extra: Iterable[Path] = ()) -> list[tuple[Path, str]]:
+    """The memory files Claude Code looks for, with their scope (those that exist or are in
+    ``extra``, files about to be written)."""
     out: list[tuple[Path, str]] = []
     project = workspace / "CLAUDE.md"
     alt = workspace / ".claude" / "CLAUDE.md"
+    extra = {p.absolute() for p in extra}
     for path in (project, alt):
-        if path.is_file():
+        if path.is_file() or path.absolute() in extra:
             out.append((path, "project"))
     if (workspace / "CLAUDE.local.md").is_file():
         out.append((workspace / "CLAUDE.local.md", "local"))
@@ -121,14 +126,17 @@ def roots(workspace: Path, claude_home: Path | None) -> list[tuple[Path, str]]:
     return out
 
 
-def scan(workspace: Path, claude_home: Path | None) -> MemoryScan:
-    """Read every memory file and follow imports (max 5 hops, each file loaded once)."""
+def scan(workspace: Path, claude_home: Path | None, overrides: dict[Path, str] | None = None) -> MemoryScan:
+    """Read every memory file and follow imports (max 5 hops, each file loaded once).
+
+    ``overrides`` maps absolute paths to text to use instead of the file (a projection of
+    what a migration would write)."""
     result = MemoryScan()
     loaded: set[Path] = set()
 
     def visit(path: Path, scope: str, depth: int, parent: Path | None, chain: tuple[Path, ...]) -> None:
         key = path.resolve()
-        text = _read(path)
+        text = _read(path, overrides)
         if text is None:
             return
         loaded.add(key)
@@ -150,7 +158,7 @@ def scan(workspace: Path, claude_home: Path | None) -> MemoryScan:
             else:
                 visit(target, "import", depth + 1, path, (*chain, key))
 
-    for path, scope in roots(workspace, claude_home):
+    for path, scope in roots(workspace, claude_home, (overrides or {}).keys()):
         if path.resolve() not in loaded:
             visit(path, scope, 0, None, ())
     return result

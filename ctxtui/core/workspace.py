@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtui.core import journal, memory
-from ctxtui.core.config import Settings, load_workspace_config
+from ctxtui.core.config import Settings, bundled_dir, load_workspace_config
 from ctxtui.core.library import Library, TokenCache, discover, index_files, index_library
 from ctxtui.core.persona import Persona, safe_stem
 
@@ -176,8 +176,7 @@ class Workspace:
             with journal.locked(self.state_dir):
                 self.recovered += journal.recover(self.state_dir)
         self.config = load_workspace_config(self.settings.workspace)
-        self.library = index_library(self.settings.libraries, self.cache)
-        self._scan_hot()
+        self.refresh_library()
         self.memory = memory.scan(
             self.settings.workspace,
             self.settings.claude_home if self.settings.include_user_scope else None,
@@ -186,17 +185,45 @@ class Workspace:
     def refresh_library(self) -> None:
         """Re-index the library only (e.g. after a library file changed)."""
         self.library = index_library(self.settings.libraries, self.cache)
+        self._add_bundled_pins()
         self._scan_hot()
 
-    def _state(self) -> dict[str, Any]:
+    def _add_bundled_pins(self) -> None:
+        """Pinned personas missing from a custom library come from the bundled one, so that
+        ``persona-manager`` is always available in lazy loading."""
+        bundled = bundled_dir("personas")
+        missing = [n for n in self.pinned if n not in self.library.by_name]
+        if not missing or bundled in self.library.roots:
+            return
+        files = [bundled / f"{safe_stem(n)}.md" for n in missing]
+        personas, _, _ = index_files([f for f in files if f.is_file()], self.cache)
+        for p in personas:
+            if p.usable and p.name in missing:
+                self.library.personas.append(p)
+                self.library.by_name[p.name] = p
+                self.library.extras.add(p.name)
+
+    def state(self) -> dict[str, Any]:
+        """ctxtui's record of this workspace: hot files it placed, strategy, model."""
         path = self.state_dir / "state.json"
         try:
-            return json.loads(path.read_text())
+            data = json.loads(path.read_text())
+            return data if isinstance(data, dict) else {"hot": {}}
         except (OSError, json.JSONDecodeError):
             return {"hot": {}}
 
+    @staticmethod
+    def state_bytes(state: dict[str, Any]) -> bytes:
+        """How state.json is written."""
+        return (json.dumps(state, indent=1, sort_keys=True) + "\n").encode()
+
+    @property
+    def strategy(self) -> str:
+        """The applied strategy: recorded by the last migration, else the configured one."""
+        return self.state().get("strategy") or self.config["context_management"]["strategy"]
+
     def _scan_hot(self) -> None:
-        state = self._state().get("hot", {})
+        state = self.state().get("hot", {})
         lib_shas = {p.sha256 for p in self.library.personas}
         pins = set(self.pinned)
 
@@ -250,45 +277,55 @@ class Workspace:
         hot = set(self.hot_names())
         return [p for p in self.library.unique() if p.name not in hot]
 
-    def budget(self) -> Budget:
-        """The itemised startup budget now, and the eager baseline."""
-        from ctxtui.core.claude_md import block_span
+    def budget(self, hot: list[Persona] | None = None, claude_md: dict[Path, str] | None = None) -> Budget:
+        """The itemised startup budget now, and the eager baseline.
 
+        ``hot`` and ``claude_md`` project a change instead: the project's hot personas and
+        memory-file texts as a migration would leave them.
+        """
+        from ctxtui.core.claude_md import block_span
+        from ctxtui.core.tokens import count
+
+        scan = self.memory
+        if claude_md is not None:
+            scan = memory.scan(
+                self.settings.workspace,
+                self.settings.claude_home if self.settings.include_user_scope else None,
+                claude_md,
+            )
         items: list[BudgetItem] = []
         block_tokens = 0
-        for f in self.memory.files:
-            label = {"import": f"@import from {f.imported_by.name if f.imported_by else '?'}"}.get(f.scope, f.path.name)
+        for f in scan.files:
+            label = f"@import from {f.imported_by.name}" if f.imported_by else f.path.name
             items.append(BudgetItem("memory", label, str(f.path), f.scope, f.tokens))
             span = block_span(f.text) if f.scope == "project" else None
             if span is not None:
-                from ctxtui.core.tokens import count
-
                 block_tokens += count(f.text[span[0] : span[1]])
-        agents = [h for h in self.hot + self.user_hot if not h.shadowed and h.persona.usable]
-        for h in agents:
-            items.append(BudgetItem("agent", h.name, str(h.persona.path), h.scope, h.persona.startup_tokens))
-        memory_tokens = self.memory.tokens
-        agent_tokens = sum(h.persona.startup_tokens for h in agents)
+        project = [(p, "project") for p in hot] if hot is not None else [(h.persona, "project") for h in self.hot]
+        names = {p.name for p, _ in project}
+        user = [(h.persona, "user") for h in self.user_hot if h.name not in names]
+        agents = [(p, scope) for p, scope in project + user if p.usable]
+        for p, scope in agents:
+            items.append(BudgetItem("agent", p.name, str(p.path), scope, p.startup_tokens))
+        agent_tokens = sum(p.startup_tokens for p, _ in agents)
         lib_names = set(self.library.by_name)
-        outside_library = sum(
-            h.persona.startup_tokens for h in agents if h.name not in lib_names
-        )
-        eager = memory_tokens - block_tokens + self.library.eager_startup_tokens + outside_library
+        outside_library = sum(p.startup_tokens for p, _ in agents if p.name not in lib_names)
+        eager = scan.tokens - block_tokens + self.library.eager_startup_tokens + outside_library
         factor = self.settings.calibrator.default
-        warnings = list(self.memory.warnings()) + list(self.clashes)
+        warnings = list(scan.warnings()) + list(self.clashes)
         if agent_tokens * factor > AGENT_WARN_TOKENS:
             warnings.append(
                 f"agent descriptions total ~{round(agent_tokens * factor):,} tokens; "
                 f"Claude Code warns above {AGENT_WARN_TOKENS:,}"
             )
         return Budget(
-            items, memory_tokens + agent_tokens, eager, self.settings.window,
+            items, scan.tokens + agent_tokens, eager, self.settings.window,
             self.settings.target, factor, warnings,
         )
 
     # ------------------------------------------------------------------ changing
 
-    def _emit(self, action: str, persona: str, **data: Any) -> None:
+    def emit(self, action: str, persona: str, **data: Any) -> None:
         for listener in self.listeners:
             listener(action, persona, data)
 
@@ -371,17 +408,46 @@ class Workspace:
         with journal.locked(self.state_dir):
             self.refresh()
             tx = journal.Transaction(self.state_dir, label)
-            state = self._state()
+            state = self.state()
             state.setdefault("hot", {})
             names = plan(tx, state)
             if tx.steps:
-                tx.write(self.state_dir / "state.json", (json.dumps(state, indent=1) + "\n").encode())
+                self._sync_block(tx, state)
+                tx.write(self.state_dir / "state.json", self.state_bytes(state))
                 try:
                     tx.commit()
                 except journal.ConflictError as exc:
                     raise WorkspaceError(str(exc)) from None
             self.refresh()
         return names
+
+    def _sync_block(self, tx: journal.Transaction, state: dict) -> None:
+        """Keep an existing CLAUDE.md block in step with the hot set (lazy and hybrid)."""
+        if self.strategy not in ("lazy_loading", "hybrid"):
+            return
+        from ctxtui.core import claude_md, strategies
+
+        path = strategies.claude_md_path(self)
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        if claude_md.block_span(text) is None:
+            return
+        hot = self._hot_after(tx, state)
+        model = strategies.fine_tuned_model(self)[0] if self.strategy == "hybrid" else None
+        new, _ = strategies.render_claude_md(self, self.strategy, hot, model)
+        if new != text:
+            tx.write(path, new.encode(), expect=journal.file_sha256(path))
+
+    def _hot_after(self, tx: journal.Transaction, state: dict) -> list[str]:
+        """Project hot names once a transaction is applied."""
+        agents = self.settings.agents_dir.absolute()
+        removed = {s.path.absolute() for s in tx.steps if s.data is None}
+        added = [
+            state["hot"][rel]["name"]
+            for s in tx.steps
+            if s.data is not None and s.path.absolute().is_relative_to(agents)
+            and (rel := str(s.path.absolute().relative_to(agents))) in state["hot"]
+        ]
+        return [h.name for h in self.hot if h.persona.path.absolute() not in removed] + added
 
     def activate(self, names: Iterable[str]) -> list[str]:
         """Make library personas hot. Refused as a whole if it would exceed the cap."""
@@ -398,7 +464,7 @@ class Workspace:
 
         done = self._commit(f"activate {' '.join(names)}", plan)
         for name in done:
-            self._emit("activate", name)
+            self.emit("activate", name)
         return done
 
     def deactivate(self, names: Iterable[str]) -> list[str]:
@@ -408,7 +474,7 @@ class Workspace:
             f"deactivate {' '.join(names)}", lambda tx, st: self.plan_deactivate(names, tx, st)
         )
         for name in done:
-            self._emit("deactivate", name)
+            self.emit("deactivate", name)
         return done
 
     def toggle(self, name: str) -> str:

@@ -1,0 +1,188 @@
+"""Strategy subcommands: claude-md, migrate, rollback, history, profile, find."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.table import Table
+
+from ctxtui.cli import UserError, command, emit_json, open_workspace, wants_json
+from ctxtui.cli_commands import console
+from ctxtui.core import profiles, strategies
+from ctxtui.core.claude_md import DENSITIES, display_path, trigger
+from ctxtui.core.config import STRATEGIES, Settings
+from ctxtui.core.history import Entry
+from ctxtui.core.library import read_body
+from ctxtui.core.search import rank
+from ctxtui.core.workspace import Workspace
+
+
+def _claude_md_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--density", choices=DENSITIES, help="cold index density (default: by library size)")
+    p.add_argument("--write", action="store_true", help="write it to CLAUDE.md (atomic)")
+    p.add_argument("--diff", action="store_true", help="show a diff against the file on disk")
+
+
+@command("claude-md", "preview (or --write) the CLAUDE.md block for the current hot set", _claude_md_args)
+def cmd_claude_md(args: argparse.Namespace, settings: Settings) -> int:
+    ws = Workspace(settings)
+    pv = strategies.preview(ws, args.density)
+    if args.write:
+        wrote = strategies.write_preview(ws, args.density)
+        console.print(f"{'wrote' if wrote else 'unchanged:'} {pv['path']} ({pv['block_tokens']:,} block tokens, density {pv['density']})")
+        return 0
+    if wants_json(args):
+        emit_json({k: v for k, v in pv.items() if k != "text"} | {"text": pv["text"]})
+        return 0
+    print(pv["diff"] if args.diff else pv["block"])
+    costs = ", ".join(f"{d} {n:,}" for d, n in pv["costs"].items())
+    console.print(f"[dim]block: {pv['block_tokens']:,} tokens (cl100k), density {pv['density']} "
+                  f"(default for this library: {pv['default_density']}); all densities: {costs}[/]")
+    return 0
+
+
+def _migrate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--to", required=True, choices=STRATEGIES, help="target strategy")
+    p.add_argument("--from", dest="from_", choices=STRATEGIES, help="refuse unless the workspace is on this strategy")
+    p.add_argument("--reason", default="", help="why (kept in history)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan only")
+    p.add_argument("--density", choices=DENSITIES, help="cold index density for the CLAUDE.md block")
+    p.add_argument("--hot", nargs="+", metavar="NAME", help="hot set for lazy loading (pins are added)")
+    p.add_argument("--replace-imports", action="store_true", help="drop @imports of persona files from CLAUDE.md")
+
+
+def print_changes(lines: list[str], limit: int = 12) -> None:
+    """Change lines; long lists are summarised by action."""
+    if not lines:
+        console.print("  nothing to change")
+    for line in lines[:limit]:
+        console.print(f"  {line}")
+    if len(lines) > limit:
+        rest: dict[str, int] = {}
+        for line in lines[limit:]:
+            rest[line.split(" ", 1)[0]] = rest.get(line.split(" ", 1)[0], 0) + 1
+        console.print("  … and " + ", ".join(f"{n} more {verb}" for verb, n in rest.items()))
+
+
+def print_plan(plan: strategies.Plan) -> None:
+    """The human form of a plan."""
+    console.print(f"[bold]{plan.from_strategy} → {plan.to_strategy}[/]" + (f" (asked: {plan.requested})" if plan.requested != plan.to_strategy else ""))
+    print_changes(plan.changes())
+    delta = plan.tokens_after - plan.tokens_before
+    hot = ", ".join(plan.hot_after[:10]) + (f" … ({len(plan.hot_after)} in all)" if len(plan.hot_after) > 10 else "")
+    console.print(f"startup tokens: {plan.tokens_before:,} → {plan.tokens_after:,} ({delta:+,}); eager {plan.eager_tokens:,}; hot after: {hot or 'none'}")
+    for note in plan.notes:
+        console.print(f"[yellow]note:[/] {note}")
+
+
+@command("migrate", "switch strategy: plan, snapshot, apply atomically, record history", _migrate_args)
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    ws = open_workspace(settings)
+    plan = strategies.plan(ws, args.to, from_=args.from_, reason=args.reason, hot=args.hot,
+                           density=args.density, replace_imports=args.replace_imports)
+    if args.dry_run:
+        emit_json(plan.to_json()) if wants_json(args) else print_plan(plan)
+        return 0
+    entry = strategies.apply(ws, plan)
+    if wants_json(args):
+        emit_json(entry.to_json())
+    else:
+        print_plan(plan)
+        console.print(f"recorded as history entry {entry.id}; undo with `ctxtui rollback`")
+    return 0
+
+
+def _rollback_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--to", choices=strategies.CONCRETE, help="the latest entry that ended in this strategy")
+    g.add_argument("--id", dest="entry_id", help="a history entry id (or its number)")
+    p.add_argument("--reason", required=True, help="why (kept in history)")
+
+
+@command("rollback", "restore a history entry's files byte for byte (default: undo the last entry)", _rollback_args)
+def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
+    ws = open_workspace(settings)
+    entry = strategies.rollback(ws, to=args.to, entry_id=args.entry_id, reason=args.reason)
+    if wants_json(args):
+        emit_json(entry.to_json())
+    else:
+        print_changes(entry.changes)
+        console.print(f"rolled back to {entry.to_strategy} ({entry.notes[0]}); recorded as entry {entry.id}")
+    return 0
+
+
+def history_table(entries: list[Entry]) -> Table:
+    """History entries as a table."""
+    table = Table(title="Migration history")
+    for col in ("id", "time", "kind", "from", "to", "Δ tokens", "reason"):
+        table.add_column(col, justify="right" if col == "Δ tokens" else "left")
+    for e in entries:
+        table.add_row(e.id, e.time, e.kind, e.from_strategy, e.to_strategy, f"{e.token_delta:+,}", e.reason)
+    return table
+
+
+@command("history", "list migrations and rollbacks")
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    entries = strategies.history(Workspace(settings))
+    if wants_json(args):
+        emit_json({"entries": [e.to_json() for e in entries]})
+    else:
+        console.print(history_table(entries))
+    return 0
+
+
+def _profile_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=("save", "use", "list"))
+    p.add_argument("name", nargs="?")
+    p.add_argument("--personas", nargs="+", metavar="NAME", help="with save: these instead of the hot set")
+    p.add_argument("--dry-run", action="store_true", help="with use: print the plan only")
+
+
+@command("profile", "named hot sets: save NAME, use NAME (a migration), list", _profile_args)
+def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
+    ws = open_workspace(settings)
+    if args.action == "list":
+        saved = profiles.profiles(ws)
+        if wants_json(args):
+            emit_json({"profiles": saved})
+        else:
+            for name, names in saved.items():
+                console.print(f"{name}: {', '.join(names) or '(empty)'}")
+            if not saved:
+                console.print("no profiles saved; `ctxtui profile save NAME` saves the hot set")
+        return 0
+    if not args.name:
+        raise UserError(f"profile {args.action} needs a NAME")
+    if args.action == "save":
+        names = profiles.save(ws, args.name, args.personas)
+        console.print(f"saved profile {args.name}: {', '.join(names) or '(empty)'}")
+        return 0
+    result = profiles.use(ws, args.name, dry_run=args.dry_run)
+    if isinstance(result, strategies.Plan):
+        print_plan(result)
+    else:
+        console.print(f"switched to profile {args.name} (entry {result.id}); hot: {', '.join(ws.hot_names())}")
+    return 0
+
+
+def _find_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", nargs="+")
+    p.add_argument("--all", action="store_true", help="search hot personas too")
+    p.add_argument("--limit", type=int, default=5)
+
+
+@command("find", "rank cold personas for a task (BM25 over name, description, body)", _find_args)
+def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
+    ws = Workspace(settings)
+    pool = ws.library.unique() if args.all else ws.cold()
+    bodies = {p.name: read_body(p) for p in pool}
+    hits = rank(pool, " ".join(args.query), bodies, limit=args.limit)
+    if wants_json(args):
+        emit_json({"results": [{"name": h.persona.name, "score": round(h.score, 3), "summary": trigger(h.persona.description),
+                                "path": str(h.persona.path)} for h in hits]})
+        return 0
+    for h in hits:
+        print(f"{h.persona.name}\t{trigger(h.persona.description)}\t{display_path(h.persona.path, settings.workspace)}")
+    if not hits:
+        print("no match; try other words, or `ctxtui list --cold`")
+    return 0

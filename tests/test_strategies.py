@@ -1,0 +1,176 @@
+"""Migrations, rollback, fallback, profiles, the Claude settings file, and crash recovery."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import snapshot_tree
+from ctxtui.core import journal, profiles, strategies
+from ctxtui.core.history import History
+from ctxtui.core.workspace import Workspace
+
+
+def register(settings, healthy=True, personas=("alpha", "beta")):
+    reg = settings.workspace / "models" / "fine-tuned.json"
+    reg.parent.mkdir(parents=True, exist_ok=True)
+    reg.write_text(json.dumps({"models": [{"name": "ft:acme-1", "personas": list(personas), "healthy": healthy}]}))
+
+
+def test_eager_makes_everything_hot_and_lazy_respects_the_cap(settings):
+    ws = Workspace(settings)
+    strategies.migrate(ws, "eager", reason="baseline")
+    assert sorted(ws.hot_names()) == ["alpha", "beta", "delta", "epsilon", "gamma"]
+    assert ws.strategy == "eager"
+    strategies.migrate(ws, "lazy_loading", hot=["gamma", "delta"])
+    assert ws.hot_names() == ["delta", "gamma", "persona-manager"]
+    with pytest.raises(strategies.StrategyError, match="exceed the cap"):
+        strategies.plan(ws, "lazy_loading", hot=["alpha", "beta", "gamma"])
+
+
+def test_dry_run_plan_changes_nothing_and_reports_tokens(settings):
+    ws = Workspace(settings)
+    before = snapshot_tree(settings.workspace)
+    plan = strategies.plan(ws, "eager")
+    assert snapshot_tree(settings.workspace) == before
+    assert plan.tokens_after > plan.tokens_before and len(plan.activate) == 5
+    assert plan.to_json()["changes"]
+
+
+def test_from_mismatch_is_refused(settings):
+    with pytest.raises(strategies.StrategyError, match="not eager"):
+        strategies.plan(Workspace(settings), "lazy_loading", from_="eager")
+
+
+def test_fine_tuned_writes_model_and_keeps_other_settings(settings):
+    register(settings)
+    local = settings.workspace / ".claude" / "settings.local.json"
+    local.parent.mkdir(parents=True)
+    local.write_text('{"permissions": {"allow": ["Bash(ls)"]}}')
+    ws = Workspace(settings)
+    strategies.migrate(ws, "hybrid", hot=["gamma"])
+    data = json.loads(local.read_text())
+    assert data == {"permissions": {"allow": ["Bash(ls)"]}, "model": "ft:acme-1"}
+    assert "alpha" not in ws.hot_names() and "gamma" in ws.hot_names()
+    block = (settings.workspace / "CLAUDE.md").read_text()
+    assert "ft:acme-1" in block and "`alpha`" not in block.split("Cold")[-1]
+    strategies.migrate(ws, "lazy_loading")
+    assert json.loads(local.read_text()) == {"permissions": {"allow": ["Bash(ls)"]}}
+
+
+def test_unhealthy_model_falls_back_to_lazy_with_reason(settings):
+    register(settings, healthy=False)
+    ws = Workspace(settings)
+    entry = strategies.migrate(ws, "fine_tuned", reason="try it")
+    assert entry.to_strategy == "lazy_loading" and "unhealthy" in entry.reason
+    assert ws.strategy == "lazy_loading"
+
+
+def test_missing_model_is_refused_without_fallback(settings):
+    (settings.workspace / "hybrid-config.json").write_text('{"fine_tuning": {"fallback_enabled": false}}')
+    ws = Workspace(settings)
+    before = snapshot_tree(settings.workspace)
+    with pytest.raises(strategies.StrategyError, match="fallback is disabled"):
+        strategies.migrate(ws, "fine_tuned")
+    assert snapshot_tree(settings.workspace) == before
+
+
+def test_adaptive_picks_by_mode(settings):
+    register(settings)
+    (settings.workspace / "hybrid-config.json").write_text('{"context_management": {"mode": "experimental"}}')
+    ws = Workspace(settings)
+    assert strategies.plan(ws, "adaptive").to_strategy == "fine_tuned"
+    (settings.workspace / "hybrid-config.json").write_text('{"context_management": {"mode": "production"}}')
+    ws.refresh()
+    assert strategies.plan(ws, "adaptive").to_strategy == "lazy_loading"
+
+
+def test_rollback_restores_bytes_and_rollback_of_rollback_works(settings):
+    claude = settings.workspace / "CLAUDE.md"
+    claude.write_bytes(b"# mine\r\n")
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    start = snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": claude.read_bytes()}
+    strategies.migrate(ws, "eager")
+    after_eager = snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": claude.read_bytes()}
+    strategies.rollback(ws, reason="too big")
+    assert snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": claude.read_bytes()} == start
+    strategies.rollback(ws, reason="undo the undo")
+    assert snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": claude.read_bytes()} == after_eager
+    kinds = [(e.kind, e.to_strategy) for e in strategies.history(ws)]
+    assert kinds == [("migrate", "eager"), ("rollback", "lazy_loading"), ("rollback", "eager")]
+
+
+def test_rollback_by_id_and_by_strategy(settings):
+    ws = Workspace(settings)
+    e1 = strategies.migrate(ws, "lazy_loading", hot=["alpha"])
+    strategies.migrate(ws, "eager")
+    strategies.rollback(ws, entry_id=e1.id[:4].lstrip("0"), reason="by number")
+    assert ws.hot_names() == ["alpha", "persona-manager"]
+    strategies.rollback(ws, to="eager", reason="by strategy")
+    assert len(ws.hot_names()) == 5
+    with pytest.raises(strategies.StrategyError, match="no history entry"):
+        strategies.rollback(ws, entry_id="99", reason="x")
+
+
+def test_profiles_save_use_and_roll_back(settings):
+    ws = Workspace(settings)
+    ws.activate(["beta", "gamma"])
+    assert profiles.save(ws, "backend") == ["beta", "gamma"]
+    assert json.loads((settings.workspace / "hybrid-config.json").read_text())["profiles"] == {"backend": ["beta", "gamma"]}
+    profiles.save(ws, "testing", ["delta"])
+    profiles.use(ws, "testing")
+    assert ws.hot_names() == ["delta", "persona-manager"]
+    strategies.rollback(ws, reason="back")
+    assert ws.hot_names() == ["beta", "gamma"]
+    with pytest.raises(strategies.WorkspaceError, match="no profile"):
+        profiles.use(ws, "nope")
+
+
+def test_activate_in_lazy_updates_the_block(settings):
+    ws = Workspace(settings)
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], density="full")
+    ws.activate(["beta"])
+    block = (settings.workspace / "CLAUDE.md").read_text()
+    assert "`beta`" in block.split("Cold")[0] and "- `beta`" not in block
+
+
+@pytest.mark.parametrize("point", ["staged", "step:0", "step:3", "step:6"])
+def test_migration_interrupted_after_snapshot_is_completed_or_undone(settings, library, point):
+    (settings.workspace / "CLAUDE.md").write_text("mine\n")
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    (settings.agents_dir / "alpha.md").write_text("---\nname: alpha\ndescription: edited\n---\n")
+    before = snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": (settings.workspace / "CLAUDE.md").read_bytes()}
+
+    def crash(at):
+        if at == point:
+            raise KeyboardInterrupt
+
+    journal.set_fault_hook(crash)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            strategies.migrate(ws, "lazy_loading", hot=["beta"])
+    finally:
+        journal.set_fault_hook(None)
+    ws2 = Workspace(settings)
+    assert not journal.pending(settings.state_dir)
+    entries = strategies.history(ws2)
+    if point == "staged":
+        assert entries == [] and snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": (settings.workspace / "CLAUDE.md").read_bytes()} == before
+    else:
+        assert len(entries) == 1 and ws2.hot_names() == ["beta", "persona-manager"]
+        assert (settings.cold_store / "alpha.md").read_text().endswith("edited\n---\n")
+        strategies.rollback(ws2, reason="crash test")
+        assert snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": (settings.workspace / "CLAUDE.md").read_bytes()} == before
+
+
+def test_snapshots_are_content_addressed(settings):
+    ws = Workspace(settings)
+    strategies.migrate(ws, "eager")
+    strategies.migrate(ws, "lazy_loading")
+    strategies.migrate(ws, "eager")
+    h = History(settings)
+    blobs = list(h.blobs.iterdir())
+    assert len(blobs) == len({b.read_bytes() for b in blobs})
