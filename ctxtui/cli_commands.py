@@ -100,7 +100,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             "hot": ws.hot_names(),
             "user_hot": [h.name for h in ws.user_hot],
             "cap": ws.cap,
-            "strategy": ws.config["context_management"]["strategy"],
+            "strategy": ws.strategy,
             **data,
             "clashes": ws.clashes,
         })
