@@ -29,7 +29,7 @@ class EventStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(str(path))
+        self.db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS events(time REAL, workspace TEXT, persona TEXT, action TEXT, data TEXT)"
         )

@@ -84,6 +84,8 @@ class Settings:
     """Claude Code transcripts folder (default ``claude_home/projects``)."""
     watch: bool = True
     """Watch files for changes in the TUI."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """TUI key remapping: binding id -> keys (e.g. {"toggle": "space"})."""
 
     @property
     def libraries(self) -> list[Path]:
@@ -152,7 +154,7 @@ _SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "workspace": (str, Path), "library_dirs": list, "claude_home": (str, Path),
     "include_user_scope": bool, "window": int, "target": int, "calibration": dict,
     "default_factor": (int, float), "theme": str, "cache_path": (str, Path, type(None)),
-    "transcripts_dir": (str, Path, type(None)), "watch": bool,
+    "transcripts_dir": (str, Path, type(None)), "watch": bool, "keymap": dict,
 }
 _PATHS = {"workspace", "claude_home", "cache_path", "transcripts_dir"}
 

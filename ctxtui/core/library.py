@@ -131,7 +131,8 @@ class TokenCache:
         self.path = path
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path) if path else ":memory:")
+        # Callers serialise access (the TUI runs core work under one lock, from worker threads).
+        self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
         self.db.executescript(
             """
             PRAGMA journal_mode=WAL;

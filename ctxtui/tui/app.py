@@ -1,0 +1,97 @@
+"""The Textual app and its factory (used by the CLI, ``run_test()`` and snapshot tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from ctxtui.core.config import Settings, save_setting
+from ctxtui.tui import watch
+from ctxtui.tui.commands import CtxCommands
+from ctxtui.tui.screens.main import MainScreen
+from ctxtui.tui.themes import THEME_VARIABLES, load_themes
+
+
+class CtxApp(App):
+    """ctxtui's terminal UI."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ctxtui"
+    COMMANDS = App.COMMANDS | {CtxCommands}
+    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+
+    def __init__(self, settings: Settings, *, watch_files: bool | None = None, remember_theme: bool = True) -> None:
+        super().__init__()
+        self.settings = settings
+        self.watch_files = settings.watch if watch_files is None else watch_files
+        self.remember_theme = remember_theme
+        self._stop_watch = asyncio.Event()
+        loaded = load_themes()
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self.theme_problems = loaded.problems
+        names = {t.name for t in loaded.themes} | set(self.available_themes)
+        self.theme = settings.theme if settings.theme in names else "ctxtui-dark" if "ctxtui-dark" in names else "textual-dark"
+        self.sub_title = str(settings.workspace)
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Defaults for ctxtui's own theme variables, so every theme can be used."""
+        return dict(THEME_VARIABLES)
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.settings))
+        for problem in self.theme_problems:
+            self.notify(problem, title="Theme skipped", severity="warning")
+        if self.watch_files:
+            self.run_worker(self._watch_recursive(), group="watch", exit_on_error=False)
+            self.run_worker(self._watch_workspace_root(), group="watch", exit_on_error=False)
+
+    def watch_theme(self, theme: str) -> None:
+        if self.remember_theme and self.is_running:
+            try:
+                save_setting("theme", theme)
+            except OSError:
+                self.notify("Could not save the theme choice", severity="warning")
+
+    def _main(self) -> MainScreen | None:
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    async def _changed(self, paths: set[Path]) -> None:
+        main = self._main()
+        if main is not None:
+            main.load()
+
+    async def _watch_recursive(self) -> None:
+        s = self.settings
+        paths = [*s.libraries, s.agents_dir, s.user_agents_dir, s.workspace / ".claude" / "rules"]
+        await watch.watch(paths, self._changed, self._stop_watch)
+
+    async def _watch_workspace_root(self) -> None:
+        from watchfiles import awatch
+
+        root = self.settings.workspace
+        names = {"CLAUDE.md", "CLAUDE.local.md", "hybrid-config.json"}
+        async for changes in awatch(root, debounce=watch.DEBOUNCE_MS, step=watch.STEP_MS,
+                                    stop_event=self._stop_watch, recursive=False):
+            if any(Path(p).name in names for _, p in changes):
+                await self._changed({Path(p) for _, p in changes})
+
+    async def action_quit(self) -> None:
+        self._stop_watch.set()
+        self.exit()
+
+
+def make_app(settings: Settings, **kwargs) -> CtxApp:
+    """Build the app the same way for the CLI, tests and snapshots."""
+    return CtxApp(settings, **kwargs)
+
+
+def run_app(settings: Settings) -> int:
+    """Run the TUI until the user quits."""
+    make_app(settings).run()
+    return 0

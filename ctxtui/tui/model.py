@@ -1,0 +1,69 @@
+"""The view model: plain data the views render, built from the core off the UI thread.
+
+Data flows one way: files -> index (core) -> this model -> widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ctxtui.core import strategies
+from ctxtui.core.history import Entry
+from ctxtui.core.persona import Persona
+from ctxtui.core.workspace import Budget, Workspace
+
+
+@dataclass(frozen=True)
+class Row:
+    """One persona row in a pane."""
+
+    key: str
+    name: str
+    startup: int
+    full: int
+    flags: tuple[str, ...]
+    description: str
+    last_used: float = 0.0
+
+
+@dataclass
+class Model:
+    """Everything the main screen shows."""
+
+    cold: list[Row]
+    hot: list[Row]
+    cap: int
+    budget: Budget
+    strategy: str
+    history: list[Entry]
+    problems: list[str] = field(default_factory=list)
+    personas: dict[str, Persona] = field(default_factory=dict)
+
+
+def _flags(p: Persona, extra: list[str] | None = None) -> tuple[str, ...]:
+    out = list(extra or [])
+    if p.status.value != "ok" and p.status.value not in out:
+        out.append(p.status.value)
+    return tuple(out)
+
+
+def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Model:
+    """Snapshot the workspace into view data."""
+    used = last_used or {}
+    hot = [
+        Row(str(h.persona.path), h.name, h.persona.startup_tokens, h.persona.full_tokens, tuple(h.flags),
+            h.persona.description, used.get(h.name, 0.0))
+        for h in ws.hot
+    ]
+    hot_names = {r.name for r in hot}
+    cold = [
+        Row(str(p.path), p.name, p.startup_tokens, p.full_tokens, _flags(p), p.description, used.get(p.name, 0.0))
+        for p in ws.library.personas
+        if p.name not in hot_names and (ws.library.by_name.get(p.name) is p or not p.usable)
+    ]
+    personas = {p.name: p for p in ws.library.personas if ws.library.by_name.get(p.name) is p}
+    personas.update({h.name: h.persona for h in ws.hot})
+    return Model(
+        cold=cold, hot=hot, cap=ws.cap, budget=ws.budget(), strategy=ws.strategy,
+        history=strategies.history(ws), problems=list(ws.recovered), personas=personas,
+    )

@@ -1,0 +1,435 @@
+"""The main screen: cold and hot panes, budget bar, detail, strategy and history.
+
+Widgets post messages up; this screen runs core operations in thread workers (one at a
+time, under a lock) and pushes a fresh :class:`~ctxtui.tui.model.Model` down. No file I/O
+happens on the UI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label
+
+from ctxtui.core import strategies
+from ctxtui.core.config import ConfigError, Settings
+from ctxtui.core.library import read_body
+from ctxtui.core.workspace import Workspace, WorkspaceError
+from ctxtui.tui.model import Model, build_model
+from ctxtui.tui.screens.confirm import ConfirmScreen
+from ctxtui.tui.screens.help import HelpScreen
+from ctxtui.tui.screens.preview import PreviewScreen
+from ctxtui.tui.widgets.budget_bar import BudgetBar
+from ctxtui.tui.widgets.detail import PersonaDetail
+from ctxtui.tui.widgets.persona_list import SORTS, PersonaList
+from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
+
+
+class DropPane(Vertical):
+    """A pane container; dropping anywhere on it drops on its list."""
+
+    drop_pane: PersonaList | None = None
+
+
+class MainScreen(Screen):
+    """Steer the hot set and watch the budget."""
+
+    BINDINGS = [
+        Binding("t", "toggle", "Toggle", id="toggle"),
+        Binding("m", "move_selected", "Move selected", id="move-selected"),
+        Binding("u", "undo", "Undo", id="undo"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "cycle_sort", "Sort", id="sort"),
+        Binding("p", "preview", "Preview CLAUDE.md", id="preview"),
+        Binding("w", "write_claude_md", "Write CLAUDE.md", id="write", show=False),
+        Binding("g", "focus_strategy", "Strategy", id="strategy"),
+        Binding("h", "focus_history", "History", id="history", show=False),
+        Binding("r", "reload", "Reload", id="reload", show=False),
+        Binding("a", "analytics", "Analytics", id="analytics", show=False),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("escape", "cancel", "Cancel", id="cancel", show=False),
+    ]
+
+    @dataclass
+    class ModelReady(Message):
+        """A worker built a fresh model."""
+
+        model: Model
+        note: str = ""
+
+    @dataclass
+    class Failed(Message):
+        """A worker's operation was refused or failed; nothing changed."""
+
+        error: str
+
+    @dataclass
+    class BodyLoaded(Message):
+        """The body of the highlighted persona was read."""
+
+        name: str
+        body: str
+
+    @dataclass
+    class Moved(Message):
+        """Personas moved between panes (for undo)."""
+
+        to_hot: bool
+        names: list[str] = field(default_factory=list)
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.ws: Workspace | None = None
+        self.model: Model | None = None
+        self.lock = threading.Lock()
+        self.undo_stack: list[tuple[bool, list[str]]] = []
+        self.ready = threading.Event()
+        self._detail_shown: tuple | None = None
+        self.model_version = 0
+        """Incremented each time a new model is on screen (tests and benchmarks wait on it)."""
+
+    # ---------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="panes"):
+            cold_pane = DropPane(id="cold-pane")
+            with cold_pane:
+                yield Label("Cold", id="cold-title", classes="pane-title")
+                yield Input(placeholder="/ filter name or description", id="filter")
+                cold = PersonaList("cold", id="cold")
+                yield cold
+            cold_pane.drop_pane = cold
+            hot_pane = DropPane(id="hot-pane")
+            with hot_pane:
+                yield Label("Hot", id="hot-title", classes="pane-title")
+                hot = PersonaList("hot", id="hot")
+                yield hot
+                yield StrategySwitcher(id="strategy")
+                yield Label("History (enter rolls back)", classes="pane-title")
+                yield HistoryList(id="history")
+            hot_pane.drop_pane = hot
+            yield PersonaDetail(id="detail")
+        yield BudgetBar(id="budget")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#cold", PersonaList).focus()
+        self.load()
+
+    # ---------------------------------------------------------------- workers
+
+    def _last_used(self) -> dict[str, float]:
+        from ctxtui.analytics.events import EventStore
+
+        try:
+            store = EventStore.default()
+            out: dict[str, float] = {}
+            for e in store.events(self.settings.workspace):
+                if e.persona:
+                    out[e.persona] = max(out.get(e.persona, 0.0), e.time)
+            return out
+        except Exception:  # noqa: BLE001 - the sort falls back to names
+            return {}
+
+    def _model(self) -> Model:
+        assert self.ws is not None
+        return build_model(self.ws, self._last_used())
+
+    @work(thread=True, group="io")
+    def load(self) -> None:
+        """Index the library and build the first model."""
+        try:
+            with self.lock:
+                if self.ws is None:
+                    self.ws = Workspace(self.settings)
+                    if self.ws.config["analytics"]["track_usage"]:
+                        self._attach_events(self.ws)
+                else:
+                    self.ws.refresh()
+                model = self._model()
+        except (WorkspaceError, ConfigError, OSError) as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.ModelReady(model))
+
+    def _attach_events(self, ws: Workspace) -> None:
+        from ctxtui.analytics.events import EventStore
+
+        try:
+            store = EventStore.default()
+        except Exception:  # noqa: BLE001 - tracking is best effort, never blocks a move
+            return
+        ws.listeners.append(lambda action, persona, data: store.record(self.settings.workspace, persona, action, data))
+
+    @work(thread=True, group="io")
+    def run_core(self, label: str, fn: Any, moved: tuple[bool, list[str]] | None = None) -> None:
+        """Run one core operation, then post the new model (or the refusal)."""
+        try:
+            with self.lock:
+                assert self.ws is not None
+                fn(self.ws)
+                model = self._model()
+        except (WorkspaceError, ConfigError, OSError) as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        if moved is not None:
+            self.post_message(self.Moved(*moved))
+        self.post_message(self.ModelReady(model, label))
+
+    @work(thread=True, group="body", exclusive=True)
+    def load_body(self, name: str) -> None:
+        """Read a persona body for the detail pane."""
+        model = self.model
+        persona = model.personas.get(name) if model else None
+        if persona is not None:
+            self.post_message(self.BodyLoaded(name, read_body(persona)))
+
+    # ---------------------------------------------------------------- messages
+
+    def on_main_screen_model_ready(self, message: ModelReady) -> None:
+        m = self.model = message.model
+        cold = self.query_one("#cold", PersonaList)
+        hot = self.query_one("#hot", PersonaList)
+        cold.show(m.cold)
+        hot.show(m.hot)
+        self.query_one("#cold-title", Label).update(f"Cold ({len(m.cold)})  sort: {cold.sort_by}")
+        over = len(m.hot) > m.cap
+        self.query_one("#hot-title", Label).update(f"Hot {len(m.hot)} / {m.cap}" + ("  over the cap" if over else ""))
+        self.query_one("#hot-pane").set_class(over, "-over-cap")
+        self.query_one(BudgetBar).budget = m.budget
+        self.query_one(StrategySwitcher).set_current(m.strategy)
+        self.query_one(HistoryList).show(m.history)
+        for line in m.problems:
+            self.notify(line, title="Recovered", timeout=8)
+        m.problems.clear()
+        if message.note:
+            self.notify(message.note, timeout=3)
+        self._show_detail()
+        self.model_version += 1
+        self.ready.set()
+
+    def on_main_screen_failed(self, message: Failed) -> None:
+        self.notify(message.error, title="Refused", severity="error", timeout=6)
+
+    def on_main_screen_moved(self, message: Moved) -> None:
+        self.undo_stack.append((message.to_hot, message.names))
+
+    def on_main_screen_body_loaded(self, message: BodyLoaded) -> None:
+        if self.model and message.name in self.model.personas and self._focused_name() == message.name:
+            self.query_one(PersonaDetail).show(self.model.personas[message.name], message.body)
+
+    @on(PersonaList.Highlighted)
+    def _highlighted(self, message: PersonaList.Highlighted) -> None:
+        if message.pane.has_focus:
+            self._show_detail()
+
+    @on(PersonaList.Toggled)
+    def _toggled(self, message: PersonaList.Toggled) -> None:
+        self.move([message.name], to_hot=message.pane.side == "cold")
+
+    @on(PersonaList.Dropped)
+    def _dropped(self, message: PersonaList.Dropped) -> None:
+        message.source.marked.clear()
+        self.move(message.names, to_hot=message.target.side == "hot")
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        cold = self.query_one("#cold", PersonaList)
+        cold.filter_text = event.value
+        cold.refilter()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#cold", PersonaList).focus()
+
+    @on(StrategySwitcher.Requested)
+    def _strategy_requested(self, message: StrategySwitcher.Requested) -> None:
+        self.request_migration(message.strategy)
+
+    @on(HistoryList.RollbackRequested)
+    def _rollback_requested(self, message: HistoryList.RollbackRequested) -> None:
+        self.request_rollback(message.entry_id)
+
+    # ---------------------------------------------------------------- one command path
+
+    def move(self, names: list[str], to_hot: bool) -> None:
+        """Activate or deactivate through the core (which enforces the cap)."""
+        names = [n for n in names if n]
+        if not names:
+            return
+        if to_hot:
+            self.run_core(f"activated {', '.join(names)}", lambda ws: ws.activate(names), (True, names))
+        else:
+            self.run_core(f"deactivated {', '.join(names)}", lambda ws: ws.deactivate(names), (False, names))
+
+    def request_migration(self, strategy: str) -> None:
+        """Plan in a worker, confirm with the user, then apply."""
+        self._plan_then_confirm(strategy)
+
+    @work(thread=True, group="io")
+    def _plan_then_confirm(self, strategy: str) -> None:
+        try:
+            with self.lock:
+                assert self.ws is not None
+                plan = strategies.plan(self.ws, strategy, reason="from the TUI")
+        except (WorkspaceError, ConfigError) as exc:
+            self.post_message(self.Failed(str(exc)))
+            if self.model is not None:  # put the switcher back on the applied strategy
+                self.post_message(self.ModelReady(self.model))
+            return
+        body = "\n".join(plan.changes()[:15] or ["nothing to change"])
+        if len(plan.changes()) > 15:
+            body += f"\n… {len(plan.changes()) - 15} more"
+        body += f"\n\nstartup tokens {plan.tokens_before:,} → {plan.tokens_after:,}"
+        body += "".join(f"\nnote: {n}" for n in plan.notes)
+        self.app.call_from_thread(self._confirm_plan, plan, body)
+
+    def _confirm_plan(self, plan: strategies.Plan, body: str) -> None:
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.run_core(f"switched to {plan.to_strategy}", lambda ws: strategies.apply(ws, plan))
+            elif self.model:
+                self.query_one(StrategySwitcher).set_current(self.model.strategy)
+
+        self.app.push_screen(ConfirmScreen(f"Switch {plan.from_strategy} → {plan.to_strategy}?", body), done)
+
+    def request_rollback(self, entry_id: str | None = None) -> None:
+        """Confirm, then restore an entry (or undo the last one)."""
+        what = f"entry {entry_id}" if entry_id else "the last migration"
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.run_core(
+                    f"rolled back to {what}",
+                    lambda ws: strategies.rollback(ws, entry_id=entry_id, reason="from the TUI"),
+                )
+
+        self.app.push_screen(ConfirmScreen(f"Roll back to {what}?", "Files are restored byte for byte; the rollback is recorded and can itself be rolled back."), done)
+
+    # ---------------------------------------------------------------- actions
+
+    def _focused_list(self) -> PersonaList:
+        focused = self.focused
+        if isinstance(focused, PersonaList):
+            return focused
+        return self.query_one("#cold", PersonaList)
+
+    def _focused_name(self) -> str | None:
+        return self._focused_list().current_name()
+
+    def _show_detail(self) -> None:
+        name = self._focused_name()
+        detail = self.query_one(PersonaDetail)
+        persona = self.model.personas.get(name) if (name and self.model) else None
+        shown = (persona.name, persona.sha256, persona.problems) if persona else None
+        if shown == self._detail_shown:
+            return  # rendering markdown is the slowest thing on screen: only when it changed
+        self._detail_shown = shown
+        if persona is None:
+            detail.show(None)
+            return
+        detail.show(persona, "…")
+        self.load_body(persona.name)
+
+    def action_toggle(self) -> None:
+        """Move the persona under the cursor to the other pane."""
+        pane = self._focused_list()
+        name = pane.current_name()
+        if name:
+            self.move([name], to_hot=pane.side == "cold")
+
+    def action_move_selected(self) -> None:
+        """Move every selected persona in the focused pane."""
+        pane = self._focused_list()
+        names = pane.selected_names()
+        pane.marked.clear()
+        self.move(names, to_hot=pane.side == "cold")
+
+    def action_undo(self) -> None:
+        """Reverse the last move."""
+        if not self.undo_stack:
+            self.notify("Nothing to undo")
+            return
+        to_hot, names = self.undo_stack.pop()
+        fn = (lambda ws: ws.deactivate(names)) if to_hot else (lambda ws: ws.activate(names))
+        self.run_core(f"undid the move of {', '.join(names)}", fn)
+
+    def action_filter(self) -> None:
+        """Focus the cold pane's filter."""
+        self.query_one("#filter", Input).focus()
+
+    def action_cycle_sort(self) -> None:
+        """Sort both panes by name, tokens, then last used."""
+        for pane in self.query(PersonaList):
+            pane.sort_by = SORTS[(SORTS.index(pane.sort_by) + 1) % len(SORTS)]
+            pane.refilter()
+        cold = self.query_one("#cold", PersonaList)
+        if self.model:
+            self.query_one("#cold-title", Label).update(f"Cold ({len(self.model.cold)})  sort: {cold.sort_by}")
+
+    @work(thread=True, group="io")
+    def action_preview(self) -> None:
+        """Open the CLAUDE.md preview (built in a worker)."""
+        try:
+            with self.lock:
+                assert self.ws is not None
+                pv = strategies.preview(self.ws)
+        except (WorkspaceError, ConfigError) as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+
+        def done(write: bool | None) -> None:
+            if write:
+                self.action_write_claude_md()
+
+        self.app.call_from_thread(self.app.push_screen, PreviewScreen(pv), done)
+
+    def action_write_claude_md(self) -> None:
+        """Write the generated block into CLAUDE.md (atomic, through the core)."""
+        self.run_core("CLAUDE.md written", lambda ws: strategies.write_preview(ws))
+
+    def action_focus_strategy(self) -> None:
+        """Open the strategy switcher."""
+        from textual.widgets import Select
+
+        select = self.query_one("#strategy-select", Select)
+        select.focus()
+        select.action_show_overlay()
+
+    def action_focus_history(self) -> None:
+        """Focus the history list."""
+        self.query_one(HistoryList).focus()
+
+    def action_reload(self) -> None:
+        """Re-read everything from disk."""
+        self.load()
+
+    def action_help(self) -> None:
+        """Show the key reference."""
+        self.app.push_screen(HelpScreen())
+
+    def action_analytics(self) -> None:
+        """Open the analytics screen."""
+        from ctxtui.tui.screens.analytics import AnalyticsScreen
+
+        self.app.push_screen(AnalyticsScreen(self.settings))
+
+    def action_cancel(self) -> None:
+        """Cancel a drag or clear the filter."""
+        for pane in self.query(PersonaList):
+            if pane.dragging:
+                pane.cancel_drag()
+                return
+        flt = self.query_one("#filter", Input)
+        if flt.value:
+            flt.value = ""

@@ -1,0 +1,35 @@
+"""The always-visible budget line: startup tokens, eager baseline, reduction, context left."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from ctxtui.core.workspace import Budget
+
+
+class BudgetBar(Static):
+    """Shows a Budget; turns to the warning colour past the target."""
+
+    budget: reactive[Budget | None] = reactive(None)
+
+    def watch_budget(self, budget: Budget | None) -> None:
+        if budget is None:
+            self.update("Indexing…")
+            return
+        self.set_class(budget.over_target, "-over-budget")
+        filled = min(1.0, budget.startup_tokens / max(budget.target, 1))
+        width = 20
+        bar = "█" * round(filled * width) + "░" * (width - round(filled * width))
+        text = Text.assemble(
+            ("Startup ", "bold"), f"{budget.startup_tokens:,} tok ", (bar, "bold"),
+            f" target {budget.target:,}  ",
+            ("≈Claude ", "dim"), f"{budget.estimated_claude_tokens:,}  ",
+            ("Eager ", "dim"), f"{budget.eager_startup_tokens:,}  ",
+            ("Reduction ", "dim"), (f"{budget.reduction_pct}%", "bold"), "  ",
+            ("Context left ", "dim"), f"{budget.context_left:,} / {budget.window:,}",
+        )
+        if budget.warnings:
+            text.append(f"  ⚠ {len(budget.warnings)}", style="bold")
+        self.update(text)

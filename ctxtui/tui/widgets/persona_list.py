@@ -1,0 +1,248 @@
+"""A pane of personas: keyboard selection, multi-select, sorting, and drag and drop.
+
+Textual has no built-in drag and drop. A drag starts when the pointer moves a few cells with
+the button held; the list captures the mouse, a ghost label follows the pointer, and on
+release ``screen.get_widget_at`` finds the pane under it. Escape cancels; the mouse is
+always released.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Label
+
+from ctxtui.tui.model import Row
+
+DRAG_THRESHOLD = 2
+SORTS = ("name", "tokens", "last used")
+
+
+class PersonaList(DataTable):
+    """One pane (cold or hot). Posts messages; never changes files itself."""
+
+    BINDINGS = [
+        Binding("space", "mark", "Select", id="mark"),
+    ]
+
+    @dataclass
+    class Toggled(Message):
+        """The user asked to move one persona to the other pane."""
+
+        pane: PersonaList
+        name: str
+
+    @dataclass
+    class Dropped(Message):
+        """Personas were dragged from this pane and dropped on another."""
+
+        source: PersonaList
+        target: PersonaList
+        names: list[str]
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor moved to a persona."""
+
+        pane: PersonaList
+        name: str | None
+
+    def __init__(self, side: str, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.side = side
+        self.rows_by_key: dict[str, Row] = {}
+        self.marked: set[str] = set()
+        self.sort_by = "name"
+        self.filter_text = ""
+        self._press: tuple[int, int, str] | None = None
+        self._dragging: list[str] | None = None
+        self._ghost: Label | None = None
+
+    def on_mount(self) -> None:
+        self.add_column("", key="mark", width=1)
+        self.add_column("name", key="name")
+        self.add_column("startup", key="startup", width=7)
+        self.add_column("full", key="full", width=6)
+        self.add_column("flags", key="flags")
+
+    # ---------------------------------------------------------------- data down
+
+    def visible(self, rows: list[Row]) -> list[Row]:
+        """Rows after the filter (name and description) and the sort."""
+        needle = self.filter_text.lower()
+        out = [r for r in rows if not needle or needle in r.name.lower() or needle in r.description.lower()]
+        key = {
+            "name": lambda r: r.name.lower(),
+            "tokens": lambda r: (-r.startup, r.name.lower()),
+            "last used": lambda r: (-r.last_used, r.name.lower()),
+        }[self.sort_by]
+        return sorted(out, key=key)
+
+    def show(self, rows: list[Row]) -> None:
+        """Replace the rows, keeping the cursor on the same persona and the scroll position."""
+        current = self.current_key()
+        scroll = self.scroll_y
+        self.all_rows = rows
+        shown = self.visible(rows)
+        old = self.rows_by_key
+        self.rows_by_key = {r.key: r for r in shown}
+        self.marked &= {r.name for r in shown}
+        kept = [k for k in old if k in self.rows_by_key]
+        if kept == list(self.rows_by_key) and all(old[k] == self.rows_by_key[k] for k in kept):
+            # Only removals (the common toggle): drop those rows instead of rebuilding 1,000.
+            for key in old.keys() - self.rows_by_key.keys():
+                self.remove_row(key)
+            for key, r in self.rows_by_key.items():
+                mark = "●" if r.name in self.marked else ""
+                if self.get_cell(key, "mark") != mark:
+                    self.update_cell(key, "mark", mark)
+        else:
+            self.clear()
+            for r in shown:
+                self.add_row(*self._cells(r), key=r.key)
+        if current in self.rows_by_key:
+            self.move_cursor(row=self.get_row_index(current), animate=False, scroll=False)
+        self.scroll_to(y=scroll, animate=False)
+
+    def _cells(self, r: Row) -> tuple:
+        flags = Text(" ".join(r.flags), style="bold $warning" if r.flags else "")
+        if "invalid" in r.flags:
+            flags.stylize("red")
+        return ("●" if r.name in self.marked else "", r.name, f"{r.startup:,}", f"{r.full:,}", flags)
+
+    def refilter(self) -> None:
+        """Re-apply filter and sort to the last rows shown."""
+        self.show(getattr(self, "all_rows", []))
+
+    def current_key(self) -> str | None:
+        """Row key under the cursor."""
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001 - empty or stale table
+            return None
+
+    def current_name(self) -> str | None:
+        """Persona name under the cursor."""
+        key = self.current_key()
+        return self.rows_by_key[key].name if key in self.rows_by_key else None
+
+    def selected_names(self) -> list[str]:
+        """Marked personas, or the one under the cursor."""
+        if self.marked:
+            return sorted(self.marked)
+        name = self.current_name()
+        return [name] if name else []
+
+    # ---------------------------------------------------------------- keyboard
+
+    def action_mark(self) -> None:
+        """Mark or unmark the persona under the cursor (multi-select)."""
+        name = self.current_name()
+        if name is None:
+            return
+        self.marked ^= {name}
+        key = self.current_key()
+        self.update_cell(key, "mark", "●" if name in self.marked else "")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        key = event.row_key.value if event.row_key else None
+        row = self.rows_by_key.get(key) if key else None
+        self.post_message(self.Highlighted(self, row.name if row else None))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self.rows_by_key.get(event.row_key.value)
+        if row is not None:
+            self.post_message(self.Toggled(self, row.name))
+
+    # ---------------------------------------------------------------- mouse drag
+
+    def _row_at(self, event: events.MouseEvent) -> str | None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return None
+        index = offset.y + int(self.scroll_y) - (1 if self.show_header else 0)
+        if 0 <= index < self.row_count:
+            key = self.coordinate_to_cell_key((index, 0)).row_key.value
+            return self.rows_by_key[key].name if key in self.rows_by_key else None
+        return None
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        name = self._row_at(event)
+        if name is not None and event.button == 1:
+            self._press = (event.screen_x, event.screen_y, name)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._press is None:
+            return
+        x, y, name = self._press
+        if self._dragging is None:
+            if abs(event.screen_x - x) + abs(event.screen_y - y) < DRAG_THRESHOLD:
+                return
+            self._dragging = sorted(self.marked) if name in self.marked else [name]
+            self.capture_mouse()
+            self.add_class("-dragging")
+            label = ", ".join(self._dragging) if len(self._dragging) < 4 else f"{len(self._dragging)} personas"
+            self._ghost = Label(f"⇄ {label}", id="drag-ghost")
+            self.screen.mount(self._ghost)
+        if self._ghost is not None:
+            self._ghost.styles.offset = (event.screen_x + 1, event.screen_y)
+        self._highlight_target(event.screen_x, event.screen_y)
+
+    def _target_at(self, x: int, y: int) -> PersonaList | None:
+        try:
+            widget, _ = self.screen.get_widget_at(x, y)
+        except Exception:  # noqa: BLE001 - outside every widget
+            return None
+        node = widget
+        while node is not None:
+            if isinstance(node, PersonaList):
+                return node
+            pane = getattr(node, "drop_pane", None)  # a pane container forwards to its list
+            if isinstance(pane, PersonaList):
+                return pane
+            node = node.parent
+        return None
+
+    def _highlight_target(self, x: int, y: int) -> None:
+        target = self._target_at(x, y)
+        for pane in self.screen.query(PersonaList):
+            pane.set_class(pane is target and pane is not self, "-drop-target")
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        dragging = self._dragging
+        target = self._target_at(event.screen_x, event.screen_y) if dragging else None
+        self.cancel_drag()
+        if dragging and target is not None and target is not self:
+            self.post_message(self.Dropped(self, target, dragging))
+
+    def cancel_drag(self) -> None:
+        """End a drag (drop, Escape or focus loss): release the mouse, remove the ghost."""
+        self._press = None
+        was = self._dragging is not None
+        self._dragging = None
+        if was:
+            self.release_mouse()
+        self.remove_class("-dragging")
+        for pane in self.screen.query(PersonaList):
+            pane.remove_class("-drop-target")
+        if self._ghost is not None:
+            self._ghost.remove()
+            self._ghost = None
+
+    @property
+    def dragging(self) -> bool:
+        """Whether a drag is in progress."""
+        return self._dragging is not None
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape" and self.dragging:
+            event.stop()
+            self.cancel_drag()

@@ -1,0 +1,64 @@
+"""Snapshot tests of the main screen, the CLAUDE.md preview and the help screen.
+
+Fixed terminal size, file watching off, a fixed workspace path, the bundled library.
+Update with ``pytest tests/test_snapshots.py --snapshot-update`` after a deliberate change.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ctxtui.core.config import load_settings
+from ctxtui.tui.app import make_app
+
+SIZE = (140, 40)
+FIXED = Path("/tmp/ctxtui-snapshot-workspace")
+
+
+@pytest.fixture
+def snap_app():
+    shutil.rmtree(FIXED, ignore_errors=True)
+    FIXED.mkdir(parents=True)
+    (FIXED / "CLAUDE.md").write_text("# Demo project\n\nUse the test-engineer for new tests.\n")
+    settings = load_settings(workspace=FIXED, include_user_scope=False)
+    app = make_app(settings, watch_files=False, remember_theme=False)
+    yield app
+    shutil.rmtree(FIXED, ignore_errors=True)
+
+
+async def _ready(pilot) -> None:
+    from tests_support import wait_ready
+
+    await wait_ready(pilot)
+
+
+def test_main_screen(snap_compare, snap_app):
+    async def run_before(pilot):
+        await _ready(pilot)
+        await pilot.press("down", "space", "down", "space", "m")
+        await _ready(pilot)
+
+    assert snap_compare(snap_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_preview_screen(snap_compare, snap_app):
+    async def run_before(pilot):
+        await _ready(pilot)
+        await pilot.press("t")
+        await _ready(pilot)
+        await pilot.press("p")
+        await _ready(pilot)
+
+    assert snap_compare(snap_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare, snap_app):
+    async def run_before(pilot):
+        await _ready(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+
+    assert snap_compare(snap_app, terminal_size=SIZE, run_before=run_before)

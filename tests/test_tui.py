@@ -1,0 +1,233 @@
+"""The TUI driven by Pilot: keys, multi-select, filter, drag and drop, cap refusal, undo,
+live reload and themes. Every move must show up on disk (the core did it) and in the budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from conftest import persona_text
+from ctxtui.core import config
+from ctxtui.core.config import load_settings
+from ctxtui.tui.app import make_app
+from ctxtui.tui.screens.main import MainScreen
+from ctxtui.tui.widgets.budget_bar import BudgetBar
+from ctxtui.tui.widgets.persona_list import PersonaList
+
+SIZE = (140, 40)
+
+
+async def settle(pilot, app) -> MainScreen:
+    """Wait until the screen has a model and no worker is running."""
+    for _ in range(200):
+        await pilot.pause(0.02)
+        screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
+        if screen is not None and screen.ready.is_set() and not [w for w in app.workers if w.group == "io" and w.is_running]:
+            await pilot.pause(0.05)
+            return screen
+    raise AssertionError("the app never settled")
+
+
+def hot_files(settings) -> list[str]:
+    return sorted(p.name for p in settings.agents_dir.glob("*.md")) if settings.agents_dir.exists() else []
+
+
+def app_for(settings, **kw):
+    return make_app(settings, watch_files=kw.pop("watch_files", False), remember_theme=kw.pop("remember_theme", False), **kw)
+
+
+async def test_toggle_by_key_moves_the_file_and_updates_the_budget(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        before = screen.query_one(BudgetBar).budget.startup_tokens
+        cold = screen.query_one("#cold", PersonaList)
+        assert cold.current_name() == "alpha"
+        await pilot.press("t")
+        await settle(pilot, app)
+        assert hot_files(settings) == ["alpha.md"]
+        after = screen.query_one(BudgetBar).budget.startup_tokens
+        assert after > before
+        assert [r.name for r in screen.model.hot] == ["alpha"]
+
+
+async def test_multi_select_then_move_all(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("space", "down", "space", "m")
+        await settle(pilot, app)
+        assert hot_files(settings) == ["alpha.md", "beta.md"]
+
+
+async def test_filter_as_you_type_matches_name_and_description(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("slash", *"number 3")
+        await pilot.pause(0.1)
+        cold = screen.query_one("#cold", PersonaList)
+        assert [r.name for r in cold.rows_by_key.values()] == ["delta"]
+        await pilot.press("enter", "t")
+        await settle(pilot, app)
+        assert hot_files(settings) == ["delta.md"]
+
+
+async def drag(pilot, source: str, target: str, row: int = 0) -> None:
+    """Press on a row of the source list, move past the threshold, release over the target."""
+    y = row + 1  # header line
+    await pilot.mouse_down(source, offset=(4, y))
+    await pilot.hover(source, offset=(8, y + 1))
+    await pilot.hover(target, offset=(6, 2))
+    await pilot.mouse_up(target, offset=(6, 2))
+
+
+async def test_drag_from_cold_to_hot_and_back(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await drag(pilot, "#cold", "#hot", row=1)
+        await settle(pilot, app)
+        assert hot_files(settings) == ["beta.md"]
+        assert not screen.query("#drag-ghost")
+        assert app.mouse_captured is None
+        await drag(pilot, "#hot", "#cold", row=0)
+        await settle(pilot, app)
+        assert hot_files(settings) == []
+
+
+async def test_drop_over_the_cap_is_refused_with_a_notification(settings):
+    settings.agents_dir.mkdir(parents=True)
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("space", "down", "space", "down", "space", "m")
+        await settle(pilot, app)
+        assert len(hot_files(settings)) == 3
+        await drag(pilot, "#cold", "#hot", row=0)
+        await settle(pilot, app)
+        assert len(hot_files(settings)) == 3
+        assert any("cap is 3" in n.message for n in app._notifications)
+        assert screen.query_one("#hot-title").render().plain.startswith("Hot 3 / 3")
+
+
+async def test_escape_cancels_a_drag_and_releases_the_mouse(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.mouse_down("#cold", offset=(4, 1))
+        await pilot.hover("#cold", offset=(9, 3))
+        cold = screen.query_one("#cold", PersonaList)
+        assert cold.dragging and screen.query("#drag-ghost")
+        await pilot.press("escape")
+        assert not cold.dragging and app.mouse_captured is None and not screen.query("#drag-ghost")
+        await pilot.mouse_up("#hot", offset=(6, 2))
+        await settle(pilot, app)
+        assert hot_files(settings) == []
+
+
+async def test_undo_reverses_the_last_move(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("t")
+        await settle(pilot, app)
+        assert hot_files(settings) == ["alpha.md"]
+        await pilot.press("u")
+        await settle(pilot, app)
+        assert hot_files(settings) == []
+
+
+async def test_live_reload_shows_a_file_written_by_another_program(settings):
+    app = app_for(settings, watch_files=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        cold = screen.query_one("#cold", PersonaList)
+        await pilot.press("down", "down")
+        selected = cold.current_name()
+        settings.agents_dir.mkdir(parents=True, exist_ok=True)
+        await pilot.pause(0.3)  # let the watcher pick up the new folder
+        (settings.agents_dir / "outsider.md").write_text(persona_text("outsider", "Written by Claude Code"))
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.model and "outsider" in [r.name for r in screen.model.hot]:
+                break
+        assert "outsider" in [r.name for r in screen.model.hot]
+        assert "unmanaged" in screen.model.hot[0].flags
+        assert cold.current_name() == selected  # selection kept across the reload
+
+
+async def test_theme_switch_is_applied_and_remembered(settings):
+    app = app_for(settings, remember_theme=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert app.theme == "ctxtui-dark"
+        app.theme = "ctxtui-high-contrast"
+        await pilot.pause(0.1)
+    saved = json.loads(config.settings_file().read_text())
+    assert saved["theme"] == "ctxtui-high-contrast"
+    app2 = app_for(load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs))
+    assert app2.theme == "ctxtui-high-contrast"
+
+
+async def test_broken_user_theme_is_reported_and_skipped(settings):
+    themes = config.config_dir() / "themes"
+    themes.mkdir(parents=True)
+    (themes / "bad.json").write_text('{"name": "bad", "primary": "not-a-colour"}')
+    (themes / "mine.json").write_text('{"name": "mine", "primary": "#123456"}')
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert "mine" in app.available_themes and "bad" not in app.available_themes
+        assert any("bad.json" in n.message for n in app._notifications)
+
+
+async def test_help_and_preview_screens_open_and_close(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("p")
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if type(app.screen).__name__ == "PreviewScreen":
+                break
+        assert type(app.screen).__name__ == "PreviewScreen"
+        await pilot.press("w")
+        await settle(pilot, app)
+        assert "<!-- ctxtui:begin -->" in (settings.workspace / "CLAUDE.md").read_text()
+
+
+async def test_strategy_switch_and_rollback_from_the_ui(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        screen.request_migration("eager")
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if type(app.screen).__name__ == "ConfirmScreen":
+                break
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert len(hot_files(settings)) == 5 and screen.model.strategy == "eager"
+        screen.request_rollback(None)
+        await pilot.pause(0.1)
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert hot_files(settings) == [] and len(screen.model.history) == 2
+
+
+@pytest.mark.parametrize("quit_key", ["q", "ctrl+q"])
+async def test_clean_quit(settings, quit_key):
+    app = app_for(settings, watch_files=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press(quit_key)
+        await asyncio.sleep(0.1)
+        assert app._exit  # the app asked to exit
+    assert app.return_code == 0
