@@ -50,6 +50,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
+    import ctxtui.cli_analytics  # noqa: F401
     import ctxtui.cli_commands  # noqa: F401 - registers the commands
     import ctxtui.cli_strategies  # noqa: F401
 

@@ -231,3 +231,33 @@ async def test_clean_quit(settings, quit_key):
         await asyncio.sleep(0.1)
         assert app._exit  # the app asked to exit
     assert app.return_code == 0
+
+
+async def test_analytics_screen_shows_usage_and_applies_auto_optimise(settings, tmp_path):
+    import json as _json
+
+    proj = tmp_path / "transcripts" / "-proj"
+    proj.mkdir(parents=True)
+    lines = []
+    for i, persona in enumerate(["beta", "beta", "gamma"]):
+        lines.append({"type": "user", "timestamp": "2026-11-01T10:00:00Z", "message": {"content": f"review number {i}"}})
+        lines.append({"type": "assistant", "requestId": f"r{i}", "timestamp": "2026-11-01T10:00:01Z", "message": {
+            "id": f"m{i}", "content": [{"type": "tool_use", "id": f"t{i}", "name": "Task",
+                                        "input": {"subagent_type": persona, "prompt": "go"}}]}})
+    (proj / "s.jsonl").write_text("\n".join(_json.dumps(x) for x in lines) + "\n")
+    s = load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs, transcripts_dir=tmp_path / "transcripts")
+    app = app_for(s)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("a")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.screen.query("#usage-table") and app.screen.query_one("#usage-table").row_count:
+                break
+        table = app.screen.query_one("#usage-table")
+        assert table.row_count == 2 and table.get_row_at(0)[0] == "beta"
+        await pilot.press("o")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert hot_files(s) == ["beta.md", "gamma.md", "persona-manager.md"]

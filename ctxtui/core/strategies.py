@@ -289,7 +289,7 @@ def apply(ws: Workspace, p: Plan) -> Entry:
         except journal.ConflictError as exc:
             raise StrategyError(str(exc)) from None
     ws.refresh()
-    ws.emit("migrate", "", frm=p.from_strategy, to=p.to_strategy, reason=p.reason, entry=entry.id)
+    ws.emit("migrate", "", frm=p.from_strategy, to=p.to_strategy, reason=p.reason, entry=entry.id, hot=ws.hot_names())
     return entry
 
 
@@ -355,7 +355,7 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
             _apply_rollback(ws, history, entry, tx)
         except journal.ConflictError as exc:
             raise StrategyError(str(exc)) from None
-    ws.emit("rollback", "", to=to_strategy, entry=entry.id)
+    ws.emit("rollback", "", to=to_strategy, entry=entry.id, hot=ws.hot_names())
     return entry
 
 

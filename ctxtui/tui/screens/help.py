@@ -27,6 +27,7 @@ the rest stay **cold** in the library and are listed in the CLAUDE.md block.
 | `g` | choose a strategy (a recorded migration) |
 | `h` | focus the history; `enter` on an entry rolls back to it |
 | `r` | reload from disk |
+| `a` | analytics: usage, pairs, triggers, auto-optimise |
 | `ctrl+p` | command palette (every action, themes) |
 | `?` | this help |
 | `q` | quit |

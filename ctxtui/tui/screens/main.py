@@ -53,7 +53,7 @@ class MainScreen(Screen):
         Binding("g", "focus_strategy", "Strategy", id="strategy"),
         Binding("h", "focus_history", "History", id="history", show=False),
         Binding("r", "reload", "Reload", id="reload", show=False),
-        Binding("a", "analytics", "Analytics", id="analytics", show=False),
+        Binding("a", "analytics", "Analytics", id="analytics"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("escape", "cancel", "Cancel", id="cancel", show=False),
     ]
@@ -125,6 +125,35 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#cold", PersonaList).focus()
         self.load()
+        self._auto_timer = None
+
+    def _schedule_auto_optimize(self, config: dict) -> None:
+        """With lazy_loading.auto_optimize on, propose (never apply) every interval."""
+        from ctxtui.core.config import interval_seconds
+
+        if self._auto_timer is not None or not config["lazy_loading"]["auto_optimize"]:
+            return
+        seconds = interval_seconds(config["lazy_loading"]["auto_optimize_interval"])
+        self._auto_timer = self.set_interval(seconds, self.propose_hot_set)
+
+    @work(thread=True, group="analytics", exclusive=True)
+    def propose_hot_set(self) -> None:
+        """Compute a usage-based proposal; tell the user if it differs from the hot set."""
+        from ctxtui.analytics import optimize
+        from ctxtui.analytics.transcripts import read_all
+
+        if not self.settings.transcripts.exists() or self.ws is None:
+            return
+        sessions, _ = read_all(self.settings.transcripts, project=None)
+        with self.lock:
+            prop = optimize.propose(self.ws, sessions)
+            current = sorted(self.ws.hot_names())
+        if sorted(prop.hot) != current and sessions:
+            self.app.call_from_thread(
+                self.notify,
+                f"Usage suggests hot: {', '.join(prop.hot)} (covers {prop.coverage_pct}%). Press a to review.",
+                title="Auto-optimise", timeout=15,
+            )
 
     # ---------------------------------------------------------------- workers
 
@@ -209,6 +238,8 @@ class MainScreen(Screen):
         self.query_one(BudgetBar).budget = m.budget
         self.query_one(StrategySwitcher).set_current(m.strategy)
         self.query_one(HistoryList).show(m.history)
+        if self.ws is not None:
+            self._schedule_auto_optimize(self.ws.config)
         for line in m.problems:
             self.notify(line, title="Recovered", timeout=8)
         m.problems.clear()

@@ -1,0 +1,134 @@
+"""Training data for the fine-tuning track, from real usage.
+
+Each example: the persona's instructions (its body), the request it was given (the
+subagent prompt, with the user's triggering prompt kept as metadata) and its actual
+response from the transcript. Duplicates are dropped, secrets and e-mail addresses are
+redacted, and examples are split into train and validation by a stable hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ctxtui.analytics.transcripts import Session
+from ctxtui.core.journal import atomic_write
+from ctxtui.core.library import read_body
+from ctxtui.core.workspace import Workspace
+
+FORMATS = ("openai-chat", "anthropic", "jsonl")
+_SECRETS = [
+    (re.compile(r"sk-ant-[A-Za-z0-9_-]{20,}"), "[REDACTED_API_KEY]"),
+    (re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}"), "[REDACTED_API_KEY]"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"), "[REDACTED_TOKEN]"),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,}"), "[REDACTED_TOKEN]"),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "[REDACTED_TOKEN]"),
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "[REDACTED_AWS_KEY]"),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "[REDACTED_API_KEY]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "[REDACTED_JWT]"),
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"), r"\1 [REDACTED_TOKEN]"),
+    (re.compile(r"(?i)\b(api[_-]?key|secret|password|passwd|token)(\s*[:=]\s*)['\"]?[^\s'\"]{8,}"), r"\1\2[REDACTED_SECRET]"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), "[REDACTED_PRIVATE_KEY]"),
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[REDACTED_EMAIL]"),
+]
+
+
+def redact(text: str) -> str:
+    """Replace API keys, tokens, private keys and e-mail addresses with placeholders."""
+    for pattern, repl in _SECRETS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+@dataclass
+class Example:
+    """One fine-tuning example."""
+
+    persona: str
+    instructions: str
+    request: str
+    trigger: str
+    response: str
+    session: str
+
+    @property
+    def key(self) -> str:
+        """Identity for de-duplication and the train/validation split."""
+        return hashlib.sha256(f"{self.persona}\0{self.request}\0{self.response}".encode()).hexdigest()
+
+    def render(self, fmt: str) -> dict:
+        """The example in one output format."""
+        if fmt == "openai-chat":
+            return {"messages": [
+                {"role": "system", "content": self.instructions},
+                {"role": "user", "content": self.request},
+                {"role": "assistant", "content": self.response},
+            ], "metadata": {"persona": self.persona}}
+        if fmt == "anthropic":
+            return {"system": self.instructions, "messages": [
+                {"role": "user", "content": self.request},
+                {"role": "assistant", "content": self.response},
+            ], "metadata": {"persona": self.persona}}
+        return {"persona": self.persona, "instructions": self.instructions, "request": self.request,
+                "trigger": self.trigger, "response": self.response, "session": self.session}
+
+
+@dataclass
+class ExportSummary:
+    """Counts written and skipped."""
+
+    train: int = 0
+    validation: int = 0
+    per_persona: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def skip(self, why: str) -> None:
+        """Count a skipped invocation."""
+        self.skipped[why] = self.skipped.get(why, 0) + 1
+
+
+def examples(ws: Workspace, sessions: list[Session], summary: ExportSummary) -> list[Example]:
+    """Deduplicated, redacted examples for library personas with a recorded response."""
+    bodies: dict[str, str] = {}
+    out: dict[str, Example] = {}
+    for s in sessions:
+        for inv in s.invocations:
+            persona = ws.library.get(inv.persona)
+            if persona is None or not persona.usable:
+                summary.skip("persona not in the library (built-in or removed)")
+                continue
+            if not inv.response.strip() or not inv.prompt.strip():
+                summary.skip("no request or no response in the transcript")
+                continue
+            if inv.persona not in bodies:
+                bodies[inv.persona] = read_body(persona).strip()
+            ex = Example(inv.persona, redact(bodies[inv.persona] or persona.description), redact(inv.prompt),
+                         redact(inv.trigger), redact(inv.response), s.id)
+            if ex.key in out:
+                summary.skip("duplicate")
+                continue
+            out[ex.key] = ex
+    return list(out.values())
+
+
+def export(ws: Workspace, sessions: list[Session], out: Path, fmt: str = "openai-chat",
+           validation_pct: int = 10) -> ExportSummary:
+    """Write ``<out>`` (train) and ``<out stem>.val<suffix>`` (validation) as JSONL."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    summary = ExportSummary()
+    train, val = [], []
+    for ex in sorted(examples(ws, sessions, summary), key=lambda e: e.key):
+        bucket = val if int(ex.key[:8], 16) % 100 < validation_pct else train
+        bucket.append(json.dumps(ex.render(fmt), ensure_ascii=False))
+        summary.per_persona[ex.persona] = summary.per_persona.get(ex.persona, 0) + 1
+    val_path = out.with_name(f"{out.stem}.val{out.suffix or '.jsonl'}")
+    atomic_write(out, ("\n".join(train) + ("\n" if train else "")).encode())
+    atomic_write(val_path, ("\n".join(val) + ("\n" if val else "")).encode())
+    summary.train, summary.validation = len(train), len(val)
+    summary.files = [str(out), str(val_path)]
+    return summary

@@ -1,0 +1,171 @@
+"""Usage analysis: per-persona counts, co-usage with lift, trigger words, unused personas.
+
+Trigger words are ranked by the log-odds ratio with an informative Dirichlet prior
+(Monroe, Colaresi & Quinn, 2008): how much more often a term appears in the prompts that
+came before a persona's invocations than in all other prompts, as a z-score that discounts
+rare terms. Pairs are ranked by lift: P(A and B in a session) / (P(A) P(B)).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from ctxtui.analytics.transcripts import ReadStats, Session
+
+_WORD = re.compile(r"[a-z][a-z0-9_+#.-]{1,30}")
+STOP = set(
+    ["the", "a", "an", "and", "or", "of", "to", "for", "in", "on", "with", "at", "by", "from", "is", "are", "be", "it", "this", "that", "these", "those", "i", "you", "we", "me", "my", "our", "your", "can", "could", "would", "should", "will", "do", "does", "did", "have", "has", "had", "not", "no", "yes", "please", "use", "using", "want", "need", "make", "get", "so", "if", "then", "than", "just", "also", "what", "how", "why", "when", "where", "which", "who", "there", "here", "about", "into", "out", "up", "down", "as", "let", "lets", "it's", "i'm", "don't", "is", "it", "all", "any", "some", "more", "most", "very"]
+)
+
+
+def terms(text: str) -> list[str]:
+    """Unigrams and bigrams of a prompt, lower-cased, without stop words."""
+    words = [w.strip(".-") for w in _WORD.findall(text.lower())]
+    words = [w for w in words if w and w not in STOP]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+@dataclass
+class PersonaUsage:
+    """How one persona was used."""
+
+    name: str
+    invocations: int = 0
+    sessions: int = 0
+    projects: int = 0
+    last_used: str = ""
+    tokens: int = 0
+    in_library: bool = True
+
+    def to_json(self) -> dict:
+        """JSON form (``analyze --json``)."""
+        return dict(vars(self))
+
+
+@dataclass
+class Pair:
+    """Two personas used in the same sessions."""
+
+    a: str
+    b: str
+    sessions: int
+    lift: float
+
+
+@dataclass
+class Trigger:
+    """A term that predicts a persona."""
+
+    term: str
+    z: float
+    count: int
+
+
+@dataclass
+class Analysis:
+    """Everything ``ctxtui analyze`` reports."""
+
+    sessions: int
+    invocations: int
+    personas: list[PersonaUsage]
+    pairs: list[Pair]
+    triggers: dict[str, list[Trigger]]
+    never_used: list[str]
+    hot_rarely_used: list[str]
+    stats: ReadStats = field(default_factory=ReadStats)
+
+    def rate(self, name: str) -> float:
+        """Expected invocations of a persona per session."""
+        p = next((p for p in self.personas if p.name == name), None)
+        return (p.invocations / self.sessions) if p and self.sessions else 0.0
+
+    def to_json(self) -> dict:
+        """The JSON shape documented in README."""
+        return {
+            "sessions": self.sessions,
+            "invocations": self.invocations,
+            "personas": [p.to_json() for p in self.personas],
+            "pairs": [vars(p) for p in self.pairs],
+            "triggers": {k: [vars(t) for t in v] for k, v in self.triggers.items()},
+            "never_used": self.never_used,
+            "hot_rarely_used": self.hot_rarely_used,
+            "read": vars(self.stats),
+        }
+
+
+def analyze(sessions: list[Session], library: set[str] | None = None, hot: set[str] | None = None,
+            stats: ReadStats | None = None, rare: int = 1) -> Analysis:
+    """Analyse sessions against a library and a hot set."""
+    library = library or set()
+    hot = hot or set()
+    usage: dict[str, PersonaUsage] = {}
+    per_session: list[set[str]] = []
+    projects: dict[str, set[str]] = {}
+    for s in sessions:
+        used: set[str] = set()
+        for inv in s.invocations:
+            u = usage.setdefault(inv.persona, PersonaUsage(inv.persona, in_library=inv.persona in library))
+            u.invocations += 1
+            u.tokens += inv.tokens
+            u.last_used = max(u.last_used, inv.time)
+            used.add(inv.persona)
+            projects.setdefault(inv.persona, set()).add(s.project)
+        for name in used:
+            usage[name].sessions += 1
+        per_session.append(used)
+    for name, projs in projects.items():
+        usage[name].projects = len(projs)
+    personas = sorted(usage.values(), key=lambda u: (-u.invocations, u.name))
+    n = len(sessions)
+    pairs = []
+    if n:
+        together: Counter[tuple[str, str]] = Counter()
+        for used in per_session:
+            together.update(combinations(sorted(used), 2))
+        for (a, b), both in together.items():
+            lift = (both / n) / ((usage[a].sessions / n) * (usage[b].sessions / n))
+            pairs.append(Pair(a, b, both, round(lift, 3)))
+        pairs.sort(key=lambda p: (-p.lift, -p.sessions, p.a, p.b))
+    return Analysis(
+        sessions=n,
+        invocations=sum(u.invocations for u in personas),
+        personas=personas,
+        pairs=pairs,
+        triggers=trigger_terms(sessions),
+        never_used=sorted(library - set(usage)),
+        hot_rarely_used=sorted(h for h in hot if usage.get(h, PersonaUsage(h)).invocations <= rare),
+        stats=stats or ReadStats(),
+    )
+
+
+def trigger_terms(sessions: list[Session], top: int = 8, prior: float = 100.0) -> dict[str, list[Trigger]]:
+    """Per persona, the terms of its trigger prompts ranked by log-odds z-score."""
+    background: Counter[str] = Counter()
+    for s in sessions:
+        for _, text in s.prompts:
+            background.update(terms(text))
+    by_persona: dict[str, Counter[str]] = {}
+    for s in sessions:
+        for inv in s.invocations:
+            if inv.trigger:
+                by_persona.setdefault(inv.persona, Counter()).update(terms(inv.trigger))
+    total_bg = sum(background.values())
+    out: dict[str, list[Trigger]] = {}
+    for persona, counts in by_persona.items():
+        n_i = sum(counts.values())
+        rest = background - counts
+        n_j = sum(rest.values())
+        ranked = []
+        for term, y_i in counts.items():
+            a_w = prior * (background[term] + 1) / (total_bg + len(background) + 1)
+            y_j = rest[term]
+            d = math.log((y_i + a_w) / (n_i + prior - y_i - a_w)) - math.log((y_j + a_w) / (n_j + prior - y_j - a_w))
+            z = d / math.sqrt(1 / (y_i + a_w) + 1 / (y_j + a_w))
+            ranked.append(Trigger(term, round(z, 3), y_i))
+        ranked.sort(key=lambda t: (-t.z, t.term))
+        out[persona] = ranked[:top]
+    return out

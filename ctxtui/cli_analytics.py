@@ -1,0 +1,172 @@
+"""Analytics subcommands: analyze (and the strategy report), auto-optimize, export-training,
+calibrate. Each reads Claude Code transcripts (``--transcripts DIR``)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.table import Table
+
+from ctxtui.analytics import optimize, report, training
+from ctxtui.analytics.calibrate import calibrate
+from ctxtui.analytics.events import EventStore
+from ctxtui.analytics.transcripts import ReadStats, Session, read_all
+from ctxtui.analytics.usage import analyze
+from ctxtui.cli import UserError, command, emit_json, open_workspace, wants_json
+from ctxtui.cli_commands import console
+from ctxtui.cli_strategies import print_plan
+from ctxtui.core import config, strategies
+from ctxtui.core.config import Settings
+from ctxtui.core.workspace import Workspace
+
+
+def _transcripts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--transcripts", type=Path, help="transcripts folder (default ~/.claude/projects)")
+    p.add_argument("--project", help="only sessions of this project (folder name or path part)")
+    p.add_argument("--since", help="only sessions since this date (YYYY-MM-DD)")
+
+
+def load_sessions(args: argparse.Namespace, settings: Settings) -> tuple[list[Session], ReadStats]:
+    """Sessions selected by --transcripts, --project and --since."""
+    root = args.transcripts or settings.transcripts
+    if not root.exists():
+        raise UserError(f"no transcripts at {root} (use --transcripts DIR)")
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since).replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise UserError(f"--since {args.since!r} is not a date like 2026-01-31") from None
+    return read_all(root, project=args.project, since=since)
+
+
+def _analyze_args(p: argparse.ArgumentParser) -> None:
+    _transcripts(p)
+    p.add_argument("--compare", choices=["all"], help="compare every strategy on this library and usage")
+    p.add_argument("--report", type=Path, metavar="FILE", help="write the comparison (markdown + HTML)")
+    p.add_argument("--generate-report", type=Path, metavar="FILE", dest="generate_report",
+                   help="the original scripts' spelling of --compare all --report FILE")
+    p.add_argument("--price", type=float, default=3.0, help="USD per million input tokens (default 3.0)")
+
+
+@command("analyze", "usage per persona, pairs, triggers; --compare all --report FILE compares strategies", _analyze_args)
+def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    ws = Workspace(settings)
+    sessions, stats = load_sessions(args, settings)
+    report_path = args.report or args.generate_report
+    if args.compare or report_path:
+        comp = report.compare(ws, sessions, args.price)
+        written = report.write_report(comp, report_path) if report_path else []
+        if wants_json(args):
+            emit_json(comp.to_json() | {"files": [str(p) for p in written]})
+        else:
+            print(report.markdown(comp))
+            for p in written:
+                console.print(f"wrote {p}")
+        return 0
+    a = analyze(sessions, set(ws.library.by_name), set(ws.hot_names()), stats)
+    if wants_json(args):
+        emit_json(a.to_json())
+        return 0
+    t = Table(title=f"Usage: {a.sessions} sessions, {a.invocations} invocations")
+    for col in ("persona", "invocations", "sessions", "projects", "last used", "tokens inside", "library"):
+        t.add_column(col, justify="right" if col in ("invocations", "sessions", "projects", "tokens inside") else "left")
+    for p in a.personas:
+        t.add_row(p.name, str(p.invocations), str(p.sessions), str(p.projects), p.last_used[:16], f"{p.tokens:,}", "yes" if p.in_library else "no")
+    console.print(t)
+    if a.pairs:
+        pt = Table(title="Used together (lift > 1: more often than chance)")
+        for col in ("a", "b", "sessions", "lift"):
+            pt.add_column(col)
+        for p in a.pairs[:15]:
+            pt.add_row(p.a, p.b, str(p.sessions), f"{p.lift:.2f}")
+        console.print(pt)
+    if a.triggers:
+        tt = Table(title="Trigger words (log-odds z-score vs all prompts)")
+        tt.add_column("persona")
+        tt.add_column("terms")
+        for name, trig in a.triggers.items():
+            tt.add_row(name, ", ".join(f"{x.term} ({x.z:.1f})" for x in trig))
+        console.print(tt)
+    console.print(f"never used ({len(a.never_used)}): {', '.join(a.never_used[:20])}{' …' if len(a.never_used) > 20 else ''}")
+    console.print(f"hot but rarely used: {', '.join(a.hot_rarely_used) or 'none'}")
+    console.print(f"[dim]read {stats.files} files, {stats.lines:,} lines; skipped {stats.malformed} malformed, "
+                  f"{stats.oversize} oversize lines, {stats.skipped_compaction} compaction files[/]")
+    return 0
+
+
+def _optimize_args(p: argparse.ArgumentParser) -> None:
+    _transcripts(p)
+    p.add_argument("--based-on", choices=["usage_patterns"], default="usage_patterns")
+    p.add_argument("--dry-run", action="store_true", help="show the proposal only")
+    p.add_argument("--half-life", type=float, default=14.0, help="recency half-life in days (default 14)")
+
+
+@command("auto-optimize", "propose (and apply as a migration) the hot set that covers the most usage", _optimize_args)
+def cmd_auto_optimize(args: argparse.Namespace, settings: Settings) -> int:
+    ws = open_workspace(settings)
+    sessions, _ = load_sessions(args, settings)
+    prop = optimize.propose(ws, sessions, args.half_life)
+    result = optimize.apply(ws, prop, dry_run=args.dry_run)
+    if wants_json(args):
+        emit_json(prop.to_json() | ({"plan": result.to_json()} if isinstance(result, strategies.Plan) else {"entry": result.to_json()}))
+        return 0
+    console.print(f"proposed hot set: {', '.join(prop.hot) or 'none'} (cap {prop.cap}, suggested cap {prop.suggested_cap}; "
+                  f"covers {prop.coverage_pct}% of expected invocations)")
+    for r in prop.reasons:
+        console.print(f"  {r}")
+    if isinstance(result, strategies.Plan):
+        print_plan(result)
+    else:
+        console.print(f"applied as history entry {result.id}; undo with `ctxtui rollback`")
+    return 0
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    _transcripts(p)
+    p.add_argument("--out", type=Path, required=True, help="train file (validation goes beside it)")
+    p.add_argument("--format", choices=training.FORMATS, default="openai-chat")
+    p.add_argument("--validation", type=int, default=10, help="percent of examples for validation (default 10)")
+
+
+@command("export-training", "fine-tuning examples from real usage (redacted, deduplicated, split)", _export_args)
+def cmd_export_training(args: argparse.Namespace, settings: Settings) -> int:
+    ws = Workspace(settings)
+    sessions, _ = load_sessions(args, settings)
+    summary = training.export(ws, sessions, args.out, args.format, args.validation)
+    if wants_json(args):
+        emit_json(vars(summary))
+        return 0
+    console.print(f"train {summary.train}, validation {summary.validation} → {', '.join(summary.files)}")
+    for name, n in sorted(summary.per_persona.items(), key=lambda kv: -kv[1]):
+        console.print(f"  {name}: {n}")
+    for why, n in summary.skipped.items():
+        console.print(f"  [dim]skipped {n}: {why}[/]")
+    return 0
+
+
+def _calibrate_args(p: argparse.ArgumentParser) -> None:
+    _transcripts(p)
+    p.add_argument("--save", action="store_true", help="store the factor in the settings file")
+
+
+@command("calibrate", "fit measured startup tokens = fixed + factor x ctxtui's estimate", _calibrate_args)
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    ws = Workspace(settings)
+    sessions, _ = load_sessions(args, settings)
+    events = EventStore.default().events(settings.workspace)
+    cal = calibrate(ws, sessions, events)
+    if args.save and cal.factor is not None:
+        config.save_setting("default_factor", cal.factor)
+    if wants_json(args):
+        emit_json(cal.to_json())
+        return 0
+    if cal.factor is None:
+        console.print(f"{cal.n} usable session(s): {cal.note} (x{settings.default_factor})")
+        return 0
+    console.print(f"factor {cal.factor} (cl100k → Claude), fixed part {cal.fixed:,.0f} tokens "
+                  f"(Claude Code's own prompt and tools), from {cal.n} sessions; spread ±{cal.spread:,.0f} tokens, R² {cal.r2}"
+                  + ("; saved" if args.save else "; --save stores it"))
+    return 0

@@ -1,0 +1,140 @@
+"""The analytics screen: usage per persona as bars, pairs, triggers, and auto-optimise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Label, Static
+
+from ctxtui.analytics import optimize
+from ctxtui.analytics.transcripts import read_all
+from ctxtui.analytics.usage import Analysis, analyze
+from ctxtui.core.config import Settings
+from ctxtui.core.workspace import Workspace
+from ctxtui.tui.screens.confirm import ConfirmScreen
+
+
+def bar(value: int, top: int, width: int = 24) -> str:
+    """A text bar scaled to the largest value."""
+    n = round(width * value / top) if top else 0
+    return "█" * n + "·" * (width - n)
+
+
+class AnalyticsScreen(Screen):
+    """Reads transcripts in a worker; shows what is used, with whom, and after which words."""
+
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back", id="analytics-back"),
+        Binding("o", "optimize", "Auto-optimise", id="analytics-optimize"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        """Analysis finished."""
+
+        analysis: Analysis
+        proposal: optimize.Proposal | None
+
+    @dataclass
+    class Problem(Message):
+        """Reading transcripts failed."""
+
+        error: str
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.proposal: optimize.Proposal | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Reading transcripts in {self.settings.transcripts}…", id="analytics-summary")
+        with Horizontal(id="analytics-body"):
+            with Vertical():
+                yield Label("Invocations per persona", classes="pane-title")
+                yield DataTable(id="usage-table", cursor_type="row")
+            with Vertical():
+                yield Label("Used together (lift)", classes="pane-title")
+                yield DataTable(id="pairs-table", cursor_type="row")
+                yield Label("Trigger words", classes="pane-title")
+                yield DataTable(id="triggers-table", cursor_type="row")
+        with Horizontal(id="analytics-actions"):
+            yield Button("Auto-optimise hot set (o)", id="optimize", variant="primary", disabled=True)
+            yield Static("", id="proposal")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#usage-table", DataTable).add_columns("persona", "uses", "sessions", "", "last used")
+        self.query_one("#pairs-table", DataTable).add_columns("a", "b", "sessions", "lift")
+        self.query_one("#triggers-table", DataTable).add_columns("persona", "terms")
+        self.load()
+
+    @work(thread=True, group="analytics")
+    def load(self) -> None:
+        """Read and analyse transcripts off the UI thread."""
+        try:
+            ws = Workspace(self.settings)
+            sessions, stats = read_all(self.settings.transcripts) if self.settings.transcripts.exists() else ([], None)
+            analysis = analyze(sessions, set(ws.library.by_name), set(ws.hot_names()), stats)
+            proposal = optimize.propose(ws, sessions) if sessions else None
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
+            self.post_message(self.Problem(str(exc)))
+            return
+        self.post_message(self.Loaded(analysis, proposal))
+
+    def on_analytics_screen_problem(self, message: Problem) -> None:
+        self.query_one("#analytics-summary", Static).update(f"Could not read transcripts: {message.error}")
+
+    def on_analytics_screen_loaded(self, message: Loaded) -> None:
+        a = message.analysis
+        self.proposal = message.proposal
+        self.query_one("#analytics-summary", Static).update(
+            f"{a.sessions} sessions · {a.invocations} invocations · never used {len(a.never_used)} · "
+            f"hot but rarely used: {', '.join(a.hot_rarely_used) or 'none'}"
+        )
+        usage = self.query_one("#usage-table", DataTable)
+        usage.clear()
+        top = max((p.invocations for p in a.personas), default=0)
+        for p in a.personas:
+            usage.add_row(p.name + ("" if p.in_library else " (built-in)"), str(p.invocations), str(p.sessions),
+                          bar(p.invocations, top), p.last_used[:10])
+        pairs = self.query_one("#pairs-table", DataTable)
+        pairs.clear()
+        for p in a.pairs[:20]:
+            pairs.add_row(p.a, p.b, str(p.sessions), f"{p.lift:.2f}")
+        trig = self.query_one("#triggers-table", DataTable)
+        trig.clear()
+        for name, ts in a.triggers.items():
+            trig.add_row(name, ", ".join(t.term for t in ts[:5]))
+        button = self.query_one("#optimize", Button)
+        button.disabled = self.proposal is None
+        if self.proposal:
+            self.query_one("#proposal", Static).update(
+                f"proposal: {', '.join(self.proposal.hot)} · covers {self.proposal.coverage_pct}% · suggested cap {self.proposal.suggested_cap}"
+            )
+
+    @on(Button.Pressed, "#optimize")
+    def action_optimize(self) -> None:
+        """Confirm, then apply the proposal as a migration (it can be rolled back)."""
+        prop = self.proposal
+        if prop is None:
+            self.notify("No usage to optimise from yet")
+            return
+        body = "\n".join(prop.reasons) + f"\n\nnew hot set: {', '.join(prop.hot)}"
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                from ctxtui.tui.screens.main import MainScreen
+
+                main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+                if main is not None:
+                    main.run_core("applied the auto-optimised hot set", lambda ws: optimize.apply(ws, prop))
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmScreen("Apply the auto-optimised hot set?", body), done)

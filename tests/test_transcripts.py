@@ -1,0 +1,124 @@
+"""Reading Claude Code transcripts: the real corpus and generated edge cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import TRANSCRIPTS
+from ctxtui.analytics import transcripts as tr
+from ctxtui.analytics.transcripts import ReadStats, read_all, read_session
+
+needs_corpus = pytest.mark.skipif(not TRANSCRIPTS.is_dir(), reason="shared transcripts not present")
+
+
+@needs_corpus
+def test_real_corpus_reads_every_file_without_errors():
+    sessions, stats = read_all(TRANSCRIPTS)
+    assert stats.files == 4 and stats.malformed == 0
+    assert stats.skipped_compaction == 1 and stats.subagent_files == 1
+    by_id = {s.id[:8]: s for s in sessions}
+    assert by_id["258c7280"].version == "2.1.39"
+
+
+@needs_corpus
+def test_task_call_is_linked_to_its_subagent_file():
+    s = read_session(TRANSCRIPTS / "marot__spotter" / "258c7280-ae70-4798-800f-63464d01a85d.jsonl", ReadStats())
+    (inv,) = s.invocations
+    assert inv.persona == "claude-code-guide" and inv.agent_id == "a881341"
+    assert inv.tokens == 43179 and inv.response.startswith("Based on the official Claude Code hooks")
+    assert inv.trigger == "Implement spotter-gqc"  # task notifications are not prompts
+
+
+@needs_corpus
+def test_usage_is_deduplicated_by_message_and_request_id():
+    path = TRANSCRIPTS / "marot__spotter" / "subagent.jsonl"
+    s = read_session(path, ReadStats())
+    seen, total = set(), 0
+    for line in path.read_text().splitlines():
+        rec = json.loads(line)
+        msg = rec.get("message") or {}
+        if rec.get("type") == "assistant" and not rec.get("isSidechain") and "usage" in msg:
+            key = (msg.get("id"), rec.get("requestId"))
+            if key not in seen:
+                seen.add(key)
+                total += msg["usage"].get("output_tokens", 0)
+    assert s.usage.output == total
+    assert s.invocations[0].persona == "Plan"
+    assert s.invocations[0].trigger.startswith("/handgemacht:create-beads websearch")
+    assert s.first_prompt_tokens > 10_000
+
+
+@needs_corpus
+def test_old_inline_sidechain_layout_with_pretty_json():
+    (s,) = [x for x in read_all(TRANSCRIPTS / "daaain__claude-code-log")[0]]
+    (inv,) = s.invocations
+    assert inv.persona == "general-purpose" and inv.agent_id == "e1c84ba5"
+    assert inv.response.startswith("Perfect!")
+    assert s.cwd.startswith("e:\\")
+
+
+def write_lines(path: Path, lines: list) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    return path
+
+
+def task_call(tid: str, persona: str, prompt: str = "do it", tool: str = "Task") -> dict:
+    return {"type": "assistant", "requestId": "r-" + tid, "timestamp": "2026-11-01T10:00:00Z",
+            "message": {"id": "m-" + tid, "usage": {"input_tokens": 5, "cache_read_input_tokens": 100, "output_tokens": 3},
+                        "content": [{"type": "tool_use", "id": tid, "name": tool,
+                                     "input": {"subagent_type": persona, "description": "x", "prompt": prompt}}]}}
+
+
+def test_broken_huge_and_incomplete_lines_are_skipped_and_counted(tmp_path, monkeypatch):
+    monkeypatch.setattr(tr, "MAX_LINE_BYTES", 1000)
+    path = write_lines(tmp_path / "p" / "s1.jsonl", [
+        {"type": "user", "message": {"content": "review my code please"}},
+        '{"type": "assistant", "message": ',          # truncated
+        "[1, 2, 3]",                                  # not an object
+        '{"type": "user", "message": {"content": "' + "x" * 5000 + '"}}',  # oversize
+        {"type": "assistant"},                        # no message
+        {"type": "assistant", "message": {"content": "not a list", "usage": "nope"}},
+        {"type": "user", "message": {"content": [{"type": "tool_result"}]}},  # result with no id
+        {"type": "summary", "summary": "whatever"},
+        task_call("t1", "code-reviewer"),
+        {"type": "assistant", "message": {"content": [{"type": "tool_use", "name": "Agent"}]}},  # no input
+        "",
+    ])
+    stats = ReadStats()
+    s = read_session(path, stats)
+    assert (stats.malformed, stats.oversize) == (2, 1)
+    assert [i.persona for i in s.invocations] == ["code-reviewer", "general-purpose"]
+    assert s.invocations[0].trigger == "review my code please"
+
+
+def test_agent_tool_name_and_subagent_file_link_through_progress(tmp_path):
+    main = write_lines(tmp_path / "proj" / "sess.jsonl", [
+        {"type": "user", "message": {"content": "audit security"}},
+        task_call("t9", "security-auditor", tool="Agent"),
+        {"type": "progress", "parentToolUseID": "t9", "data": {"agentId": "abc123"}},
+        {"type": "user", "message": {"content": [{"type": "tool_result", "tool_use_id": "t9", "content": []}]}},
+    ])
+    write_lines(tmp_path / "proj" / "sess" / "subagents" / "agent-abc123.jsonl", [
+        {"type": "assistant", "agentId": "abc123", "requestId": "q", "message": {"id": "a", "usage": {"input_tokens": 7, "output_tokens": 3}, "content": [{"type": "text", "text": "partial"}]}},
+        {"type": "assistant", "agentId": "abc123", "requestId": "q", "message": {"id": "a", "usage": {"input_tokens": 7, "output_tokens": 3}, "content": [{"type": "text", "text": "Found 2 issues."}]}},
+    ])
+    write_lines(tmp_path / "proj" / "sess" / "subagents" / "agent-acompact-1.jsonl", [{"type": "assistant"}])
+    stats = ReadStats()
+    s = read_session(main, stats)
+    (inv,) = s.invocations
+    assert inv.agent_id == "abc123" and inv.tokens == 10 and inv.response == "Found 2 issues."
+    assert stats.skipped_compaction == 1
+
+
+def test_project_and_since_filters(tmp_path):
+    write_lines(tmp_path / "-home-a" / "1.jsonl", [{"type": "user", "timestamp": "2026-01-01T00:00:00Z", "cwd": "/home/a", "message": {"content": "old"}}])
+    write_lines(tmp_path / "-home-b" / "2.jsonl", [{"type": "user", "timestamp": "2026-11-01T00:00:00Z", "cwd": "/home/b", "message": {"content": "new"}}])
+    assert len(read_all(tmp_path)[0]) == 2
+    assert [s.cwd for s in read_all(tmp_path, project="-home-b")[0]] == ["/home/b"]
+    from datetime import datetime, timezone
+
+    assert [s.cwd for s in read_all(tmp_path, since=datetime(2026, 6, 1, tzinfo=timezone.utc))[0]] == ["/home/b"]
