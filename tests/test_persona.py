@@ -131,3 +131,19 @@ def test_arbitrary_frontmatter_text_never_raises(text):
     p = parse("---\n" + text + "\n---\nbody")
     assert isinstance(p.name, str)
     assert p.status is Status.INVALID or p.description
+
+
+def test_crlf_line_endings_and_bom_parse_cleanly():
+    p = parse(b"\xef\xbb\xbf---\r\nname: win\r\ndescription: Windows file\r\ntools: Read\r\n---\r\nBody\r\n")
+    assert p.status is Status.OK and (p.name, p.description, p.tools) == ("win", "Windows file", ["Read"])
+
+
+def test_block_scalar_description_with_examples_is_ok():
+    text = "---\nname: a\ndescription: |\n  Use for X.\n  <example>\n  user: do X\n  </example>\n---\nBody\n"
+    p = parse(text)
+    assert p.status is Status.OK and "user: do X" in p.description
+
+
+def test_tools_star_and_empty_mean_all_tools():
+    assert parse("---\nname: a\ndescription: d\ntools: '*'\n---\n").tools is None
+    assert parse("---\nname: a\ndescription: d\ntools:\n---\n").tools is None
