@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ctxtui.core.config import load_settings
+from ctxtui.core.config import bundled_dir, load_settings
 from ctxtui.tui.app import make_app
 
 SIZE = (140, 40)
@@ -23,7 +23,9 @@ def snap_app():
     shutil.rmtree(FIXED, ignore_errors=True)
     FIXED.mkdir(parents=True)
     (FIXED / "CLAUDE.md").write_text("# Demo project\n\nUse the test-engineer for new tests.\n")
-    settings = load_settings(workspace=FIXED, include_user_scope=False)
+    # The library sits inside the fixed workspace so every path on screen is the same in any clone.
+    shutil.copytree(bundled_dir("personas"), FIXED / "library")
+    settings = load_settings(workspace=FIXED, library_dirs=[FIXED / "library"], include_user_scope=False)
     app = make_app(settings, watch_files=False, remember_theme=False)
     yield app
     shutil.rmtree(FIXED, ignore_errors=True)
