@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ctxtui import __version__
-from ctxtui.core.config import ConfigError, Settings, load_settings
-from ctxtui.core.journal import ConflictError
-from ctxtui.core.tokens import TokenizerUnavailable
-from ctxtui.core.workspace import Workspace, WorkspaceError
+from ctxtui.core.config import Settings, load_settings
+from ctxtui.core.errors import CtxtuiError
+from ctxtui.core.workspace import Workspace
 
 Command = Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, tuple[Command, str, Callable[[argparse.ArgumentParser], None]]] = {}
-USER_ERRORS = (WorkspaceError, ConfigError, ConflictError, TokenizerUnavailable, TimeoutError, UnicodeDecodeError)
+USER_ERRORS = (CtxtuiError, TimeoutError)
 
 
 class UserError(Exception):

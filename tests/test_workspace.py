@@ -154,7 +154,7 @@ def test_concurrent_edit_between_plan_and_commit_is_refused(settings, monkeypatc
         return out
 
     monkeypatch.setattr(ws, "plan_deactivate", plan_then_someone_edits)
-    with pytest.raises(WorkspaceError, match="changed on disk"):
+    with pytest.raises(journal.ConflictError, match="changed on disk"):
         ws.deactivate(["alpha"])
     assert hot.read_text() == "edited by another program while we planned"
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import platformdirs
 
+from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.tokens import DEFAULT_CLAUDE_FACTOR, Calibration
 
 WORKSPACE_CONFIG_NAME = "hybrid-config.json"
@@ -25,7 +26,7 @@ STRATEGIES = ("eager", "lazy_loading", "fine_tuned", "hybrid", "adaptive")
 DENSITIES = ("auto", "full", "names", "search")
 
 
-class ConfigError(ValueError):
+class ConfigError(CtxtuiError, ValueError):
     """A configuration file or value is wrong; the message names the key and the problem."""
 
 

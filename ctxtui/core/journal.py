@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ctxtui.core.errors import CtxtuiError
+
 # Tests set this to raise at a named point to simulate a crash.
 FaultHook = Callable[[str], None]
 _fault_hook: FaultHook | None = None
@@ -46,7 +48,7 @@ def _fault(point: str) -> None:
         _fault_hook(point)
 
 
-class ConflictError(RuntimeError):
+class ConflictError(CtxtuiError):
     """A file changed on disk between planning and committing; nothing was changed."""
 
 

@@ -284,10 +284,7 @@ def apply(ws: Workspace, p: Plan) -> Entry:
         )
         entry.after = history.after_of(before, tx)
         history.entry_step(entry, tx)
-        try:
-            tx.commit()
-        except journal.ConflictError as exc:
-            raise StrategyError(str(exc)) from None
+        tx.commit()
     ws.refresh()
     ws.emit("migrate", "", frm=p.from_strategy, to=p.to_strategy, reason=p.reason, entry=entry.id, hot=ws.hot_names())
     return entry
@@ -351,10 +348,7 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
             tokens_before=tokens_before, tokens_after=0, changes=changes, before=before,
             after=dict(target), notes=[f"restored {label}"],
         )
-        try:
-            _apply_rollback(ws, history, entry, tx)
-        except journal.ConflictError as exc:
-            raise StrategyError(str(exc)) from None
+        _apply_rollback(ws, history, entry, tx)
     ws.emit("rollback", "", to=to_strategy, entry=entry.id, hot=ws.hot_names())
     return entry
 
@@ -404,10 +398,7 @@ def write_preview(ws: Workspace, density: str | None = None) -> bool:
     with journal.locked(ws.state_dir):
         tx = journal.Transaction(ws.state_dir, "write CLAUDE.md block")
         tx.write(path, pv["text"].encode(), expect=journal.file_sha256(path))
-        try:
-            tx.commit()
-        except journal.ConflictError as exc:
-            raise StrategyError(str(exc)) from None
+        tx.commit()
     ws.refresh()
     return True
 

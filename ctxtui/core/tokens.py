@@ -23,6 +23,8 @@ from pathlib import Path
 
 import tiktoken
 
+from ctxtui.core.errors import CtxtuiError
+
 CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
 CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
 CL100K_PATTERN = (
@@ -41,7 +43,7 @@ CL100K_SPECIAL = {
 DEFAULT_CLAUDE_FACTOR = 1.3
 
 
-class TokenizerUnavailable(RuntimeError):
+class TokenizerUnavailable(CtxtuiError):
     """No verified cl100k_base BPE file could be found locally."""
 
 

@@ -21,13 +21,14 @@ from typing import Any
 
 from ctxtui.core import journal, memory
 from ctxtui.core.config import Settings, bundled_dir, load_workspace_config
+from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.library import Library, TokenCache, discover, index_files, index_library
 from ctxtui.core.persona import Persona, safe_stem
 
 Listener = Callable[[str, str, dict[str, Any]], None]
 
 
-class WorkspaceError(RuntimeError):
+class WorkspaceError(CtxtuiError):
     """A refused operation; the message is one line for the user and nothing changed."""
 
 
@@ -414,10 +415,7 @@ class Workspace:
             if tx.steps:
                 self._sync_block(tx, state)
                 tx.write(self.state_dir / "state.json", self.state_bytes(state))
-                try:
-                    tx.commit()
-                except journal.ConflictError as exc:
-                    raise WorkspaceError(str(exc)) from None
+                tx.commit()
             self.refresh()
         return names
 

@@ -20,9 +20,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label
 
 from ctxtui.core import strategies
-from ctxtui.core.config import ConfigError, Settings
+from ctxtui.core.config import Settings
+from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.library import read_body
-from ctxtui.core.workspace import Workspace, WorkspaceError
+from ctxtui.core.workspace import Workspace
 from ctxtui.tui.model import Model, build_model
 from ctxtui.tui.screens.confirm import ConfirmScreen
 from ctxtui.tui.screens.help import HelpScreen
@@ -186,7 +187,7 @@ class MainScreen(Screen):
                 else:
                     self.ws.refresh()
                 model = self._model()
-        except (WorkspaceError, ConfigError, OSError) as exc:
+        except (CtxtuiError, OSError, TimeoutError) as exc:
             self.post_message(self.Failed(str(exc)))
             return
         self.post_message(self.ModelReady(model))
@@ -208,7 +209,7 @@ class MainScreen(Screen):
                 assert self.ws is not None
                 fn(self.ws)
                 model = self._model()
-        except (WorkspaceError, ConfigError, OSError) as exc:
+        except (CtxtuiError, OSError, TimeoutError) as exc:
             self.post_message(self.Failed(str(exc)))
             return
         if moved is not None:
@@ -313,7 +314,7 @@ class MainScreen(Screen):
             with self.lock:
                 assert self.ws is not None
                 plan = strategies.plan(self.ws, strategy, reason="from the TUI")
-        except (WorkspaceError, ConfigError) as exc:
+        except (CtxtuiError, OSError, TimeoutError) as exc:
             self.post_message(self.Failed(str(exc)))
             if self.model is not None:  # put the switcher back on the applied strategy
                 self.post_message(self.ModelReady(self.model))
@@ -415,7 +416,7 @@ class MainScreen(Screen):
             with self.lock:
                 assert self.ws is not None
                 pv = strategies.preview(self.ws)
-        except (WorkspaceError, ConfigError) as exc:
+        except (CtxtuiError, OSError, TimeoutError) as exc:
             self.post_message(self.Failed(str(exc)))
             return
 
