@@ -23,6 +23,7 @@ ops = st.one_of(
     st.tuples(st.just("rollback"), st.integers(min_value=0, max_value=6)),
     st.tuples(st.just("edit"), st.sampled_from(NAMES)),
     st.tuples(st.just("foreign"), st.integers(min_value=0, max_value=99)),
+    st.tuples(st.just("shadow"), st.sampled_from(NAMES)),
 )
 
 
@@ -84,6 +85,11 @@ def test_any_sequence_keeps_every_persona_the_cap_and_exact_rollback(sequence):
                         data = h.persona.path.read_bytes() + f"\nedit {n}\n".encode()
                         h.persona.path.write_bytes(data)
                         ws.refresh()
+                elif op == "shadow":  # another program writes a library name with new content
+                    s.agents_dir.mkdir(parents=True, exist_ok=True)
+                    data = persona_text(arg, "someone else's version", f"other body {n}\n").encode()
+                    (s.agents_dir / f"{arg}-copy{n}.md").write_bytes(data)
+                    ws.refresh()
                 elif op == "foreign":
                     s.agents_dir.mkdir(parents=True, exist_ok=True)
                     data = persona_text(f"foreign{arg}", "hand made", f"foreign body {n}\n").encode()

@@ -184,3 +184,15 @@ def test_crash_in_the_middle_recovers_with_no_file_lost(settings, library, point
     else:  # manifest durable: rolled forward
         assert ws2.hot_names() == [] and ws2.recovered[0].startswith("completed")
         assert (settings.cold_store / "alpha.md").read_text() == persona_text("alpha", "precious edit")
+
+
+def test_two_hot_files_with_one_name_are_both_kept_on_deactivate(settings):
+    settings.agents_dir.mkdir(parents=True)
+    (settings.agents_dir / "one.md").write_text(persona_text("twin", "first copy"))
+    (settings.agents_dir / "two.md").write_text(persona_text("twin", "second copy"))
+    ws = Workspace(settings)
+    assert any("defined twice" in c for c in ws.clashes)
+    ws.deactivate(["twin"])
+    assert ws.hot_names() == []
+    kept = sorted(p.read_text() for p in settings.cold_store.glob("*.md"))
+    assert kept == sorted([persona_text("twin", "first copy"), persona_text("twin", "second copy")])

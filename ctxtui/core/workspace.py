@@ -377,28 +377,32 @@ class Workspace:
         lib_shas = {p.sha256 for p in self.library.personas if p.sha256}
         stamp = time.strftime("%Y%m%dT%H%M%S")
         for name in dict.fromkeys(names):
-            h = self.find_hot(name)
-            if h is None:
+            matches = [h for h in self.hot if h.name == name]  # a name can be in several files
+            if not matches:
                 if any(u.name == name for u in self.user_hot):
                     raise WorkspaceError(
                         f"{name!r} is hot in user scope ({self.settings.user_agents_dir}); ctxtui only moves project personas"
                     )
                 raise WorkspaceError(f"{name!r} is not hot in {self.settings.agents_dir}")
-            path = h.persona.path
-            if h.persona.is_symlink:
-                raise WorkspaceError(f"{path} is a symlink; ctxtui leaves symlinks in place")
-            data = path.read_bytes()
-            sha = journal.sha256_bytes(data)
-            if sha not in lib_shas:
-                self._plan_keep(h.persona, data, tx, stamp)
-            tx.remove(path, expect=sha)
-            state["hot"].pop(str(path.relative_to(self.settings.agents_dir.absolute())), None)
+            for h in matches:
+                path = h.persona.path
+                if h.persona.is_symlink:
+                    raise WorkspaceError(f"{path} is a symlink; ctxtui leaves symlinks in place")
+                data = path.read_bytes()
+                sha = journal.sha256_bytes(data)
+                if sha not in lib_shas:
+                    self._plan_keep(h.persona, data, tx, stamp)
+                    lib_shas.add(sha)
+                tx.remove(path, expect=sha)
+                state["hot"].pop(str(path.relative_to(self.settings.agents_dir.absolute())), None)
             removed.append(name)
         return removed
 
     def _plan_keep(self, persona: Persona, data: bytes, tx: journal.Transaction, stamp: str) -> None:
         """Save a hot file's content into the cold store, keeping any earlier version."""
         target = self.settings.cold_store / f"{safe_stem(persona.name)}.md"
+        if any(step.path == target for step in tx.steps):  # two hot files, one name
+            target = target.with_name(f"{safe_stem(persona.name)}-{journal.sha256_bytes(data)[:8]}.md")
         old = journal.file_sha256(target)
         if old is not None:
             keep = self.state_dir / "versions" / safe_stem(persona.name) / f"{stamp}-{old[:8]}.md"
