@@ -161,8 +161,9 @@ def render_block(inp: BlockInput, density: str) -> str:
     ) or "none"
     model_line = ""
     if inp.model:
-        covered = ", ".join(inp.covered or []) or "none"
-        model_line = f"Fine-tuned model `{inp.model}` embeds these personas (no file needed): {covered}.\n\n"
+        names = inp.covered or []
+        listed = f": {', '.join(names)}" if len(names) <= 10 else ""  # a long list would cost more than it helps
+        model_line = f"Fine-tuned model `{inp.model}` embeds {len(names)} persona(s) (no file needed){listed}.\n\n"
     body = string.Template(template_text(inp.workspace)).safe_substitute(
         strategy=inp.strategy,
         hot=hot,
