@@ -118,7 +118,8 @@ def test_strategy_report_numbers_are_consistent(settings, tmp_path):
     ws = Workspace(settings)
     comp = report.compare(ws, SESSIONS, price_per_mtok=3.0)
     rows = {r.strategy: r for r in comp.rows}
-    assert list(rows) == ["eager", "lazy_loading", "fine_tuned", "hybrid"]
+    assert list(rows) == ["eager", "lazy_loading", "lazy_loading (current)", "fine_tuned", "hybrid"]
+    assert rows["lazy_loading (current)"].hot == 0 and rows["lazy_loading"].hot == 3
     assert rows["eager"].expected_tokens == rows["eager"].startup_tokens  # nothing loads on demand
     assert rows["lazy_loading"].expected_tokens >= rows["lazy_loading"].startup_tokens
     for r in comp.rows:

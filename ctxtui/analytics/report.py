@@ -75,11 +75,8 @@ def compare(ws: Workspace, sessions: list[Session], price_per_mtok: float = 3.0)
         notes.append(f"fine_tuned and hybrid assume a model embedding the {len(used)} library persona(s) used in "
                      f"these sessions ({why})")
     covered = set(model.personas)
-    if ws.strategy in ("lazy_loading", "hybrid"):
-        lazy_hot = ws.hot_names()
-    else:
-        lazy_hot = propose(ws, sessions).hot
-        notes.append("lazy_loading uses the auto-optimised hot set: " + (", ".join(lazy_hot) or "pins only"))
+    lazy_hot = propose(ws, sessions).hot
+    notes.append("lazy_loading and hybrid use the auto-optimised hot set: " + (", ".join(lazy_hot) or "pins only"))
     pins = [n for n in ws.pinned if n in lib]
     sets = {
         "eager": ([p.name for p in ws.library.eager()], set(), None),
@@ -87,9 +84,14 @@ def compare(ws: Workspace, sessions: list[Session], price_per_mtok: float = 3.0)
         "fine_tuned": (pins, covered, "fine_tuned"),
         "hybrid": ([n for n in lazy_hot if n not in covered], covered, "hybrid"),
     }
+    order = list(ORDER)
+    current = ws.hot_names()
+    if ws.strategy == "lazy_loading" and sorted(current) != sorted(lazy_hot):
+        sets["lazy_loading (current)"] = (current, set(), "lazy_loading")
+        order.insert(2, "lazy_loading (current)")
     rows = []
     factor = ws.settings.calibrator.default
-    for name in ORDER:
+    for name in order:
         hot, cov, block_strategy = sets[name]
         startup = memory + sum(lib[n].startup_tokens for n in hot if n in lib)
         if block_strategy is not None:
