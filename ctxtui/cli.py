@@ -102,6 +102,9 @@ def open_workspace(settings: Settings) -> Workspace:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``ctxtui`` and ``claude-context``."""
+    for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -143,3 +143,13 @@ def test_malformed_files_in_a_real_shaped_library_are_flagged(tmp_path):
     lib = index_library([tmp_path / "l"], TokenCache(None))
     status = {p.path.name: p.status for p in lib.personas}
     assert status == {"proto.md": Status.REPAIRED, "none.md": Status.INVALID, "bad.md": Status.REPAIRED}
+
+
+def test_non_utf8_file_names_index_and_cache(tmp_path):
+    root = tmp_path / "l"
+    root.mkdir()
+    odd = os.fsdecode(os.fsencode(str(root)) + b"/caf\xe9.md")
+    Path(odd).write_text(persona_text("cafe"))
+    cache = TokenCache(tmp_path / "c.sqlite")
+    assert index_library([root], cache).get("cafe").path == Path(odd)
+    assert index_library([root], cache).tokenised == 0

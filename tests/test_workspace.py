@@ -196,3 +196,10 @@ def test_two_hot_files_with_one_name_are_both_kept_on_deactivate(settings):
     assert ws.hot_names() == []
     kept = sorted(p.read_text() for p in settings.cold_store.glob("*.md"))
     assert kept == sorted([persona_text("twin", "first copy"), persona_text("twin", "second copy")])
+
+
+def test_budget_uses_the_calibration_factor_of_the_workspace_model(workspace, library):
+    s = load_settings(workspace=workspace, library_dirs=[library], calibration={"sonnet": 1.2, "opus": 1.4})
+    (workspace / "hybrid-config.json").write_text('{"models": {"production": "claude-opus-4-1"}}')
+    b = Workspace(s).budget()
+    assert b.factor == 1.4 and b.estimated_claude_tokens == round(b.startup_tokens * 1.4)

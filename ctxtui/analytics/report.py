@@ -90,7 +90,7 @@ def compare(ws: Workspace, sessions: list[Session], price_per_mtok: float = 3.0)
         sets["lazy_loading (current)"] = (current, set(), "lazy_loading")
         order.insert(2, "lazy_loading (current)")
     rows = []
-    factor = ws.settings.calibrator.default
+    factor = ws.settings.calibrator.factor(ws.model)
     for name in order:
         hot, cov, block_strategy = sets[name]
         startup = memory + sum(lib[n].startup_tokens for n in hot if n in lib)

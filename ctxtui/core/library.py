@@ -36,7 +36,7 @@ from ctxtui.core.persona import (
     unreadable_persona,
 )
 
-PARSER_VERSION = 4  # bump when parsing or the startup entry text changes
+PARSER_VERSION = 5  # bump when parsing or the startup entry text changes
 SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
 _DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
 
@@ -147,7 +147,7 @@ class TokenCache:
     def stats(self) -> dict[str, tuple[int, int, int, str]]:
         """Every remembered (size, mtime_ns, inode, sha) by path."""
         rows = self.db.execute("SELECT path, size, mtime_ns, ino, sha FROM stat")
-        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+        return {_path_text(r[0]): (r[1], r[2], r[3], r[4]) for r in rows}
 
     def parsed(self, shas: Iterable[str]) -> dict[str, dict]:
         """Cached parse results for these content hashes (current parser version only)."""
@@ -166,7 +166,10 @@ class TokenCache:
     def store(self, stat_rows: list[tuple], parsed_rows: list[tuple[str, dict]]) -> None:
         """Remember stats and parse results in one transaction."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)", stat_rows)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)",
+                [(os.fsencode(r[0]), *r[1:]) for r in stat_rows],  # bytes: file names need not be UTF-8
+            )
             self.db.executemany(
                 "INSERT OR REPLACE INTO parsed VALUES (?,?,?)",
                 [(sha, PARSER_VERSION, json.dumps(d, default=str)) for sha, d in parsed_rows],
@@ -175,6 +178,10 @@ class TokenCache:
     def close(self) -> None:
         """Close the database."""
         self.db.close()
+
+
+def _path_text(value: bytes | str) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else value
 
 
 def _to_cache(p: Persona) -> dict:

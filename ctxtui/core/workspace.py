@@ -219,6 +219,11 @@ class Workspace:
         return (json.dumps(state, indent=1, sort_keys=True) + "\n").encode()
 
     @property
+    def model(self) -> str:
+        """The model sessions run on: a fine-tuned one set by ctxtui, else the production model."""
+        return self.state().get("model") or self.config["models"]["production"]
+
+    @property
     def strategy(self) -> str:
         """The applied strategy: recorded by the last migration, else the configured one."""
         return self.state().get("strategy") or self.config["context_management"]["strategy"]
@@ -312,7 +317,7 @@ class Workspace:
         lib_names = set(self.library.by_name)
         outside_library = sum(p.startup_tokens for p, _ in agents if p.name not in lib_names)
         eager = scan.tokens - block_tokens + self.library.eager_startup_tokens + outside_library
-        factor = self.settings.calibrator.default
+        factor = self.settings.calibrator.factor(self.model)
         warnings = list(scan.warnings()) + list(self.clashes)
         if agent_tokens * factor > AGENT_WARN_TOKENS:
             warnings.append(
