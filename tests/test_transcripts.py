@@ -122,3 +122,13 @@ def test_project_and_since_filters(tmp_path):
     from datetime import datetime, timezone
 
     assert [s.cwd for s in read_all(tmp_path, since=datetime(2026, 6, 1, tzinfo=timezone.utc))[0]] == ["/home/b"]
+
+
+def test_usage_without_ids_is_counted_not_merged(tmp_path):
+    path = write_lines(tmp_path / "p" / "s.jsonl", [
+        {"type": "assistant", "message": {"usage": {"output_tokens": 5}, "content": []}},
+        {"type": "assistant", "message": {"usage": {"output_tokens": 7}, "content": []}},
+        {"type": "assistant", "requestId": "r", "message": {"id": "x", "usage": {"output_tokens": 11}, "content": []}},
+        {"type": "assistant", "requestId": "r", "message": {"id": "x", "usage": {"output_tokens": 11}, "content": []}},
+    ])
+    assert read_session(path, ReadStats()).usage.output == 5 + 7 + 11

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 SUBAGENT_TOOLS = {"Task", "Agent"}
+_DECODER = json.JSONDecoder()
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
@@ -124,13 +125,13 @@ def iter_lines(path: Path, stats: ReadStats) -> Iterator[bytes]:
 
 def iter_records(path: Path, stats: ReadStats) -> Iterator[dict[str, Any]]:
     """JSON objects of a JSONL file; bad lines are counted in ``stats``."""
-    loads = json.loads
+    decode = _DECODER.decode  # str input skips json.loads' per-call encoding detection
     for line in iter_lines(path, stats):
         stats.lines += 1
         if not line.strip():
             continue
         try:
-            rec = loads(line)
+            rec = decode(line.decode("utf-8", "replace"))
         except ValueError:
             stats.malformed += 1
             continue
@@ -182,6 +183,13 @@ def _is_prompt(content: Any) -> bool:
     return False
 
 
+def _usage_key(msg: dict[str, Any], rec: dict[str, Any]) -> tuple[str, str] | None:
+    """message id + request id (ccusage's de-duplication key); None when there is no id,
+    so records without one are each counted rather than merged."""
+    mid = msg.get("id") or rec.get("uuid")
+    return (str(mid), str(rec.get("requestId") or "")) if mid else None
+
+
 def read_session(path: Path, stats: ReadStats, project: str = "") -> Session:
     """Read one main transcript, then link its subagent files."""
     stats.files += 1
@@ -219,9 +227,10 @@ def read_session(path: Path, stats: ReadStats, project: str = "") -> Session:
         sidechain = rec.get("isSidechain") is True
         if rtype == "assistant":
             usage = msg.get("usage")
-            key = (str(msg.get("id") or rec.get("uuid")), str(rec.get("requestId") or ""))
-            if isinstance(usage, dict) and key not in seen:
-                seen.add(key)
+            key = _usage_key(msg, rec)
+            if isinstance(usage, dict) and (key is None or key not in seen):
+                if key is not None:
+                    seen.add(key)
                 if sidechain:
                     sidechain_usage.setdefault(str(rec.get("agentId") or ""), Usage()).add(usage)
                 else:
@@ -297,9 +306,10 @@ def _link_subagent_files(path: Path, s: Session, by_agent: dict[str, Invocation]
             msg = rec.get("message")
             if rec.get("type") != "assistant" or not isinstance(msg, dict):
                 continue
-            key = (str(msg.get("id") or rec.get("uuid")), str(rec.get("requestId") or ""))
-            if isinstance(msg.get("usage"), dict) and key not in seen:
-                seen.add(key)
+            key = _usage_key(msg, rec)
+            if isinstance(msg.get("usage"), dict) and (key is None or key not in seen):
+                if key is not None:
+                    seen.add(key)
                 usage.add(msg["usage"])
             text = _text(msg.get("content"))
             if text:
