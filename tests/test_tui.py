@@ -165,7 +165,10 @@ async def test_theme_switch_is_applied_and_remembered(settings):
         await settle(pilot, app)
         assert app.theme == "ctxtui-dark"
         app.theme = "ctxtui-high-contrast"
-        await pilot.pause(0.1)
+        for _ in range(50):  # saved by a worker thread
+            await pilot.pause(0.02)
+            if config.settings_file().exists():
+                break
     saved = json.loads(config.settings_file().read_text())
     assert saved["theme"] == "ctxtui-high-contrast"
     app2 = app_for(load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
@@ -53,10 +54,15 @@ class CtxApp(App):
 
     def watch_theme(self, theme: str) -> None:
         if self.remember_theme and self.is_running:
-            try:
-                save_setting("theme", theme)
-            except OSError:
-                self.notify("Could not save the theme choice", severity="warning")
+            self._save_theme(theme)
+
+    @work(thread=True, group="settings", exclusive=True)
+    def _save_theme(self, theme: str) -> None:
+        """Remember the theme (file I/O stays off the UI thread)."""
+        try:
+            save_setting("theme", theme)
+        except OSError:
+            self.call_from_thread(self.notify, "Could not save the theme choice", severity="warning")
 
     def _main(self) -> MainScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
