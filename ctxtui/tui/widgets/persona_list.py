@@ -63,10 +63,11 @@ class PersonaList(DataTable):
         self._ghost: Label | None = None
 
     def on_mount(self) -> None:
+        # Numbers first: names in real libraries are long, and the counts must stay in view.
         self.add_column("", key="mark", width=1)
-        self.add_column("name", key="name")
         self.add_column("startup", key="startup", width=7)
         self.add_column("full", key="full", width=6)
+        self.add_column("name", key="name")
         self.add_column("flags", key="flags")
 
     # ---------------------------------------------------------------- data down
@@ -112,7 +113,8 @@ class PersonaList(DataTable):
         flags = Text(" ".join(r.flags), style="bold $warning" if r.flags else "")
         if "invalid" in r.flags:
             flags.stylize("red")
-        return ("●" if r.name in self.marked else "", r.name, f"{r.startup:,}", f"{r.full:,}", flags)
+        return ("●" if r.name in self.marked else "", Text(f"{r.startup:,}", justify="right"),
+                Text(f"{r.full:,}", justify="right"), r.name, flags)
 
     def refilter(self) -> None:
         """Re-apply filter and sort to the last rows shown."""
