@@ -46,6 +46,23 @@ async def measure(lib: Path, ws: Path, cache: Path) -> tuple[float, float]:
     return first, toggle
 
 
+async def reload_latency(lib: Path, ws: Path, cache: Path) -> float:
+    """Seconds from another program writing an agent file to it being on screen."""
+    settings = load_settings(workspace=ws, library_dirs=[lib], include_user_scope=False, cache_path=cache)
+    app = make_app(settings, watch_files=True, remember_theme=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        while not screen.ready.is_set():
+            await asyncio.sleep(0.005)
+        (ws / ".claude" / "agents").mkdir(parents=True, exist_ok=True)
+        await pilot.pause(0.5)
+        t = time.perf_counter()
+        (ws / ".claude" / "agents" / "outsider.md").write_text("---\nname: outsider\ndescription: d\n---\n")
+        while not screen.model or "outsider" not in [r.name for r in screen.model.hot]:
+            await asyncio.sleep(0.002)
+        return time.perf_counter() - t
+
+
 def main(repeats: int = 5) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
@@ -62,6 +79,8 @@ def main(repeats: int = 5) -> None:
                 toggles.append(t)
             results[n] = (statistics.median(firsts), statistics.median(toggles))
             print(f"{n:>5} personas: first paint {results[n][0] * 1000:7.1f} ms, toggle→budget {results[n][1] * 1000:7.1f} ms")
+            lat = [asyncio.run(reload_latency(lib, Path(tmp) / f"rl{n}-{r}", cache)) for r in range(3)]
+            print(f"{n:>5} personas: external file change → on screen {statistics.median(lat) * 1000:7.1f} ms")
         print(f"first paint ratio 1000/10   = {results[1000][0] / results[10][0]:.2f}")
         print(f"toggle→budget ratio 1000/10 = {results[1000][1] / results[10][1]:.2f}")
 

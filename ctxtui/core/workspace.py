@@ -364,7 +364,10 @@ class Workspace:
                 raise WorkspaceError(f"{name!r} cannot be activated: {persona.problem}")
             if name in hot:
                 continue
-            data = persona.path.read_bytes()
+            try:
+                data = persona.path.read_bytes()
+            except OSError as exc:
+                raise WorkspaceError(f"cannot read {persona.path} ({exc.strerror}); reload the library") from None
             target = self._hot_target(persona, taken)
             taken.add(target)
             tx.write(target, data, expect=None)
@@ -416,7 +419,9 @@ class Workspace:
 
     def _commit(self, label: str, plan: Callable[[journal.Transaction, dict], list[str]]) -> list[str]:
         with journal.locked(self.state_dir):
-            self.refresh()
+            # The hot folder is what other programs change under us; re-read it (cheap).
+            # The library index is refreshed when a library file changes (watcher, new run).
+            self.refresh_hot()
             tx = journal.Transaction(self.state_dir, label)
             state = self.state()
             state.setdefault("hot", {})
@@ -425,8 +430,23 @@ class Workspace:
                 self._sync_block(tx, state)
                 tx.write(self.state_dir / "state.json", self.state_bytes(state))
                 tx.commit()
-            self.refresh()
+                cold = self.settings.cold_store.absolute()
+                if any(step.path.absolute().is_relative_to(cold) for step in tx.steps):
+                    self.refresh_library()  # a persona was kept in the cold store
+                else:
+                    self.refresh_hot()
         return names
+
+    def refresh_hot(self) -> None:
+        """Re-read the config, the hot folders and the memory files, not the library."""
+        if journal.pending(self.state_dir):
+            self.recovered += journal.recover(self.state_dir)
+        self.config = load_workspace_config(self.settings.workspace)
+        self._scan_hot()
+        self.memory = memory.scan(
+            self.settings.workspace,
+            self.settings.claude_home if self.settings.include_user_scope else None,
+        )
 
     def _sync_block(self, tx: journal.Transaction, state: dict) -> None:
         """Keep an existing CLAUDE.md block in step with the hot set (lazy and hybrid)."""
