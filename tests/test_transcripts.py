@@ -132,3 +132,12 @@ def test_usage_without_ids_is_counted_not_merged(tmp_path):
         {"type": "assistant", "requestId": "r", "message": {"id": "x", "usage": {"output_tokens": 11}, "content": []}},
     ])
     assert read_session(path, ReadStats()).usage.output == 5 + 7 + 11
+
+
+def test_bom_first_line_and_nested_files_are_handled(tmp_path):
+    proj = tmp_path / "-home-x"
+    proj.mkdir()
+    (proj / "s.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps({"type": "user", "message": {"content": "hi there"}}).encode() + b"\r\n")
+    write_lines(proj / "s" / "tool-results" / "x.jsonl", [{"type": "user", "message": {"content": "not a session"}}])
+    sessions, stats = read_all(tmp_path)
+    assert [s.prompts[0][1] for s in sessions] == ["hi there"] and stats.malformed == 0

@@ -131,7 +131,8 @@ def iter_records(path: Path, stats: ReadStats) -> Iterator[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            rec = decode(line.decode("utf-8", "replace"))
+            text = line.decode("utf-8", "replace")
+            rec = decode(text[1:] if text.startswith("\ufeff") else text)
         except ValueError:
             stats.malformed += 1
             continue
@@ -327,9 +328,9 @@ def transcript_files(root: Path) -> list[tuple[str, Path]]:
     if root.is_file():
         return [(root.parent.name, root)]
     out = []
-    for p in sorted(root.rglob("*.jsonl")):
-        if "subagents" in p.parts:
-            continue
+    # <root>/<session>.jsonl (one project) or <root>/<project>/<session>.jsonl; deeper files
+    # belong to a session (its subagents) and are read through it.
+    for p in sorted(root.glob("*.jsonl")) + sorted(root.glob("*/*.jsonl")):
         out.append((p.parent.name, p))
     return out
 
