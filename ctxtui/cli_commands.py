@@ -10,9 +10,10 @@ from rich.table import Table
 
 from ctxtui.cli import command, emit_json, open_workspace, wants_json
 from ctxtui.core import config, tokens
+from ctxtui.core.budget import Budget
 from ctxtui.core.config import Settings
 from ctxtui.core.persona import Persona
-from ctxtui.core.workspace import Budget, Workspace
+from ctxtui.core.workspace import Workspace
 
 console = Console(highlight=False)
 

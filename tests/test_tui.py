@@ -264,3 +264,30 @@ async def test_analytics_screen_shows_usage_and_applies_auto_optimise(settings, 
         await pilot.press("y")
         await settle(pilot, app)
         assert hot_files(s) == ["beta.md", "gamma.md", "persona-manager.md"]
+
+
+async def test_sort_cycles_to_tokens_and_last_used(settings):
+    from ctxtui.analytics.events import EventStore
+
+    EventStore.default().record(settings.workspace, "delta", "activate")
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        cold = screen.query_one("#cold", PersonaList)
+        names = lambda: [r.name for r in cold.rows_by_key.values()]  # noqa: E731
+        assert names()[:2] == ["alpha", "beta"]
+        await pilot.press("s")
+        by_tokens = sorted(screen.model.cold, key=lambda r: (-r.startup, r.name.lower()))
+        assert names() == [r.name for r in by_tokens]
+        await pilot.press("s")
+        assert cold.sort_by == "last used" and names()[0] == "delta"
+
+
+async def test_bindings_can_be_remapped_by_id(workspace, library):
+    s = load_settings(workspace=workspace, library_dirs=[library], keymap={"toggle": "x"})
+    app = app_for(s)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("x")
+        await settle(pilot, app)
+        assert hot_files(s) == ["alpha.md"]

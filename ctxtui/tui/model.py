@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ctxtui.core import strategies
+from ctxtui.core.budget import Budget
 from ctxtui.core.history import Entry
 from ctxtui.core.persona import Persona
-from ctxtui.core.workspace import Budget, Workspace
+from ctxtui.core.workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,7 @@ class MainScreen(Screen):
         self.undo_stack: list[tuple[bool, list[str]]] = []
         self.ready = threading.Event()
         self._detail_shown: tuple | None = None
+        self.invoked_at: dict[str, float] = {}
         self.model_version = 0
         """Incremented each time a new model is on screen (tests and benchmarks wait on it)."""
 
@@ -125,8 +126,9 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#cold", PersonaList).focus()
-        self.load()
         self._auto_timer = None
+        self.load()
+        self.read_invocations()
 
     def _schedule_auto_optimize(self, config: dict) -> None:
         """With lazy_loading.auto_optimize on, propose (never apply) every interval."""
@@ -159,17 +161,40 @@ class MainScreen(Screen):
     # ---------------------------------------------------------------- workers
 
     def _last_used(self) -> dict[str, float]:
+        """When each persona was last used: invoked in a session (transcripts, read once in
+        the background) or moved by ctxtui (events), whichever is later."""
         from ctxtui.analytics.events import EventStore
 
+        out = dict(self.invoked_at)
         try:
-            store = EventStore.default()
-            out: dict[str, float] = {}
-            for e in store.events(self.settings.workspace):
+            for e in EventStore.default().events(self.settings.workspace):
                 if e.persona:
                     out[e.persona] = max(out.get(e.persona, 0.0), e.time)
-            return out
         except Exception:  # noqa: BLE001 - the sort falls back to names
-            return {}
+            pass
+        return out
+
+    @work(thread=True, group="analytics", exclusive=True)
+    def read_invocations(self) -> None:
+        """Read transcripts once for the last-used sort, then rebuild the model."""
+        from ctxtui.analytics.transcripts import parse_time, read_all
+
+        root = self.settings.transcripts
+        if not root.exists():
+            return
+        try:
+            sessions, _ = read_all(root)
+        except OSError:
+            return
+        for s in sessions:
+            for inv in s.invocations:
+                if inv.time:
+                    t = parse_time(inv.time).timestamp()
+                    self.invoked_at[inv.persona] = max(self.invoked_at.get(inv.persona, 0.0), t)
+        if self.invoked_at and self.ws is not None:
+            with self.lock:
+                model = self._model()
+            self.post_message(self.ModelReady(model))
 
     def _model(self) -> Model:
         assert self.ws is not None

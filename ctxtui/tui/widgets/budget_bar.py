@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ctxtui.core.workspace import Budget
+from ctxtui.core.budget import Budget
 
 
 class BudgetBar(Static):
