@@ -88,6 +88,7 @@ class Workspace:
         self.clashes: list[str] = []
         self.memory = memory.MemoryScan()
         self.config: dict[str, Any] = {}
+        self._holding_lock = False
         self.refresh()
 
     # ------------------------------------------------------------------ reading
@@ -107,23 +108,24 @@ class Workspace:
         """Personas that stay hot in lazy loading (they count against the cap)."""
         return list(self.config["lazy_loading"]["pinned"])
 
-    def refresh(self) -> None:
-        """Re-read everything from disk (cheap when nothing changed: content-hash cache)."""
+    def refresh(self, library: bool = True) -> None:
+        """Re-read from disk: config, library (unless ``library`` is False), hot folders and
+        memory files. Cheap when nothing changed (content-hash cache)."""
         if journal.pending(self.state_dir):
-            with journal.locked(self.state_dir):
+            if self._holding_lock:
                 self.recovered += journal.recover(self.state_dir)
+            else:
+                with journal.locked(self.state_dir):
+                    self.recovered += journal.recover(self.state_dir)
         self.config = load_workspace_config(self.settings.workspace)
-        self.refresh_library()
+        if library:
+            self.library = index_library(self.settings.libraries, self.cache)
+            self._add_bundled_pins()
+        self._scan_hot()
         self.memory = memory.scan(
             self.settings.workspace,
             self.settings.claude_home if self.settings.include_user_scope else None,
         )
-
-    def refresh_library(self) -> None:
-        """Re-index the library only (e.g. after a library file changed)."""
-        self.library = index_library(self.settings.libraries, self.cache)
-        self._add_bundled_pins()
-        self._scan_hot()
 
     def _add_bundled_pins(self) -> None:
         """Pinned personas missing from a custom library come from the bundled one, so that
@@ -355,34 +357,25 @@ class Workspace:
 
     def _commit(self, label: str, plan: Callable[[journal.Transaction, dict], list[str]]) -> list[str]:
         with journal.locked(self.state_dir):
-            # The hot folder is what other programs change under us; re-read it (cheap).
-            # The library index is refreshed when a library file changes (watcher, new run).
-            self.refresh_hot()
-            tx = journal.Transaction(self.state_dir, label)
-            state = self.state()
-            state.setdefault("hot", {})
-            names = plan(tx, state)
-            if tx.steps:
-                self._sync_block(tx, state)
-                tx.write(self.state_dir / "state.json", self.state_bytes(state))
-                tx.commit()
-                cold = self.settings.cold_store.absolute()
-                if any(step.path.absolute().is_relative_to(cold) for step in tx.steps):
-                    self.refresh_library()  # a persona was kept in the cold store
-                else:
-                    self.refresh_hot()
+            self._holding_lock = True
+            try:
+                # The hot folder is what other programs change under us; re-read it (cheap).
+                # The library index is refreshed when a library file changes (watcher, new run).
+                self.refresh(library=False)
+                tx = journal.Transaction(self.state_dir, label)
+                state = self.state()
+                state.setdefault("hot", {})
+                names = plan(tx, state)
+                if tx.steps:
+                    self._sync_block(tx, state)
+                    tx.write(self.state_dir / "state.json", self.state_bytes(state))
+                    tx.commit()
+                    cold = self.settings.cold_store.absolute()
+                    # re-index the library only when a persona was kept in the cold store
+                    self.refresh(library=any(st.path.absolute().is_relative_to(cold) for st in tx.steps))
+            finally:
+                self._holding_lock = False
         return names
-
-    def refresh_hot(self) -> None:
-        """Re-read the config, the hot folders and the memory files, not the library."""
-        if journal.pending(self.state_dir):
-            self.recovered += journal.recover(self.state_dir)
-        self.config = load_workspace_config(self.settings.workspace)
-        self._scan_hot()
-        self.memory = memory.scan(
-            self.settings.workspace,
-            self.settings.claude_home if self.settings.include_user_scope else None,
-        )
 
     def _sync_block(self, tx: journal.Transaction, state: dict) -> None:
         """Keep an existing CLAUDE.md block in step with the hot set (lazy and hybrid)."""
