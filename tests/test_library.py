@@ -153,3 +153,15 @@ def test_non_utf8_file_names_index_and_cache(tmp_path):
     cache = TokenCache(tmp_path / "c.sqlite")
     assert index_library([root], cache).get("cafe").path == Path(odd)
     assert index_library([root], cache).tokenised == 0
+
+
+def test_unchanged_file_set_loads_from_one_snapshot_and_any_change_invalidates_it(tmp_path, library):
+    cache = TokenCache(tmp_path / "c.sqlite")
+    first = index_library([library], cache)
+    again = index_library([library], cache)
+    assert [(p.name, p.full_tokens, p.status) for p in again.personas] == [(p.name, p.full_tokens, p.status) for p in first.personas]
+    (library / "zeta.md").write_text(persona_text("zeta"))
+    third = index_library([library], cache)
+    assert third.tokenised == 1 and third.get("zeta") is not None
+    (library / "zeta.md").unlink()
+    assert index_library([library], cache).get("zeta") is None

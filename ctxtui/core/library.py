@@ -22,6 +22,7 @@ import json
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,14 +37,15 @@ from ctxtui.core.persona import (
     unreadable_persona,
 )
 
-PARSER_VERSION = 5  # bump when parsing or the startup entry text changes
+PARSER_VERSION = 6  # bump when parsing or the startup entry text changes
 SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
 _DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
 
 
-def is_doc_file(path: Path) -> bool:
+def is_doc_file(path: Path | str) -> bool:
     """Markdown that documents a library rather than defining a persona."""
-    stem = path.stem
+    name = path if isinstance(path, str) else path.name
+    stem = name[:-3] if name.endswith(".md") else name
     return stem.lower() in _DOC_STEMS or (stem.isupper() and len(stem) > 1)
 
 
@@ -59,10 +61,8 @@ def discover(root: Path) -> list[Path]:
         in_agents = "agents" in rel.split(os.sep)
         plugin_layout = plugin_layout or in_agents or "agents" in dirnames
         for name in sorted(filenames):
-            if name.endswith(".md") and not name.startswith("."):
-                path = Path(dirpath, name)
-                if not is_doc_file(path):
-                    found.append((in_agents, path))
+            if name.endswith(".md") and not name.startswith(".") and not is_doc_file(name):
+                found.append((in_agents, Path(dirpath, name)))
     if plugin_layout:
         return [p for in_agents, p in found if in_agents]
     return [p for _, p in found]
@@ -141,13 +141,35 @@ class TokenCache:
                 sha TEXT PRIMARY KEY, version INT, data TEXT);
             CREATE TABLE IF NOT EXISTS stat(
                 path TEXT PRIMARY KEY, size INT, mtime_ns INT, ino INT, sha TEXT);
+            CREATE TABLE IF NOT EXISTS snapshot(
+                key TEXT PRIMARY KEY, used REAL, data TEXT);
             """
         )
 
-    def stats(self) -> dict[str, tuple[int, int, int, str]]:
-        """Every remembered (size, mtime_ns, inode, sha) by path."""
-        rows = self.db.execute("SELECT path, size, mtime_ns, ino, sha FROM stat")
-        return {_path_text(r[0]): (r[1], r[2], r[3], r[4]) for r in rows}
+    def snapshot(self, key: str) -> list[dict] | None:
+        """A whole file set's parse results, if that exact set (paths and stats) was indexed."""
+        row = self.db.execute("SELECT data FROM snapshot WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def store_snapshot(self, key: str, items: list[dict], keep: int = 16) -> None:
+        """Remember a file set's results; only the most recent ``keep`` sets are kept."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (?,?,?)", (key, time.time(), json.dumps(items, default=str)))
+            self.db.execute(
+                "DELETE FROM snapshot WHERE key NOT IN (SELECT key FROM snapshot ORDER BY used DESC LIMIT ?)", (keep,)
+            )
+
+    def stats(self, paths: list[str]) -> dict[str, tuple[int, int, int, str]]:
+        """Remembered (size, mtime_ns, inode, sha) of these paths."""
+        out: dict[str, tuple[int, int, int, str]] = {}
+        keys = [os.fsencode(p) for p in paths]
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            rows = self.db.execute(
+                f"SELECT path, size, mtime_ns, ino, sha FROM stat WHERE path IN ({','.join('?' * len(chunk))})", chunk
+            )
+            out.update({_path_text(r[0]): (r[1], r[2], r[3], r[4]) for r in rows})
+        return out
 
     def parsed(self, shas: Iterable[str]) -> dict[str, dict]:
         """Cached parse results for these content hashes (current parser version only)."""
@@ -218,21 +240,51 @@ def _read(path: Path) -> tuple[bytes | None, Persona | None, bool]:
         return None, unreadable_persona(path, f"cannot read: {exc.strerror}", is_symlink=is_link), is_link
 
 
-def index_files(paths: list[Path], cache: TokenCache) -> tuple[list[Persona], int, int]:
-    """Parse and count files, using the cache. Returns (personas, cache hits, tokenised)."""
-    known = cache.stats()
-    shas: dict[Path, str] = {}
-    links: set[Path] = set()
-    for path in paths:
+def _set_key(names: list[str]) -> str | None:
+    """A key for a file set by paths and stats; None if any file is a link or unreadable
+    (a link's target can change without the link's own stat changing)."""
+    h = hashlib.sha256(f"v{PARSER_VERSION}".encode())
+    for name in names:
         try:
-            lst = os.lstat(path)
+            st = os.lstat(name)
+        except OSError:
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            return None
+        h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def index_files(paths: list[Path], cache: TokenCache) -> tuple[list[Persona], int, int]:
+    """Parse and count files, using the cache. Returns (personas, cache hits, tokenised).
+
+    Fast path: the very same file set (paths and stats) as before loads in one read.
+    Otherwise each file is looked up by stats, then by content hash; only new content is
+    parsed and tokenised.
+    """
+    names = [str(p) for p in paths]
+    set_key = _set_key(names)
+    snap = cache.snapshot(set_key) if set_key else None
+    if snap is not None and len(snap) == len(paths):
+        return [_from_cache(p, d["sha"], d, False) for p, d in zip(paths, snap, strict=True)], len(paths), 0
+    personas, hits, fresh = _index_each(paths, names, cache)
+    if set_key is not None:
+        cache.store_snapshot(set_key, [_to_cache(p) | {"sha": p.sha256} for p in personas])
+    return personas, hits, fresh
+
+
+def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple[list[Persona], int, int]:
+    known = cache.stats(names)
+    shas: dict[Path, str] = {}
+    for path, key in zip(paths, names, strict=True):
+        if key not in known:
+            continue
+        try:
+            lst = os.lstat(key)
         except OSError:
             continue
-        if stat.S_ISLNK(lst.st_mode):
-            links.add(path)
-            continue  # a link's target can change without the link's stat changing
-        key = str(path)
-        if key in known and (lst.st_size, lst.st_mtime_ns, lst.st_ino) == known[key][:3]:
+        # a link's target can change without the link's own stat changing: always re-read links
+        if not stat.S_ISLNK(lst.st_mode) and (lst.st_size, lst.st_mtime_ns, lst.st_ino) == known[key][:3]:
             shas[path] = known[key][3]
     hits = cache.parsed(shas.values())
     out: dict[Path, Persona] = {}
