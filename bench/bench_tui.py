@@ -66,6 +66,9 @@ async def reload_latency(lib: Path, ws: Path, cache: Path) -> float:
 def main(repeats: int = 5) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
+        warm_lib = make_library(Path(tmp) / "warmup", 10)
+        (Path(tmp) / "warmup-ws").mkdir()
+        asyncio.run(measure(warm_lib, Path(tmp) / "warmup-ws", Path(tmp) / "warmup.sqlite"))  # imports, CSS
         for n in (10, 1000):
             lib = make_library(Path(tmp) / f"lib{n}", n)
             cache = Path(tmp) / f"cache{n}.sqlite"
