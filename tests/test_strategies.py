@@ -128,12 +128,13 @@ def test_profiles_save_use_and_roll_back(settings):
         profiles.use(ws, "nope")
 
 
-def test_activate_in_lazy_updates_the_block(settings):
+def test_activate_in_lazy_updates_the_block_in_the_chosen_density(settings):
     ws = Workspace(settings)
-    strategies.migrate(ws, "lazy_loading", hot=["alpha"], density="full")
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], density="names")
     ws.activate(["beta"])
     block = (settings.workspace / "CLAUDE.md").read_text()
-    assert "`beta`" in block.split("Cold")[0] and "- `beta`" not in block
+    assert "`beta`" in block.split("Cold")[0]
+    assert "by category" in block and "- **general**: delta, epsilon, gamma" in block
 
 
 @pytest.mark.parametrize("point", ["staged", "step:0", "step:3", "step:6"])
@@ -174,3 +175,45 @@ def test_snapshots_are_content_addressed(settings):
     h = History(settings)
     blobs = list(h.blobs.iterdir())
     assert len(blobs) == len({b.read_bytes() for b in blobs})
+
+
+def test_first_migration_of_an_overfull_hot_folder_keeps_only_pins_and_adopts_the_rest(settings):
+    settings.agents_dir.mkdir(parents=True)
+    for i in range(6):
+        (settings.agents_dir / f"own{i}.md").write_text(f"---\nname: own{i}\ndescription: mine {i}\n---\nbody {i}\n")
+    ws = Workspace(settings)
+    plan = strategies.plan(ws, "lazy_loading")
+    assert plan.hot_after == ["persona-manager"] and any("do not fit the cap" in n for n in plan.notes)
+    strategies.apply(ws, plan)
+    assert sorted(p.name for p in settings.cold_store.iterdir()) == [f"own{i}.md" for i in range(6)]
+    assert {f"own{i}" for i in range(6)} <= set(ws.library.by_name)
+
+
+def test_a_hot_set_that_fits_is_kept_when_switching_to_lazy(settings):
+    settings.agents_dir.mkdir(parents=True)
+    (settings.agents_dir / "mine.md").write_text("---\nname: mine\ndescription: hand made\n---\n")
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    assert strategies.plan(ws, "lazy_loading").hot_after == ["persona-manager", "alpha", "mine"]
+
+
+def test_block_lists_personas_adopted_by_the_same_migration(settings):
+    settings.agents_dir.mkdir(parents=True)
+    for i in range(5):
+        (settings.agents_dir / f"own{i}.md").write_text(f"---\nname: own{i}\ndescription: mine {i}\n---\nbody {i}\n")
+    ws = Workspace(settings)
+    strategies.migrate(ws, "lazy_loading", density="full")
+    block = (settings.workspace / "CLAUDE.md").read_text()
+    for i in range(5):
+        assert f"- `own{i}`: mine {i} — .claude/ctxtui/cold/own{i}.md" in block
+    assert strategies.preview(ws, "full")["changed"] is False  # the plan matched what landed
+
+
+def test_deactivating_an_unmanaged_file_in_lazy_lists_it_in_the_block(settings):
+    ws = Workspace(settings)
+    strategies.migrate(ws, "lazy_loading", hot=[], density="full")
+    settings.agents_dir.mkdir(parents=True, exist_ok=True)
+    (settings.agents_dir / "mine.md").write_text("---\nname: mine\ndescription: hand made\n---\n")
+    ws.refresh()
+    ws.deactivate(["mine"])
+    assert "- `mine`: hand made — .claude/ctxtui/cold/mine.md" in (settings.workspace / "CLAUDE.md").read_text()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ctxtui.core.config import STRATEGIES, bundled_dir
 from ctxtui.core.history import Entry, History, Snapshot
 from ctxtui.core.registry import FineTunedModel, load_registry, pick_model
 from ctxtui.core.tokens import count
-from ctxtui.core.workspace import Workspace, WorkspaceError
+from ctxtui.core.workspace import HotPersona, Workspace, WorkspaceError
 
 CONCRETE = ("eager", "lazy_loading", "fine_tuned", "hybrid")
 
@@ -129,10 +130,12 @@ def _read_text(path: Path) -> str:
         raise StrategyError(f"{path} is not UTF-8; ctxtui will not rewrite it") from None
 
 
-def block_input(ws: Workspace, strategy: str, hot: list[str], model: FineTunedModel | None) -> claude_md.BlockInput:
-    """What the block is rendered from, for a hot set under a strategy."""
+def block_input(ws: Workspace, strategy: str, hot: list[str], model: FineTunedModel | None,
+                leaving: Iterable[HotPersona] = ()) -> claude_md.BlockInput:
+    """What the block is rendered from, for a hot set under a strategy (``leaving``: hot
+    files the same change sends to cold storage)."""
     covered = set(model.personas) if model and strategy in ("fine_tuned", "hybrid") else set()
-    cold = [p for p in ws.library.unique() if p.name not in set(hot) and p.name not in covered]
+    cold = [p for p in ws.library_after(leaving) if p.name not in set(hot) and p.name not in covered]
     return claude_md.BlockInput(
         strategy=strategy, hot=hot, pinned=ws.pinned, cold=cold,
         variants=ws.library.same_body(), roots=[*ws.library.roots, bundled_dir("personas")],
@@ -148,7 +151,8 @@ def choose_density(ws: Workspace, inp: claude_md.BlockInput, density: str | None
 
 
 def render_claude_md(ws: Workspace, strategy: str, hot: list[str], model: FineTunedModel | None,
-                     density: str | None = None, drop_refs: list[str] | None = None) -> tuple[str, str]:
+                     density: str | None = None, drop_refs: list[str] | None = None,
+                     leaving: Iterable[HotPersona] = ()) -> tuple[str, str]:
     """(new CLAUDE.md text, density used). Eager has no block."""
     text = _read_text(claude_md_path(ws))
     if drop_refs:
@@ -159,7 +163,7 @@ def render_claude_md(ws: Workspace, strategy: str, hot: list[str], model: FineTu
             text = claude_md.drop_imports(text[: span[0]], drop_refs) + text[span[0] : span[1]] + claude_md.drop_imports(text[span[1] :], drop_refs)
     if strategy == "eager":
         return claude_md.splice(text, None), "none"
-    inp = block_input(ws, strategy, hot, model)
+    inp = block_input(ws, strategy, hot, model, leaving)
     used = "search" if strategy == "fine_tuned" and density is None else choose_density(ws, inp, density)
     return claude_md.splice(text, claude_md.render_block(inp, used)), used
 
@@ -181,13 +185,20 @@ def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str]) -> tup
                 f"{len(pins) + len(rest)} personas ({len(pins)} pinned) exceed the cap of {ws.cap}"
             )
     else:
-        keep = [h.name for h in ws.hot if h.name in ws.library.by_name and h.name not in pins and h.name not in exclude]
-        if ws.strategy == "eager":
-            keep = [n for n in ws.state().get("lazy_hot", []) if n in ws.library.by_name and n not in pins]
         room = max(ws.cap - len(pins), 0)
-        rest = keep[:room]
-        if len(keep) > room:
-            notes.append(f"cap {ws.cap}: {', '.join(keep[room:])} go cold")
+        current = [h.name for h in ws.hot if h.name not in pins and h.name not in exclude]
+        if ws.strategy == "eager" or len(current) > room:
+            # Too many to keep (an eager setup): don't guess which matter. Restore the last
+            # lazy hot set if there was one; the rest waits for `activate` or auto-optimize.
+            keep = [n for n in ws.state().get("lazy_hot", []) if n in ws.library.by_name and n not in pins]
+            if len(current) > room:
+                notes.append(
+                    f"{len(current)} hot personas do not fit the cap of {ws.cap}; they go cold. Choose the hot "
+                    "set with `ctxtui activate NAME` or `ctxtui auto-optimize`"
+                )
+        else:
+            keep = current  # what is hot now fits: keep it (files not in the library are adopted)
+        rest = [n for n in keep if n in ws.library.by_name or n in current][:room]
     return pins + rest, notes
 
 
@@ -237,7 +248,8 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
             f"{md_path.name} @imports {len(imports)} persona file(s) ({', '.join(imports)}); "
             "use --replace-imports to drop them (the ctxtui block lists them instead)"
         )
-    new_text, used = render_claude_md(ws, target, hot_after, model, density, drop)
+    leaving = [h for h in ws.hot if h.name in deactivate]
+    new_text, used = render_claude_md(ws, target, hot_after, model, density, drop, leaving)
     old_text = _read_text(md_path)
     md_new = None if new_text == old_text or (not old_text and target == "eager") else new_text
     managed_models = {m.name for m in load_registry(registry_path(ws))} | {ws.state().get("model") or ""}
@@ -276,6 +288,7 @@ def apply(ws: Workspace, p: Plan) -> Entry:
             state["lazy_hot"] = [n for n in ws.hot_names() if n not in ws.pinned]
         state["strategy"] = p.to_strategy
         state["model"] = p.model
+        state["density"] = p.density if p.density in claude_md.DENSITIES else None
         tx.write(ws.state_dir / "state.json", ws.state_bytes(state))
         entry = Entry(
             id=history.next_id(), time=_now(), kind=p.kind, from_strategy=p.from_strategy,
@@ -371,7 +384,7 @@ def preview(ws: Workspace, density: str | None = None) -> dict[str, Any]:
     hot = ws.hot_names()
     inp = block_input(ws, strategy if strategy != "eager" else "lazy_loading", hot, model)
     costs = claude_md.density_costs(inp)
-    used = choose_density(ws, inp, density)
+    used = choose_density(ws, inp, density or ws.state().get("density"))
     new_text, _ = render_claude_md(ws, strategy if strategy != "eager" else "lazy_loading", hot, model, used)
     path = claude_md_path(ws)
     old_text = _read_text(path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +216,16 @@ class Workspace:
         """A project hot persona by name."""
         return next((h for h in self.hot if h.name == name), None)
 
+    def library_after(self, leaving: Iterable[HotPersona] = ()) -> list[Persona]:
+        """Usable library personas, one per name, once these hot files have gone cold: a file
+        whose bytes are not in the library joins it from the cold store (and wins its name)."""
+        lib_shas = {p.sha256 for p in self.library.personas}
+        by_name = {p.name: p for p in self.library.unique()}
+        for h in leaving:
+            if h.persona.usable and h.persona.sha256 not in lib_shas:
+                by_name[h.name] = replace(h.persona, path=self.settings.cold_store / f"{safe_stem(h.name)}.md")
+        return sorted(by_name.values(), key=lambda p: p.name)
+
     def cold(self) -> list[Persona]:
         """Library personas that are not hot in the project (one per name)."""
         hot = set(self.hot_names())
@@ -388,8 +398,11 @@ class Workspace:
         if claude_md.block_span(text) is None:
             return
         hot = self._hot_after(tx, state)
+        removed = {st.path.absolute() for st in tx.steps if st.data is None}
+        leaving = [h for h in self.hot if h.persona.path.absolute() in removed]
         model = strategies.fine_tuned_model(self)[0] if self.strategy == "hybrid" else None
-        new, _ = strategies.render_claude_md(self, self.strategy, hot, model)
+        density = state.get("density")  # keep the density the last migration chose
+        new, _ = strategies.render_claude_md(self, self.strategy, hot, model, density, leaving=leaving)
         if new != text:
             tx.write(path, new.encode(), expect=journal.file_sha256(path))
 
