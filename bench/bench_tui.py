@@ -81,6 +81,7 @@ def main(repeats: int = 5) -> None:
                 firsts.append(f)
                 toggles.append(t)
             results[n] = (statistics.median(firsts), statistics.median(toggles))
+            print(f"      first paints (ms): {[round(f * 1000) for f in firsts]}")
             print(f"{n:>5} personas: first paint {results[n][0] * 1000:7.1f} ms, toggle→budget {results[n][1] * 1000:7.1f} ms")
             lat = [asyncio.run(reload_latency(lib, Path(tmp) / f"rl{n}-{r}", cache)) for r in range(3)]
             print(f"{n:>5} personas: external file change → on screen {statistics.median(lat) * 1000:7.1f} ms")

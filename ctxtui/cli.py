@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = settings_from(args)
+        if not settings.workspace.is_dir():
+            raise UserError(f"workspace {settings.workspace} is not a folder")
         if not args.command:
             from ctxtui.tui.app import run_app
 

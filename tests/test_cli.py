@@ -140,3 +140,8 @@ def test_profile_commands(capsys, library, workspace):
     assert saved == {"backend": ["alpha"]}
     code, _, err = run(capsys, "profile", "use", *base)
     assert code == 1 and "needs a NAME" in err
+
+
+def test_missing_workspace_is_refused_without_creating_it(capsys, library, tmp_path):
+    code, _, err = run(capsys, "activate", "alpha", "-l", library, "-w", tmp_path / "nope")
+    assert code == 1 and "is not a folder" in err and not (tmp_path / "nope").exists()
