@@ -283,8 +283,3 @@ def load_workspace_config(workspace: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read ({exc})") from None
     return validate_workspace_config(data)
-
-
-def workspace_config_bytes(config: dict[str, Any]) -> bytes:
-    """Serialise a workspace config the way ctxtui writes it."""
-    return (json.dumps(config, indent=2) + "\n").encode()

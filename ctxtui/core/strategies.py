@@ -35,11 +35,6 @@ class StrategyError(WorkspaceError):
     """A migration that cannot be done; nothing changed."""
 
 
-def current(ws: Workspace) -> str:
-    """The strategy applied in this workspace (recorded by the last migration)."""
-    return ws.strategy
-
-
 def resolve(ws: Workspace, strategy: str) -> str:
     """A concrete strategy: ``adaptive`` picks by the configured context mode."""
     if strategy not in STRATEGIES:

@@ -445,11 +445,3 @@ class Workspace:
         for name in done:
             self.emit("deactivate", name)
         return done
-
-    def toggle(self, name: str) -> str:
-        """Activate a cold persona or deactivate a hot one; returns the action taken."""
-        if self.find_hot(name) is not None:
-            self.deactivate([name])
-            return "deactivate"
-        self.activate([name])
-        return "activate"
