@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from rich.markdown import Markdown as RichMarkdown
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from ctxtui.core.persona import Persona
 
@@ -27,12 +28,14 @@ class PersonaDetail(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static("Select a persona", id="detail-empty")
-        yield Markdown("", id="detail-md")
+        yield Static("", id="detail-md")
 
     def show(self, persona: Persona | None, body: str = "") -> None:
         """Render a persona (or the empty state)."""
         self.query_one("#detail-empty", Static).display = persona is None
-        md = self.query_one("#detail-md", Markdown)
+        md = self.query_one("#detail-md", Static)
         md.display = persona is not None
         if persona is not None:
-            md.update(describe(persona, body))
+            # Rich's markdown renders in one widget; Textual's Markdown mounts a widget per
+            # block, which is slow for long persona bodies.
+            md.update(RichMarkdown(describe(persona, body)))
