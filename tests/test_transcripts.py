@@ -141,3 +141,29 @@ def test_bom_first_line_and_nested_files_are_handled(tmp_path):
     write_lines(proj / "s" / "tool-results" / "x.jsonl", [{"type": "user", "message": {"content": "not a session"}}])
     sessions, stats = read_all(tmp_path)
     assert [s.prompts[0][1] for s in sessions] == ["hi there"] and stats.malformed == 0
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(
+        ["type", "message", "content", "usage", "id", "name", "input", "tool_use_id", "text", "subagent_type",
+         "prompt", "agentId", "toolUseResult", "isSidechain", "timestamp", "requestId", "data", "parentToolUseID"]),
+        inner, max_size=6),
+    max_leaves=30,
+)
+record_types = st.sampled_from(["user", "assistant", "progress", "summary", "system"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(record_types, json_values, json_values), max_size=8))
+def test_arbitrary_record_shapes_never_raise(tmp_path, records):
+    lines = [{"type": t, "message": m, "toolUseResult": r, "data": r, "parentToolUseID": "t"} for t, m, r in records]
+    path = write_lines(tmp_path / "fuzz" / "s.jsonl", lines)
+    write_lines(tmp_path / "fuzz" / "s" / "subagents" / "agent-t.jsonl", lines)
+    s = read_session(path, ReadStats())
+    from ctxtui.analytics.usage import analyze
+
+    assert analyze([s], {"x"}, {"x"}).sessions == 1

@@ -142,6 +142,11 @@ def iter_records(path: Path, stats: ReadStats) -> Iterator[dict[str, Any]]:
             stats.malformed += 1
 
 
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    """The dict blocks of a message content (anything else yields nothing)."""
+    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+
+
 def _text(content: Any) -> str:
     """Plain text of a message content (a string or a list of blocks)."""
     if isinstance(content, str):
@@ -205,7 +210,7 @@ def read_session(path: Path, stats: ReadStats, project: str = "") -> Session:
         if rtype == "progress":
             data = rec.get("data")
             if isinstance(data, dict) and data.get("agentId"):
-                inv = pending.get(rec.get("parentToolUseID") or "")
+                inv = pending.get(str(rec.get("parentToolUseID") or ""))
                 if inv is not None and not inv.agent_id:
                     inv.agent_id = str(data["agentId"])
                     by_agent[inv.agent_id] = inv
@@ -243,8 +248,9 @@ def read_session(path: Path, stats: ReadStats, project: str = "") -> Session:
                         s.model = str(msg.get("model") or "")
             if sidechain:
                 continue
-            for block in msg.get("content") or []:
-                if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") in SUBAGENT_TOOLS:
+            for block in _blocks(msg.get("content")):
+                name = block.get("name")
+                if block.get("type") == "tool_use" and isinstance(name, str) and name in SUBAGENT_TOOLS:
                     inp = block.get("input") if isinstance(block.get("input"), dict) else {}
                     inv = Invocation(
                         tool_use_id=str(block.get("id") or ""),
@@ -267,8 +273,8 @@ def read_session(path: Path, stats: ReadStats, project: str = "") -> Session:
                     s.prompts.append((ts if isinstance(ts, str) else "", text))
             if isinstance(content, list):
                 result = rec.get("toolUseResult")
-                for block in content:
-                    if isinstance(block, dict) and block.get("type") == "tool_result":
+                for block in _blocks(content):
+                    if block.get("type") == "tool_result":
                         inv = pending.get(str(block.get("tool_use_id")))
                         if inv is None:
                             continue
