@@ -94,10 +94,12 @@ class AnalyticsScreen(Screen):
     def on_analytics_screen_loaded(self, message: Loaded) -> None:
         a = message.analysis
         self.proposal = message.proposal
-        self.query_one("#analytics-summary", Static).update(
-            f"{a.sessions} sessions · {a.invocations} invocations · never used {len(a.never_used)} · "
-            f"hot but rarely used: {', '.join(a.hot_rarely_used) or 'none'}"
-        )
+        if not self.settings.transcripts.exists():
+            summary = f"No transcripts at {self.settings.transcripts} (set transcripts_dir in the settings file)"
+        else:
+            summary = (f"{a.sessions} sessions · {a.invocations} invocations · never used {len(a.never_used)} · "
+                       f"hot but rarely used: {', '.join(a.hot_rarely_used) or 'none'}")
+        self.query_one("#analytics-summary", Static).update(summary)
         usage = self.query_one("#usage-table", DataTable)
         usage.clear()
         top = max((p.invocations for p in a.personas), default=0)
