@@ -291,3 +291,19 @@ async def test_bindings_can_be_remapped_by_id(workspace, library):
         await pilot.press("x")
         await settle(pilot, app)
         assert hot_files(s) == ["alpha.md"]
+
+
+async def test_user_scope_agents_are_shown_but_not_moved(settings):
+    settings.user_agents_dir.mkdir(parents=True)
+    (settings.user_agents_dir / "global.md").write_text(persona_text("global-helper", "in every project"))
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        hot = screen.query_one("#hot", PersonaList)
+        assert [r.name for r in hot.rows_by_key.values()] == ["global-helper"]
+        assert "user scope" in str(screen.query_one("#hot-title").render())
+        hot.focus()
+        await pilot.press("t")
+        await settle(pilot, app)
+        assert any("user scope" in n.message for n in app._notifications)
+        assert (settings.user_agents_dir / "global.md").exists()

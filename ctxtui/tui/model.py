@@ -38,6 +38,7 @@ class Model:
     strategy: str
     history: list[Entry]
     problems: list[str] = field(default_factory=list)
+    user_hot: list[Row] = field(default_factory=list)
     personas: dict[str, Persona] = field(default_factory=dict)
 
 
@@ -57,14 +58,20 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
         for h in ws.hot
     ]
     hot_names = {r.name for r in hot}
+    user_hot = [  # user scope (~/.claude/agents): loaded too, shown, but ctxtui does not move it
+        Row(str(h.persona.path), h.name, h.persona.startup_tokens, h.persona.full_tokens,
+            ("user", *h.flags), h.persona.description, used.get(h.name, 0.0))
+        for h in ws.user_hot
+    ]
     cold = [
         Row(str(p.path), p.name, p.startup_tokens, p.full_tokens, _flags(p), p.description, used.get(p.name, 0.0))
         for p in ws.library.personas
         if p.name not in hot_names and (ws.library.by_name.get(p.name) is p or not p.usable)
     ]
     personas = {p.name: p for p in ws.library.personas if ws.library.by_name.get(p.name) is p}
+    personas.update({h.name: h.persona for h in ws.user_hot if h.name not in personas})
     personas.update({h.name: h.persona for h in ws.hot})
     return Model(
-        cold=cold, hot=hot, cap=ws.cap, budget=ws.budget(), strategy=ws.strategy,
+        cold=cold, hot=hot, user_hot=user_hot, cap=ws.cap, budget=ws.budget(), strategy=ws.strategy,
         history=strategies.history(ws), problems=list(ws.recovered), personas=personas,
     )

@@ -256,10 +256,11 @@ class MainScreen(Screen):
         cold = self.query_one("#cold", PersonaList)
         hot = self.query_one("#hot", PersonaList)
         cold.show(m.cold)
-        hot.show(m.hot)
+        hot.show(m.hot + m.user_hot)
         self.query_one("#cold-title", Label).update(f"Cold ({len(m.cold)})  sort: {cold.sort_by}")
         over = len(m.hot) > m.cap
-        self.query_one("#hot-title", Label).update(f"Hot {len(m.hot)} / {m.cap}" + ("  over the cap" if over else ""))
+        user = f"  (+{len(m.user_hot)} user scope)" if m.user_hot else ""
+        self.query_one("#hot-title", Label).update(f"Hot {len(m.hot)} / {m.cap}" + ("  over the cap" if over else "") + user)
         self.query_one("#hot-pane").set_class(over, "-over-cap")
         self.query_one(BudgetBar).budget = m.budget
         self.query_one(StrategySwitcher).set_current(m.strategy)
