@@ -203,3 +203,29 @@ def test_budget_uses_the_calibration_factor_of_the_workspace_model(workspace, li
     (workspace / "hybrid-config.json").write_text('{"models": {"production": "claude-opus-4-1"}}')
     b = Workspace(s).budget()
     assert b.factor == 1.4 and b.estimated_claude_tokens == round(b.startup_tokens * 1.4)
+
+
+def test_recovery_never_overwrites_a_file_edited_after_the_crash(settings, library):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    hot = settings.agents_dir / "alpha.md"
+    hot.write_text(persona_text("alpha", "edit before the crash"))
+
+    def crash(at):
+        if at == "step:0":
+            raise KeyboardInterrupt
+
+    journal.set_fault_hook(crash)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ws.deactivate(["alpha"])
+    finally:
+        journal.set_fault_hook(None)
+    hot.write_text(persona_text("alpha", "edit after the crash"))  # the user kept working
+    ws2 = Workspace(settings)
+    assert hot.read_text() == persona_text("alpha", "edit after the crash")
+    assert any("kept as it is" in line for line in ws2.recovered)
+    assert (settings.state_dir / "conflicts").is_dir()
+    # the version from before the crash was saved by the part that did run
+    assert (settings.cold_store / "alpha.md").read_text() == persona_text("alpha", "edit before the crash")
+    assert ws2.find_hot("alpha").edited

@@ -131,7 +131,9 @@ class Transaction:
         txdir.mkdir(parents=True)
         manifest = {"id": txid, "label": self.label, "steps": []}
         for n, step in enumerate(self.steps):
-            entry = {"path": str(step.path.absolute()), "op": "remove" if step.data is None else "write"}
+            before = step.expect if step.expect is not True else file_sha256(step.path)
+            entry = {"path": str(step.path.absolute()), "op": "remove" if step.data is None else "write",
+                     "before": before}
             if step.data is not None:
                 _write_fsync(txdir / f"{n}.stage", step.data)
                 entry["sha256"] = sha256_bytes(step.data)
@@ -150,18 +152,36 @@ def journal_dir(state_dir: Path) -> Path:
     return state_dir / "journal"
 
 
-def _roll_forward(txdir: Path, manifest: dict) -> None:
+def _roll_forward(txdir: Path, manifest: dict, recovering: bool = False) -> list[str]:
+    """Apply every step (idempotent). When recovering after a crash, a file that changed
+    since the plan (someone edited it meanwhile) is left as it is and the transaction's
+    files are kept under ``conflicts/``; returns one line per such file."""
+    conflicts = []
     for n, entry in enumerate(manifest["steps"]):
         _fault(f"step:{n}")
         path = Path(entry["path"])
         if entry["op"] == "write":
             stage = txdir / f"{n}.stage"
-            if stage.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                _move(stage, path)
+            if not stage.exists():
+                continue  # applied before the crash
+            if recovering and "before" in entry and file_sha256(path) != entry["before"]:
+                conflicts.append(f"{path} changed after an interrupted operation; kept as it is")
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _move(stage, path)
         elif path.exists() or path.is_symlink():
+            if recovering and "before" in entry and file_sha256(path) != entry["before"]:
+                conflicts.append(f"{path} changed after an interrupted operation; kept as it is")
+                continue
             _move(path, txdir / f"{n}.removed")
-    shutil.rmtree(txdir, ignore_errors=True)
+    if conflicts:  # keep everything the transaction held, for the user to compare
+        dest = txdir.parent.parent / "conflicts" / txdir.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(txdir, dest)
+        conflicts.append(f"the interrupted operation's files are in {dest}")
+    else:
+        shutil.rmtree(txdir, ignore_errors=True)
+    return conflicts
 
 
 def _move(src: Path, dst: Path) -> None:
@@ -196,8 +216,9 @@ def recover(state_dir: Path) -> list[str]:
             report.append(f"discarded unfinished plan {txdir.name} (nothing had changed)")
             continue
         manifest = json.loads(manifest_path.read_text())
-        _roll_forward(txdir, manifest)
+        conflicts = _roll_forward(txdir, manifest, recovering=True)
         report.append(f"completed interrupted operation {txdir.name} ({manifest.get('label', '')})")
+        report += conflicts
     return report
 
 
