@@ -229,3 +229,25 @@ def test_recovery_never_overwrites_a_file_edited_after_the_crash(settings, libra
     # the version from before the crash was saved by the part that did run
     assert (settings.cold_store / "alpha.md").read_text() == persona_text("alpha", "edit before the crash")
     assert ws2.find_hot("alpha").edited
+
+
+def test_recovery_keeps_a_pending_write_aside_when_the_target_changed(settings, library):
+    ws = Workspace(settings)
+
+    def crash(at):
+        if at == "step:0":
+            raise KeyboardInterrupt
+
+    journal.set_fault_hook(crash)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ws.activate(["beta"])
+    finally:
+        journal.set_fault_hook(None)
+    settings.agents_dir.mkdir(parents=True, exist_ok=True)
+    (settings.agents_dir / "beta.md").write_text("written by Claude Code meanwhile")
+    ws2 = Workspace(settings)
+    assert (settings.agents_dir / "beta.md").read_text() == "written by Claude Code meanwhile"
+    staged = [p.read_bytes() for p in (settings.state_dir / "conflicts").rglob("*.stage")]
+    assert (library / "beta.md").read_bytes() in staged
+    assert any("kept as it is" in line for line in ws2.recovered)
