@@ -36,6 +36,7 @@ def test_migration_to_lazy_preserves_user_text_around_the_block(settings):
     block = text[span[0]:span[1]]
     assert "`alpha`" in block and "`persona-manager` (pinned)" in block
     assert "ctxtui activate NAME" in block and "general-purpose" in block
+    assert "ask the `persona-manager` subagent" in block  # only said when it is hot
     # user edits below the block survive a later regeneration
     path.write_bytes(text.encode() + USER_BELOW.encode())
     ws.activate(["beta"])
@@ -75,6 +76,7 @@ def test_names_density_groups_by_category(tmp_path):
     block = strategies.preview(ws, "names")["block"]
     assert "- **db**: nosql, sql" in block and "- **web**: react" in block
     assert "- **general**: persona-manager" in block
+    assert "ask the `persona-manager`" not in block  # it is cold here, so the block doesn't point at it
 
 
 def test_trigger_summary_drops_examples_and_keeps_first_sentence():

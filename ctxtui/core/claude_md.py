@@ -168,6 +168,7 @@ def render_block(inp: BlockInput, density: str) -> str:
         strategy=inp.strategy,
         hot=hot,
         model=model_line,
+        manager="ask the `persona-manager` subagent, or " if "persona-manager" in inp.hot else "",
         cold_index=cold_index(inp, density),
     ).strip("\n")
     return f"{BEGIN}\n{body}\n{END}"
