@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,20 @@ def snapshot_tree(*roots: Path) -> dict[str, bytes]:
                 if p.is_file():
                     out[str(p)] = p.read_bytes()
     return out
+
+
+@contextlib.contextmanager
+def crash_at(point: str) -> Iterator[None]:
+    """Simulate the process being killed at a journal step ("staged", "step:N")."""
+    from ctxtui.core import journal
+
+    def hook(at: str) -> None:
+        if at == point:
+            raise KeyboardInterrupt(f"killed at {point}")
+
+    journal.set_fault_hook(hook)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            yield
+    finally:
+        journal.set_fault_hook(None)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import snapshot_tree
+from conftest import crash_at, snapshot_tree
 from ctxtui.core import journal, profiles, strategies
 from ctxtui.core.history import History
 from ctxtui.core.workspace import Workspace
@@ -145,16 +145,8 @@ def test_migration_interrupted_after_snapshot_is_completed_or_undone(settings, l
     (settings.agents_dir / "alpha.md").write_text("---\nname: alpha\ndescription: edited\n---\n")
     before = snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": (settings.workspace / "CLAUDE.md").read_bytes()}
 
-    def crash(at):
-        if at == point:
-            raise KeyboardInterrupt
-
-    journal.set_fault_hook(crash)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            strategies.migrate(ws, "lazy_loading", hot=["beta"])
-    finally:
-        journal.set_fault_hook(None)
+    with crash_at(point):
+        strategies.migrate(ws, "lazy_loading", hot=["beta"])
     ws2 = Workspace(settings)
     assert not journal.pending(settings.state_dir)
     entries = strategies.history(ws2)

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from conftest import persona_text, snapshot_tree
+from conftest import crash_at, persona_text, snapshot_tree
 from ctxtui.core import journal
 from ctxtui.core.config import load_settings
 from ctxtui.core.workspace import CapError, Workspace, WorkspaceError
@@ -165,16 +165,8 @@ def test_crash_in_the_middle_recovers_with_no_file_lost(settings, library, point
     ws.activate(["alpha"])
     (settings.agents_dir / "alpha.md").write_text(persona_text("alpha", "precious edit"))
 
-    def crash(at):
-        if at == point:
-            raise KeyboardInterrupt("killed")
-
-    journal.set_fault_hook(crash)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ws.deactivate(["alpha"])
-    finally:
-        journal.set_fault_hook(None)
+    with crash_at(point):
+        ws.deactivate(["alpha"])
     ws2 = Workspace(settings)  # next start recovers
     assert not journal.pending(settings.state_dir)
     contents = [p.read_text() for p in settings.workspace.rglob("*.md")]
@@ -211,16 +203,8 @@ def test_recovery_never_overwrites_a_file_edited_after_the_crash(settings, libra
     hot = settings.agents_dir / "alpha.md"
     hot.write_text(persona_text("alpha", "edit before the crash"))
 
-    def crash(at):
-        if at == "step:0":
-            raise KeyboardInterrupt
-
-    journal.set_fault_hook(crash)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ws.deactivate(["alpha"])
-    finally:
-        journal.set_fault_hook(None)
+    with crash_at("step:0"):
+        ws.deactivate(["alpha"])
     hot.write_text(persona_text("alpha", "edit after the crash"))  # the user kept working
     ws2 = Workspace(settings)
     assert hot.read_text() == persona_text("alpha", "edit after the crash")
@@ -234,16 +218,8 @@ def test_recovery_never_overwrites_a_file_edited_after_the_crash(settings, libra
 def test_recovery_keeps_a_pending_write_aside_when_the_target_changed(settings, library):
     ws = Workspace(settings)
 
-    def crash(at):
-        if at == "step:0":
-            raise KeyboardInterrupt
-
-    journal.set_fault_hook(crash)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            ws.activate(["beta"])
-    finally:
-        journal.set_fault_hook(None)
+    with crash_at("step:0"):
+        ws.activate(["beta"])
     settings.agents_dir.mkdir(parents=True, exist_ok=True)
     (settings.agents_dir / "beta.md").write_text("written by Claude Code meanwhile")
     ws2 = Workspace(settings)
