@@ -1,0 +1,42 @@
+"""Bounded reads refuse FIFOs, devices and oversize files without blocking."""
+
+import os
+
+import pytest
+
+from ctxtui.core.safe_io import TooLargeError, UnsafeReadError, read_regular
+
+
+def test_regular_file_is_read(tmp_path):
+    p = tmp_path / "a.md"
+    p.write_bytes(b"abc\r\n")
+    assert read_regular(p) == b"abc\r\n"
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    p = tmp_path / "x.md"
+    os.mkfifo(p)
+    with pytest.raises(UnsafeReadError, match="not a regular file"):
+        read_regular(p)
+
+
+def test_device_behind_a_link_is_refused(tmp_path):
+    p = tmp_path / "zero.md"
+    p.symlink_to("/dev/zero")
+    with pytest.raises(UnsafeReadError):
+        read_regular(p)
+
+
+def test_oversize_file_is_refused(tmp_path):
+    p = tmp_path / "big.md"
+    with open(p, "wb") as f:
+        f.truncate(2 * 1024 * 1024 * 1024)  # sparse: 2 GiB of nothing on disk
+    with pytest.raises(TooLargeError):
+        read_regular(p, max_bytes=1024)
+
+
+def test_link_not_followed_when_asked(tmp_path):
+    (tmp_path / "t.md").write_text("x")
+    (tmp_path / "l.md").symlink_to(tmp_path / "t.md")
+    with pytest.raises(OSError):
+        read_regular(tmp_path / "l.md", follow_symlinks=False)
