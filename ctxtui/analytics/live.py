@@ -94,6 +94,13 @@ def _is_main_transcript(entry: os.DirEntry[str]) -> bool:
     return entry.name.endswith(".jsonl") and not entry.name.startswith(".") and entry.is_file(follow_symlinks=False)
 
 
+def _written(path: Path) -> tuple[float, str]:
+    try:
+        return path.stat().st_mtime, path.name
+    except OSError:
+        return 0.0, path.name
+
+
 def newest_transcript(folder: Path) -> Path | None:
     """The most recently written main transcript of a project folder (subfolders are subagents')."""
     best: tuple[float, str] | None = None
@@ -619,9 +626,11 @@ class LiveGauge:
         ``changed`` are paths the watcher reported; None (or a change to an unknown file) rescans
         the folder for the newest transcript.
         """
-        target = self.active
-        if changed is None or target is None or any(p != target for p in changed):
+        if changed is None or self.active is None:
             target = newest_transcript(self.folder)
+        else:  # the watcher saw these appended: the one just written is the active session
+            others = [p for p in changed if p != self.active and p.parent == self.folder and p.suffix == ".jsonl"]
+            target = max(others, key=_written) if others else self.active
         if target is None:
             self.active = None
             return self._emit(None)
@@ -660,12 +669,13 @@ class LiveGauge:
 
 
 def follow(live: LiveGauge, stop: Any = None, *, step_ms: int = 50, debounce_ms: int = 200,
-           heartbeat_ms: int | None = None) -> Iterator[GaugeSnapshot | None]:
-    """Yield the first state, then each change (None: no session yet), until ``stop`` is set.
+           heartbeat_ms: int = 5_000) -> Iterator[GaugeSnapshot | None]:
+    """Yield the first state, then each change (None: no session), until ``stop`` is set.
 
-    Uses watchfiles (inotify, FSEvents, ...): no polling while idle. When the project folder does
-    not exist yet, its nearest existing ancestor is watched until it appears. ``heartbeat_ms``
-    also wakes up that often (for callers that want to notice ``stop`` without a file event).
+    Uses watchfiles (inotify, FSEvents, ...), so an idle session costs no reads. While the
+    project folder does not exist, its nearest existing ancestor is watched until it appears.
+    Every ``heartbeat_ms`` without events the folder is rescanned once (a few stat calls): that
+    catches a file created while the watcher was being moved, and filesystems without events.
     """
     from watchfiles import Change, watch
 
@@ -675,30 +685,29 @@ def follow(live: LiveGauge, stop: Any = None, *, step_ms: int = 50, debounce_ms:
         root, is_project = live.watch_targets()
         try:
             for changes in watch(root, recursive=False, step=step_ms, debounce=debounce_ms, stop_event=stop,
-                                 rust_timeout=heartbeat_ms or 0, yield_on_timeout=bool(heartbeat_ms),
-                                 raise_interrupt=True):
+                                 rust_timeout=heartbeat_ms, yield_on_timeout=True, raise_interrupt=True):
                 if not is_project:
                     if live.folder.is_dir():
                         break  # the project's folder appeared: watch it instead
                     continue
-                paths = {Path(p) for c, p in changes if p.endswith(".jsonl")}
-                structural = any(c != Change.modified for c, p in changes if p.endswith(".jsonl"))
-                if not changes or not paths and live.folder.is_dir():
+                jsonl = [(c, Path(p)) for c, p in changes if p.endswith(".jsonl")]
+                if changes and not jsonl:
                     continue
+                appended_only = bool(jsonl) and all(c == Change.modified for c, _ in jsonl)
                 before = live.current
-                snap = live.refresh(None if structural or not live.folder.is_dir() else paths)
-                if snap is not None or live.current is not before:
+                live.refresh({p for _, p in jsonl} if appended_only else None)
+                if live.current is not before:
                     yield live.current
                 if not live.folder.is_dir():
-                    break  # the project folder went away: fall back to watching an ancestor
+                    break  # the project folder went away: watch an ancestor again
             else:
-                if stop is None or stop.is_set():
-                    return
-        except FileNotFoundError:
+                return  # the watcher ended: stop was set
+        except FileNotFoundError:  # the folder vanished between looking and watching
             time.sleep(step_ms / 1000)
-        snap = live.refresh(None)
-        if snap is not None:
-            yield snap
+        before = live.current
+        live.refresh(None)
+        if live.current is not before:
+            yield live.current
 
 
 def format_lines(snap: GaugeSnapshot | None) -> list[str]:
