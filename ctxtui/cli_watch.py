@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ class _Printer:
             lines = [clean(line) for line in format_lines(snap)]
             if self.tty:
                 width = max(20, shutil.get_terminal_size().columns - 1)
-                lines = [line[:width] for line in lines]
+                lines = [row for line in lines for row in textwrap.wrap(line, width) or [""]]
                 self.out.write((f"\x1b[{self.drawn}F\x1b[J" if self.drawn else "") + "\n".join(lines) + "\n")
                 self.drawn = len(lines)
             else:

@@ -711,18 +711,18 @@ def follow(live: LiveGauge, stop: Any = None, *, step_ms: int = 50, debounce_ms:
 
 
 def format_lines(snap: GaugeSnapshot | None) -> list[str]:
-    """The gauge as a few plain lines (``ctxtui watch`` without ``--json``)."""
+    """The gauge as a few plain lines under 80 columns (``ctxtui watch`` without ``--json``)."""
     if snap is None:
         return ["no Claude Code session yet for this project"]
-    ac = f"autocompact at {snap.autocompact_at:,} ({snap.until_autocompact:,} left)" if snap.autocompact_at is not None else "autocompact off"
+    ac = (f"autocompact at {snap.autocompact_at:,} ({snap.until_autocompact:,} left)"
+          if snap.autocompact_at is not None else "autocompact off")
+    to_go = f" (~{snap.turns_to_autocompact} turns)" if snap.turns_to_autocompact is not None else ""
+    predicted = f" / {snap.predicted_startup_tokens:,} predicted" if snap.predicted_startup_tokens is not None else ""
     lines = [
-        f"session {snap.session[:8]}  {snap.model or '?'}  {snap.context_tokens:,} / {snap.window:,} tokens "
-        f"({snap.percent_used}%)  {ac}",
-        f"turns {snap.turns}  requests {snap.requests}  growth {snap.growth_per_turn:,.0f}/turn"
-        + (f" (~{snap.turns_to_autocompact} turns to autocompact)" if snap.turns_to_autocompact is not None else "")
-        + f"  compactions {snap.compactions}",
-        f"startup {snap.startup_tokens:,} measured"
-        + (f" / {snap.predicted_startup_tokens:,} predicted" if snap.predicted_startup_tokens is not None else ""),
+        f"{snap.context_tokens:,} / {snap.window:,} tokens ({snap.percent_used}%)  session {snap.session[:8]}  {snap.model or '?'}",
+        f"{ac}  growth {snap.growth_per_turn:,.0f}/turn{to_go}",
+        f"turns {snap.turns}  requests {snap.requests}  compactions {snap.compactions}",
+        f"startup {snap.startup_tokens:,} measured{predicted}",
     ]
     if snap.subagents:
         lines.append("subagents " + ", ".join(

@@ -1,0 +1,127 @@
+"""The live context gauge pane: what the project's active Claude Code session uses now.
+
+Data down, messages up: a thread worker follows the transcript (``ctxtui.analytics.live``)
+and posts ``ContextGauge.Updated``; the widget only renders the snapshot it is given. With no
+folder (or ``follow_files=False``) nothing is watched and ``show()`` pushes snapshots in.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from ctxtui.analytics.live import GaugeSnapshot, LiveGauge, Predictor, WindowPolicy, follow
+
+WARNING_MARGIN = 20_000
+"""Claude Code warns this many tokens before the autocompact point; so do we."""
+BAR_WIDTH = 30
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("?", text)
+
+
+def gauge_text(snap: GaugeSnapshot | None, error: str = "") -> Text:
+    """The gauge as rich text (pure: used by the widget and its tests)."""
+    if error:
+        return Text(f"Live gauge stopped: {error}", style="bold")
+    if snap is None:
+        return Text("No Claude Code session yet for this project", style="dim")
+    used = min(1.0, snap.context_tokens / max(snap.window, 1))
+    cells = ["█" if i < round(used * BAR_WIDTH) else "░" for i in range(BAR_WIDTH)]
+    if snap.autocompact_at is not None:
+        mark = min(BAR_WIDTH - 1, int(snap.autocompact_at / max(snap.window, 1) * BAR_WIDTH))
+        cells[mark] = "┃"
+    text = Text.assemble(
+        ("Context ", "bold"), ("".join(cells), "bold"),
+        f" {snap.context_tokens:,} / {snap.window:,} ({snap.percent_used}%)  ",
+        ("autocompact ", "dim"),
+        f"{snap.autocompact_at:,} ({snap.until_autocompact:,} left)" if snap.autocompact_at is not None else "off",
+        "\n",
+        ("Turns ", "dim"), f"{snap.turns}  ", ("requests ", "dim"), f"{snap.requests}  ",
+        ("growth ", "dim"), f"{snap.growth_per_turn:,.0f}/turn",
+        f" (~{snap.turns_to_autocompact} turns left)" if snap.turns_to_autocompact is not None else "",
+        "  ", ("compactions ", "dim"), f"{snap.compactions}",
+        "\n",
+        ("Startup ", "dim"), f"{snap.startup_tokens:,} measured",
+        f" · {snap.predicted_startup_tokens:,} predicted" if snap.predicted_startup_tokens is not None else "",
+        "  ", ("session ", "dim"), _clean(snap.session[:8]), " ", _clean(snap.model[:40]),
+    )
+    if snap.subagents:
+        text.append("\nSubagents ", style="dim")
+        text.append("  ".join(
+            f"{_clean(s.persona[:40])} ×{s.runs} {s.tokens:,}" + (" (running)" if s.running else "")
+            for s in snap.subagents[:8]))
+    return text
+
+
+class ContextGauge(Static):
+    """Context used by the active session, the window and autocompact point, turns, subagents."""
+
+    DEFAULT_CSS = """
+    ContextGauge { height: auto; padding: 0 1; }
+    ContextGauge.-warning { color: $warning; }
+    ContextGauge.-over { color: $error; }
+    """
+
+    snapshot: reactive[GaugeSnapshot | None] = reactive(None, always_update=True)
+
+    @dataclass
+    class Updated(Message):
+        """The followed session changed (posted by the follower worker)."""
+
+        snapshot: GaugeSnapshot | None
+
+    def __init__(self, folder: Path | None = None, *, policy: WindowPolicy | None = None,
+                 predict: Predictor | None = None, follow_files: bool = True, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.folder = folder
+        self.policy = policy
+        self.predict = predict
+        self.follow_files = follow_files
+        self._stop = threading.Event()
+        self._error = ""
+
+    def on_mount(self) -> None:
+        self.watch_snapshot(None)
+        if self.folder is not None and self.follow_files:
+            self._follow()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="context-gauge")
+    def _follow(self) -> None:
+        live = LiveGauge(self.folder, self.policy, self.predict)  # type: ignore[arg-type]
+        for snap in follow(live, self._stop):
+            self.post_message(self.Updated(snap))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "context-gauge" and event.state == WorkerState.ERROR:
+            self._error = str(event.worker.error) or type(event.worker.error).__name__
+            self.watch_snapshot(self.snapshot)
+
+    def on_context_gauge_updated(self, message: Updated) -> None:
+        message.stop()
+        self.snapshot = message.snapshot
+
+    def show(self, snapshot: GaugeSnapshot | None) -> None:
+        """Display a snapshot (data down, for screens that follow the session themselves)."""
+        self.snapshot = snapshot
+
+    def watch_snapshot(self, snap: GaugeSnapshot | None) -> None:
+        near = snap is not None and snap.autocompact_at is not None and snap.context_tokens >= snap.autocompact_at - WARNING_MARGIN
+        over = snap is not None and snap.autocompact_at is not None and snap.context_tokens >= snap.autocompact_at
+        self.set_class(near and not over, "-warning")
+        self.set_class(over, "-over")
+        self.update(gauge_text(snap, self._error))
