@@ -468,3 +468,26 @@ def test_watch_json_streams_one_line_per_update_and_ctrl_c_exits_0(tmp_path):
         proc.send_signal(signal.SIGINT)
         rc = proc.wait(10)
     assert rc == 0 and "Traceback" not in proc.stderr.read()
+
+
+def test_register_adds_watch_to_a_parser_that_already_has_shared_options(tmp_path):
+    import argparse
+
+    from ctxtui.cli_watch import register
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    p = register(sub)
+    p.add_argument("--workspace", "-w", type=Path)  # a face adding its common options again must not clash
+    args = parser.parse_args(["watch", "--json", "--once", "--projects", str(tmp_path), "-w", str(tmp_path)])
+    assert (args.command, args.json, args.once, args.projects, args.workspace) == ("watch", True, True, tmp_path, tmp_path)
+
+
+def test_watch_and_live_never_import_textual():
+    code = ("import sys, ctxtui.cli_watch, ctxtui.analytics.live\n"
+            "from ctxtui.cli_watch import main\n"
+            "bad = [m for m in sys.modules if m == 'textual' or m.startswith('textual.')]\n"
+            "assert not bad, bad\n"
+            "assert 'ctxtui.core.workspace' not in sys.modules  # the prediction is imported when it runs\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
