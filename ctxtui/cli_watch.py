@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 import textwrap
@@ -29,7 +28,6 @@ from ctxtui.analytics.live import (
 from ctxtui.core.config import Settings, load_settings
 from ctxtui.core.errors import CtxtuiError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 EMPTY_JSON_KEYS = ("session", "context_tokens", "window", "turns", "compactions")
 
 
@@ -77,11 +75,6 @@ def workspace_prediction(settings: Settings) -> Predictor:
     return predict
 
 
-def clean(text: str) -> str:
-    """Text from a transcript, safe to print on a terminal (no escapes or bidi controls)."""
-    return _CONTROL.sub("?", text)
-
-
 def snapshot_json(snap: Any) -> dict[str, Any]:
     """The JSON object of one update (``session`` is null while there is none)."""
     if snap is None:
@@ -102,7 +95,7 @@ class _Printer:
         if self.as_json:
             self.out.write(json.dumps(snapshot_json(snap), separators=(",", ":")) + "\n")
         else:
-            lines = [clean(line) for line in format_lines(snap)]
+            lines = format_lines(snap)  # already safe for a terminal
             if self.tty:
                 width = max(20, shutil.get_terminal_size().columns - 1)
                 lines = [row for line in lines for row in textwrap.wrap(line, width) or [""]]

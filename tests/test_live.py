@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctxtui.analytics.live import (
     LiveGauge,
@@ -491,3 +493,43 @@ def test_watch_and_live_never_import_textual():
             "assert 'ctxtui.core.workspace' not in sys.modules  # the prediction is imported when it runs\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_fifo_under_a_transcript_name_never_blocks(project):
+    (project / "real.jsonl").write_bytes(line(assistant("m1", 10_000)))
+    time.sleep(0.01)
+    os.mkfifo(project / "trap.jsonl")
+    live = LiveGauge(project)
+    assert live.refresh(None).context_tokens == 10_000
+    snap = live.refresh({project / "trap.jsonl"})  # reported as written: still skipped, not opened blocking
+    assert (live.current.context_tokens, snap) == (10_000, None)
+
+
+def test_an_unreadable_newest_file_falls_back_to_the_next(project):
+    (project / "old.jsonl").write_bytes(line(assistant("m1", 10_000)))
+    time.sleep(0.01)
+    (project / "new.jsonl").mkdir()  # a folder with a transcript's name
+    assert LiveGauge(project).refresh(None).context_tokens == 10_000
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(
+        ["type", "subtype", "message", "usage", "content", "id", "name", "input", "subagent_type", "tool_use_id",
+         "toolUseResult", "totalTokens", "isSidechain", "isCompactSummary", "compactMetadata", "preTokens",
+         "input_tokens", "model", "sessionId", "version", "text", "isMeta"]), inner, max_size=6),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["type", "subtype", "message", "isSidechain", "toolUseResult",
+                                                  "isCompactSummary", "compactMetadata", "sessionId", "version"]),
+                                json_values | st.sampled_from(["user", "assistant", "system", "compact_boundary"])),
+                max_size=8))
+def test_hostile_records_never_raise(records):
+    g = SessionGauge(Path("x.jsonl"))
+    for rec in records:
+        g.feed(rec)
+    snap = g.snapshot(WindowPolicy(), None)
+    json.dumps(snap.to_json())
+    assert snap.context_tokens >= 0 and snap.compactions >= 0

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from ctxtui.core.errors import CtxtuiError
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """Longer lines are skipped (counted), so one hostile line cannot exhaust memory."""
 READ_CHUNK = 1024 * 1024
+READ_BUDGET = 16 * 1024 * 1024
+"""Bytes parsed per step of a first read, so a huge transcript is never held as records at once."""
 GUARD_BYTES = 64
 """Bytes just before the read offset, re-checked on each read to notice a rewritten file."""
 DEFAULT_WINDOW = 200_000
@@ -48,6 +51,7 @@ SUMMARY_RESERVE_CAP = 20_000
 PROJECT_NAME_MAX = 200
 SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
 _DECODE = json.JSONDecoder().decode
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _WRAPPERS = ("<local-command", "<system-reminder", "<task-notification", "<bash-",
              "<user-prompt-submit-hook", "[Request interrupted", "<command-message>", "Caveat:")
 
@@ -101,14 +105,15 @@ def _written(path: Path) -> tuple[float, str]:
         return 0.0, path.name
 
 
-def newest_transcript(folder: Path) -> Path | None:
-    """The most recently written main transcript of a project folder (subfolders are subagents')."""
+def newest_transcript(folder: Path, exclude: frozenset[str] | set[str] = frozenset()) -> Path | None:
+    """The most recently written main transcript of a project folder (subfolders are subagents');
+    names in ``exclude`` (files that could not be read) are passed over."""
     best: tuple[float, str] | None = None
     try:
         with os.scandir(folder) as it:
             for entry in it:
                 try:
-                    if _is_main_transcript(entry):
+                    if entry.name not in exclude and _is_main_transcript(entry):
                         key = (entry.stat(follow_symlinks=False).st_mtime, entry.name)
                         best = key if best is None or key > best else best
                 except OSError:
@@ -232,20 +237,27 @@ class TranscriptFollower:
         self._skipping = False
         self._guard = b""
         self.missing = False
+        self.more = False
+        """True when the last read stopped at its byte budget before the end of the file."""
 
     def _reset(self) -> None:
         self.offset, self._tail, self._skipping, self._guard = 0, bytearray(), False, b""
 
-    def read(self) -> tuple[list[dict[str, Any]], bool]:
-        """(new records, restarted); a missing file sets ``missing`` and yields nothing."""
+    def read(self, max_bytes: int = READ_BUDGET) -> tuple[list[dict[str, Any]], bool]:
+        """(new records, restarted), reading at most about ``max_bytes`` (``more`` says if bytes
+        remain). A missing or non-regular file sets ``missing`` and yields nothing."""
         restarted = False
-        try:
-            fh = open(self.path, "rb")  # noqa: SIM115 - closed below, after fstat and reads
+        self.more = False
+        try:  # O_NONBLOCK: a FIFO planted under a transcript's name must not block the open
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         except OSError:
             self.missing = True
             return [], False
-        with fh:
-            st = os.fstat(fh.fileno())
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self.missing = True
+                return [], False
             self.missing = False
             ident = (st.st_dev, st.st_ino)
             if self._ident is not None and (ident != self._ident or st.st_size < self.offset or not self._guard_holds(fh)):
@@ -257,13 +269,16 @@ class TranscriptFollower:
                 return [], restarted
             fh.seek(self.offset)
             records: list[dict[str, Any]] = []
-            while True:
-                chunk = fh.read(READ_CHUNK)
+            budget = max_bytes
+            while budget > 0:
+                chunk = fh.read(min(READ_CHUNK, budget))
                 if not chunk:
                     break
+                budget -= len(chunk)
                 self.offset += len(chunk)
                 self.counters.bytes_read += len(chunk)
                 self._take(chunk, records)
+            self.more = budget <= 0 and self.offset < os.fstat(fd).st_size
             fh.seek(max(0, self.offset - GUARD_BYTES))
             self._guard = fh.read(min(self.offset, GUARD_BYTES))
         return records, restarted
@@ -411,6 +426,16 @@ def prompt_size(usage: Any) -> int:
     return _int(usage.get("input_tokens")) + _int(usage.get("cache_creation_input_tokens")) + _int(usage.get("cache_read_input_tokens"))
 
 
+def _str(v: Any, limit: int = 200) -> str:
+    """A string field of a record, bounded (anything else is empty)."""
+    return v[:limit] if isinstance(v, str) else ""
+
+
+def safe_text(text: str) -> str:
+    """Transcript text made safe for a terminal: control, escape and bidi characters become '?'."""
+    return _UNSAFE.sub("?", text)
+
+
 def _run_tokens(result: Any) -> int:
     """Tokens of a finished subagent run from its ``toolUseResult`` (0 when not recorded)."""
     if not isinstance(result, dict):
@@ -467,12 +492,10 @@ class SessionGauge:
     def feed(self, rec: dict[str, Any]) -> None:
         """Apply one transcript record."""
         rtype = rec.get("type")
-        if isinstance(rec.get("version"), str) and rec["version"]:
-            self.version = rec["version"]
-        if isinstance(rec.get("sessionId"), str) and rec["sessionId"] and self.session == self.path.stem:
-            self.session = rec["sessionId"]
-        if isinstance(rec.get("timestamp"), str):
-            self.last_time = rec["timestamp"]
+        self.version = _str(rec.get("version"), 40) or self.version
+        if self.session == self.path.stem:
+            self.session = _str(rec.get("sessionId")) or self.session
+        self.last_time = _str(rec.get("timestamp"), 40) or self.last_time
         if rtype == "system":
             if rec.get("subtype") == "compact_boundary":
                 self._compacted(rec.get("compactMetadata"))
@@ -514,13 +537,14 @@ class SessionGauge:
             self.startup = self.startup or size
             if self._turn_start is None:
                 self._turn_start = size
-            if isinstance(msg.get("model"), str) and not msg["model"].startswith("<"):
-                self.model = msg["model"]
+            model = _str(msg.get("model"))
+            if model and not model.startswith("<"):  # "<synthetic>" marks Claude Code's own messages
+                self.model = model
         for block in msg.get("content") if isinstance(msg.get("content"), list) else ():
-            if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") in SUBAGENT_TOOLS:
+            if isinstance(block, dict) and block.get("type") == "tool_use" and _str(block.get("name")) in SUBAGENT_TOOLS:
                 inp = block.get("input") if isinstance(block.get("input"), dict) else {}
-                persona = str(inp.get("subagent_type") or "general-purpose")[:200]
-                tid = str(block.get("id") or "")
+                persona = _str(inp.get("subagent_type")) or "general-purpose"
+                tid = _str(block.get("id"))
                 if tid and tid not in self._pending and len(self._pending) < 10_000:
                     self._pending[tid] = [persona, 0]
                     runs = self.subagents.setdefault(persona, SubagentRuns(persona))
@@ -546,7 +570,7 @@ class SessionGauge:
         result = rec.get("toolUseResult")
         for block in content:
             if isinstance(block, dict) and block.get("type") == "tool_result":
-                call = self._pending.pop(str(block.get("tool_use_id") or ""), None)
+                call = self._pending.pop(_str(block.get("tool_use_id")), None)
                 if call is None:
                     continue
                 runs = self.subagents[call[0]]
@@ -623,31 +647,38 @@ class LiveGauge:
     def refresh(self, changed: set[Path] | None = None) -> GaugeSnapshot | None:
         """Read what was appended; a snapshot when the gauge changed, else None.
 
-        ``changed`` are paths the watcher reported; None (or a change to an unknown file) rescans
-        the folder for the newest transcript.
+        ``changed`` are transcripts the watcher saw appended to (one other than the active
+        session makes it active); None rescans the folder for the newest transcript.
         """
         if changed is None or self.active is None:
             target = newest_transcript(self.folder)
-        else:  # the watcher saw these appended: the one just written is the active session
+        else:  # the one just written is the active session
             others = [p for p in changed if p != self.active and p.parent == self.folder and p.suffix == ".jsonl"]
             target = max(others, key=_written) if others else self.active
-        if target is None:
-            self.active = None
-            return self._emit(None)
-        self.active = target
-        follower, gauge = self._state(target)
-        records, restarted = follower.read()
-        if follower.missing:
+        skipped: set[str] = set()
+        while target is not None:
+            follower, gauge = self._state(target)
+            while True:
+                records, restarted = follower.read()
+                if follower.missing:
+                    break
+                if restarted:
+                    gauge = SessionGauge(target)
+                    self._sessions[target] = (follower, gauge)
+                for rec in records:
+                    gauge.feed(rec)
+                if not follower.more:
+                    break
+            if not follower.missing:
+                self.active = target
+                c = follower.counters
+                return self._emit(gauge.snapshot(self.policy, self._prediction(target), c.malformed + c.oversize))
+            # deleted, unreadable or not a regular file: the next newest, without looping
             self._sessions.pop(target, None)
-            self.active = None
-            return self.refresh(None) if newest_transcript(self.folder) else self._emit(None)
-        if restarted:
-            gauge = SessionGauge(target)
-            self._sessions[target] = (follower, gauge)
-        for rec in records:
-            gauge.feed(rec)
-        c = follower.counters
-        return self._emit(gauge.snapshot(self.policy, self._prediction(target), c.malformed + c.oversize))
+            skipped.add(target.name)
+            target = newest_transcript(self.folder, skipped)
+        self.active = None
+        return self._emit(None)
 
     def _emit(self, snap: GaugeSnapshot | None) -> GaugeSnapshot | None:
         if snap == self._last:
@@ -668,24 +699,51 @@ class LiveGauge:
         return p, p == self.folder
 
 
+def _watcher(root: Path) -> Any:
+    """A watchfiles watcher on one folder, watching from the moment it returns."""
+    # watchfiles' low-level API (documented as its Rust backend): unlike ``watch()`` it lets us
+    # start watching *before* the first read, so no line appended in between can be missed.
+    from watchfiles._rust_notify import RustNotify
+
+    try:
+        return RustNotify([str(root)], False, False, 300, False, False)
+    except TypeError:  # watchfiles before ignore_permission_denied existed
+        return RustNotify([str(root)], False, False, 300, False)
+
+
 def follow(live: LiveGauge, stop: Any = None, *, step_ms: int = 50, debounce_ms: int = 200,
            heartbeat_ms: int = 5_000) -> Iterator[GaugeSnapshot | None]:
     """Yield the first state, then each change (None: no session), until ``stop`` is set.
 
     Uses watchfiles (inotify, FSEvents, ...), so an idle session costs no reads. While the
     project folder does not exist, its nearest existing ancestor is watched until it appears.
-    Every ``heartbeat_ms`` without events the folder is rescanned once (a few stat calls): that
-    catches a file created while the watcher was being moved, and filesystems without events.
+    Every ``heartbeat_ms`` without events the folder is rescanned once (a few stat calls), for
+    filesystems that do not report events. Ctrl-C raises KeyboardInterrupt.
     """
-    from watchfiles import Change, watch
+    from watchfiles import Change
 
-    live.refresh(None)
-    yield live.current
+    first = True
     while stop is None or not stop.is_set():
         root, is_project = live.watch_targets()
         try:
-            for changes in watch(root, recursive=False, step=step_ms, debounce=debounce_ms, stop_event=stop,
-                                 rust_timeout=heartbeat_ms, yield_on_timeout=True, raise_interrupt=True):
+            watcher = _watcher(root)
+        except (FileNotFoundError, NotADirectoryError):  # vanished between looking and watching
+            time.sleep(step_ms / 1000)
+            continue
+        with watcher:
+            before = live.current
+            live.refresh(None)  # after the watcher started: whatever comes next is an event
+            if first or live.current is not before:
+                first = False
+                yield live.current
+            while True:
+                changes = watcher.watch(debounce_ms, step_ms, heartbeat_ms, stop)
+                if changes == "stop":
+                    return
+                if changes == "signal":
+                    raise KeyboardInterrupt
+                if changes == "timeout":
+                    changes = set()  # the heartbeat: rescan below
                 if not is_project:
                     if live.folder.is_dir():
                         break  # the project's folder appeared: watch it instead
@@ -693,21 +751,13 @@ def follow(live: LiveGauge, stop: Any = None, *, step_ms: int = 50, debounce_ms:
                 jsonl = [(c, Path(p)) for c, p in changes if p.endswith(".jsonl")]
                 if changes and not jsonl:
                     continue
-                appended_only = bool(jsonl) and all(c == Change.modified for c, _ in jsonl)
+                appended = bool(jsonl) and all(c == Change.modified for c, _ in jsonl)
                 before = live.current
-                live.refresh({p for _, p in jsonl} if appended_only else None)
+                live.refresh({p for _, p in jsonl} if appended else None)
                 if live.current is not before:
                     yield live.current
                 if not live.folder.is_dir():
                     break  # the project folder went away: watch an ancestor again
-            else:
-                return  # the watcher ended: stop was set
-        except FileNotFoundError:  # the folder vanished between looking and watching
-            time.sleep(step_ms / 1000)
-        before = live.current
-        live.refresh(None)
-        if live.current is not before:
-            yield live.current
 
 
 def format_lines(snap: GaugeSnapshot | None) -> list[str]:
@@ -727,4 +777,4 @@ def format_lines(snap: GaugeSnapshot | None) -> list[str]:
     if snap.subagents:
         lines.append("subagents " + ", ".join(
             f"{s.persona} x{s.runs} {s.tokens:,}" + (" (running)" if s.running else "") for s in snap.subagents))
-    return lines
+    return [safe_text(line) for line in lines]

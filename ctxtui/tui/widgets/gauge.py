@@ -7,7 +7,6 @@ folder (or ``follow_files=False``) nothing is watched and ``show()`` pushes snap
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +18,18 @@ from textual.reactive import reactive
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from ctxtui.analytics.live import GaugeSnapshot, LiveGauge, Predictor, WindowPolicy, follow
+from ctxtui.analytics.live import (
+    GaugeSnapshot,
+    LiveGauge,
+    Predictor,
+    WindowPolicy,
+    follow,
+    safe_text,
+)
 
 WARNING_MARGIN = 20_000
 """Claude Code warns this many tokens before the autocompact point; so do we."""
 BAR_WIDTH = 30
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _clean(text: str) -> str:
-    return _CONTROL.sub("?", text)
 
 
 def gauge_text(snap: GaugeSnapshot | None, error: str = "") -> Text:
@@ -55,12 +56,12 @@ def gauge_text(snap: GaugeSnapshot | None, error: str = "") -> Text:
         "\n",
         ("Startup ", "dim"), f"{snap.startup_tokens:,} measured",
         f" · {snap.predicted_startup_tokens:,} predicted" if snap.predicted_startup_tokens is not None else "",
-        "  ", ("session ", "dim"), _clean(snap.session[:8]), " ", _clean(snap.model[:40]),
+        "  ", ("session ", "dim"), safe_text(snap.session[:8]), " ", safe_text(snap.model[:40]),
     )
     if snap.subagents:
         text.append("\nSubagents ", style="dim")
         text.append("  ".join(
-            f"{_clean(s.persona[:40])} ×{s.runs} {s.tokens:,}" + (" (running)" if s.running else "")
+            f"{safe_text(s.persona[:40])} ×{s.runs} {s.tokens:,}" + (" (running)" if s.running else "")
             for s in snap.subagents[:8]))
     return text
 
