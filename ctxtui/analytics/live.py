@@ -375,6 +375,7 @@ class GaugeSnapshot:
     growth_per_turn: float
     last_turn_growth: int
     startup_tokens: int
+    """Prompt size of the session's first request (0 before it): the startup context, measured."""
     predicted_startup_tokens: int | None
     subagents: tuple[SubagentRuns, ...]
     last_compaction_pre_tokens: int | None = None
@@ -409,7 +410,7 @@ class GaugeSnapshot:
             "last_compaction_pre_tokens": self.last_compaction_pre_tokens,
             "growth_per_turn": round(self.growth_per_turn, 1), "last_turn_growth": self.last_turn_growth,
             "turns_to_autocompact": self.turns_to_autocompact,
-            "startup_tokens": self.startup_tokens, "predicted_startup_tokens": self.predicted_startup_tokens,
+            "startup_tokens": self.startup_tokens or None, "predicted_startup_tokens": self.predicted_startup_tokens,
             "subagents": [s.to_json() for s in self.subagents],
             "updated": self.updated, "skipped_lines": self.skipped_lines,
         }
@@ -772,7 +773,8 @@ def format_lines(snap: GaugeSnapshot | None) -> list[str]:
         f"{snap.context_tokens:,} / {snap.window:,} tokens ({snap.percent_used}%)  session {snap.session[:8]}  {snap.model or '?'}",
         f"{ac}  growth {snap.growth_per_turn:,.0f}/turn{to_go}",
         f"turns {snap.turns}  requests {snap.requests}  compactions {snap.compactions}",
-        f"startup {snap.startup_tokens:,} measured{predicted}",
+        (f"startup {snap.startup_tokens:,} measured" if snap.startup_tokens else "startup not measured yet (no request)")
+        + predicted,
     ]
     if snap.subagents:
         lines.append("subagents " + ", ".join(

@@ -54,7 +54,7 @@ def gauge_text(snap: GaugeSnapshot | None, error: str = "") -> Text:
         f" (~{snap.turns_to_autocompact} turns left)" if snap.turns_to_autocompact is not None else "",
         "  ", ("compactions ", "dim"), f"{snap.compactions}",
         "\n",
-        ("Startup ", "dim"), f"{snap.startup_tokens:,} measured",
+        ("Startup ", "dim"), f"{snap.startup_tokens:,} measured" if snap.startup_tokens else "not measured yet",
         f" · {snap.predicted_startup_tokens:,} predicted" if snap.predicted_startup_tokens is not None else "",
         "  ", ("session ", "dim"), safe_text(snap.session[:8]), " ", safe_text(snap.model[:40]),
     )
