@@ -313,7 +313,9 @@ def test_autocompact_environment_overrides():
     assert env({"CLAUDE_CODE_AUTO_COMPACT_WINDOW": "5"}).autocompact_at(200_000, "m", "2.1.112") == 67_000
     assert env({"DISABLE_AUTO_COMPACT": "1"}).autocompact_at(200_000, "m", "2.1.112") is None
     assert env({"CLAUDE_CODE_MAX_OUTPUT_TOKENS": "8000"}).autocompact_at(200_000, "m", "2.1.112") == 179_000
-    assert env({"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "junk"}).autocompact_at(200_000, "m", "2.1.112") == 167_000
+    for junk in ("junk", "inf", "-5", "nan", "0"):
+        assert env({"CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": junk, "CLAUDE_CODE_MAX_OUTPUT_TOKENS": junk,
+                    "CLAUDE_CODE_AUTO_COMPACT_WINDOW": junk}).autocompact_at(200_000, "m", "2.1.112") == 167_000
 
 
 # ---------------------------------------------------------------- following in real time

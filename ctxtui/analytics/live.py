@@ -26,6 +26,7 @@ Claude Code's rules, read from its ``cli.js`` (versions noted where they differ)
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -150,7 +151,7 @@ class WindowPolicy:
                 v = float(env.get(name, "") or "nan")
             except ValueError:
                 return None
-            return v if v == v and v > 0 else None
+            return v if math.isfinite(v) and v > 0 else None
 
         pct = num("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE")
         acw = num("CLAUDE_CODE_AUTO_COMPACT_WINDOW")
