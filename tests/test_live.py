@@ -265,6 +265,13 @@ def _corpus_facts(path: Path) -> dict:
     return {"last": last, "first": first, "boundaries": boundaries, "totals": totals}
 
 
+def test_turns_are_the_prompts_the_batch_reader_finds():
+    from ctxtui.analytics.transcripts import ReadStats, read_session
+
+    for path in sorted(SPOTTER.glob("*.jsonl")):
+        assert gauge_of(path).turns == len(read_session(path, ReadStats()).prompts), path.name
+
+
 @pytest.mark.parametrize("name", ["short.jsonl", "subagent.jsonl", "258c7280-ae70-4798-800f-63464d01a85d.jsonl"])
 def test_real_transcripts_read_as_a_whole_file_says(name):
     path = SPOTTER / name

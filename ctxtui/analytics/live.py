@@ -54,7 +54,8 @@ SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
 _DECODE = json.JSONDecoder().decode
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _WRAPPERS = ("<local-command", "<system-reminder", "<task-notification", "<bash-",
-             "<user-prompt-submit-hook", "[Request interrupted", "<command-message>", "Caveat:")
+             "<user-prompt-submit-hook", "[Request interrupted")
+"""User records Claude Code writes itself (a slash command the user typed is still a turn)."""
 
 
 # ---------------------------------------------------------------- where transcripts live
