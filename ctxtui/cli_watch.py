@@ -23,7 +23,7 @@ from ctxtui.analytics.live import (
     WindowPolicy,
     follow,
     format_lines,
-    project_transcripts,
+    session_folder,
 )
 from ctxtui.core.config import Settings, load_settings
 from ctxtui.core.errors import CtxtuiError
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace, predict: Predictor | None = None) -> int:
         policy = WindowPolicy.from_env(os.environ, window=window, model_hint=getattr(args, "model", "") or "")
         if predict is None and not getattr(args, "no_predict", False):
             predict = workspace_prediction(settings)
-        live = LiveGauge(project_transcripts(settings.transcripts, settings.workspace), policy, predict)
+        live = LiveGauge(session_folder(settings), policy, predict)
         printer = _Printer(bool(getattr(args, "json", False)), sys.stdout)
         for snap in follow(live):
             printer.show(snap)

@@ -542,3 +542,15 @@ def test_hostile_records_never_raise(records):
     snap = g.snapshot(WindowPolicy(), None)
     json.dumps(snap.to_json())
     assert snap.context_tokens >= 0 and snap.compactions >= 0
+
+
+def test_claude_config_dir_is_followed_unless_a_home_was_given(tmp_path, monkeypatch):
+    from ctxtui.analytics.live import session_folder
+    from ctxtui.core.config import Settings
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "cc"))
+    name = project_dir_name(str(ws.resolve()))
+    assert session_folder(Settings(workspace=ws)) == tmp_path / "cc" / "projects" / name
+    assert session_folder(Settings(workspace=ws, claude_home=tmp_path / "h")) == tmp_path / "h" / "projects" / name

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ctxtui.core.config import Settings
 from ctxtui.core.errors import CtxtuiError
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -94,6 +95,19 @@ def project_transcripts(projects_root: Path, workspace: Path) -> Path:
     literal = projects_root / project_dir_name(str(workspace.absolute()))
     resolved = projects_root / project_dir_name(str(workspace.resolve()))
     return literal if not resolved.is_dir() and literal.is_dir() else resolved
+
+
+def session_folder(settings: Settings) -> Path:
+    """Where the project's sessions are written: ``settings.transcripts`` / the project's name.
+
+    Claude Code keeps its files under ``$CLAUDE_CONFIG_DIR`` when that is set; we follow it unless
+    a transcripts folder or a Claude home other than ``~/.claude`` was configured.
+    """
+    root = settings.transcripts
+    env = os.environ.get("CLAUDE_CONFIG_DIR")
+    if env and settings.transcripts_dir is None and settings.claude_home == Path.home() / ".claude":
+        root = Path(env).expanduser() / "projects"
+    return project_transcripts(root, settings.workspace)
 
 
 def _is_main_transcript(entry: os.DirEntry[str]) -> bool:
