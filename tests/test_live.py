@@ -554,3 +554,17 @@ def test_claude_config_dir_is_followed_unless_a_home_was_given(tmp_path, monkeyp
     name = project_dir_name(str(ws.resolve()))
     assert session_folder(Settings(workspace=ws)) == tmp_path / "cc" / "projects" / name
     assert session_folder(Settings(workspace=ws, claude_home=tmp_path / "h")) == tmp_path / "h" / "projects" / name
+
+
+def test_a_running_subagent_shows_its_tokens_from_progress_records(tmp_path):
+    p = tmp_path / "s.jsonl"
+    progress = {"type": "progress", "parentToolUseID": "t1", "data": {"type": "agent_progress", "message": {
+        "type": "assistant", "message": {"usage": {"input_tokens": 6, "cache_creation_input_tokens": 994,
+                                                   "cache_read_input_tokens": 17_000, "output_tokens": 5}}}}}
+    p.write_bytes(line(user("go")) + line(assistant("m1", 30_000, content=[task_use("t1", "Explore")])) + line(progress))
+    g = gauge_of(p)
+    (run,) = g.snapshot(WindowPolicy(), None).subagents
+    assert (run.persona, run.running, run.running_tokens, run.tokens) == ("Explore", 1, 18_005, 0)
+    g.feed(task_result("t1", 21_000))
+    (run,) = g.snapshot(WindowPolicy(), None).subagents
+    assert (run.running, run.running_tokens, run.tokens) == (0, 0, 21_000)

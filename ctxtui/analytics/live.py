@@ -369,9 +369,13 @@ class SubagentRuns:
     running: int = 0
     tokens: int = 0
     """Tokens the finished runs used (Claude Code's ``totalTokens``: last prompt + output)."""
+    running_tokens: int = 0
+    """The same measure for the runs still going, as far as the transcript has reported them."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"persona": self.persona, "runs": self.runs, "running": self.running, "tokens": self.tokens}
+        """The JSON form in ``ctxtui watch --json``."""
+        return {"persona": self.persona, "runs": self.runs, "running": self.running, "tokens": self.tokens,
+                "running_tokens": self.running_tokens}
 
 
 @dataclass(frozen=True)
@@ -518,6 +522,9 @@ class SessionGauge:
                 self._compacted(rec.get("compactMetadata"))
                 self._boundary_pending = True
             return
+        if rtype == "progress":
+            self._progress(rec)
+            return
         msg = rec.get("message")
         if not isinstance(msg, dict):
             return
@@ -532,6 +539,18 @@ class SessionGauge:
             self._assistant(msg)
         elif rtype == "user":
             self._user(rec, msg)
+
+    def _progress(self, rec: dict[str, Any]) -> None:
+        """A running subagent's request, relayed into the main transcript (2.1.x ``agent_progress``)."""
+        data = rec.get("data")
+        call = self._pending.get(_str(rec.get("parentToolUseID")))
+        if call is None or not isinstance(data, dict) or data.get("type") != "agent_progress":
+            return
+        outer = data.get("message")
+        msg = outer.get("message") if isinstance(outer, dict) and outer.get("type") == "assistant" else None
+        usage = msg.get("usage") if isinstance(msg, dict) else None
+        if isinstance(usage, dict) and prompt_size(usage):
+            call[1] = prompt_size(usage) + _int(usage.get("output_tokens"))
 
     def _compacted(self, meta: Any) -> None:
         self.compactions += 1
@@ -603,6 +622,13 @@ class SessionGauge:
         last = self.context - self._prev_turn_end if self._prev_turn_end is not None else 0
         return max(mean, 0.0), last
 
+    def _subagent_runs(self) -> tuple[SubagentRuns, ...]:
+        live: dict[str, int] = {}
+        for persona, tokens in self._pending.values():
+            live[persona] = live.get(persona, 0) + tokens
+        runs = [SubagentRuns(s.persona, s.runs, s.running, s.tokens, live.get(s.persona, 0)) for s in self.subagents.values()]
+        return tuple(sorted(runs, key=lambda s: (-s.tokens - s.running_tokens, s.persona)))
+
     def snapshot(self, policy: WindowPolicy, predicted: int | None, skipped: int = 0) -> GaugeSnapshot:
         """The gauge now."""
         window = policy.window_for(self.model, self.peak)
@@ -614,7 +640,7 @@ class SessionGauge:
             turns=self.turns, requests=self.requests, compactions=self.compactions,
             growth_per_turn=mean, last_turn_growth=last, startup_tokens=self.startup,
             predicted_startup_tokens=predicted,
-            subagents=tuple(SubagentRuns(**vars(s)) for s in sorted(self.subagents.values(), key=lambda s: -s.tokens)),
+            subagents=self._subagent_runs(),
             last_compaction_pre_tokens=self.pre_tokens, updated=self.last_time, skipped_lines=skipped,
         )
 
@@ -794,5 +820,6 @@ def format_lines(snap: GaugeSnapshot | None) -> list[str]:
     ]
     if snap.subagents:
         lines.append("subagents " + ", ".join(
-            f"{s.persona} x{s.runs} {s.tokens:,}" + (" (running)" if s.running else "") for s in snap.subagents))
+            f"{s.persona} x{s.runs} {s.tokens:,}" + (f" (+{s.running_tokens:,} running)" if s.running else "")
+            for s in snap.subagents))
     return [safe_text(line) for line in lines]

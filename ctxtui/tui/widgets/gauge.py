@@ -61,7 +61,8 @@ def gauge_text(snap: GaugeSnapshot | None, error: str = "") -> Text:
     if snap.subagents:
         text.append("\nSubagents ", style="dim")
         text.append("  ".join(
-            f"{safe_text(s.persona[:40])} ×{s.runs} {s.tokens:,}" + (" (running)" if s.running else "")
+            f"{safe_text(s.persona[:40])} ×{s.runs} {s.tokens:,}"
+            + (f" (+{s.running_tokens:,} running)" if s.running else "")
             for s in snap.subagents[:8]))
     return text
 
