@@ -24,6 +24,7 @@ from ctxtui.analytics.live import (
     follow,
     format_lines,
     session_folder,
+    workspace_prediction,
 )
 from ctxtui.core.config import Settings, load_settings
 from ctxtui.core.errors import CtxtuiError
@@ -58,21 +59,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         claude_home=getattr(args, "claude_home", None),
         transcripts_dir=getattr(args, "projects", None),
     )
-
-
-def workspace_prediction(settings: Settings) -> Predictor:
-    """ctxtui's startup prediction for the project: the budget's estimate in Claude tokens.
-
-    Today it covers agents and memory files only (issue 14 items 2-3 widen it); replace this
-    callable when the whole startup context is modelled.
-    """
-
-    def predict() -> int | None:
-        from ctxtui.core.workspace import Workspace
-
-        return Workspace(settings).budget().estimated_claude_tokens
-
-    return predict
 
 
 def snapshot_json(snap: Any) -> dict[str, Any]:

@@ -651,6 +651,21 @@ Predictor = Callable[[], "int | None"]
 """ctxtui's predicted startup tokens for the project (called once per session; None if unknown)."""
 
 
+def workspace_prediction(settings: Settings) -> Predictor:
+    """ctxtui's startup prediction for the project: the budget's estimate in Claude tokens.
+
+    It covers agents and memory files today (issue 14 items 2-3 widen it to the whole startup
+    context); pass another callable to ``LiveGauge`` / ``ContextGauge`` to change it.
+    """
+
+    def predict() -> int | None:
+        from ctxtui.core.workspace import Workspace  # heavy: loaded when a session first shows up
+
+        return Workspace(settings).budget().estimated_claude_tokens
+
+    return predict
+
+
 class LiveGauge:
     """Follows the active session of one project folder; ``refresh`` returns a new snapshot on change.
 
