@@ -54,7 +54,7 @@ async def wait_for(pilot, cond, timeout: float = 5.0) -> None:
 def test_gauge_text_shows_the_numbers_and_marks_autocompact():
     snap = snapshot(100_000, subagents=(SubagentRuns("code-reviewer", runs=2, tokens=13_345),))
     text = gauge_text(snap).plain
-    assert "100,000 / 200,000 (50.0%)" in text and "autocompact 167,000 (67,000 left)" in text
+    assert "100,000 / 200,000 (50.0%)" in text and "Autocompact 167,000 (67,000 left)" in text
     assert "┃" in text and "code-reviewer ×2 13,345" in text and "24,000 predicted" in text
     assert "No Claude Code session" in gauge_text(None).plain
 
@@ -140,5 +140,51 @@ def test_watch_in_tmux_redraws_the_gauge_in_place(tmp_path):
         assert "autocompact at 167,000" in out
         _tmux("-S", sock, "send-keys", "C-c")
         screen_has("EXIT=0", timeout=5)
+    finally:
+        _tmux("-S", sock, "kill-server")
+
+
+RUNNER = """
+import sys
+from pathlib import Path
+from textual.app import App
+from ctxtui.tui.widgets.gauge import ContextGauge
+
+class GaugeOnly(App):
+    def compose(self):
+        yield ContextGauge(Path(sys.argv[1]), predict=lambda: 24_000)
+
+GaugeOnly().run()
+"""
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
+def test_pane_in_tmux_shows_the_appended_state(tmp_path):
+    folder = tmp_path / "-proj"
+    folder.mkdir()
+    log = folder / "s.jsonl"
+    log.write_bytes(line(assistant("m1", 25_353)))
+    runner = tmp_path / "runner.py"
+    runner.write_text(RUNNER)
+    sock = str(tmp_path / "tmux.sock")
+    subprocess.run(["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "12",
+                    f"{sys.executable} {runner} {folder}"], check=True, timeout=10)
+    try:
+        def screen_has(text: str, timeout: float = 30) -> str:
+            end = time.monotonic() + timeout
+            out = ""
+            while time.monotonic() < end:
+                out = _tmux("-S", sock, "capture-pane", "-p")
+                if text in out:
+                    return out
+                time.sleep(0.1)
+            raise AssertionError(f"{text!r} never appeared:\n{out}")
+
+        out = screen_has("25,353 / 200,000")
+        assert "24,000 predicted" in out and "Autocompact 167,000" in out
+        with open(log, "ab") as fh:
+            fh.write(line(assistant("m2", 170_000)))
+        out = screen_has("170,000 / 200,000")
+        assert "(0 left)" in out
     finally:
         _tmux("-S", sock, "kill-server")

@@ -43,20 +43,21 @@ def gauge_text(snap: GaugeSnapshot | None, error: str = "") -> Text:
     if snap.autocompact_at is not None:
         mark = min(BAR_WIDTH - 1, int(snap.autocompact_at / max(snap.window, 1) * BAR_WIDTH))
         cells[mark] = "┃"
-    text = Text.assemble(
+    text = Text.assemble(  # four short lines: the pane may sit in a narrow column
         ("Context ", "bold"), ("".join(cells), "bold"),
-        f" {snap.context_tokens:,} / {snap.window:,} ({snap.percent_used}%)  ",
-        ("autocompact ", "dim"),
+        f" {snap.context_tokens:,} / {snap.window:,} ({snap.percent_used}%)",
+        "\n",
+        ("Autocompact ", "dim"),
         f"{snap.autocompact_at:,} ({snap.until_autocompact:,} left)" if snap.autocompact_at is not None else "off",
+        "  ", ("growth ", "dim"), f"{snap.growth_per_turn:,.0f}/turn",
+        f" (~{snap.turns_to_autocompact} turns left)" if snap.turns_to_autocompact is not None else "",
         "\n",
         ("Turns ", "dim"), f"{snap.turns}  ", ("requests ", "dim"), f"{snap.requests}  ",
-        ("growth ", "dim"), f"{snap.growth_per_turn:,.0f}/turn",
-        f" (~{snap.turns_to_autocompact} turns left)" if snap.turns_to_autocompact is not None else "",
-        "  ", ("compactions ", "dim"), f"{snap.compactions}",
+        ("compactions ", "dim"), f"{snap.compactions}  ",
+        ("session ", "dim"), safe_text(snap.session[:8]), " ", safe_text(snap.model[:40]),
         "\n",
         ("Startup ", "dim"), f"{snap.startup_tokens:,} measured" if snap.startup_tokens else "not measured yet",
         f" · {snap.predicted_startup_tokens:,} predicted" if snap.predicted_startup_tokens is not None else "",
-        "  ", ("session ", "dim"), safe_text(snap.session[:8]), " ", safe_text(snap.model[:40]),
     )
     if snap.subagents:
         text.append("\nSubagents ", style="dim")
