@@ -390,14 +390,17 @@ def test_follows_appends_partial_lines_compaction_new_session_and_truncation(pro
 
 
 def test_waits_for_the_project_folder_to_appear(tmp_path):
-    folder = tmp_path / "projects" / "-later"
-    (tmp_path / "projects").mkdir()
+    folder = tmp_path / "claude" / "projects" / "-later"
     f = Follower(LiveGauge(folder))
     try:
         assert f.wait(lambda s: s is None) is None
+        (tmp_path / "claude").mkdir()  # Claude Code's first run creates each level in turn
+        time.sleep(0.2)
+        (tmp_path / "claude" / "projects").mkdir()
+        time.sleep(0.2)
         folder.mkdir()
         (folder / "s.jsonl").write_bytes(line(assistant("m1", 42_000)))
-        f.wait(lambda s: s is not None and s.context_tokens == 42_000, timeout=8)
+        f.wait(lambda s: s is not None and s.context_tokens == 42_000, timeout=3)  # well before the heartbeat
     finally:
         f.close()
 

@@ -789,6 +789,8 @@ def follow(live: LiveGauge, stop: Any = None, *, step_ms: int = 50, debounce_ms:
             time.sleep(step_ms / 1000)
             continue
         with watcher:
+            if not is_project and live.watch_targets()[0] != root:
+                continue  # a nearer folder appeared while the watcher started
             before = live.current
             live.refresh(None)  # after the watcher started: whatever comes next is an event
             if first or live.current is not before:
@@ -803,8 +805,8 @@ def follow(live: LiveGauge, stop: Any = None, *, step_ms: int = 50, debounce_ms:
                 if changes == "timeout":
                     changes = set()  # the heartbeat: rescan below
                 if not is_project:
-                    if live.folder.is_dir():
-                        break  # the project's folder appeared: watch it instead
+                    if live.watch_targets()[0] != root:
+                        break  # a folder on the way (or the project's own) appeared: watch it instead
                     continue
                 jsonl = [(c, Path(p)) for c, p in changes if p.endswith(".jsonl")]
                 if changes and not jsonl:
