@@ -52,6 +52,7 @@ AUTOCOMPACT_BUFFER = 13_000
 SUMMARY_RESERVE_CAP = 20_000
 PROJECT_NAME_MAX = 200
 SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
+MAX_PERSONAS = 500
 _DECODE = json.JSONDecoder().decode
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _WRAPPERS = ("<local-command", "<system-reminder", "<task-notification", "<bash-",
@@ -580,6 +581,8 @@ class SessionGauge:
             if isinstance(block, dict) and block.get("type") == "tool_use" and _str(block.get("name")) in SUBAGENT_TOOLS:
                 inp = block.get("input") if isinstance(block.get("input"), dict) else {}
                 persona = _str(inp.get("subagent_type")) or "general-purpose"
+                if persona not in self.subagents and len(self.subagents) >= MAX_PERSONAS:
+                    persona = "(other personas)"  # a hostile transcript cannot grow the table forever
                 tid = _str(block.get("id"))
                 if tid and tid not in self._pending and len(self._pending) < 10_000:
                     self._pending[tid] = [persona, 0]
