@@ -45,7 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     S = argparse.SUPPRESS
     p.add_argument("--workspace", "-w", type=Path, default=S, help="project folder (default: current folder)")
     p.add_argument("--claude-home", type=Path, default=S, help="user Claude Code folder (default ~/.claude)")
-    p.add_argument("--projects", type=Path, default=S, help="Claude Code transcripts folder (default CLAUDE_HOME/projects)")
+    p.add_argument("--projects", "--transcripts", dest="projects", type=Path, default=S,
+                   help="Claude Code transcripts folder (default CLAUDE_HOME/projects)")
     p.add_argument("--window", type=int, default=S, help="context window in tokens (default: 200000, or 1M when the session shows it)")
     p.add_argument("--model", default=S, help="the model as chosen in Claude Code (e.g. 'sonnet[1m]' selects the 1M window)")
     p.add_argument("--json", action="store_true", default=S, help="one JSON object per line, per update")
