@@ -24,6 +24,7 @@ error reporting and all non-essential traffic are disabled.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -127,10 +128,8 @@ def _run_interactive(cmd: list[str], cwd: str, env: dict[str, str], recorder: ob
             break
     os.kill(pid, signal.SIGTERM)
     time.sleep(0.5)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     os.waitpid(pid, 0)
     return (0 if sent_at is not None else -1), screen
 
