@@ -24,6 +24,12 @@ OLD = profile_for("2.1.112")
 NEW = profile_for("2.1.332")
 
 
+
+@pytest.fixture(autouse=True)
+def _no_claude_config_dir(monkeypatch):
+    """A developer's own CLAUDE_CONFIG_DIR must not change where user agents are read."""
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+
 def agent(text: str, profile=OLD):
     return load_agent("x.md", text.encode(), profile)
 

@@ -19,6 +19,13 @@ DATA = REPO / "tests" / "data" / "claude_code"
 OUT = REPO / "ctxtui" / "core" / "claude_code"
 
 
+def _texts(body: dict) -> list[tuple[str, str]]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from ground_truth import texts
+
+    return texts(body)
+
+
 def fixed_for(version: str) -> dict:
     from ctxtui.core import tokens
 
@@ -29,18 +36,36 @@ def fixed_for(version: str) -> dict:
     for entrypoint, key in (("interactive", "interactive_empty"), ("print", "p_empty")):
         s = summary[key]
         blines = lines[entrypoint]
+        req = json.loads((DATA / version / f"request_{'p' if entrypoint == 'print' else entrypoint}"
+                          "_empty.json").read_text(encoding="utf-8"))
+        agent_desc = next(t["description"] for t in req["tools"] if t["name"] == "Agent")
+        block = "\n".join(blines)
+        fixed_desc = agent_desc.replace("\n" + block, "") if block in agent_desc else agent_desc
         token_info[entrypoint] = {
             "system_blocks": s["system_tokens"],
             "system_total": s["system_total"],
             "tools": s["tool_tokens"],
             "tools_total": s["tools_total"],
             "agent_tool_description": s["agent_tool_description_tokens"],
+            "agent_tool_description_without_builtin_lines": tokens.count(fixed_desc),
             "builtin_lines": {ln[2:].split(": ", 1)[0]: tokens.count(ln) for ln in blines},
             "builtin_block": tokens.count("\n".join(blines)),
             "messages": [{k: m[k] for k in ("where", "tokens", "starts")}
                          for m in s["message_texts"]],
         }
+    header = builtin["p_mode"]["header"]
+    note = ""
+    if builtin["p_mode"]["kind"] == "message":
+        req = json.loads((DATA / version / "request_p_empty.json").read_text(encoding="utf-8"))
+        text = next(t for _, t in _texts(req) if header in t)
+        after = text[text.index(header) + len(header) + len(builtin["p_mode"]["block"]):]
+        note = after.split("\n\n")[1] if after.startswith("\n\n") else ""
+    wrapper = header + ("\n\n" + note if note else "")
     return {
+        "listing_wrapper": {"header": header, "note_after": note,
+                            "tokens": tokens.count(wrapper),
+                            "where": "Agent tool description" if not note
+                            else "first system-role message"},
         "provenance": {**builtin["provenance"], "export": "scripts/claude_code/export_fixed.py",
                        "tokenizer": summary["tokenizer"],
                        "note": "empty project (git init, no CLAUDE.md, no agents), prompt 'hello'"},

@@ -204,9 +204,15 @@ def record(version: str, cmd: list[str], parts: set[str]) -> None:
                "interactive_lines": lbi["block"].split("\n")}
     save("builtin.json", builtin)
     builtin_lines = sorted(set(builtin["p_mode_lines"]) | set(builtin["interactive_lines"]))
+    summary: dict = {
+        "provenance": prov,
+        "tokenizer": "cl100k_base (tiktoken); tools as json.dumps(tool, separators=(',', ':'))",
+    }
     if "fixed" in parts:
         save("request_p_empty.json", base)
         save("request_interactive_empty.json", base_i)
+        summary["p_empty"] = token_summary(base)
+        summary["interactive_empty"] = token_summary(base_i)
 
     if "edge" in parts:
         per_file = {}
@@ -242,14 +248,13 @@ def record(version: str, cmd: list[str], parts: set[str]) -> None:
         })
         save("request_p_wshobson10_claude_md.json", body10)
         save("request_interactive_wshobson10_claude_md.json", body10_i)
-        save("summary.json", {
-            "provenance": prov,
-            "tokenizer": "cl100k_base (tiktoken); tools as json.dumps(tool, separators=(',', ':'))",
-            "p_empty": token_summary(base),
-            "interactive_empty": token_summary(base_i),
-            "p_wshobson10_claude_md": token_summary(body10),
-            "interactive_wshobson10_claude_md": token_summary(body10_i),
-        })
+        summary["p_wshobson10_claude_md"] = token_summary(body10)
+        summary["interactive_wshobson10_claude_md"] = token_summary(body10_i)
+
+    if "fixed" in parts or "wshobson" in parts:
+        path = out / "summary.json"
+        old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        save("summary.json", {**old, **summary})
 
     if "scenarios" in parts:
         save("scenarios.json", {"provenance": prov, "cases": run_scenarios(r, builtin_lines)})

@@ -124,10 +124,17 @@ def make_handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client dropping a kept-alive connection is normal here; say nothing."""
+
+
 def serve(out: Path, port: int = 0) -> tuple[ThreadingHTTPServer, Recorder]:
     """Start the stand-in in a daemon thread; returns the server (``server_port``) and recorder."""
     recorder = Recorder(out)
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(recorder))
+    server = _QuietServer(("127.0.0.1", port), make_handler(recorder))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, recorder
 

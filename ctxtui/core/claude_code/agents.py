@@ -118,12 +118,14 @@ def parse_frontmatter(text: str, profile: Profile) -> Frontmatter:
         return Frontmatter({}, "none")
     raw = m[1]
     dup_error = profile.duplicate_keys_error
+    keep = profile.keep_block_eof_newline
     try:
-        value = yaml_js.parse(raw, duplicate_keys_error=dup_error)
+        value = yaml_js.parse(raw, duplicate_keys_error=dup_error, keep_block_eof_newline=keep)
         return Frontmatter(value if isinstance(value, dict) else {}, "ok")
     except yaml_js.JsYamlError as first:
         try:
-            value = yaml_js.parse(quote_values(raw, profile), duplicate_keys_error=dup_error)
+            value = yaml_js.parse(quote_values(raw, profile), duplicate_keys_error=dup_error,
+                                  keep_block_eof_newline=keep)
             return Frontmatter(value if isinstance(value, dict) else {}, "retried", str(first))
         except yaml_js.JsYamlError as second:
             return Frontmatter({}, "failed", str(second))
@@ -265,16 +267,15 @@ def load_agent(path: str | Path, data: bytes, profile: Profile,
                           else f'"name" is not text ({type(name).__name__})')
         return verdict
     verdict.name = name
-    if profile.name_rules:
-        if name.startswith("-"):
-            verdict.reason = 'name starts with "-"'
-            return verdict
-        if utf16_len(name) > 256:
-            verdict.reason = "name is over 256 characters"
-            return verdict
-        if ":" in unicodedata.normalize("NFKC", name):
-            verdict.reason = 'name contains ":" (reserved for plugin namespaces)'
-            return verdict
+    if profile.reject_leading_dash and name.startswith("-"):
+        verdict.reason = 'name starts with "-"'
+        return verdict
+    if profile.max_name_length is not None and utf16_len(name) > profile.max_name_length:
+        verdict.reason = f"name is over {profile.max_name_length} characters"
+        return verdict
+    if profile.reject_colon and ":" in unicodedata.normalize("NFKC", name):
+        verdict.reason = 'name contains ":" (reserved for plugin namespaces)'
+        return verdict
     if _js_falsy(desc) or not isinstance(desc, str):
         verdict.reason = ('missing "description" in frontmatter' if _js_falsy(desc)
                           else f'"description" is not text ({type(desc).__name__})')
@@ -378,6 +379,25 @@ def agent_files(folder: Path, profile: Profile) -> list[Path]:
     if folder.is_dir():
         walk(folder, 0)
     return sorted(found, key=lambda p: _utf16_key(str(p)))
+
+
+#: Where Claude Code looks for managed (policy) settings; agents are in ``<dir>/.claude/agents``.
+MANAGED_DIRS = {"linux": "/etc/claude-code", "darwin": "/Library/Application Support/ClaudeCode",
+                "win32": "C:\\Program Files\\ClaudeCode"}
+
+
+def managed_dir(platform: str | None = None) -> Path:
+    """The managed settings folder Claude Code uses on PLATFORM (``sys.platform``)."""
+    import sys
+
+    plat = platform or sys.platform
+    return Path(MANAGED_DIRS.get(plat, MANAGED_DIRS["linux"]))
+
+
+def user_config_dir(home: Path, env: dict[str, str] | None = None) -> Path:
+    """Claude Code's config folder: ``$CLAUDE_CONFIG_DIR`` or ``HOME/.claude``."""
+    configured = (env if env is not None else os.environ).get("CLAUDE_CONFIG_DIR")
+    return Path(configured) if configured else home / ".claude"
 
 
 def find_git_root(start: Path) -> Path | None:
@@ -506,14 +526,15 @@ def resolve(verdicts_by_source: list[tuple[str, list[AgentVerdict]]], profile: P
 def effective_agents(cwd: Path, profile: Profile, home: Path | None = None,
                      git_root: Path | None = None, managed_dir: Path | None = None,
                      plugin_agents: list[AgentVerdict] | None = None,
-                     find_git: bool = True) -> AgentSet:
+                     find_git: bool = True, env: dict[str, str] | None = None) -> AgentSet:
     """The custom agents Claude Code lists for a session started in CWD.
 
     Precedence, lowest first: plugin < user (``HOME/.claude/agents``) < project folders <
     managed (MANAGED_DIR/.claude/agents). Among project folders 2.1.112 lets the farthest
     ancestor win a shared name, newer versions the nearest; within one folder the last file in
     path order wins (2.1.112 reads in ripgrep's unstable order, so there a tie between two
-    files of one folder is not determined).
+    files of one folder is not determined). ENV (default ``os.environ``) supplies
+    ``CLAUDE_CONFIG_DIR``; pass :func:`managed_dir` as MANAGED_DIR to include managed agents.
     """
     cwd = cwd.resolve()
     if git_root is None and find_git:
@@ -522,7 +543,7 @@ def effective_agents(cwd: Path, profile: Profile, home: Path | None = None,
     if plugin_agents:
         groups.append(("plugin", list(plugin_agents)))
     if home is not None:
-        user_dir = home / ".claude" / "agents"
+        user_dir = user_config_dir(home, env) / "agents"
         groups.append(("userSettings", [read_agent(f, profile, "userSettings", user_dir)
                                         for f in agent_files(user_dir, profile)]))
     dirs = project_agent_dirs(cwd, home, git_root.resolve() if git_root else None)

@@ -44,8 +44,12 @@ class Profile:
     """The retry leaves ``[a, b]`` values alone when they parse as a list."""
     retry_tabs_to_spaces: bool
     """The retry turns leading tabs into two spaces each."""
-    name_rules: bool
-    """Names with ``:`` (after NFKC), a leading ``-`` or over 256 UTF-16 units are rejected."""
+    reject_leading_dash: bool
+    """Names starting with ``-`` are rejected."""
+    reject_colon: bool
+    """Names containing ``:`` after NFKC normalisation (plugin namespaces) are rejected."""
+    max_name_length: int | None
+    """Names longer than this many UTF-16 units are rejected; None: no limit."""
     deeper_folder_wins: bool
     """Among project folders, the one nearest the cwd wins (else: the farthest ancestor)."""
     sorted_discovery: bool
@@ -56,12 +60,16 @@ class Profile:
     """The agent listing is a message (else part of the Agent tool's description)."""
     listing_header: str
     """The line that starts the listing block."""
+    keep_block_eof_newline: bool = False
+    """Bun quirk: a ``|+``/``>+`` block ending the frontmatter gets one more newline."""
     memory_tools: tuple[str, ...] = ("Write", "Edit", "Read")
     """Tools added to an explicit tools list when the agent has a valid ``memory:``."""
     builtin_lines: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Built-in agents' listing lines per entrypoint: ``interactive`` and ``print`` (-p)."""
     fixed_tokens: dict[str, dict] = field(default_factory=dict)
     """cl100k sizes of the fixed request parts per entrypoint (see ``fixed_<version>.json``)."""
+    listing_wrapper_tokens: int = 0
+    """cl100k tokens of the listing's own header (and closing note, when it is a message)."""
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -73,6 +81,33 @@ class Profile:
     def builtin_names(self, entrypoint: str = "interactive") -> list[str]:
         """Names of the built-in agents listed for ENTRYPOINT."""
         return [line[2:].split(": ", 1)[0] for line in self.builtin_lines.get(entrypoint, ())]
+
+
+@dataclass(frozen=True)
+class FixedItem:
+    """One fixed part of Claude Code's startup request, for the budget."""
+
+    kind: str
+    """``builtin-agent`` or ``fixed-text``."""
+    label: str
+    tokens: int
+
+
+def fixed_items(profile: Profile, entrypoint: str = "interactive") -> list[FixedItem]:
+    """The agent-related fixed text of PROFILE's first request, itemised (cl100k tokens).
+
+    The Agent tool's own text (without the built-in lines) and, where the listing is a
+    message, its header and note; then one item per built-in agent line. Memory wrappers are
+    modelled with the memory files (core.memory), not here.
+    """
+    t = profile.fixed_tokens.get(entrypoint, {})
+    items = [FixedItem("fixed-text", "Agent tool description",
+                       t.get("agent_tool_description_without_builtin_lines", 0))]
+    if profile.listing_in_message:
+        items.append(FixedItem("fixed-text", "agent listing header", profile.listing_wrapper_tokens))
+    items += [FixedItem("builtin-agent", name, n)
+              for name, n in t.get("builtin_lines", {}).items()]
+    return items
 
 
 def _fixed(version: str) -> dict:
@@ -87,8 +122,9 @@ def _fixed(version: str) -> dict:
 def _make(version: str, **rules: object) -> Profile:
     fixed = _fixed(version)
     builtin = {k: tuple(v) for k, v in fixed.get("builtin_lines", {}).items()}
-    return Profile(version=version, builtin_lines=builtin,
-                   fixed_tokens=fixed.get("tokens", {}), **rules)  # type: ignore[arg-type]
+    return Profile(version=version, builtin_lines=builtin, fixed_tokens=fixed.get("tokens", {}),
+                   listing_wrapper_tokens=fixed.get("listing_wrapper", {}).get("tokens", 0),
+                   **rules)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +134,8 @@ def profiles() -> tuple[Profile, ...]:
         _make(
             "2.1.112", runtime="node", duplicate_keys_error=True, strip_bom=False,
             max_file_bytes=None, retry_value_pattern=r"^([a-zA-Z_-]+):[{ws}]+({dot}+)\Z",
-            retry_keeps_flow_lists=False, retry_tabs_to_spaces=False, name_rules=False,
+            retry_keeps_flow_lists=False, retry_tabs_to_spaces=False, reject_leading_dash=False,
+            reject_colon=False, max_name_length=None,
             deeper_folder_wins=False, sorted_discovery=False, ascii_first_sort=False,
             listing_in_message=False,
             listing_header="Available agent types and the tools they have access to:",
@@ -106,7 +143,8 @@ def profiles() -> tuple[Profile, ...]:
         _make(
             "2.1.332", runtime="bun", duplicate_keys_error=False, strip_bom=True,
             max_file_bytes=1024 * 1024, retry_value_pattern=r"^([a-zA-Z_-]+):[{ws}]+([^{ws}]{dot}*)\Z",
-            retry_keeps_flow_lists=True, retry_tabs_to_spaces=True, name_rules=True,
+            retry_keeps_flow_lists=True, retry_tabs_to_spaces=True, reject_leading_dash=True,
+            reject_colon=True, max_name_length=256,
             deeper_folder_wins=True, sorted_discovery=True, ascii_first_sort=True,
             listing_in_message=True, listing_header="Available agent types for the Agent tool:",
         ),

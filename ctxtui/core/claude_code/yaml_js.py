@@ -98,12 +98,37 @@ for _cls in (_Loader, _LoaderLastKeyWins):
         _cls.add_constructor(f"tag:yaml.org,2002:{_tag}", yaml.SafeLoader.construct_yaml_str)
 
 
-def parse(text: str, *, duplicate_keys_error: bool) -> Any:
-    """Parse one YAML document as the JS parser would; raise :class:`JsYamlError` on failure."""
+def _keep_block_at_end(node: Any, text: str) -> None:
+    """Add the newline older Bun parsers add to a ``|+``/``>+`` block ending the document."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.ScalarNode):
+            if n.style in ("|", ">") and n.end_mark.index >= len(text.rstrip("\n")):
+                header = text[n.start_mark.index:].split("\n", 1)[0]
+                if "+" in header:
+                    n.value += "\n"
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(v for pair in n.value for v in pair)
+
+
+def parse(text: str, *, duplicate_keys_error: bool, keep_block_eof_newline: bool = False) -> Any:
+    """Parse one YAML document as the JS parser would; raise :class:`JsYamlError` on failure.
+
+    ``keep_block_eof_newline``: emulate Bun builds that give a keep-chomped block scalar at
+    the very end of the document one more trailing newline.
+    """
     loader_cls = _Loader if duplicate_keys_error else _LoaderLastKeyWins
     loader = loader_cls(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if keep_block_eof_newline:
+            _keep_block_at_end(node, text)
+        return loader.construct_document(node)
     except JsYamlError:
         raise
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
