@@ -21,6 +21,12 @@ if not WSHOBSON.is_dir():
 VERSIONS = sorted(p.name for p in DATA.iterdir() if (p / "agents_edge.json").is_file())
 
 
+
+@pytest.fixture(autouse=True)
+def _no_claude_config_dir(monkeypatch):
+    """A developer's own CLAUDE_CONFIG_DIR must not change where user agents are read."""
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+
 def _load(version: str, name: str) -> dict:
     return json.loads((DATA / version / name).read_text(encoding="utf-8"))
 
@@ -53,7 +59,8 @@ def build(root: Path, files: dict[str, bytes], git: str | None = "repo") -> None
         (root / git / ".git").mkdir(parents=True, exist_ok=True)
 
 
-def listing_as_recorded(agent_set, block: str, entrypoint: str = "print") -> str:
+def listing_as_recorded(agent_set, block: str, entrypoint: str = "print",
+                        builtins: bool = True) -> str:
     """The model's listing; where the model says the winner of a tie is not determined
     (2.1.112 reads a folder in ripgrep's order), the recorded winner must be one of the tied
     files, and is taken."""
@@ -63,7 +70,7 @@ def listing_as_recorded(agent_set, block: str, entrypoint: str = "print") -> str
         seen = [p for p, line in lines.items() if f"{line}\n" in f"{block}\n"]
         assert seen, f"Claude Code listed none of the tied files for {name}"
         agent_set = agent_set.choose(name, seen[0])
-    return agent_set.listing(entrypoint)
+    return agent_set.listing(entrypoint, builtins=builtins)
 
 
 def custom_and_builtins(agent_set, entrypoint: str = "print") -> tuple[str, list[str]]:
@@ -137,3 +144,41 @@ def test_wshobson_library_listing_matches_claude_code(version, tmp_path):
     got10 = effective_agents(tmp_path / "ten" / "repo", profile, home=tmp_path / "ten" / "home")
     assert got10.listing("print") == data["ten_with_empty_claude_md"]["block"]
     assert got10.listing("interactive") == data["ten_with_empty_claude_md_interactive"]["block"]
+
+
+PROBED = sorted((p.stem for p in (DATA / "versions").glob("2.*.json")),
+                key=lambda v: tuple(int(x) for x in v.split(".")))
+
+
+def strip_lines(block: str, lines: list[str]) -> str:
+    """BLOCK without the given built-in lines (as ground_truth.strip_builtins)."""
+    for line in lines:
+        for cand in ("\n" + line, line + "\n"):
+            if cand in block:
+                block = block.replace(cand, "", 1)
+                break
+        else:
+            if block == line:
+                block = ""
+    return block
+
+
+@pytest.mark.parametrize("version", PROBED)
+def test_probed_versions_list_what_claude_code_listed(version, tmp_path):
+    """Versions between the fully captured ones: the edge corpus at once and the scenarios,
+    custom agents only (built-in lines are that version's own)."""
+    probe = json.loads((DATA / "versions" / f"{version}.json").read_text(encoding="utf-8"))
+    profile = profile_for(version)
+    builtin = probe["builtin"]["block"].split("\n")
+    build(tmp_path / "edge", {f"repo/.claude/agents/{rel}": d for rel, d in edge_sources().items()})
+    got = effective_agents(tmp_path / "edge" / "repo", profile, home=tmp_path / "edge" / "home")
+    want = strip_lines(probe["edge"]["block"], builtin)
+    assert listing_as_recorded(got, want, builtins=False) == want
+    for key in ("ancestor", "sort", "twin"):
+        case = probe[key]
+        sc = _load(VERSIONS[0], "scenarios.json")["cases"][case["scenario"]]
+        root = tmp_path / key
+        build(root, {k: v.encode() for k, v in sc["files"].items()}, git=sc["git"])
+        got = effective_agents(root / sc["cwd"], profile, home=root / "home",
+                               find_git=sc["git"] is not None)
+        assert listing_as_recorded(got, case["custom"], builtins=False) == case["custom"], key

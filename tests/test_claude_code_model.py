@@ -36,7 +36,9 @@ def agent(text: str, profile=OLD):
 
 def test_profile_for_picks_the_newest_profile_at_or_below_the_version():
     assert profile_for("2.1.112").version == "2.1.112"
-    assert profile_for("2.1.200 (Claude Code)").version == "2.1.112"
+    assert profile_for("2.1.113").version == "2.1.113"
+    assert profile_for("2.1.200 (Claude Code)").version == "2.1.196"
+    assert profile_for("2.1.177").version == "2.1.172"
     assert profile_for("2.1.332").version == "2.1.332"
     assert profile_for("3.0.0").version == "2.1.332"
     assert profile_for("1.0.0").version == "2.1.112"

@@ -19,6 +19,11 @@ DATA = REPO / "tests" / "data" / "claude_code"
 OUT = REPO / "ctxtui" / "core" / "claude_code"
 
 
+def _request(version: str, entrypoint: str) -> dict:
+    name = f"request_{'p' if entrypoint == 'print' else entrypoint}_empty.json"
+    return json.loads((DATA / version / name).read_text(encoding="utf-8"))
+
+
 def _texts(body: dict) -> list[tuple[str, str]]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from ground_truth import texts
@@ -36,9 +41,9 @@ def fixed_for(version: str) -> dict:
     for entrypoint, key in (("interactive", "interactive_empty"), ("print", "p_empty")):
         s = summary[key]
         blines = lines[entrypoint]
-        req = json.loads((DATA / version / f"request_{'p' if entrypoint == 'print' else entrypoint}"
-                          "_empty.json").read_text(encoding="utf-8"))
-        agent_desc = next(t["description"] for t in req["tools"] if t["name"] == "Agent")
+        agent_desc = s.get("agent_tool_description") or next(
+            t["description"] for t in _request(version, entrypoint)["tools"]
+            if t["name"] == "Agent")
         block = "\n".join(blines)
         fixed_desc = agent_desc.replace("\n" + block, "") if block in agent_desc else agent_desc
         token_info[entrypoint] = {
@@ -56,8 +61,8 @@ def fixed_for(version: str) -> dict:
     header = builtin["p_mode"]["header"]
     note = ""
     if builtin["p_mode"]["kind"] == "message":
-        req = json.loads((DATA / version / "request_p_empty.json").read_text(encoding="utf-8"))
-        text = next(t for _, t in _texts(req) if header in t)
+        text = summary["p_empty"].get("listing_message") or next(
+            t for _, t in _texts(_request(version, "print")) if header in t)
         after = text[text.index(header) + len(header) + len(builtin["p_mode"]["block"]):]
         note = after.split("\n\n")[1] if after.startswith("\n\n") else ""
     wrapper = header + ("\n\n" + note if note else "")

@@ -169,17 +169,24 @@ def token_summary(body: dict) -> dict:
     system = [n(s["text"]) for s in body.get("system", [])]
     agent = next((t for t in body.get("tools", []) if t["name"] == "Agent"), None)
     msgs = []
+    try:
+        lst = listing(body)
+        holder = next(t for w, t in texts(body) if w == lst["where"])
+    except (RuntimeError, StopIteration):
+        lst, holder = None, None
     for where, text in texts(body):
         if where.startswith("message"):
             msgs.append({"where": where, "chars": len(text), "tokens": n(text),
                          "starts": text[:60]})
     return {
+        "agent_tool_description": agent["description"] if agent else None,
         "model": body.get("model"),
         "system_tokens": system, "system_total": sum(system),
         "tool_tokens": tools, "tools_total": sum(tools.values()),
         "agent_tool_description_tokens": n(agent["description"]) if agent else None,
         "agent_tool_json_tokens": tools.get("Agent"),
         "message_texts": msgs,
+        "listing_message": holder if lst and lst["kind"] == "message" else None,
     }
 
 

@@ -127,28 +127,54 @@ def _make(version: str, **rules: object) -> Profile:
                    **rules)  # type: ignore[arg-type]
 
 
+_TOOL_HEADER = "Available agent types and the tools they have access to:"
+_MESSAGE_HEADER = "Available agent types for the Agent tool:"
+_VALUE_ANY = r"^([a-zA-Z_-]+):[{ws}]+({dot}+)\Z"
+_VALUE_NON_SPACE = r"^([a-zA-Z_-]+):[{ws}]+([^{ws}]{dot}*)\Z"
+
+#: The 2.1.112 rules (npm ``cli.js`` on Node), read from its code.
+_BASE: dict[str, object] = {
+    "runtime": "node", "duplicate_keys_error": True, "strip_bom": False, "max_file_bytes": None,
+    "retry_value_pattern": _VALUE_ANY, "retry_keeps_flow_lists": False,
+    "retry_tabs_to_spaces": False, "reject_leading_dash": False, "reject_colon": False,
+    "max_name_length": None, "deeper_folder_wins": False, "sorted_discovery": False,
+    "ascii_first_sort": False, "listing_in_message": False, "listing_header": _TOOL_HEADER,
+    "keep_block_eof_newline": False,
+}
+
+#: Each behaviour change and the first version that has it. Found by running every probed
+#: release over the edge corpus (scripts/claude_code/probe_versions.py --bisect; the version
+#: before each entry behaves the old way) or, for the retry's rewrite rules the corpus cannot
+#: tell apart, by searching the shipped code (--markers).
+GENERATIONS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("2.1.112", {}),
+    ("2.1.113", {"runtime": "bun", "duplicate_keys_error": False, "keep_block_eof_newline": True}),
+    ("2.1.146", {"retry_keeps_flow_lists": True}),
+    ("2.1.163", {"retry_tabs_to_spaces": True}),
+    ("2.1.172", {"reject_leading_dash": True}),
+    ("2.1.178", {"listing_in_message": True, "listing_header": _MESSAGE_HEADER,
+                 "deeper_folder_wins": True}),
+    ("2.1.181", {"keep_block_eof_newline": False}),
+    ("2.1.196", {"max_file_bytes": 1024 * 1024}),
+    ("2.1.218", {"reject_colon": True}),
+    ("2.1.239", {"strip_bom": True}),
+    ("2.1.288", {"retry_value_pattern": _VALUE_NON_SPACE}),
+    ("2.1.292", {"max_name_length": 256}),
+    ("2.1.293", {"ascii_first_sort": True}),
+    ("2.1.330", {"sorted_discovery": True}),
+    ("2.1.332", {}),  # the newest, captured in full (wshobson corpus, per-file edge runs)
+)
+
+
 @lru_cache(maxsize=1)
 def profiles() -> tuple[Profile, ...]:
-    """All known profiles, oldest first."""
-    return (
-        _make(
-            "2.1.112", runtime="node", duplicate_keys_error=True, strip_bom=False,
-            max_file_bytes=None, retry_value_pattern=r"^([a-zA-Z_-]+):[{ws}]+({dot}+)\Z",
-            retry_keeps_flow_lists=False, retry_tabs_to_spaces=False, reject_leading_dash=False,
-            reject_colon=False, max_name_length=None,
-            deeper_folder_wins=False, sorted_discovery=False, ascii_first_sort=False,
-            listing_in_message=False,
-            listing_header="Available agent types and the tools they have access to:",
-        ),
-        _make(
-            "2.1.332", runtime="bun", duplicate_keys_error=False, strip_bom=True,
-            max_file_bytes=1024 * 1024, retry_value_pattern=r"^([a-zA-Z_-]+):[{ws}]+([^{ws}]{dot}*)\Z",
-            retry_keeps_flow_lists=True, retry_tabs_to_spaces=True, reject_leading_dash=True,
-            reject_colon=True, max_name_length=256,
-            deeper_folder_wins=True, sorted_discovery=True, ascii_first_sort=True,
-            listing_in_message=True, listing_header="Available agent types for the Agent tool:",
-        ),
-    )
+    """All known profiles, oldest first: one per generation in :data:`GENERATIONS`."""
+    rules = dict(_BASE)
+    out = []
+    for version, changes in GENERATIONS:
+        rules.update(changes)
+        out.append(_make(version, **rules))
+    return tuple(out)
 
 
 def newest() -> Profile:
