@@ -196,3 +196,30 @@ def test_fixed_texts_record_their_provenance():
     for p in profiles():
         data = Path(__file__).parent.parent / "ctxtui" / "core" / "claude_code"
         assert (data / f"fixed_{p.version}.json").is_file()
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_FRONTMATTER_BITS = st.lists(st.sampled_from([
+    "---\n", "name: a\n", "description: d\n", "tools: Read, *\n", ": ", "\t", "[", "]", "{",
+    "&x ", "*x ", "|\n", ">+\n", "  ", "\"", "'", "\\n", "#", "@", "\ufeff", "\r\n", "- ", "\x00",
+]), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FRONTMATTER_BITS, st.sampled_from([p.version for p in profiles()]))
+def test_any_text_gets_a_verdict_and_never_raises(bits, version):
+    profile = profile_for(version)
+    v = load_agent("x.md", "".join(bits).encode("utf-8", "surrogatepass"), profile)
+    assert v.loaded == bool(v.line)
+    assert v.loaded or v.reason
+    if v.loaded:
+        assert v.line.startswith(f"- {v.name}: ")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2000))
+def test_arbitrary_bytes_never_raise(data):
+    for profile in (OLD, NEW):
+        load_agent("x.md", b"---\n" + data, profile)

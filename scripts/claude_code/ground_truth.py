@@ -299,6 +299,12 @@ SCENARIOS = {
                   "repo/.claude/agents/b.md": _agent("twin", "File b."),
                   "repo/.claude/agents/z/c.md": _agent("twin", "File z/c.")},
         "cwd": "repo", "git": "repo"},
+    "raw_control_characters": {
+        "files": {**{f"repo/.claude/agents/raw-{c:02x}.md": _agent(f"raw-{c:02x}", f"x {chr(c)} y")
+                     for c in (0x00, 0x01, 0x07, 0x08, 0x0B, 0x0C, 0x0E, 0x1B, 0x1F, 0x7F, 0x9B,
+                               0xFFFE)},
+                  "repo/.claude/agents/raw-cr.md": _agent("raw-cr", "x \r y")},
+        "cwd": "repo", "git": "repo"},
     "sort_order": {
         "files": {f"repo/.claude/agents/s{i}.md": _agent(n, f"Sort {i}.") for i, n in enumerate(
             ["beta", "Alpha", "alpha", "ALPHA2", "a-b", "a_b", "ab", "a.b", "a b", "a1", "a10",

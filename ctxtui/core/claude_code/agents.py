@@ -117,15 +117,15 @@ def parse_frontmatter(text: str, profile: Profile) -> Frontmatter:
     if not m:
         return Frontmatter({}, "none")
     raw = m[1]
-    dup_error = profile.duplicate_keys_error
-    keep = profile.keep_block_eof_newline
+    opts = {"duplicate_keys_error": profile.duplicate_keys_error,
+            "keep_block_eof_newline": profile.keep_block_eof_newline,
+            "lone_cr_is_text": profile.runtime == "node", "reject_nul": profile.runtime == "bun"}
     try:
-        value = yaml_js.parse(raw, duplicate_keys_error=dup_error, keep_block_eof_newline=keep)
+        value = yaml_js.parse(raw, **opts)
         return Frontmatter(value if isinstance(value, dict) else {}, "ok")
     except yaml_js.JsYamlError as first:
         try:
-            value = yaml_js.parse(quote_values(raw, profile), duplicate_keys_error=dup_error,
-                                  keep_block_eof_newline=keep)
+            value = yaml_js.parse(quote_values(raw, profile), **opts)
             return Frontmatter(value if isinstance(value, dict) else {}, "retried", str(first))
         except yaml_js.JsYamlError as second:
             return Frontmatter({}, "failed", str(second))

@@ -114,21 +114,73 @@ def _keep_block_at_end(node: Any, text: str) -> None:
             stack.extend(v for pair in n.value for v in pair)
 
 
-def parse(text: str, *, duplicate_keys_error: bool, keep_block_eof_newline: bool = False) -> Any:
+# Characters PyYAML refuses outright; the JS parsers take them as text (Bun refuses NUL).
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                            "\U00010000-\U0010ffff]")
+_LONE_CR = re.compile(r"\r(?!\n)")
+_PLACEHOLDER_BASE = 0x100000  # Supplementary Private Use Area-B
+
+
+def _hide(text: str, lone_cr_is_text: bool, reject_nul: bool) -> tuple[str, bool]:
+    """Swap characters PyYAML would refuse for private-use stand-ins (restored after)."""
+    if reject_nul and "\x00" in text:
+        raise JsYamlError("NUL character in frontmatter")
+    pattern = _NON_PRINTABLE
+    if not pattern.search(text) and not (lone_cr_is_text and _LONE_CR.search(text)):
+        return text, False
+    if any(ord(ch) >= _PLACEHOLDER_BASE for ch in text):
+        return text, False  # cannot hide safely; let PyYAML decide
+    text = pattern.sub(lambda m: chr(_PLACEHOLDER_BASE + ord(m[0])), text)
+    if lone_cr_is_text:
+        text = _LONE_CR.sub(chr(_PLACEHOLDER_BASE + 0x0D), text)
+    return text, True
+
+
+def _restore_text(text: str) -> str:
+    return "".join(chr(ord(ch) - _PLACEHOLDER_BASE) if ord(ch) >= _PLACEHOLDER_BASE else ch
+                   for ch in text)
+
+
+def _restore(value: Any, seen: set[int] | None = None) -> Any:
+    seen = set() if seen is None else seen
+    if isinstance(value, str):
+        return _restore_text(value)
+    if id(value) in seen:
+        return value
+    if isinstance(value, list):
+        seen.add(id(value))
+        value[:] = [_restore(v, seen) for v in value]
+    elif isinstance(value, dict):
+        seen.add(id(value))
+        items = [(_restore(k, seen), _restore(v, seen)) for k, v in value.items()]
+        value.clear()
+        value.update(items)
+    return value
+
+
+def parse(text: str, *, duplicate_keys_error: bool, keep_block_eof_newline: bool = False,
+          lone_cr_is_text: bool = False, reject_nul: bool = False) -> Any:
     """Parse one YAML document as the JS parser would; raise :class:`JsYamlError` on failure.
 
     ``keep_block_eof_newline``: emulate Bun builds that give a keep-chomped block scalar at
-    the very end of the document one more trailing newline.
+    the very end of the document one more trailing newline. Control characters are text (the
+    npm ``yaml`` package takes even NUL and a lone CR; ``reject_nul`` for Bun, whose parser
+    refuses NUL and reads a lone CR as a line break).
     """
+    text, hidden = _hide(text, lone_cr_is_text, reject_nul)
     loader_cls = _Loader if duplicate_keys_error else _LoaderLastKeyWins
-    loader = loader_cls(text)
+    try:
+        loader = loader_cls(text)
+    except yaml.YAMLError as exc:
+        raise JsYamlError(str(exc).splitlines()[0]) from exc
     try:
         node = loader.get_single_node()
         if node is None:
             return None
         if keep_block_eof_newline:
             _keep_block_at_end(node, text)
-        return loader.construct_document(node)
+        value = loader.construct_document(node)
+        return _restore(value) if hidden else value
     except JsYamlError:
         raise
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
