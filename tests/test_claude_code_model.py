@@ -223,3 +223,32 @@ def test_any_text_gets_a_verdict_and_never_raises(bits, version):
 def test_arbitrary_bytes_never_raise(data):
     for profile in (OLD, NEW):
         load_agent("x.md", b"---\n" + data, profile)
+
+
+def test_plugin_agents_are_namespaced_and_fall_back_to_the_file_stem(tmp_path):
+    from ctxtui.core.claude_code.agents import plugin_agents
+
+    agents = tmp_path / "agents"
+    (agents / "sub").mkdir(parents=True)
+    (agents / "a.md").write_text("---\ndescription: '  padded  '\ntools: Read\n---\n")
+    (agents / "sub" / "B.MD").write_text("---\nname: 12\nwhen-to-use: x\\ny\n---\n")
+    (agents / "c.md").write_text("no frontmatter\n")
+    got = {v.name: v.line for v in plugin_agents(agents, "tools-plugin", OLD)}
+    assert got == {
+        "tools-plugin:a": "- tools-plugin:a: padded (Tools: Read)",
+        "tools-plugin:sub:12": "- tools-plugin:sub:12: x\\ny (Tools: All tools)",
+        "tools-plugin:c": "- tools-plugin:c: Agent from tools-plugin plugin (Tools: All tools)",
+    }
+
+
+def test_plugin_agents_rank_below_user_agents(tmp_path):
+    from ctxtui.core.claude_code.agents import load_plugin_agent
+
+    plug = load_plugin_agent("p.md", b"---\nname: x\ndescription: plugin\n---\n", OLD, "p")
+    plug.name = "same"  # a plugin agent and a user agent of one name
+    (tmp_path / "home" / ".claude" / "agents").mkdir(parents=True)
+    (tmp_path / "home" / ".claude" / "agents" / "s.md").write_text(
+        "---\nname: same\ndescription: user\n---\n")
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    got = effective_agents(tmp_path / "repo", OLD, home=tmp_path / "home", plugin_agents=[plug])
+    assert [v.description for v in got.listed] == ["user"]

@@ -13,13 +13,15 @@ from ctxtui.core.claude_code.agents import (
     effective_agents,
     listing_line,
     load_agent,
+    load_plugin_agent,
     parse_frontmatter,
+    plugin_agents,
     sort_key,
 )
 from ctxtui.core.claude_code.profiles import Profile, newest, parse_version, profile_for, profiles
 
 __all__ = [
     "AgentSet", "AgentVerdict", "Profile", "agent_files", "effective_agents", "listing_line",
-    "load_agent", "newest", "parse_frontmatter", "parse_version", "profile_for", "profiles",
-    "sort_key",
+    "load_agent", "load_plugin_agent", "newest", "parse_frontmatter", "parse_version",
+    "plugin_agents", "profile_for", "profiles", "sort_key",
 ]

@@ -292,6 +292,89 @@ def load_agent(path: str | Path, data: bytes, profile: Profile,
     return verdict
 
 
+# --- plugin agents -------------------------------------------------------------------------
+
+
+def js_string(value: Any) -> str:
+    """``String(value)`` for the values YAML produces."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, list):
+        return ",".join("" if v is None else js_string(v) for v in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
+
+
+def _plugin_description(value: Any) -> str | None:
+    if isinstance(value, str):
+        return js_trim(value) or None
+    if isinstance(value, (bool, int, float)):
+        return js_string(value)
+    return None
+
+
+def load_plugin_agent(path: str | Path, data: bytes, profile: Profile, plugin: str,
+                      namespace: tuple[str, ...] = ()) -> AgentVerdict:
+    """Claude Code's reading of a plugin's agent file (read from the 2.1.112 code; plugins
+    were not captured). The name is ``PLUGIN:[SUBDIR:…]NAME`` with NAME the frontmatter name
+    or the file stem; the description falls back to ``when-to-use``, then to
+    ``Agent from PLUGIN plugin``; it is trimmed and ``\\n`` is *not* unescaped."""
+    p = str(path)
+    fm = parse_frontmatter(decode(data), profile)
+    raw_name = fm.data.get("name")
+    name = (js_string(raw_name) if raw_name is not None else "") or Path(p).name[:-3]
+    full = ":".join((plugin, *namespace, name))
+    desc = (_plugin_description(fm.data.get("description"))
+            or _plugin_description(fm.data.get("when-to-use")) or f"Agent from {plugin} plugin")
+    tools = parse_tools(fm.data, "tools")
+    if tools is not None and fm.data.get("memory") in MEMORY_SCOPES:
+        tools += [t for t in profile.memory_tools if t not in tools]
+    disallowed = parse_tools(fm.data, "disallowedTools")
+    return AgentVerdict(p, True, name=full, description=desc, tools=tools,
+                        disallowed_tools=disallowed, line=listing_line(full, desc, tools, disallowed),
+                        frontmatter=fm.status, source="plugin")
+
+
+def plugin_agents(agents_dir: Path, plugin: str, profile: Profile) -> list[AgentVerdict]:
+    """Every ``.md`` (any case) under a plugin's agents folder, subfolders as namespaces.
+
+    Symlinked folders are not followed (the plugin loader uses ``readdir`` entry types)."""
+    from ctxtui.core.safe_io import UnsafeReadError, read_regular
+
+    out: list[AgentVerdict] = []
+
+    def walk(d: Path, ns: tuple[str, ...]) -> None:
+        if len(ns) > MAX_DEPTH or len(out) >= MAX_FILES:
+            return
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                walk(Path(entry.path), (*ns, entry.name))
+            elif entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(".md"):
+                try:
+                    data = read_regular(entry.path, UNLIMITED_READ_CAP)
+                except (UnsafeReadError, OSError):
+                    continue
+                out.append(load_plugin_agent(entry.path, data, profile, plugin, ns))
+
+    walk(agents_dir, ())
+    return out
+
+
 # --- ordering ------------------------------------------------------------------------------
 
 # CLDR root collation order of ASCII whitespace and punctuation (before digits and letters).
