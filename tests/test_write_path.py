@@ -260,3 +260,14 @@ def test_upper_case_and_reserved_names_work_like_any_other(settings, library, na
     assert ws.library.get(name).description == "edited"  # the cold store copy is visible
     ws.activate([name])
     assert ws.find_hot(name).persona.description == "edited"
+
+
+def test_two_identical_lazy_migrations_at_once_leave_no_duplicates(settings, library):
+    args = [sys.executable, "-m", "ctxtui", "migrate", "--to", "lazy_loading", "--hot", "alpha", "beta",
+            "-w", str(settings.workspace), "-l", str(library)]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    assert not any(err for _, err in results)
+    assert sorted(p.name for p in settings.agents_dir.iterdir()) == ["alpha.md", "beta.md", "persona-manager.md"]
+    assert any("nothing to change" in out for out, _ in results)

@@ -199,12 +199,19 @@ class Workspace:
             if str(exc) not in self.recovered:
                 self._notice(str(exc))
             return
-        with self._locked():
-            for line in journal.recover(self.state_dir, self.guard):
+        try:
+            with self._locked():
+                for line in journal.recover(self.state_dir, self.guard):
+                    self._notice(line)
+                problem = parse_state(self._read_state_raw())[1] if state_file.exists() else None
+                if problem:
+                    self._notice(quarantine(self.state_dir, state_file, f"{state_file} {problem}"))
+        except OSError as exc:  # read-only project: a read command still works, and says so
+            if isinstance(exc, CtxtuiError):
+                raise
+            line = f"cannot finish ctxtui's own clean-up in {self.state_dir} ({exc.strerror or exc}); will retry"
+            if line not in self.recovered:
                 self._notice(line)
-            problem = parse_state(self._read_state_raw())[1] if state_file.exists() else None
-            if problem:
-                self._notice(quarantine(self.state_dir, state_file, f"{state_file} {problem}"))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
