@@ -185,7 +185,12 @@ def save_setting(key: str, value: Any) -> None:
     from ctxtui.core.journal import atomic_write
 
     path = settings_file()
-    data = read_json_object(path) if os.path.lexists(path) else {}  # a broken file is reported, never replaced
+    try:
+        data = read_json_object(path) if os.path.lexists(path) else {}
+    except ConfigError as exc:  # a broken file is reported, never replaced
+        from ctxtui.core.errors import WriteError
+
+        raise WriteError(f"{exc}; not overwritten") from None
     data[key] = value
     atomic_write(path, (json.dumps(data, indent=2) + "\n").encode())
 

@@ -186,8 +186,9 @@ class History:
 
     def next_id(self) -> str:
         """A sortable id: sequence number and time."""
-        n = len(list(self.entries_dir.glob("*.json"))) + 1 if self.entries_dir.is_dir() else 1
-        return f"{n:04d}-{time.strftime('%Y%m%dT%H%M%S')}"
+        numbers = [int(p.name[:4]) for p in self.entries_dir.glob("*.json") if p.name[:4].isdigit()] \
+            if self.entries_dir.is_dir() else []
+        return f"{max(numbers, default=0) + 1:04d}-{time.strftime('%Y%m%dT%H%M%S')}"
 
     def entry_step(self, entry: Entry, tx: journal.Transaction) -> None:
         """Write the entry in the same transaction as the change it records."""
