@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import random
+import re
 import sys
 import time
 import traceback
@@ -30,7 +31,8 @@ def main() -> int:
     names = ["alpha", "beta", "gamma", "delta", "epsilon"]
     rng = random.Random(int(seed))
     deadline = time.monotonic() + float(seconds)
-    out = {"ops": 0, "exit": {}, "tracebacks": [], "cap_violations": [], "errors": {}, "slowest": 0.0}
+    out = {"ops": 0, "exit": {}, "tracebacks": [], "cap_violations": [], "duplicates": [], "errors": {}, "slowest": 0.0}
+    before: list[str] = []
     common = ["-w", str(ws), "-l", str(lib)]
     while time.monotonic() < deadline:
         roll = rng.random()
@@ -72,6 +74,10 @@ def main() -> int:
             strategy = parse_state(raw)[0].get("strategy")
             if strategy != "eager" and len(hot) > 3:
                 out["cap_violations"].append({"after": args, "hot": hot, "strategy": strategy})
+            dupes = [h for h in hot if h not in before and re.search(r"-\d+\.md$", h)]
+            if dupes:
+                out["duplicates"].append({"after": args, "before": before, "hot": hot, "err": err.getvalue()})
+            before = hot
     Path(result).write_text(json.dumps(out, indent=1))
     return 0
 

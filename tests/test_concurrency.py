@@ -156,10 +156,12 @@ def test_two_ctxtui_processes_and_an_editor_lose_nothing(settings, library, tmp_
     lost = {k: tok for k, tok in editor.last.items() if not found_in(ws_dir, tok)}
     tracebacks = [t for r in results for t in r["tracebacks"]] + [err for _, err in outputs if "Traceback" in err]
     violations = [v for r in results for v in r["cap_violations"]]
+    duplicates = [v for r in results for v in r["duplicates"]]
     figures = {
         "seconds": SECONDS, "edits_written": editor.written, "edits_lost": len(lost),
         "tracebacks": len(tracebacks), "hangs": hangs, "ctxtui_ops": sum(r["ops"] for r in results),
         "exit_codes": [r["exit"] for r in results], "cap_violations": len(violations),
+        "duplicate_files": len(duplicates),
         "slowest_op_s": round(max((r["slowest"] for r in results), default=0), 2),
         "refusals": {k: v for r in results for k, v in r["errors"].items()},
     }
@@ -167,6 +169,7 @@ def test_two_ctxtui_processes_and_an_editor_lose_nothing(settings, library, tmp_
     assert hangs == 0 and len(results) == 2, outputs
     assert tracebacks == [], tracebacks[:3]
     assert violations == [], violations[:3]
+    assert duplicates == [], duplicates[:3]
     assert lost == {}, lost
     assert editor.written > SECONDS  # the editor really was busy
     assert all(r["ops"] > 0 for r in results)

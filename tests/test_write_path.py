@@ -271,3 +271,17 @@ def test_two_identical_lazy_migrations_at_once_leave_no_duplicates(settings, lib
     assert not any(err for _, err in results)
     assert sorted(p.name for p in settings.agents_dir.iterdir()) == ["alpha.md", "beta.md", "persona-manager.md"]
     assert any("nothing to change" in out for out, _ in results)
+
+
+def test_an_empty_hot_file_is_still_that_persona_so_activate_makes_no_duplicate(settings):
+    """An editor truncates before it writes: for that moment the file is empty."""
+    ws = Workspace(settings)
+    ws.activate(["alpha", "beta"])
+    (settings.agents_dir / "alpha.md").write_text("")
+    (settings.agents_dir / "beta.md").write_text("")  # same (empty) content as alpha.md now
+    ws.refresh()
+    assert sorted(ws.hot_names()) == ["alpha", "beta"]
+    ws.activate(["beta"])
+    assert sorted(p.name for p in settings.agents_dir.iterdir()) == ["alpha.md", "beta.md"]
+    ws.deactivate(["alpha"])
+    assert not (settings.cold_store / "alpha.md").exists()  # nothing to keep, nothing shadowed

@@ -279,8 +279,12 @@ class Workspace:
             personas, _, _ = index_files(discover_hot(folder), self.cache)
             out = []
             for p in personas:
-                if not p.usable and is_doc_file(p.path.name):
-                    continue  # a README beside the agents: Claude Code skips it too
+                if not p.usable:
+                    if is_doc_file(p.path.name):
+                        continue  # a README beside the agents: Claude Code skips it too
+                    # an invalid file is known by its file name (the index caches parses by
+                    # content, so an empty file could otherwise carry another file's name)
+                    p = replace(p, name=p.path.stem)
                 rel = str(p.path.relative_to(folder))
                 rec = state.get(rel) if scope == "project" else None
                 in_lib = p.sha256 in lib_shas or p.name in self.library.by_name
@@ -453,7 +457,7 @@ class Workspace:
                 if data is None:
                     continue  # removed by someone else since the scan: nothing to move
                 sha = journal.sha256_bytes(data)
-                if sha not in lib_shas:
+                if sha not in lib_shas and data.strip():  # an empty file holds nothing to keep
                     self._plan_keep(h.persona, data, tx, stamp)
                     lib_shas.add(sha)
                 tx.remove(path)
