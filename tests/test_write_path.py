@@ -285,3 +285,13 @@ def test_an_empty_hot_file_is_still_that_persona_so_activate_makes_no_duplicate(
     assert sorted(p.name for p in settings.agents_dir.iterdir()) == ["alpha.md", "beta.md"]
     ws.deactivate(["alpha"])
     assert not (settings.cold_store / "alpha.md").exists()  # nothing to keep, nothing shadowed
+
+
+def test_claude_md_write_never_overwrites_an_edit_after_the_check(settings):
+    ws = lazy_with_block(settings)
+    ws.activate(["beta"])
+    md = settings.workspace / "CLAUDE.md"
+    edit = md.read_text() + "typed while ctxtui wrote\n"
+    with at("checked", lambda: md.write_text(edit)), pytest.raises(ConflictError):
+        strategies.write_preview(ws, "search")  # a different density: the block is rewritten
+    assert md.read_text() == edit

@@ -213,7 +213,7 @@ class History:
                 out.append(entry)
             else:
                 bad.append((p, problem or "malformed"))
-        if bad:
+        if bad and _linked_inside_ok(self.settings.workspace, self.entries_dir):
             with lock.locked(self.settings.state_dir):
                 for p, problem in bad:
                     if p.exists() or p.is_symlink():
@@ -270,6 +270,16 @@ def _safe_rel(rel: str) -> bool:
 def _linked_inside(guard: Guard, path: Path) -> bool:
     try:
         guard.target(path)
+    except UnsafePathError:
+        return False
+    return True
+
+
+def _linked_inside_ok(workspace: Path, folder: Path) -> bool:
+    """No folder between the workspace and ``folder`` is a symlink (so moving files there
+    stays inside the project)."""
+    try:
+        Guard(workspace).check_folders(folder)
     except UnsafePathError:
         return False
     return True

@@ -251,11 +251,11 @@ def _link_into_place(src: Path, dst: Path) -> bool:
     """Put src at dst only if dst does not exist (atomic where the file system can link).
     False if something is already there."""
     try:
-        os.link(src, dst, follow_symlinks=False)
+        os.link(src, dst)  # src is always a regular file ctxtui staged or set aside
     except FileExistsError:
         return False
     except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
             raise
         # no hard links here: copy beside dst and rename, after one more look
         tmp = dst.parent / f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp"
