@@ -110,6 +110,8 @@ def test_read_only_agents_folder_defers_the_change_and_reports_it(settings, libr
     assert code == 1 and "completed on the next run" in one_line(err)
     code, _, err = run(capsys, "status", "-w", settings.workspace, "-l", library)
     assert code == 0 and "will retry" in one_line(err)
+    code, _, err = run(capsys, "activate", "beta", "-w", settings.workspace, "-l", library)
+    assert code == 1 and "could not be completed yet" in err.splitlines()[-1] and "Traceback" not in err
     monkeypatch.setattr(journal, "_link_into_place", real)
     code, out, err = run(capsys, "list", "--json", "-w", settings.workspace, "-l", library)
     assert code == 0 and "completed interrupted operation" in one_line(err)

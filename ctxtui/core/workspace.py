@@ -495,6 +495,12 @@ class Workspace:
         try:
             with self._locked():
                 self.refresh(library=library)
+                stuck = journal.pending(self.state_dir)
+                if stuck:  # recovery could not finish it: never interleave a new change with it
+                    raise WriteError(
+                        f"an interrupted change in {stuck[0]} could not be completed yet (see the message "
+                        "above); make that folder writable and run again"
+                    )
                 tx = journal.Transaction(self.state_dir, label, guard=self.guard)
                 yield tx
                 if tx.steps:
