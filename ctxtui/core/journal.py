@@ -164,11 +164,6 @@ class Transaction:
                 self.reads[key] = None
         return self.reads[key]
 
-    def text(self, path: Path) -> str:
-        """:meth:`read` decoded so that every byte survives a round trip (no newline
-        translation; invalid UTF-8 kept as surrogates). Absent: ``""``."""
-        return (self.read(path) or b"").decode("utf-8", "surrogateescape")
-
     def _expect(self, path: Path, expect: Any) -> str | None:
         if expect is not _FROM_READ:
             if expect is not None and not isinstance(expect, str):
@@ -193,6 +188,8 @@ class Transaction:
         """Apply every step; returns the transaction id. Raises ConflictError (nothing
         changed) if a file is not as the plan read it, UnsafePathError for a path outside
         the managed locations, WriteError when the file system refuses."""
+        if len({st.path for st in self.steps}) != len(self.steps):
+            raise RuntimeError(f"{self.label}: a path is planned twice")  # a bug in the plan
         for step in self.steps:
             real = self.guard.target(step.path, remove=step.data is None)
             if file_sha256(real) != step.expect:
@@ -221,8 +218,6 @@ class Transaction:
             raise WriteError(f"cannot save the change ({_why(exc)}); nothing changed") from None
         try:
             lines = _roll_forward(txdir, manifest, self.guard, recovering=False)
-        except ConflictError:
-            raise
         except OSError as exc:
             raise WriteError(
                 f"could not finish {self.label or 'the change'} ({_why(exc)}); it is kept in "

@@ -476,7 +476,7 @@ class Workspace:
             if old == data:
                 return
             keep = self.state_dir.absolute() / "versions" / stem / f"{stamp}-{journal.sha256_bytes(old)[:8]}.md"
-            if tx.read(keep) is None:
+            if tx.read(keep) is None and all(st.path != keep for st in tx.steps):
                 tx.write(keep, old)
         tx.write(target, data)
 
