@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtui import __version__
+from ctxtui.core import notices
 from ctxtui.core.config import Settings, load_settings
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.workspace import Workspace
@@ -113,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             from ctxtui.tui.app import run_app
 
             return run_app(settings)
-        from ctxtui.core import notices  # the TUI shows notices itself; commands print them
-
-        notices.set_reporter(lambda line: print(f"ctxtui: {line}", file=sys.stderr))
+        notices.set_reporter(lambda line: print(f"ctxtui: {line}", file=sys.stderr))  # TUI: its own
         fn = COMMANDS[args.command][0]
         return fn(args, settings)
     except (*USER_ERRORS, UserError) as exc:
@@ -129,3 +128,5 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"ctxtui: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
+    finally:
+        notices.set_reporter(None)

@@ -1,7 +1,7 @@
 """One-line notices from the core (recovery done, a bad state file quarantined).
 
-The core never prints. A face installs a reporter (the CLI prints to stderr); until then
-notices are kept so a face that starts later can still show them.
+The core never prints. A face installs a reporter (the CLI prints to stderr for the length
+of a command); without one, notices are kept for the face to :func:`take` and show.
 """
 
 from __future__ import annotations
@@ -14,12 +14,9 @@ _kept: list[str] = []
 
 
 def set_reporter(reporter: Reporter | None) -> None:
-    """Send every later notice (and any kept so far) to ``reporter``."""
+    """Send every later notice to ``reporter`` (None: keep them for :func:`take`)."""
     global _reporter
     _reporter = reporter
-    if reporter is not None:
-        while _kept:
-            reporter(_kept.pop(0))
 
 
 def report(line: str) -> None:
