@@ -159,3 +159,18 @@ def test_a_manifest_written_by_the_previous_release_still_completes(settings, li
     ws = Workspace(settings)
     assert ws.recovered == ["completed interrupted operation 20260101T000000-0a1b2c3d (activate alpha)"]
     assert ws.hot_names() == ["alpha"]
+
+
+def test_full_disk_at_the_manifest_rename_changes_nothing(settings, library, capsys, monkeypatch):
+    Workspace(settings)
+    real_replace = os.replace
+
+    def replace(src, dst, *a, **k):
+        if str(dst).endswith("manifest.json"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        return real_replace(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", replace)
+    code, _, err = run(capsys, "activate", "alpha", "-w", settings.workspace, "-l", library)
+    assert code == 1 and "No space left on device" in one_line(err) and "nothing changed" in err
+    assert not settings.agents_dir.exists() and not journal.pending(settings.state_dir)

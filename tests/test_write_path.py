@@ -295,3 +295,14 @@ def test_claude_md_write_never_overwrites_an_edit_after_the_check(settings):
     with at("checked", lambda: md.write_text(edit)), pytest.raises(ConflictError):
         strategies.write_preview(ws, "search")  # a different density: the block is rewritten
     assert md.read_text() == edit
+
+
+def test_claude_md_bytes_survive_a_migration_and_rollback_exactly(settings):
+    md = settings.workspace / "CLAUDE.md"
+    original = b"# Notes\r\n\xff\xfe not UTF-8\r\nlast line without newline"
+    md.write_bytes(original)
+    ws = Workspace(settings)
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"])
+    assert md.read_bytes().startswith(b"# Notes\r\n\xff\xfe not UTF-8\r\n")
+    strategies.rollback(ws, reason="undo")
+    assert md.read_bytes() == original
