@@ -306,3 +306,35 @@ def test_claude_md_bytes_survive_a_migration_and_rollback_exactly(settings):
     assert md.read_bytes().startswith(b"# Notes\r\n\xff\xfe not UTF-8\r\n")
     strategies.rollback(ws, reason="undo")
     assert md.read_bytes() == original
+
+
+def test_a_crash_while_putting_back_a_refused_change_never_applies_it(settings, monkeypatch):
+    ws = lazy_with_block(settings)
+    ws.activate(["beta"])
+    md = settings.workspace / "CLAUDE.md"
+    hot = settings.agents_dir / "beta.md"
+    edit = persona_text("beta", "edited after the check")
+    real_move, real_link = journal._move_aside, journal._link_into_place
+
+    def move_then_write(path, aside):
+        real_move(path, aside)
+        if path == hot:
+            aside.write_text(edit)
+
+    def crash_on_second_put_back(src, dst, calls=[]):  # noqa: B006 - counts calls
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed while putting back")
+        return real_link(src, dst)
+
+    monkeypatch.setattr(journal, "_move_aside", move_then_write)
+    monkeypatch.setattr(journal, "_link_into_place", crash_on_second_put_back)
+    md_before = md.read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        ws.deactivate(["alpha", "beta"])  # alpha moves aside fine, beta is edited: refused
+    monkeypatch.setattr(journal, "_link_into_place", real_link)
+    monkeypatch.setattr(journal, "_move_aside", real_move)
+    ws2 = Workspace(settings)
+    assert any("finished undoing refused operation" in line for line in ws2.recovered)
+    assert sorted(ws2.hot_names()) == ["alpha", "beta", "persona-manager"]
+    assert hot.read_text() == edit and md.read_bytes() == md_before

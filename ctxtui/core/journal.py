@@ -365,11 +365,18 @@ def _roll_forward(txdir: Path, manifest: dict, guard: Guard, recovering: bool) -
 
 def _put_back(txdir: Path, steps: list, targets: list[Path], moved: list[int], conflicts: list[str]) -> None:
     """Undo phase 1 of a live commit: every file moved aside goes back; then forget the
-    transaction (nothing was applied)."""
+    transaction (nothing was applied). The refusal is made durable first, so a crash in
+    the middle is finished the same way by :func:`recover` (never rolled forward)."""
+    _write_fsync(txdir / "aborted", b"")
+    _fsync_dir(txdir)
+    _undo(txdir, steps, targets, moved, conflicts)
+
+
+def _undo(txdir: Path, steps: list, targets: list[Path], moved: list[int], conflicts: list[str]) -> None:
     lost = False
     for n in moved:
         aside = txdir / (f"{n}.removed" if steps[n]["op"] == "remove" else f"{n}.old")
-        if not _link_into_place(aside, targets[n]):
+        if os.path.lexists(aside) and not _link_into_place(aside, targets[n]):
             lost = True  # someone created the file meanwhile: keep ours aside
             conflicts.append(f"{targets[n]} was recreated while ctxtui worked; the earlier version is in conflicts/")
     if lost:
@@ -445,6 +452,18 @@ def recover(state_dir: Path, guard: Guard | None = None) -> list[str]:
         problem = validate_manifest(txdir, manifest, guard)
         if problem:
             report.append(quarantine(state_dir, txdir, f"journal entry {txdir.name} refused: {problem}"))
+            continue
+        if (txdir / "aborted").exists():  # a refused change, interrupted while putting back
+            steps = manifest["steps"]
+            targets = [guard.target(e["path"], remove=e["op"] == "remove") for e in steps]
+            lines: list[str] = []
+            try:
+                _undo(txdir, steps, targets, list(range(len(steps))), lines)
+            except OSError as exc:
+                report.append(f"could not finish undoing refused operation {txdir.name} ({_why(exc)}); will retry")
+                continue
+            report.append(f"finished undoing refused operation {txdir.name} (nothing changed)")
+            report += lines
             continue
         try:
             conflicts = _roll_forward(txdir, manifest, guard, recovering=True)
