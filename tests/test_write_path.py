@@ -338,3 +338,12 @@ def test_a_crash_while_putting_back_a_refused_change_never_applies_it(settings, 
     assert any("finished undoing refused operation" in line for line in ws2.recovered)
     assert sorted(ws2.hot_names()) == ["alpha", "beta", "persona-manager"]
     assert hot.read_text() == edit and md.read_bytes() == md_before
+
+
+def test_rollback_leaves_an_editors_swap_file_in_the_agents_folder_alone(settings):
+    ws = Workspace(settings)
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"])
+    swap = settings.agents_dir / ".alpha.md.swp"
+    swap.write_bytes(b"vim swap")
+    strategies.rollback(ws, reason="undo")
+    assert swap.read_bytes() == b"vim swap"

@@ -89,7 +89,12 @@ class History:
         guard = Guard(s.workspace)
         paths: list[Path] = []
         if s.agents_dir.is_dir() and not s.agents_dir.is_symlink():
-            paths += sorted(p for p in s.agents_dir.rglob("*") if p.is_file() and not p.is_symlink())
+            # agent files only: an editor's swap or temp file beside them is never removed
+            paths += sorted(
+                p for p in s.agents_dir.rglob("*.md")
+                if p.is_file() and not p.is_symlink()
+                and not any(part.startswith(".") for part in p.relative_to(s.agents_dir).parts)
+            )
         for p in (
             s.workspace / "CLAUDE.md",
             s.workspace / ".claude" / "CLAUDE.md",
