@@ -1,0 +1,104 @@
+"""The router's model at prediction time: features, scoring, loading. Light on purpose.
+
+The just-in-time hook imports this module on every prompt, so it needs only ``json``, ``math``
+and ``re`` (no tiktoken, Textual, YAML or dataclasses). Training lives in ``router.py``.
+
+The model is a binarised multinomial naive Bayes (Wang & Manning, 2012) over words and
+bigrams, plus one token for the project. Scores are log posteriors; confidence is the softmax
+of ``score / temperature``, with the temperature fitted on held-out sessions; the router names
+a persona only when that confidence reaches ``threshold`` (chosen for precision).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+FORMAT = 1
+NONE = ""
+"""The class of prompts that led to no persona."""
+MAX_PROMPT_CHARS = 2000
+"""Only the start of a prompt is read: pasted logs add noise, not intent."""
+MAX_MODEL_BYTES = 32 * 1024 * 1024
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9_+#.-]{0,39}")
+_PROJECT_UNSAFE = re.compile(r"[^a-zA-Z0-9]")
+STOP = frozenset(
+    "a an the and or of to for in on with at by from is are was were be been it its this that "
+    "these those i you we me my our your can could would should will do does did have has had "
+    "not no yes please use using want need make get so if then than just also what how why "
+    "when where which who there here about into out up as let lets it's i'm don't all any some "
+    "more most very now again ok okay sure thanks thank hi hey".split()
+)
+
+
+def project_key(cwd: str) -> str:
+    """Claude Code's folder name for a project: every non-alphanumeric character becomes '-'."""
+    return _PROJECT_UNSAFE.sub("-", cwd)
+
+
+def features(prompt: str, project: str = "") -> list[str]:
+    """Distinct unigrams and bigrams of a prompt (stop words out), plus a project token."""
+    words = [w.strip(".-+") for w in _WORD.findall(prompt[:MAX_PROMPT_CHARS].lower())]
+    words = [w for w in words if w and w not in STOP and not w.isdigit()]
+    out = dict.fromkeys(words)
+    out.update(dict.fromkeys(f"{a} {b}" for a, b in zip(words, words[1:])))  # noqa: B905
+    if project:
+        out[f"@project:{project}"] = None
+    return list(out)
+
+
+def scores(model: dict, feats: list[str]) -> list[float]:
+    """Log posterior (up to a constant) of each class for a prompt's features."""
+    default = model["default"]
+    out = list(model["prior"])
+    table = model["terms"]
+    for f in feats:
+        row = table.get(f)
+        if row is None:
+            continue  # a word never seen in training says nothing
+        for i, d in enumerate(default):
+            out[i] += d
+        for ci, delta in row:
+            out[ci] += delta
+    return out
+
+
+def softmax(values: list[float], temperature: float = 1.0) -> list[float]:
+    """Probabilities from scores, numerically safe."""
+    t = temperature if temperature > 0 else 1.0
+    top = max(values)
+    exps = [math.exp((v - top) / t) for v in values]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def predict(model: dict, prompt: str, project: str = "") -> tuple[str, float]:
+    """The most likely class and its calibrated confidence (NONE for "no persona")."""
+    feats = features(prompt, project)
+    if not any(f in model["terms"] for f in feats if not f.startswith("@project:")):
+        return NONE, 1.0  # nothing recognisable: never guess from the prior alone
+    probs = softmax(scores(model, feats), model.get("temperature", 1.0))
+    best = max(range(len(probs)), key=probs.__getitem__)
+    return model["classes"][best], probs[best]
+
+
+def decide(model: dict, prompt: str, project: str = "") -> tuple[str, float]:
+    """The persona to name, or NONE when the router abstains; with its confidence."""
+    name, conf = predict(model, prompt, project)
+    if name == NONE or conf < model.get("threshold", 2.0):
+        return NONE, conf
+    return name, conf
+
+
+def loads(data: bytes) -> dict:
+    """A model from its JSON bytes; ValueError when it is not a model this version reads."""
+    model = json.loads(data)
+    if not isinstance(model, dict) or model.get("format") != FORMAT:
+        raise ValueError("not a ctxtui router model (or another format version)")
+    classes, prior, default, terms = (model.get(k) for k in ("classes", "prior", "default", "terms"))
+    if not (isinstance(classes, list) and isinstance(prior, list) and isinstance(default, list)
+            and isinstance(terms, dict) and len(classes) == len(prior) == len(default) and classes):
+        raise ValueError("router model is malformed")
+    return model
