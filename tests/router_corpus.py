@@ -29,19 +29,9 @@ if not WSHOBSON.is_dir():
     WSHOBSON = Path("/work/shared/corpora/wshobson__agents")
 
 _GENERIC_WORDS = set(
-    """expert specialist specializes specializing master masters mastering proactively
-    comprehensive modern advanced complex including focusing focus handles handling building
-    build builds use used using implement implementing implements create creates creating
-    production-ready production enterprise best practices practice patterns pattern systems system
-    tasks task development developer develop developing including also with from that this into
-    across when where which while their them they other such well ensure ensuring need needs
-    various provide provides provided optimization optimizing optimize skills skilled proficient
-    deep knowledge experienced scalable robust applications application solutions solution
-    techniques technique expertise strategies strategy implementation frameworks framework tools
-    tool based level latest work workflows workflow code immediately after""".split()
+    ["expert", "specialist", "specializes", "specializing", "master", "masters", "mastering", "proactively", "comprehensive", "modern", "advanced", "complex", "including", "focusing", "focus", "handles", "handling", "building", "build", "builds", "use", "used", "using", "implement", "implementing", "implements", "create", "creates", "creating", "production-ready", "production", "enterprise", "best", "practices", "practice", "patterns", "pattern", "systems", "system", "tasks", "task", "development", "developer", "develop", "developing", "including", "also", "with", "from", "that", "this", "into", "across", "when", "where", "which", "while", "their", "them", "they", "other", "such", "well", "ensure", "ensuring", "need", "needs", "various", "provide", "provides", "provided", "optimization", "optimizing", "optimize", "skills", "skilled", "proficient", "deep", "knowledge", "experienced", "scalable", "robust", "applications", "application", "solutions", "solution", "techniques", "technique", "expertise", "strategies", "strategy", "implementation", "frameworks", "framework", "tools", "tool", "based", "level", "latest", "work", "workflows", "workflow", "code", "immediately", "after"]
 )
-_STOP = set("""the a an and or of to for in on at by is are be it as its via all any
-    your you our we with without etc e.g i.e""".split())
+_STOP = set(["the", "a", "an", "and", "or", "of", "to", "for", "in", "on", "at", "by", "is", "are", "be", "it", "as", "its", "via", "all", "any", "your", "you", "our", "we", "with", "without", "etc", "e.g", "i.e"])
 
 PERSONA_TEMPLATES = [
     "can you help with the {a} {b} in {path}",

@@ -25,11 +25,7 @@ MAX_MODEL_BYTES = 32 * 1024 * 1024
 _WORD = re.compile(r"[a-z0-9][a-z0-9_+#.-]{0,39}")
 _PROJECT_UNSAFE = re.compile(r"[^a-zA-Z0-9]")
 STOP = frozenset(
-    "a an the and or of to for in on with at by from is are was were be been it its this that "
-    "these those i you we me my our your can could would should will do does did have has had "
-    "not no yes please use using want need make get so if then than just also what how why "
-    "when where which who there here about into out up as let lets it's i'm don't all any some "
-    "more most very now again ok okay sure thanks thank hi hey".split()
+    ["a", "an", "the", "and", "or", "of", "to", "for", "in", "on", "with", "at", "by", "from", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "i", "you", "we", "me", "my", "our", "your", "can", "could", "would", "should", "will", "do", "does", "did", "have", "has", "had", "not", "no", "yes", "please", "use", "using", "want", "need", "make", "get", "so", "if", "then", "than", "just", "also", "what", "how", "why", "when", "where", "which", "who", "there", "here", "about", "into", "out", "up", "as", "let", "lets", "it's", "i'm", "don't", "all", "any", "some", "more", "most", "very", "now", "again", "ok", "okay", "sure", "thanks", "thank", "hi", "hey"]
 )
 
 
