@@ -14,7 +14,6 @@ threshold stays above 1: the router never fires rather than guess.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -24,8 +23,9 @@ from dataclasses import dataclass, field
 from hashlib import sha1
 from pathlib import Path
 
-from ctxtui.analytics.router_model import FORMAT, NONE, features, scores, softmax
+from ctxtui.analytics.router_model import FORMAT, NONE, dumps, features, scores, softmax
 from ctxtui.analytics.transcripts import Session, parse_time, read_all, transcript_files
+from ctxtui.core.errors import CtxtuiError
 
 BUILTIN_AGENTS = frozenset(
     {"general-purpose", "Explore", "Plan", "claude-code-guide", "statusline-setup",
@@ -34,7 +34,7 @@ BUILTIN_AGENTS = frozenset(
 """Agent types Claude Code ships: always available, so never worth routing to."""
 NEVER = 2.0
 """A threshold no confidence reaches: the router abstains on everything."""
-MODEL_FILE = "router-model.json"
+MODEL_FILE = "router-model.txt"
 
 
 @dataclass(frozen=True)
@@ -318,7 +318,8 @@ def load(path: Path) -> dict | None:
 
 
 def build(root: Path, cache: Path, *, locations: dict[str, str] | None = None,
-          params: RouterParams | None = None, force: bool = False) -> BuildResult:
+          descriptions: dict[str, str] | None = None, params: RouterParams | None = None,
+          force: bool = False) -> BuildResult:
     """Train from the transcripts under ``root`` unless the cached model already matches them.
 
     ``locations`` maps persona names to their cold file paths (the hook names the file when
@@ -336,7 +337,7 @@ def build(root: Path, cache: Path, *, locations: dict[str, str] | None = None,
                            old.get("threshold", NEVER), time.perf_counter() - start)
     sessions, _ = read_all(root) if root.exists() else ([], None)
     exs = examples(sessions)
-    model, cal = train(exs, params)
+    model, cal = train(exs, params, descriptions)
     model["fingerprint"] = fp
     model["built"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     model["locations"] = dict(locations or {})
@@ -351,7 +352,38 @@ def save(model: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(model, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+        tmp.write_bytes(dumps(model))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def library_personas(dirs: list[Path]) -> tuple[dict[str, str], dict[str, str]]:
+    """(descriptions, file paths) by persona name for the library folders (first wins)."""
+    from ctxtui.core.library import discover
+    from ctxtui.core.persona import parse_persona
+    from ctxtui.core.safe_io import read_regular
+
+    descriptions: dict[str, str] = {}
+    paths: dict[str, str] = {}
+    for root in dirs:
+        if not root.is_dir():
+            continue
+        for path in discover(root):
+            try:
+                p = parse_persona(path, read_regular(path, 1024 * 1024))
+            except (OSError, ValueError, CtxtuiError):
+                continue
+            if p.name and p.name not in paths:
+                descriptions[p.name] = p.description
+                paths[p.name] = str(path.absolute())
+    return descriptions, paths
+
+
+def refresh_from_settings(force: bool = False) -> BuildResult:
+    """Build or refresh the cached model from the user's settings: transcripts and library."""
+    from ctxtui.core.config import cache_dir, load_settings
+
+    settings = load_settings()
+    descriptions, paths = library_personas(settings.library_dirs or [])
+    return build(settings.transcripts, cache_dir(), locations=paths, descriptions=descriptions, force=force)

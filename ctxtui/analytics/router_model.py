@@ -15,7 +15,7 @@ import json
 import math
 import re
 
-FORMAT = 1
+FORMAT = 2
 NONE = ""
 """The class of prompts that led to no persona."""
 MAX_PROMPT_CHARS = 2000
@@ -88,13 +88,69 @@ def decide(model: dict, prompt: str, project: str = "") -> tuple[str, float]:
     return name, conf
 
 
-def loads(data: bytes) -> dict:
-    """A model from its JSON bytes; ValueError when it is not a model this version reads."""
-    model = json.loads(data)
+class LazyTerms:
+    """The term table of a stored model, parsed one row at a time on lookup.
+
+    Parsing every row of a large model would cost the hook more than answering; finding the
+    few rows a prompt needs in the text is a handful of fast substring searches.
+    """
+
+    def __init__(self, body: str) -> None:
+        self._body = body if body.startswith("\n") else "\n" + body
+
+    def get(self, term: str) -> list[list] | None:
+        """The row of a term, or None."""
+        key = f"\n{term}\t"
+        i = self._body.find(key)
+        if i < 0:
+            return None
+        j = self._body.find("\n", i + len(key))
+        return _row(self._body[i + len(key): j if j >= 0 else None])
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and f"\n{term}\t" in self._body
+
+    def items(self):
+        """Every (term, row), parsed (for tools, not the hook)."""
+        for line in self._body.split("\n"):
+            if "\t" in line:
+                term, row = line.split("\t", 1)
+                yield term, _row(row)
+
+
+def _row(text: str) -> list[list]:
+    out = []
+    for cell in text.split():
+        ci, _, delta = cell.partition(":")
+        out.append([int(ci), float(delta)])
+    return out
+
+
+def dumps(model: dict) -> bytes:
+    """Stored form: one line of JSON (all but the terms), then one ``term<TAB>ci:delta ...``
+    line per term. Terms never hold a tab or a newline (see ``features``)."""
+    head = {k: v for k, v in model.items() if k != "terms"}
+    lines = [json.dumps(head, separators=(",", ":"), ensure_ascii=True)]
+    terms = model["terms"]
+    for term, row in sorted(terms.items()):
+        if "\t" in term or "\n" in term:
+            continue
+        lines.append(term + "\t" + " ".join(f"{ci}:{delta:g}" for ci, delta in row))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def loads(data: bytes, *, lazy: bool = False) -> dict:
+    """A model from its stored bytes; ValueError when it is not a model this version reads.
+    ``lazy`` leaves the term rows unparsed until looked up (what the hook wants)."""
+    text = data.decode("utf-8")
+    head, _, body = text.partition("\n")
+    model = json.loads(head)
     if not isinstance(model, dict) or model.get("format") != FORMAT:
         raise ValueError("not a ctxtui router model (or another format version)")
-    classes, prior, default, terms = (model.get(k) for k in ("classes", "prior", "default", "terms"))
+    classes, prior, default = (model.get(k) for k in ("classes", "prior", "default"))
     if not (isinstance(classes, list) and isinstance(prior, list) and isinstance(default, list)
-            and isinstance(terms, dict) and len(classes) == len(prior) == len(default) and classes):
+            and len(classes) == len(prior) == len(default) and classes):
         raise ValueError("router model is malformed")
+    terms = LazyTerms(body)
+    model["terms"] = terms if lazy else dict(terms.items())
     return model
