@@ -6,9 +6,9 @@ Code's built-in agent types are not personas and count as NONE.
 
 Fitting is time-ordered: the training sessions are cut into chunks; a model fitted on the
 earlier chunks predicts the next one (an expanding window), and those out-of-sample
-predictions fit the temperature and pick the threshold, the smallest at which the Wilson
-lower bound of precision still reaches the target and the false-fire rate stays under its
-cap. The final model is then fitted on every training session. With too little data, the
+predictions fit the temperature and, through Platt scaling of "the named persona was right"
+on the confidence, the threshold above which named personas are right 80% of the time
+(while the false-fire rate stays under its cap). The final model is then fitted on every training session. With too little data, the
 threshold stays above 1: the router never fires rather than guess.
 """
 
@@ -53,6 +53,17 @@ class Example:
 class RouterParams:
     """How the router is fitted and how cautious it is."""
 
+    model: str = "logreg"
+    """``logreg`` (softmax regression, the default) or ``nb`` (naive Bayes, kept to compare)."""
+    l2: float = 1e-3
+    """L2 penalty of the regression weights."""
+    epochs: int = 8
+    """Passes of AdaGrad over the examples."""
+    learning_rate: float = 0.3
+    description_samples: int = 20
+    """Regression: a learned persona's description adds this many pseudo-prompts, each a few of
+    its words drawn at random (how users mention a speciality: a handful of its terms)."""
+    seed: int = 0
     alpha: float = 0.3
     """Additive smoothing of the naive Bayes term counts."""
     min_examples: int = 2
@@ -61,12 +72,17 @@ class RouterParams:
     """The Wilson lower bound of precision at the chosen threshold must reach this."""
     max_false_fire: float = 0.05
     """At most this share of no-persona prompts may fire on the calibration predictions."""
-    folds: int = 4
+    folds: int = 5
     """Time-ordered chunks for the expanding-window calibration."""
+    min_train_share: float = 0.4
+    """Calibrate only on folds whose model saw at least this share of the training sessions
+    (a model fitted on a sliver of the data would make the threshold needlessly timid)."""
+    min_fires: int = 10
+    """Held-out predictions naming a persona needed before a threshold is trusted."""
     use_project: bool = True
     """Add the project as a feature."""
     description_weight: float = 3.0
-    """How many examples a learned persona's description counts as."""
+    """Naive Bayes: how many examples a learned persona's description counts as."""
 
 
 def examples(sessions: Iterable[Session]) -> list[Example]:
@@ -107,14 +123,83 @@ def _feats(e: Example, params: RouterParams) -> list[str]:
     return features(e.text, e.project if params.use_project else "")
 
 
+def fit(exs: list[Example], params: RouterParams, descriptions: dict[str, str] | None = None) -> dict:
+    """A model (without temperature and threshold) of the kind ``params.model`` names."""
+    return (fit_nb if params.model == "nb" else fit_logreg)(exs, params, descriptions)
+
+
+def _classes(exs: list[Example], params: RouterParams) -> list[str]:
+    counts = Counter(e.persona for e in exs)
+    return [NONE] + sorted(c for c, n in counts.items() if c != NONE and n >= params.min_examples)
+
+
+def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str, str] | None = None) -> dict:
+    """Softmax regression over binary features, L2-penalised, fitted by sparse AdaGrad.
+
+    Each step updates only the classes whose gradient is not negligible (|p - y| > 1e-3), which
+    keeps a pure-Python pass over thousands of prompts and dozens of classes within seconds.
+    Weights under 0.005 are dropped from the stored model.
+    """
+    import random
+
+    classes = _classes(exs, params)
+    index = {c: i for i, c in enumerate(classes)}
+    data = [(_feats(e, params), index[e.persona]) for e in exs if e.persona in index]
+    rng = random.Random(params.seed)
+    for name, text in sorted((descriptions or {}).items()):
+        ci = index.get(name)
+        if not ci or not text:
+            continue
+        words = [t for t in features(f"{name.replace('-', ' ')} {text}") if " " not in t]
+        for _ in range(params.description_samples if words else 0):
+            data.append((rng.sample(words, k=min(len(words), 4)), ci))
+    k = len(classes)
+    weights: dict[str, dict[int, float]] = {}
+    grads: dict[str, dict[int, float]] = {}
+    bias, gbias = [0.0] * k, [1e-8] * k
+    lr, l2 = params.learning_rate, params.l2
+    for _ in range(params.epochs):
+        rng.shuffle(data)
+        for feats, y in data:
+            s = bias[:]
+            for t in feats:
+                row = weights.get(t)
+                if row:
+                    for c, w in row.items():
+                        s[c] += w
+            top = max(s)
+            ex = [math.exp(v - top) for v in s]
+            z = sum(ex)
+            g = [e / z for e in ex]
+            g[y] -= 1.0
+            active = [c for c in range(k) if abs(g[c]) > 1e-3]
+            for c in active:
+                gbias[c] += g[c] * g[c]
+                bias[c] -= lr * g[c] / math.sqrt(gbias[c])
+            for t in feats:
+                row = weights.setdefault(t, {})
+                grow = grads.setdefault(t, {})
+                for c in active:
+                    gc = g[c] + l2 * row.get(c, 0.0)
+                    acc = grow.get(c, 1e-8) + gc * gc
+                    grow[c] = acc
+                    row[c] = row.get(c, 0.0) - lr * gc / math.sqrt(acc)
+    terms = {}
+    for t, row in weights.items():
+        kept = [[c, round(w, 3)] for c, w in sorted(row.items()) if abs(w) >= 0.005]
+        if kept:
+            terms[t] = kept
+    return {"format": FORMAT, "kind": "logreg", "classes": classes, "prior": [round(b, 4) for b in bias],
+            "default": [0.0] * k, "terms": terms, "temperature": 1.0, "threshold": NEVER}
+
+
 def fit_nb(exs: list[Example], params: RouterParams, descriptions: dict[str, str] | None = None) -> dict:
     """A naive Bayes model (without temperature and threshold) from labelled examples.
 
     A learned persona's description (from the library) counts as ``description_weight``
     extra examples of it: words a user has not used yet for it still point its way.
     """
-    counts = Counter(e.persona for e in exs)
-    classes = [NONE] + sorted(c for c, n in counts.items() if c != NONE and n >= params.min_examples)
+    classes = _classes(exs, params)
     index = {c: i for i, c in enumerate(classes)}
     term_counts: list[Counter[str]] = [Counter() for _ in classes]
     docs = [0] * len(classes)
@@ -141,7 +226,7 @@ def fit_nb(exs: list[Example], params: RouterParams, descriptions: dict[str, str
     for ci, tc in enumerate(term_counts):
         for t, n in tc.items():
             terms.setdefault(t, []).append([ci, round(math.log((n + a) / denom[ci]) - default[ci], 3)])
-    return {"format": FORMAT, "classes": classes, "prior": [round(p, 4) for p in prior],
+    return {"format": FORMAT, "kind": "nb", "classes": classes, "prior": [round(p, 4) for p in prior],
             "default": [round(d, 4) for d in default], "terms": terms,
             "temperature": 1.0, "threshold": NEVER}
 
@@ -171,7 +256,7 @@ def fit_temperature(rows: list[tuple[list[float], str, bool]], classes: list[str
             total -= (s[yi] - top) / t - math.log(z)
         return total
 
-    lo, hi = math.log(0.05), math.log(50.0)
+    lo, hi = math.log(0.25), math.log(50.0)
     for _ in range(40):  # golden-section search on log T; NLL is unimodal in T here
         m1, m2 = lo + (hi - lo) * 0.382, lo + (hi - lo) * 0.618
         if nll(m1) <= nll(m2):
@@ -201,21 +286,78 @@ class Prediction:
     confidence: float
 
 
-def choose_threshold(preds: list[Prediction], params: RouterParams, never: float = NEVER) -> float:
-    """The smallest confidence at which firing is precise enough; ``never`` when none is."""
+def choose_threshold(preds: list[Prediction], params: RouterParams, never: float = NEVER,
+                     scale: str = "logit") -> float:
+    """The lowest confidence above which named personas are right ``target_precision`` of the time.
+
+    Platt scaling: a logistic fit of "the named persona was the one used" on the confidence
+    (its logit for probabilities, ``scale="linear"`` for raw scores such as BM25's) over the
+    held-out predictions that named one; the threshold is the lowest at which the mean fitted
+    chance of the predictions above it reaches the target, with the false-fire rate under
+    ``max_false_fire``. ``never`` when confidence does not predict being right, when fewer
+    than ``min_fires`` predictions named a persona, or when no threshold qualifies.
+    """
+    cands = [p for p in preds if p.guess != NONE]
+    if len(cands) < params.min_fires:
+        return never
+
+    def tx(c: float) -> float:
+        if scale == "linear":
+            return c
+        c = min(max(c, 1e-6), 1 - 1e-6)
+        return math.log(c / (1 - c))
+
+    xs = [tx(p.confidence) for p in cands]
+    ys = [1.0 if p.guess == p.truth else 0.0 for p in cands]
+    a, b = _platt(xs, ys)
+    if b <= 1e-9:
+        return never  # confidence does not predict being right
+    # the fitted chance of being right, smoothed over neighbours: stabler than raw hit counts
+    ranked = sorted(((1 / (1 + math.exp(-min(max(a + b * x, -50), 50))), p) for x, p in zip(xs, cands, strict=True)),
+                    key=lambda t: -t[1].confidence)
     none_total = sum(1 for p in preds if p.truth == NONE) or 1
-    cands = sorted((p for p in preds if p.guess != NONE), key=lambda p: -p.confidence)
-    best = never
-    hits = fires = false = 0
-    for i, p in enumerate(cands):
-        fires += 1
-        hits += p.guess == p.truth
+    best, below = never, None
+    total = false = 0.0
+    for i, (right, p) in enumerate(ranked):
+        total += right
         false += p.truth == NONE
-        if i + 1 < len(cands) and cands[i + 1].confidence == p.confidence:
+        if i + 1 < len(ranked) and ranked[i + 1][1].confidence == p.confidence:
             continue  # a threshold cannot split tied confidences
-        if wilson_lower(hits, fires) >= params.target_precision and false / none_total <= params.max_false_fire:
+        if total / (i + 1) >= params.target_precision and false / none_total <= params.max_false_fire:
             best = p.confidence
-    return best
+            below = ranked[i + 1][1].confidence if i + 1 < len(ranked) else None
+    if best == never:
+        return never
+    # halfway to the next lower confidence: new prompts rarely repeat a calibration score exactly
+    return (best + below) / 2 if below is not None else best * 0.95
+
+
+def _platt(xs: list[float], ys: list[float], l2: float = 1e-3) -> tuple[float, float]:
+    """(a, b) of P(y=1 | x) = sigmoid(a + b x), by Newton's method on the penalised log-loss."""
+    n = len(xs)
+    mean = sum(xs) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / n) or 1.0
+    zs = [(x - mean) / sd for x in xs]
+    a = b = 0.0
+    for _ in range(50):
+        ga, gb, haa, hab, hbb = 0.0, l2 * b, 1e-9, 0.0, l2
+        for z, y in zip(zs, ys, strict=True):
+            p = 1 / (1 + math.exp(-(a + b * z))) if -(a + b * z) < 700 else 0.0
+            w = p * (1 - p)
+            ga += p - y
+            gb += (p - y) * z
+            haa += w
+            hab += w * z
+            hbb += w * z * z
+        det = haa * hbb - hab * hab
+        if abs(det) < 1e-12:
+            break
+        da = (hbb * ga - hab * gb) / det
+        db = (haa * gb - hab * ga) / det
+        a, b = a - da, b - db
+        if abs(da) + abs(db) < 1e-9:
+            break
+    return a - b * mean / sd, b / sd
 
 
 def _predictions(model: dict, exs: list[Example], params: RouterParams) -> list[Prediction]:
@@ -248,11 +390,13 @@ def train(exs: list[Example], params: RouterParams | None = None,
     bounds = [round(len(groups) * i / k) for i in range(k + 1)]
     held: list[tuple[dict, list[Example]]] = []
     for i in range(1, k):
+        if bounds[i] < params.min_train_share * len(groups):
+            continue
         past = [e for g in groups[: bounds[i]] for e in g]
         nxt = [e for g in groups[bounds[i]: bounds[i + 1]] for e in g]
         if not past or not nxt:
             continue
-        m = fit_nb(past, params, descriptions)
+        m = fit(past, params, descriptions)
         held.append((m, nxt))
     cal = Calibration()
     # one temperature for every fold: classes differ per fold, so fit on each fold's own list
@@ -264,7 +408,7 @@ def train(exs: list[Example], params: RouterParams | None = None,
         preds.extend(_predictions(m, nxt, params))
     cal.examples = len(preds)
     cal.threshold = choose_threshold(preds, params)
-    model = fit_nb(exs, params, descriptions)
+    model = fit(exs, params, descriptions)
     model["temperature"] = cal.temperature
     model["threshold"] = cal.threshold
     model["examples"] = len(exs)
