@@ -31,6 +31,7 @@ def register(subparsers: Any) -> None:
     train.add_argument("--force", action="store_true", help="rebuild even if the transcripts did not change")
     ev = rsub.add_parser("eval", help="held-out precision, recall and abstention vs BM25 over descriptions")
     ev.add_argument("--test-share", type=float, default=0.3, help="latest share of sessions held out (default 0.3)")
+    ev.add_argument("--with-nb", action="store_true", help="also score a naive Bayes router for comparison")
     for p in (train, ev):
         p.add_argument("--transcripts", type=Path, help="transcripts folder (default ~/.claude/projects)")
         p.add_argument("--library", "-l", type=Path, action="append", dest="router_library",
@@ -113,7 +114,7 @@ def _router(args: argparse.Namespace, settings: Any) -> int:
     exs = router.examples(sessions)
     if not exs:
         raise RouterCommandError(f"no prompts in the transcripts at {root}")
-    ev = evaluate(exs, descriptions, test_share=args.test_share)
+    ev = evaluate(exs, descriptions, test_share=args.test_share, with_nb=args.with_nb)
     _out(args, ev.to_json(), table(ev))
     return 0
 

@@ -136,9 +136,10 @@ def test_a_model_file_of_another_format_is_refused() -> None:
         loads(b"[1, 2]\n")
 
 
-def test_features_are_distinct_words_and_bigrams_without_stop_words() -> None:
+def test_features_are_distinct_words_bigrams_and_stems_without_stop_words() -> None:
     assert features("Fix the SQL query, the SQL query!", "proj") == [
         "fix", "sql", "query", "fix sql", "sql query", "query sql", "@project:proj"]
+    assert "archi~" in features("architectures") and "archi~" in features("architecture")
 
 
 def test_cache_is_rebuilt_only_when_transcripts_change(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ Figures, over held-out prompts:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ctxtui.analytics import router
@@ -113,22 +113,30 @@ class Evaluation:
     router: Scores
     bm25: Scores
     classes: int
+    others: list[Scores] = field(default_factory=list)
+    """Extra methods asked for (naive Bayes)."""
 
     def to_json(self) -> dict:
         """JSON form (``router eval --json``)."""
         return {"train_sessions": self.train_sessions, "test_sessions": self.test_sessions,
                 "train_prompts": self.train_prompts, "classes": self.classes,
-                "router": self.router.to_json(), "bm25": self.bm25.to_json()}
+                "router": self.router.to_json(), "bm25": self.bm25.to_json(),
+                **{s.method: s.to_json() for s in self.others}}
 
 
 def evaluate(exs: list[Example], descriptions: dict[str, str], *, test_share: float = 0.3,
-             params: RouterParams | None = None) -> Evaluation:
-    """Train on the earlier sessions, score both methods on the latest ones."""
+             params: RouterParams | None = None, with_nb: bool = False) -> Evaluation:
+    """Train on the earlier sessions, score the router and BM25 (and naive Bayes) on the latest."""
     params = params or RouterParams()
     train, test = router.split_by_time(exs, test_share)
     model, _ = router.train(train, params, descriptions)
     bm_train = bm25_predictions(train, descriptions)
     bm_threshold = router.choose_threshold(bm_train, params, never=math.inf, scale="linear")
+    others = []
+    if with_nb:
+        nb_params = replace(params, model="nb")
+        nb, _ = router.train(train, nb_params, descriptions)
+        others.append(score("naive-bayes", router_predictions(nb, test, nb_params), nb["threshold"]))
     return Evaluation(
         train_sessions=len({e.session for e in train}),
         test_sessions=len({e.session for e in test}),
@@ -136,21 +144,22 @@ def evaluate(exs: list[Example], descriptions: dict[str, str], *, test_share: fl
         router=score("router", router_predictions(model, test, params), model["threshold"]),
         bm25=score("bm25", bm25_predictions(test, descriptions), bm_threshold),
         classes=len(model["classes"]) - 1,
+        others=others,
     )
 
 
 def table(ev: Evaluation) -> str:
     """The figures as an aligned text table."""
-    head = f"{'method':8} {'precision':>9} {'fire(needed)':>12} {'recall':>7} {'false fire':>10} {'abstain':>8} {'fires':>6} {'threshold':>9}"
+    head = f"{'method':11} {'precision':>9} {'fire(needed)':>12} {'recall':>7} {'false fire':>10} {'abstain':>8} {'fires':>6} {'threshold':>9}"
     lines = [
         f"held out: {ev.test_sessions} sessions, {ev.router.prompts} prompts "
         f"({ev.router.needed} needed a persona); trained on {ev.train_sessions} sessions, "
         f"{ev.train_prompts} prompts, {ev.classes} personas learned",
         head,
     ]
-    for s in (ev.router, ev.bm25):
-        never = s.threshold == math.inf or (s.method == "router" and s.threshold >= router.NEVER)
+    for s in (ev.router, *ev.others, ev.bm25):
+        never = s.threshold == math.inf or (s.method != "bm25" and s.threshold >= router.NEVER)
         th = "never" if never else f"{s.threshold:.3f}"
-        lines.append(f"{s.method:8} {s.precision:>9.1%} {s.fire_rate_needed:>12.1%} {s.recall:>7.1%} "
+        lines.append(f"{s.method:11} {s.precision:>9.1%} {s.fire_rate_needed:>12.1%} {s.recall:>7.1%} "
                      f"{s.false_fire_rate:>10.1%} {s.abstention:>8.1%} {s.fires:>6} {th:>9}")
     return "\n".join(lines)

@@ -3,8 +3,8 @@
 The just-in-time hook imports this module on every prompt, so it needs only ``json``, ``math``
 and ``re`` (no tiktoken, Textual, YAML or dataclasses). Training lives in ``router.py``.
 
-The model is a binarised multinomial naive Bayes (Wang & Manning, 2012) over words and
-bigrams, plus one token for the project. Scores are log posteriors; confidence is the softmax
+The model is a linear scorer (softmax regression; naive Bayes fits the same form) over words,
+bigrams and word stems, plus one token for the project. Confidence is the softmax
 of ``score / temperature``, with the temperature fitted on held-out sessions; the router names
 a persona only when that confidence reaches ``threshold`` (chosen for precision).
 """
@@ -35,11 +35,13 @@ def project_key(cwd: str) -> str:
 
 
 def features(prompt: str, project: str = "") -> list[str]:
-    """Distinct unigrams and bigrams of a prompt (stop words out), plus a project token."""
+    """Distinct words, bigrams and 5-letter stems of a prompt (stop words out), plus a project token."""
     words = [w.strip(".-+") for w in _WORD.findall(prompt[:MAX_PROMPT_CHARS].lower())]
     words = [w for w in words if w and w not in STOP and not w.isdigit()]
     out = dict.fromkeys(words)
     out.update(dict.fromkeys(f"{a} {b}" for a, b in zip(words, words[1:])))  # noqa: B905
+    # word stems by prefix: "architectures" meets "architecture", many typos keep the start
+    out.update(dict.fromkeys(f"{w[:5]}~" for w in words if len(w) > 6))
     if project:
         out[f"@project:{project}"] = None
     return list(out)
