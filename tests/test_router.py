@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import TRANSCRIPTS, WSHOBSON
 from router_corpus import generate, load_library
 
+from conftest import TRANSCRIPTS, WSHOBSON
 from ctxtui.analytics import router, router_eval
 from ctxtui.analytics.router import Example, Prediction, RouterParams
 from ctxtui.analytics.router_model import NONE, decide, dumps, features, loads, predict
