@@ -99,7 +99,7 @@ def test_bad_stdin_never_breaks_the_prompt(model_file: Path, stdin: bytes) -> No
 
 
 def test_a_corrupt_model_is_silent_and_logged(model_file: Path, project: Path) -> None:
-    model_file.write_bytes(b'{"format": 2, "classes": "oops"}\nrubbish\n')
+    model_file.write_bytes(b'{"format": 3, "classes": "oops"}\nrubbish\n')
     r = run_hook(payload("the postgres indexes are slow", project))
     assert (r.returncode, r.stdout, r.stderr) == (0, b"", b"")
     log = Path(os.environ["CTXTUI_DATA_DIR"]) / "route-hook.log"

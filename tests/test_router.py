@@ -129,6 +129,14 @@ def test_stored_model_predicts_the_same_loaded_whole_or_lazily() -> None:
         assert predict(whole, prompt, "p")[0] == predict(model, prompt, "p")[0]
 
 
+def test_every_stored_term_is_found_by_the_lazy_lookup() -> None:
+    terms = {f"t{i:04d}": [[1, round(i / 1000, 3)]] for i in range(500)}
+    model = {"format": 3, "classes": ["", "a"], "prior": [0.0, 0.0], "default": [0.0, 0.0], "terms": terms}
+    lazy = loads(dumps(model), lazy=True)["terms"]
+    assert all(lazy.get(t) == row for t, row in terms.items())
+    assert lazy.get("t0000x") is None and lazy.get("") is None and lazy.get("zzz") is None
+
+
 def test_a_model_file_of_another_format_is_refused() -> None:
     with pytest.raises(ValueError):
         loads(b'{"format": 1}\n')

@@ -15,12 +15,14 @@ import json
 import math
 import re
 
-FORMAT = 2
+FORMAT = 3
 NONE = ""
 """The class of prompts that led to no persona."""
 MAX_PROMPT_CHARS = 2000
 """Only the start of a prompt is read: pasted logs add noise, not intent."""
 MAX_MODEL_BYTES = 32 * 1024 * 1024
+JUMP = 32
+"""Every JUMP-th stored term is indexed in the header (see ``LazyTerms``)."""
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_+#.-]{0,39}")
 _PROJECT_UNSAFE = re.compile(r"[^a-zA-Z0-9]")
@@ -93,24 +95,39 @@ def decide(model: dict, prompt: str, project: str = "") -> tuple[str, float]:
 class LazyTerms:
     """The term table of a stored model, parsed one row at a time on lookup.
 
-    Parsing every row of a large model would cost the hook more than answering; finding the
-    few rows a prompt needs in the text is a handful of fast substring searches.
+    Parsing every row of a large model would cost the hook more than answering. Rows are
+    sorted by term and the header keeps every ``JUMP``-th term with its offset, so a lookup is
+    a bisection plus a search inside one small block; rows found are kept.
     """
 
-    def __init__(self, body: str) -> None:
-        self._body = body if body.startswith("\n") else "\n" + body
+    def __init__(self, body: str, jump: list | None = None) -> None:
+        self._body = body
+        jump = jump if isinstance(jump, list) and jump else [["", 0]]
+        self._keys = [str(k) for k, _ in jump]
+        self._offsets = [int(o) for _, o in jump]
+        self._seen: dict[str, list[list] | None] = {}
 
     def get(self, term: str) -> list[list] | None:
         """The row of a term, or None."""
-        key = f"\n{term}\t"
-        i = self._body.find(key)
-        if i < 0:
-            return None
-        j = self._body.find("\n", i + len(key))
-        return _row(self._body[i + len(key): j if j >= 0 else None])
+        if term in self._seen:
+            return self._seen[term]
+        from bisect import bisect_right
+
+        i = bisect_right(self._keys, term) - 1
+        row = None
+        if i >= 0:
+            end = self._offsets[i + 1] if i + 1 < len(self._offsets) else len(self._body)
+            block = "\n" + self._body[self._offsets[i]:end]
+            key = f"\n{term}\t"
+            j = block.find(key)
+            if j >= 0:
+                k = block.find("\n", j + len(key))
+                row = _row(block[j + len(key): k if k >= 0 else None])
+        self._seen[term] = row
+        return row
 
     def __contains__(self, term: object) -> bool:
-        return isinstance(term, str) and f"\n{term}\t" in self._body
+        return isinstance(term, str) and self.get(term) is not None
 
     def items(self):
         """Every (term, row), parsed (for tools, not the hook)."""
@@ -131,14 +148,18 @@ def _row(text: str) -> list[list]:
 def dumps(model: dict) -> bytes:
     """Stored form: one line of JSON (all but the terms), then one ``term<TAB>ci:delta ...``
     line per term. Terms never hold a tab or a newline (see ``features``)."""
-    head = {k: v for k, v in model.items() if k != "terms"}
-    lines = [json.dumps(head, separators=(",", ":"), ensure_ascii=True)]
-    terms = model["terms"]
-    for term, row in sorted(terms.items()):
+    rows, jump, offset = [], [], 0
+    for n, (term, row) in enumerate(sorted(model["terms"].items())):
         if "\t" in term or "\n" in term:
             continue
-        lines.append(term + "\t" + " ".join(f"{ci}:{delta:g}" for ci, delta in row))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        line = term + "\t" + " ".join(f"{ci}:{delta:g}" for ci, delta in row) + "\n"
+        if n % JUMP == 0:
+            jump.append([term, offset])
+        rows.append(line)
+        offset += len(line)
+    head = {k: v for k, v in model.items() if k != "terms"}
+    head["jump"] = jump
+    return (json.dumps(head, separators=(",", ":"), ensure_ascii=True) + "\n" + "".join(rows)).encode("utf-8")
 
 
 def loads(data: bytes, *, lazy: bool = False) -> dict:
@@ -153,6 +174,6 @@ def loads(data: bytes, *, lazy: bool = False) -> dict:
     if not (isinstance(classes, list) and isinstance(prior, list) and isinstance(default, list)
             and len(classes) == len(prior) == len(default) and classes):
         raise ValueError("router model is malformed")
-    terms = LazyTerms(body)
+    terms = LazyTerms(body, model.pop("jump", None))
     model["terms"] = terms if lazy else dict(terms.items())
     return model

@@ -1,0 +1,82 @@
+"""Latency of the UserPromptSubmit hook, end to end: spawn Python, read stdin, answer.
+
+A model is trained on generated sessions (tests/router_corpus.py) with the wshobson library,
+then the hook process is run once per prompt (held-out prompts: some fire, most do not).
+Peers measured in the same run, interleaved so machine load hits all alike:
+- ``python -c pass``: the floor of any hook written in Python;
+- bare: ``python -c`` reading stdin and decoding the JSON, the unavoidable work.
+Prints p50/p95 of each and the hook's p95 overhead over the floor. Target: p95 <= 50 ms warm.
+Run: python bench/bench_route_hook.py [RUNS]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from router_corpus import WSHOBSON, generate  # noqa: E402
+
+from ctxtui.analytics import router  # noqa: E402
+
+BARE = "import sys, json; d = json.loads(sys.stdin.buffer.read()); d.get('prompt')"
+
+
+def timed(cmd: list[str], stdin: bytes, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    return (time.perf_counter() - start) * 1000
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def main(runs: int = 200) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        env = {**os.environ, "CTXTUI_CACHE_DIR": str(root / "cache"), "CTXTUI_DATA_DIR": str(root / "data"),
+               "CTXTUI_CLAUDE_HOME": str(root / "claude")}
+        generate(root / "claude" / "projects", sessions=240, seed=23)
+        descriptions, paths = router.library_personas([WSHOBSON])
+        res = router.build(root / "claude" / "projects", root / "cache", locations=paths, descriptions=descriptions)
+        size = res.path.stat().st_size
+        sessions, _ = router.read_all(root / "claude" / "projects")
+        _, test = router.split_by_time(router.examples(sessions))
+        prompts = [json.dumps({"session_id": "b", "cwd": "/home/dev/projects/shop-api", "prompt": e.text,
+                               "hook_event_name": "UserPromptSubmit"}).encode() for e in test]
+        hook = [sys.executable, "-m", "ctxtui.route_hook"]
+        floor = [sys.executable, "-c", "pass"]
+        bare = [sys.executable, "-c", BARE]
+        for _ in range(5):  # warm the page cache and the bytecode
+            timed(hook, prompts[0], env)
+        t_hook, t_floor, t_bare, fired = [], [], [], 0
+        for i in range(runs):
+            stdin = prompts[i % len(prompts)]
+            t_floor.append(timed(floor, stdin, env))
+            t_bare.append(timed(bare, stdin, env))
+            t_hook.append(timed(hook, stdin, env))
+        for stdin in prompts[: min(len(prompts), runs)]:
+            out = subprocess.run(hook, input=stdin, capture_output=True, env=env, check=False).stdout
+            fired += bool(out.strip())
+        print(f"model: {res.classes} personas, {size / 1024:.0f} KiB; {runs} runs; "
+              f"fired on {fired}/{min(len(prompts), runs)} held-out prompts")
+        print(f"{'':22}{'p50 ms':>8}{'p95 ms':>8}")
+        for name, t in (("python -c pass", t_floor), ("bare stdin+json", t_bare), ("route hook", t_hook)):
+            print(f"{name:22}{statistics.median(t):8.1f}{pct(t, 0.95):8.1f}")
+        over = pct(t_hook, 0.95) - pct(t_floor, 0.95)
+        print(f"hook p95 {pct(t_hook, 0.95):.1f} ms (target <= 50), {over:+.1f} ms over python -c pass, "
+              f"ratio p50 hook/bare {statistics.median(t_hook) / statistics.median(t_bare):.2f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
