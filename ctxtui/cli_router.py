@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -143,6 +141,9 @@ def _route(args: argparse.Namespace, settings: Any) -> int:
 
 def hook_command() -> str:
     """The command the hook runs: this installation's ``ctxtui``, by absolute path if found."""
+    import shlex
+    import shutil
+
     exe = shutil.which("ctxtui")
     if exe:
         return f"{shlex.quote(exe)} route --hook"

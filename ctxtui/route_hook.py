@@ -212,13 +212,16 @@ def main(argv: list[str] | None = None) -> int:
     if "--refresh" in argv:
         return refresh()
     try:
-        import signal
-
-        if hasattr(signal, "setitimer"):
+        try:  # the C module: ``signal`` itself pulls in enum, a real cost at this scale
+            import _signal as signal
+        except ImportError:  # pragma: no cover - other interpreters
+            import signal
+        timer = hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
+        if timer:
             signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, WATCHDOG_SECONDS)
         out = answer(sys.stdin.buffer.read(MAX_STDIN_BYTES + 1))
-        if hasattr(signal, "setitimer"):
+        if timer:
             signal.setitimer(signal.ITIMER_REAL, 0)
         if out:
             sys.stdout.write(out + "\n")
