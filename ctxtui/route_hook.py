@@ -22,8 +22,9 @@ import time
 
 from ctxtui.analytics.router_model import MAX_MODEL_BYTES, NONE, decide, loads, project_key
 
-REFRESH_SECONDS = 600
-"""A model checked longer ago than this is refreshed in the background (if transcripts changed)."""
+REFRESH_SECONDS = 3600
+"""A model checked longer ago than this is refreshed in the background (if transcripts changed).
+The session in progress changes its transcript at every prompt; an hour keeps rebuilds rare."""
 LOCK_STALE_SECONDS = 900
 MAX_STDIN_BYTES = 1024 * 1024
 WATCHDOG_SECONDS = 2.0
@@ -175,6 +176,8 @@ def refresh() -> int:
     """Rebuild the model if the transcripts changed (the background half of the hook)."""
     lock = model_file() + ".lock"
     try:
+        if hasattr(os, "nice"):
+            os.nice(10)  # a background chore: never compete with the user's work
         from ctxtui.analytics.router import refresh_from_settings
 
         refresh_from_settings()

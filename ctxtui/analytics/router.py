@@ -68,6 +68,8 @@ class RouterParams:
     """Regression weights closer than this to their term's median are dropped when stored."""
     alpha: float = 0.3
     """Additive smoothing of the naive Bayes term counts."""
+    max_examples: int = 20_000
+    """Only the latest sessions' prompts up to this many are learned from (bounds a rebuild)."""
     min_examples: int = 2
     """A persona needs this many training prompts to become a class."""
     target_precision: float = 0.8
@@ -393,6 +395,14 @@ def train(exs: list[Example], params: RouterParams | None = None,
     """Fit, calibrate on expanding time windows, refit on everything."""
     params = params or RouterParams()
     groups = session_order(exs)
+    kept, total = [], 0
+    for g in reversed(groups):  # the latest sessions, up to max_examples prompts
+        if total + len(g) > params.max_examples and kept:
+            break
+        kept.append(g)
+        total += len(g)
+    groups = kept[::-1]
+    exs = [e for g in groups for e in g]
     k = max(2, params.folds)
     bounds = [round(len(groups) * i / k) for i in range(k + 1)]
     held: list[tuple[dict, list[Example]]] = []
