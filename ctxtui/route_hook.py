@@ -31,7 +31,7 @@ WATCHDOG_SECONDS = 2.0
 """Past this the hook gives up silently: a late hint is worth less than a prompt on time."""
 LOG_MAX_BYTES = 256 * 1024
 MODEL_NAME = "router-model.txt"  # == router.MODEL_FILE, without importing the trainer
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -69,12 +69,12 @@ def _is_file(path: str) -> bool:
 
 
 def locate(name: str, cwd: str, locations: dict) -> tuple[str, str] | None:
-    """How the persona can be reached from this project: (kind, where), kind being
-    ``agent`` (hot, or a plugin agent), ``skill`` or ``file`` (cold); None when nowhere."""
-    if not _SAFE_NAME.fullmatch(name):
+    """How the persona can be reached from this project: (kind, where), kind being ``agent``
+    (hot in the project or user folder), ``skill`` or ``file`` (cold); None when nowhere."""
+    # Only a persona found on disk is named: a name read from a transcript alone proves nothing
+    # (plugin agents, ``plugin:agent``, are not located yet and so are never named).
+    if not _SAFE_NAME.fullmatch(name) or ":" in name:
         return None
-    if ":" in name:
-        return ("agent", name)  # plugin agents are named plugin:agent and live in the plugin
     for folder in (os.path.join(cwd, ".claude", "agents"), os.path.join(claude_home(), "agents")):
         if _is_file(os.path.join(folder, f"{name}.md")):
             return ("agent", name)
@@ -101,7 +101,7 @@ def hint(name: str, kind: str, where: str) -> str:
     """The one line of context naming the persona and how to use it."""
     if kind == "agent":
         return (f"ctxtui router: this request matches the `{name}` subagent; consider delegating "
-                f"to it (Agent tool, subagent_type \"{name}\").")
+                f"to it (subagent_type \"{name}\").")
     if kind == "skill":
         return f"ctxtui router: this request matches the `{name}` skill; consider using it."
     return (f"ctxtui router: this request matches the `{name}` persona, which is not loaded; its "

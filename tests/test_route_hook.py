@@ -181,7 +181,8 @@ def test_one_refresh_at_a_time(model_file: Path) -> None:
     assert _wait_for(lambda: not lock.exists())
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "evil\nname", "a b", "-rf", "x" * 200, "`rm`"])
+@pytest.mark.parametrize("name", ["../../etc/passwd", "evil\nname", "a b", "-rf", "x" * 200, "`rm`",
+                                  "plugin:unverified"])
 def test_unsafe_persona_names_from_a_model_are_never_echoed(tmp_path: Path, name: str) -> None:
     assert route_hook.locate(name, str(tmp_path), {name: str(tmp_path / "x.md")}) is None
 
