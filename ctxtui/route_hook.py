@@ -7,7 +7,7 @@ context (plain stdout would also be shown as "hook success" text). Otherwise we 
 Whatever happens (bad stdin, no model, unreadable files, a slow disk) the exit status is 0 and
 the prompt goes on; errors are logged to ``route-hook.log`` in ctxtui's data folder.
 
-Only ``json``, ``os``, ``re``, ``sys`` and the light model module are imported here: no
+Only ``json``, ``os``, ``sys``, ``time`` and the light model module are imported here: no
 tiktoken, Textual or YAML. A missing or old model is (re)built by a detached background
 process (``python -m ctxtui.route_hook --refresh``); the prompt never waits for it.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 
@@ -31,8 +30,16 @@ WATCHDOG_SECONDS = 2.0
 """Past this the hook gives up silently: a late hint is worth less than a prompt on time."""
 LOG_MAX_BYTES = 256 * 1024
 MODEL_NAME = "router-model.txt"  # == router.MODEL_FILE, without importing the trainer
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def safe_name(name: str) -> bool:
+    """A persona name we may echo: 1-80 of [A-Za-z0-9_.-], starting with a letter or digit."""
+    return 0 < len(name) <= 80 and name[0].isascii() and name[0].isalnum() and set(name) <= _NAME_CHARS
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
 class _Timeout(BaseException):
@@ -73,7 +80,7 @@ def locate(name: str, cwd: str, locations: dict) -> tuple[str, str] | None:
     (hot in the project or user folder), ``skill`` or ``file`` (cold); None when nowhere."""
     # Only a persona found on disk is named: a name read from a transcript alone proves nothing
     # (plugin agents, ``plugin:agent``, are not located yet and so are never named).
-    if not _SAFE_NAME.fullmatch(name) or ":" in name:
+    if not safe_name(name):
         return None
     for folder in (os.path.join(cwd, ".claude", "agents"), os.path.join(claude_home(), "agents")):
         if _is_file(os.path.join(folder, f"{name}.md")):
@@ -92,7 +99,7 @@ def locate(name: str, cwd: str, locations: dict) -> tuple[str, str] | None:
             except ValueError:  # another drive on Windows
                 rel = path
             shown = path if rel.startswith("..") else rel
-            if len(shown) <= 300 and not _CONTROL.search(shown):
+            if len(shown) <= 300 and not _has_control(shown):
                 return ("file", shown)
     return None
 
@@ -198,7 +205,7 @@ def log(message: str) -> None:
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, "route-hook.log")
         mode = "w" if os.path.exists(path) and os.path.getsize(path) > LOG_MAX_BYTES else "a"
-        line = _CONTROL.sub(" ", message)[:1000]
+        line = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in message[:1000])
         with open(path, mode, encoding="utf-8") as fh:
             fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
     except Exception:  # noqa: BLE001, S110 - logging must not break the prompt either

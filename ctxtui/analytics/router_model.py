@@ -25,15 +25,15 @@ JUMP = 32
 """Every JUMP-th stored term is indexed in the header (see ``LazyTerms``)."""
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_+#.-]{0,39}")
-_PROJECT_UNSAFE = re.compile(r"[^a-zA-Z0-9]")
 STOP = frozenset(
     ["a", "an", "the", "and", "or", "of", "to", "for", "in", "on", "with", "at", "by", "from", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "i", "you", "we", "me", "my", "our", "your", "can", "could", "would", "should", "will", "do", "does", "did", "have", "has", "had", "not", "no", "yes", "please", "use", "using", "want", "need", "make", "get", "so", "if", "then", "than", "just", "also", "what", "how", "why", "when", "where", "which", "who", "there", "here", "about", "into", "out", "up", "as", "let", "lets", "it's", "i'm", "don't", "all", "any", "some", "more", "most", "very", "now", "again", "ok", "okay", "sure", "thanks", "thank", "hi", "hey"]
 )
 
 
 def project_key(cwd: str) -> str:
-    """Claude Code's folder name for a project: every non-alphanumeric character becomes '-'."""
-    return _PROJECT_UNSAFE.sub("-", cwd)
+    """Claude Code's folder name for a project: every character but ASCII letters and digits
+    becomes '-' (a loop, not a regex: one compile less on the hook's path)."""
+    return "".join(c if c.isascii() and c.isalnum() else "-" for c in cwd)
 
 
 def features(prompt: str, project: str = "") -> list[str]:
