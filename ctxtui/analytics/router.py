@@ -1,0 +1,550 @@
+"""The learned router: training data from transcripts, fitting, calibration, the model cache.
+
+Examples are the user prompts of the main thread, each labelled with the persona the
+subagent tool (``Task``/``Agent``) was called with before the next prompt, or NONE. Claude
+Code's built-in agent types are not personas and count as NONE.
+
+Fitting is time-ordered: the training sessions are cut into chunks; a model fitted on the
+earlier chunks predicts the next one (an expanding window), and those out-of-sample
+predictions fit the temperature and, through Platt scaling of "the named persona was right"
+on the confidence, the threshold above which named personas are right 80% of the time
+(while the false-fire rate stays under its cap). The final model is then fitted on every training session. With too little data, the
+threshold stays above 1: the router never fires rather than guess.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from hashlib import sha1
+from pathlib import Path
+
+from ctxtui.analytics.router_model import FORMAT, NONE, dumps, features, scores, softmax
+from ctxtui.analytics.transcripts import Session, parse_time, read_all, transcript_files
+from ctxtui.core.errors import CtxtuiError
+
+BUILTIN_AGENTS = frozenset(
+    {"general-purpose", "Explore", "Plan", "claude-code-guide", "statusline-setup",
+     "output-style-setup", "verification"}
+)
+"""Agent types Claude Code ships: always available, so never worth routing to."""
+NEVER = 2.0
+"""A threshold no confidence reaches: the router abstains on everything."""
+MODEL_FILE = "router-model.txt"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One prompt and what it led to."""
+
+    text: str
+    persona: str
+    """A persona name, or NONE."""
+    project: str
+    time: str
+    session: str
+
+
+@dataclass
+class RouterParams:
+    """How the router is fitted and how cautious it is."""
+
+    model: str = "logreg"
+    """``logreg`` (softmax regression, the default) or ``nb`` (naive Bayes, kept to compare)."""
+    l2: float = 1e-3
+    """L2 penalty of the regression weights."""
+    epochs: int = 8
+    """Passes of AdaGrad over the examples."""
+    learning_rate: float = 0.3
+    description_samples: int = 20
+    """Regression: a learned persona's description adds this many pseudo-prompts, each a few of
+    its words drawn at random (how users mention a speciality: a handful of its terms)."""
+    seed: int = 0
+    prune: float = 0.05
+    """Regression weights closer than this to their term's median are dropped when stored."""
+    alpha: float = 0.3
+    """Additive smoothing of the naive Bayes term counts."""
+    max_examples: int = 20_000
+    """Only the latest sessions' prompts up to this many are learned from (bounds a rebuild)."""
+    min_examples: int = 2
+    """A persona needs this many training prompts to become a class."""
+    target_precision: float = 0.8
+    """The Wilson lower bound of precision at the chosen threshold must reach this."""
+    max_false_fire: float = 0.05
+    """At most this share of no-persona prompts may fire on the calibration predictions."""
+    folds: int = 5
+    """Time-ordered chunks for the expanding-window calibration."""
+    min_train_share: float = 0.4
+    """Calibrate only on folds whose model saw at least this share of the training sessions
+    (a model fitted on a sliver of the data would make the threshold needlessly timid)."""
+    min_fires: int = 10
+    """Held-out predictions naming a persona needed before a threshold is trusted."""
+    use_project: bool = True
+    """Add the project as a feature."""
+    description_weight: float = 3.0
+    """Naive Bayes: how many examples a learned persona's description counts as."""
+
+
+def examples(sessions: Iterable[Session]) -> list[Example]:
+    """Every main-thread prompt with the persona it led to (built-in agents count as NONE)."""
+    out = []
+    for s in sessions:
+        labels: dict[int, str] = {}
+        for inv in s.invocations:
+            if not inv.trigger:
+                continue
+            # the latest prompt with the trigger's text that came before the call
+            idx = next((i for i in range(len(s.prompts) - 1, -1, -1)
+                        if s.prompts[i][1] == inv.trigger and (not inv.time or s.prompts[i][0] <= inv.time)),
+                       None)
+            if idx is not None and idx not in labels:
+                labels[idx] = NONE if inv.persona in BUILTIN_AGENTS else inv.persona
+        for i, (ts, text) in enumerate(s.prompts):
+            out.append(Example(text, labels.get(i, NONE), s.project, ts or s.start, s.id))
+    return out
+
+
+def session_order(exs: list[Example]) -> list[list[Example]]:
+    """Examples grouped by session, sessions by their first prompt's time."""
+    groups: dict[str, list[Example]] = {}
+    for e in exs:
+        groups.setdefault(e.session, []).append(e)
+    return sorted(groups.values(), key=lambda g: (parse_time(min(e.time for e in g) or ""), g[0].session))
+
+
+def split_by_time(exs: list[Example], test_share: float = 0.3) -> tuple[list[Example], list[Example]]:
+    """(train, test): the latest sessions are held out whole."""
+    groups = session_order(exs)
+    cut = len(groups) - max(1, round(len(groups) * test_share)) if len(groups) > 1 else len(groups)
+    return [e for g in groups[:cut] for e in g], [e for g in groups[cut:] for e in g]
+
+
+def _feats(e: Example, params: RouterParams) -> list[str]:
+    return features(e.text, e.project if params.use_project else "")
+
+
+def fit(exs: list[Example], params: RouterParams, descriptions: dict[str, str] | None = None) -> dict:
+    """A model (without temperature and threshold) of the kind ``params.model`` names."""
+    return (fit_nb if params.model == "nb" else fit_logreg)(exs, params, descriptions)
+
+
+def _classes(exs: list[Example], params: RouterParams) -> list[str]:
+    counts = Counter(e.persona for e in exs)
+    return [NONE] + sorted(c for c, n in counts.items() if c != NONE and n >= params.min_examples)
+
+
+def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str, str] | None = None) -> dict:
+    """Softmax regression over binary features, L2-penalised, fitted by sparse AdaGrad.
+
+    Each step updates only the classes whose gradient is not negligible (|p - y| > 1e-3), which
+    keeps a pure-Python pass over thousands of prompts and dozens of classes within seconds.
+    Weights within ``prune`` of their term's median are dropped from the stored model.
+    """
+    import random
+
+    classes = _classes(exs, params)
+    index = {c: i for i, c in enumerate(classes)}
+    data = [(_feats(e, params), index[e.persona]) for e in exs if e.persona in index]
+    rng = random.Random(params.seed)
+    for name, text in sorted((descriptions or {}).items()):
+        ci = index.get(name)
+        if not ci or not text:
+            continue
+        words = [t for t in features(f"{name.replace('-', ' ')} {text}") if " " not in t]
+        for _ in range(params.description_samples if words else 0):
+            data.append((rng.sample(words, k=min(len(words), 4)), ci))
+    k = len(classes)
+    weights: dict[str, dict[int, float]] = {}
+    grads: dict[str, dict[int, float]] = {}
+    bias, gbias = [0.0] * k, [1e-8] * k
+    lr, l2 = params.learning_rate, params.l2
+    for _ in range(params.epochs):
+        rng.shuffle(data)
+        for feats, y in data:
+            s = bias[:]
+            for t in feats:
+                row = weights.get(t)
+                if row:
+                    for c, w in row.items():
+                        s[c] += w
+            top = max(s)
+            ex = [math.exp(v - top) for v in s]
+            z = sum(ex)
+            g = [e / z for e in ex]
+            g[y] -= 1.0
+            active = [c for c in range(k) if abs(g[c]) > 1e-3]
+            for c in active:
+                gbias[c] += g[c] * g[c]
+                bias[c] -= lr * g[c] / math.sqrt(gbias[c])
+            for t in feats:
+                row = weights.setdefault(t, {})
+                grow = grads.setdefault(t, {})
+                for c in active:
+                    gc = g[c] + l2 * row.get(c, 0.0)
+                    acc = grow.get(c, 1e-8) + gc * gc
+                    grow[c] = acc
+                    row[c] = row.get(c, 0.0) - lr * gc / math.sqrt(acc)
+    terms = {}
+    for t, row in weights.items():
+        # softmax ignores a constant added to a term's weight for every class: shifting by the
+        # median makes most weights near zero, and those are dropped (a 5-10x smaller model)
+        values = sorted(row.get(c, 0.0) for c in range(k))
+        shift = values[k // 2]
+        kept = [[c, round(w - shift, 3)] for c in range(k)
+                if abs((w := row.get(c, 0.0)) - shift) >= params.prune]
+        if kept:
+            terms[t] = kept
+    return {"format": FORMAT, "kind": "logreg", "classes": classes, "prior": [round(b, 4) for b in bias],
+            "default": [0.0] * k, "terms": terms, "temperature": 1.0, "threshold": NEVER}
+
+
+def fit_nb(exs: list[Example], params: RouterParams, descriptions: dict[str, str] | None = None) -> dict:
+    """A naive Bayes model (without temperature and threshold) from labelled examples.
+
+    A learned persona's description (from the library) counts as ``description_weight``
+    extra examples of it: words a user has not used yet for it still point its way.
+    """
+    classes = _classes(exs, params)
+    index = {c: i for i, c in enumerate(classes)}
+    term_counts: list[Counter[str]] = [Counter() for _ in classes]
+    docs = [0] * len(classes)
+    for e in exs:
+        ci = index.get(e.persona)
+        if ci is None:
+            continue  # too rare to learn; neither a class nor evidence for NONE
+        docs[ci] += 1
+        term_counts[ci].update(_feats(e, params))
+    for name, text in (descriptions or {}).items():
+        ci = index.get(name)
+        if ci and text:
+            w = params.description_weight
+            for t in features(f"{name.replace('-', ' ')} {text}"):
+                term_counts[ci][t] += w
+    vocab = set().union(*term_counts) if term_counts else set()
+    v = len(vocab) or 1
+    a = params.alpha
+    total_docs = sum(docs)
+    prior = [math.log((d + 1) / (total_docs + len(classes))) for d in docs]
+    denom = [sum(tc.values()) + a * v for tc in term_counts]
+    default = [math.log(a / dn) for dn in denom]
+    terms: dict[str, list[list]] = {}
+    for ci, tc in enumerate(term_counts):
+        for t, n in tc.items():
+            terms.setdefault(t, []).append([ci, round(math.log((n + a) / denom[ci]) - default[ci], 3)])
+    return {"format": FORMAT, "kind": "nb", "classes": classes, "prior": [round(p, 4) for p in prior],
+            "default": [round(d, 4) for d in default], "terms": terms,
+            "temperature": 1.0, "threshold": NEVER}
+
+
+def _score_rows(model: dict, exs: list[Example], params: RouterParams) -> list[tuple[list[float], str, bool]]:
+    """(scores, true label, any known term) for each example."""
+    out = []
+    for e in exs:
+        f = _feats(e, params)
+        known = any(t in model["terms"] for t in f if not t.startswith("@project:"))
+        out.append((scores(model, f), e.persona, known))
+    return out
+
+
+def fit_temperature(rows: list[tuple[list[float], str, bool]], classes: list[str]) -> float:
+    """The temperature minimising the negative log-likelihood of the true labels."""
+    usable = [(s, classes.index(y)) for s, y, known in rows if known and y in classes]
+    if not usable:
+        return 1.0
+
+    def nll(log_t: float) -> float:
+        t = math.exp(log_t)
+        total = 0.0
+        for s, yi in usable:
+            top = max(s)
+            z = sum(math.exp((v - top) / t) for v in s)
+            total -= (s[yi] - top) / t - math.log(z)
+        return total
+
+    lo, hi = math.log(0.25), math.log(50.0)
+    for _ in range(40):  # golden-section search on log T; NLL is unimodal in T here
+        m1, m2 = lo + (hi - lo) * 0.382, lo + (hi - lo) * 0.618
+        if nll(m1) <= nll(m2):
+            hi = m2
+        else:
+            lo = m1
+    return round(math.exp((lo + hi) / 2), 4)
+
+
+def wilson_lower(hits: int, n: int, z: float = 1.0) -> float:
+    """Lower bound of the Wilson score interval for a proportion."""
+    if n == 0:
+        return 0.0
+    p = hits / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
+@dataclass
+class Prediction:
+    """What a router (or a baseline) says about one prompt."""
+
+    truth: str
+    guess: str
+    """The top class (NONE when the top is NONE or nothing matched)."""
+    confidence: float
+
+
+def choose_threshold(preds: list[Prediction], params: RouterParams, never: float = NEVER,
+                     scale: str = "logit") -> float:
+    """The lowest confidence above which named personas are right ``target_precision`` of the time.
+
+    Platt scaling: a logistic fit of "the named persona was the one used" on the confidence
+    (its logit for probabilities, ``scale="linear"`` for raw scores such as BM25's) over the
+    held-out predictions that named one; the threshold is the lowest at which the mean fitted
+    chance of the predictions above it reaches the target, with the false-fire rate under
+    ``max_false_fire``. ``never`` when confidence does not predict being right, when fewer
+    than ``min_fires`` predictions named a persona, or when no threshold qualifies.
+    """
+    cands = [p for p in preds if p.guess != NONE]
+    if len(cands) < params.min_fires:
+        return never
+
+    def tx(c: float) -> float:
+        if scale == "linear":
+            return c
+        c = min(max(c, 1e-6), 1 - 1e-6)
+        return math.log(c / (1 - c))
+
+    xs = [tx(p.confidence) for p in cands]
+    ys = [1.0 if p.guess == p.truth else 0.0 for p in cands]
+    a, b = _platt(xs, ys)
+    if b <= 1e-9:
+        return never  # confidence does not predict being right
+    # the fitted chance of being right, smoothed over neighbours: stabler than raw hit counts
+    ranked = sorted(((1 / (1 + math.exp(-min(max(a + b * x, -50), 50))), p) for x, p in zip(xs, cands, strict=True)),
+                    key=lambda t: -t[1].confidence)
+    none_total = sum(1 for p in preds if p.truth == NONE) or 1
+    best, below = never, None
+    total = false = 0.0
+    for i, (right, p) in enumerate(ranked):
+        total += right
+        false += p.truth == NONE
+        if i + 1 < len(ranked) and ranked[i + 1][1].confidence == p.confidence:
+            continue  # a threshold cannot split tied confidences
+        if total / (i + 1) >= params.target_precision and false / none_total <= params.max_false_fire:
+            best = p.confidence
+            below = ranked[i + 1][1].confidence if i + 1 < len(ranked) else None
+    if best == never:
+        return never
+    # halfway to the next lower confidence: new prompts rarely repeat a calibration score exactly
+    return (best + below) / 2 if below is not None else best * 0.95
+
+
+def _platt(xs: list[float], ys: list[float], l2: float = 1e-3) -> tuple[float, float]:
+    """(a, b) of P(y=1 | x) = sigmoid(a + b x), by Newton's method on the penalised log-loss."""
+    n = len(xs)
+    mean = sum(xs) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / n) or 1.0
+    zs = [(x - mean) / sd for x in xs]
+    a = b = 0.0
+    for _ in range(50):
+        ga, gb, haa, hab, hbb = 0.0, l2 * b, 1e-9, 0.0, l2
+        for z, y in zip(zs, ys, strict=True):
+            p = 1 / (1 + math.exp(-(a + b * z))) if -(a + b * z) < 700 else 0.0
+            w = p * (1 - p)
+            ga += p - y
+            gb += (p - y) * z
+            haa += w
+            hab += w * z
+            hbb += w * z * z
+        det = haa * hbb - hab * hab
+        if abs(det) < 1e-12:
+            break
+        da = (hbb * ga - hab * gb) / det
+        db = (haa * gb - hab * ga) / det
+        a, b = a - da, b - db
+        if abs(da) + abs(db) < 1e-9:
+            break
+    return a - b * mean / sd, b / sd
+
+
+def _predictions(model: dict, exs: list[Example], params: RouterParams) -> list[Prediction]:
+    out = []
+    for s, truth, known in _score_rows(model, exs, params):
+        if not known:
+            out.append(Prediction(truth, NONE, 1.0))
+            continue
+        probs = softmax(s, model["temperature"])
+        best = max(range(len(probs)), key=probs.__getitem__)
+        out.append(Prediction(truth, model["classes"][best], probs[best]))
+    return out
+
+
+@dataclass
+class Calibration:
+    """The out-of-sample predictions behind the temperature and threshold."""
+
+    temperature: float = 1.0
+    threshold: float = NEVER
+    examples: int = 0
+
+
+def train(exs: list[Example], params: RouterParams | None = None,
+          descriptions: dict[str, str] | None = None) -> tuple[dict, Calibration]:
+    """Fit, calibrate on expanding time windows, refit on everything."""
+    params = params or RouterParams()
+    groups = session_order(exs)
+    kept, total = [], 0
+    for g in reversed(groups):  # the latest sessions, up to max_examples prompts
+        if total + len(g) > params.max_examples and kept:
+            break
+        kept.append(g)
+        total += len(g)
+    groups = kept[::-1]
+    exs = [e for g in groups for e in g]
+    k = max(2, params.folds)
+    bounds = [round(len(groups) * i / k) for i in range(k + 1)]
+    held: list[tuple[dict, list[Example]]] = []
+    for i in range(1, k):
+        if bounds[i] < params.min_train_share * len(groups):
+            continue
+        past = [e for g in groups[: bounds[i]] for e in g]
+        nxt = [e for g in groups[bounds[i]: bounds[i + 1]] for e in g]
+        if not past or not nxt:
+            continue
+        m = fit(past, params, descriptions)
+        held.append((m, nxt))
+    cal = Calibration()
+    # one temperature for every fold: classes differ per fold, so fit on each fold's own list
+    temps = [fit_temperature(_score_rows(m, nxt, params), m["classes"]) for m, nxt in held]
+    cal.temperature = round(sum(temps) / len(temps), 4) if temps else 1.0
+    preds: list[Prediction] = []
+    for m, nxt in held:
+        m["temperature"] = cal.temperature
+        preds.extend(_predictions(m, nxt, params))
+    cal.examples = len(preds)
+    cal.threshold = choose_threshold(preds, params)
+    model = fit(exs, params, descriptions)
+    model["temperature"] = cal.temperature
+    model["threshold"] = cal.threshold
+    model["examples"] = len(exs)
+    model["params"] = {k: v for k, v in vars(params).items()}
+    return model, cal
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+def fingerprint(root: Path) -> str:
+    """A cheap identity of the transcripts: every main file's path, size and mtime."""
+    h = sha1()
+    for _, path in transcript_files(root) if root.exists() else []:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+@dataclass
+class BuildResult:
+    """What a (re)build did."""
+
+    path: Path
+    rebuilt: bool
+    classes: int = 0
+    examples: int = 0
+    threshold: float = NEVER
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def model_path(cache: Path) -> Path:
+    """Where the router model is cached."""
+    return cache / "router" / MODEL_FILE
+
+
+def load(path: Path) -> dict | None:
+    """The cached model, or None when missing or unreadable."""
+    from ctxtui.analytics.router_model import MAX_MODEL_BYTES, loads
+
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_MODEL_BYTES:
+            return None
+        return loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def build(root: Path, cache: Path, *, locations: dict[str, str] | None = None,
+          descriptions: dict[str, str] | None = None, params: RouterParams | None = None,
+          force: bool = False) -> BuildResult:
+    """Train from the transcripts under ``root`` unless the cached model already matches them.
+
+    ``locations`` maps persona names to their cold file paths (the hook names the file when
+    the persona is not hot). The model is written atomically; an unchanged fingerprint only
+    touches the file, which tells the hook it was checked recently.
+    """
+    start = time.perf_counter()
+    path = model_path(cache)
+    fp = fingerprint(root)
+    old = load(path)
+    if old is not None and not force and old.get("fingerprint") == fp and (
+            locations is None or old.get("locations") == locations):
+        os.utime(path)
+        return BuildResult(path, False, len(old["classes"]) - 1, old.get("examples", 0),
+                           old.get("threshold", NEVER), time.perf_counter() - start)
+    sessions, _ = read_all(root) if root.exists() else ([], None)
+    exs = examples(sessions)
+    model, cal = train(exs, params, descriptions)
+    model["fingerprint"] = fp
+    model["built"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    model["locations"] = dict(locations or {})
+    model["calibration_examples"] = cal.examples
+    save(model, path)
+    return BuildResult(path, True, len(model["classes"]) - 1, len(exs), model["threshold"],
+                       time.perf_counter() - start)
+
+
+def save(model: dict, path: Path) -> None:
+    """Write the model atomically (temp file + rename), compact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(dumps(model))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def library_personas(dirs: list[Path]) -> tuple[dict[str, str], dict[str, str]]:
+    """(descriptions, file paths) by persona name for the library folders (first wins)."""
+    from ctxtui.core.library import discover
+    from ctxtui.core.persona import parse_persona
+    from ctxtui.core.safe_io import read_regular
+
+    descriptions: dict[str, str] = {}
+    paths: dict[str, str] = {}
+    for root in dirs:
+        if not root.is_dir():
+            continue
+        for path in discover(root):
+            try:
+                p = parse_persona(path, read_regular(path, 1024 * 1024))
+            except (OSError, ValueError, CtxtuiError):
+                continue
+            if p.name and p.name not in paths:
+                descriptions[p.name] = p.description
+                paths[p.name] = str(path.absolute())
+    return descriptions, paths
+
+
+def refresh_from_settings(force: bool = False) -> BuildResult:
+    """Build or refresh the cached model from the user's settings: transcripts and library."""
+    from ctxtui.core.config import bundled_dir, cache_dir, load_settings
+
+    settings = load_settings()
+    descriptions, paths = library_personas(settings.library_dirs or [bundled_dir("personas")])
+    return build(settings.transcripts, cache_dir(), locations=paths, descriptions=descriptions, force=force)
