@@ -156,8 +156,14 @@ def test_folder_tree_1100_deep_is_walked_without_recursion(tmp_path):
         path = os.path.join(path, "d")
         os.mkdir(path)
     write(Path(path) / "bottom.md", persona_text("bottom"))
-    lib, took = within(30, index_library, [tmp_path / "l"], TokenCache(None))
-    assert [p.name for p in lib.personas] == ["bottom"]
+    try:
+        lib, took = within(30, index_library, [tmp_path / "l"], TokenCache(None))
+        assert [p.name for p in lib.personas] == ["bottom"]
+    finally:  # shutil.rmtree (and so pytest's tmp cleanup) recurses on Python < 3.12
+        os.unlink(Path(path) / "bottom.md")
+        while path != str(tmp_path):
+            os.rmdir(path)
+            path = os.path.dirname(path)
 
 
 def test_folder_links_are_not_followed_so_loops_and_links_to_root_end_quickly(tmp_path):
