@@ -283,3 +283,39 @@ def test_persona_file_with_injection_reaches_claude_md_inert(capsys, tmp_path, w
     assert "\\@~/.aws/credentials" in text
     assert_inert(text)
     capsys.readouterr()
+
+
+def _marked_available() -> bool:
+    import shutil
+    import subprocess
+
+    if not shutil.which("node"):
+        return False
+    probe = subprocess.run(["node", "-e", "require('marked')"], capture_output=True, cwd=Path(__file__).parent / "claude_code")
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _marked_available(), reason="needs node and the marked package (npm install marked)")
+def test_claude_codes_own_lexer_finds_no_import_in_rendered_blocks(tmp_path):
+    """Cross-check with the real marked lexer and Claude Code's token walk (import_walk.js)."""
+    import json
+    import random
+    import subprocess
+
+    rng = random.Random(9)
+    atoms = ["@", "\\", "`", "\n", "\r\n", " ", "\t", "<!--", "-->", END, "~/", "x.md", "*", "_", "[", "](", ")",
+             "<", ">", "#", "- ", "> ", "```", "    ", "a", "\u202e", "\x00", "\u00a0", "\u3000", "<http://a@b.c>"]
+
+    def rnd(n: int = 12) -> str:
+        return "".join(rng.choice(atoms) for _ in range(rng.randint(0, n)))
+
+    texts = []
+    for _ in range(600):
+        ps = [Persona(path=tmp_path / "lib" / f"{rnd(4).replace('/', '_')}.md", name=rnd(), description=rnd(20))
+              for _ in range(rng.randint(1, 3))]
+        inp = block_input(tmp_path, ps, hot=[ps[0].name])
+        inp.variants = {ps[0].name: [rnd()]}
+        texts.append(claude_md.splice(rng.choice(["", "# Notes\n", "- a\n  b\n"]), claude_md.render_block(inp, rng.choice(DENSITIES))))
+    result = subprocess.run(["node", "import_walk.js"], input=json.dumps(texts), capture_output=True, text=True,
+                            cwd=Path(__file__).parent / "claude_code", check=True)
+    assert result.stdout.strip().endswith(f"{len(texts)} texts, 0 with imports"), result.stdout

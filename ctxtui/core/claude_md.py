@@ -385,7 +385,12 @@ def persona_imports(claude_md: Path, persona_paths: set[Path]) -> list[tuple[str
     """``@imports`` in a CLAUDE.md that pull in persona files (an eager setup)."""
     if not claude_md.is_file():
         return []
-    text = read_regular(claude_md).decode("utf-8", errors="surrogateescape")
+    try:
+        text = read_regular(claude_md).decode("utf-8", errors="surrogateescape")
+    except UnsafeReadError:
+        raise
+    except OSError as exc:
+        raise BlockError(f"{claude_md}: cannot read: {exc.strerror or exc}") from None
     outside = splice(text, None)
     found = []
     for ref in import_refs(outside):
