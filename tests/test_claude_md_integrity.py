@@ -319,3 +319,15 @@ def test_claude_codes_own_lexer_finds_no_import_in_rendered_blocks(tmp_path):
     result = subprocess.run(["node", "import_walk.js"], input=json.dumps(texts), capture_output=True, text=True,
                             cwd=Path(__file__).parent / "claude_code", check=True)
     assert result.stdout.strip().endswith(f"{len(texts)} texts, 0 with imports"), result.stdout
+
+
+def test_huge_names_are_cut_so_the_block_stays_small(tmp_path):
+    p = Persona(path=tmp_path / "lib" / "n.md", name="n" * 100_000, description="d" * 100_000)
+    block = claude_md.render_block(block_input(tmp_path, [p], hot=[p.name]), "full")
+    assert len(block) < 2_000 and "n" * 200 not in block and "`" + "n" * 199 + "…`" in block
+
+
+def test_block_whose_marker_line_starts_with_a_bom_is_still_found():
+    text = f"\ufeff{BEGIN}\nold\n{END}\n"
+    assert claude_md.block_span(text) == (1, len(text) - 1)
+    assert claude_md.splice(text, f"{BEGIN}\nnew\n{END}") == f"\ufeff{BEGIN}\nnew\n{END}\n"

@@ -53,6 +53,8 @@ _BREAKS = re.compile(r"[\s\u0085\u2028\u2029\ufeff]+")
 # Zero-width joiners stay (emoji sequences); every other format character (bidi overrides,
 # zero-width spaces, tag characters used to hide text) goes.
 _KEEP_FORMAT = {"\u200c", "\u200d"}
+_MARKER_PAD = " \t\ufeff"  # around a marker on its line (a BOM when an editor added one)
+INLINE_MAX = 200
 
 
 class BlockError(CtxtuiError):
@@ -74,15 +76,17 @@ def _break_comments(text: str) -> str:
     return text.replace("<!--", "&lt;!--").replace("-->", "--&gt;")
 
 
-def inline(text: str) -> str:
+def inline(text: str, limit: int = INLINE_MAX) -> str:
     """Text from a persona library made safe for one line of the block.
 
-    One line (breaks and tabs become spaces), no control or format characters, no
-    backticks (they would end the code span a name is shown in), no HTML comments, and
-    every ``@`` escaped as ``\\@`` (backslashes doubled first) so Claude Code never reads
-    it as an import.
+    One line (breaks and tabs become spaces) of at most ``limit`` characters before
+    escaping, no control or format characters, no backticks (they would end the code span
+    a name is shown in), no HTML comments, and every ``@`` escaped as ``\\@`` (backslashes
+    doubled first) so Claude Code never reads it as an import.
     """
     text = _BREAKS.sub(" ", _drop_controls(text.replace("\t", " "), keep="\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85")).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
     text = text.replace("`", "'").replace("\\", "\\\\").replace("@", "\\@")
     return _break_comments(text) or "?"
 
@@ -138,9 +142,9 @@ def _scan(text: str) -> tuple[list[_Marker], int | None]:
         if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
             fence, fence_line = m.group(1), n
             continue
-        stripped = content.strip(" \t")
+        stripped = content.strip(_MARKER_PAD)
         if stripped in (BEGIN, END):
-            offset = start + len(content) - len(content.lstrip(" \t"))
+            offset = start + len(content) - len(content.lstrip(_MARKER_PAD))
             kind = "begin" if stripped == BEGIN else "end"
             markers.append(_Marker(kind, n, offset, offset + len(stripped), newline))
     return markers, fence_line
