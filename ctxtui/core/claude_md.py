@@ -53,7 +53,7 @@ _BREAKS = re.compile(r"[\s\u0085\u2028\u2029\ufeff]+")
 # Zero-width joiners stay (emoji sequences); every other format character (bidi overrides,
 # zero-width spaces, tag characters used to hide text) goes.
 _KEEP_FORMAT = {"\u200c", "\u200d"}
-_MARKER_PAD = " \t\ufeff"  # around a marker on its line (a BOM when an editor added one)
+_MARKER_PAD = " \t\r\ufeff"  # around a marker on its line (a BOM when an editor added one, a lone CR)
 INLINE_MAX = 200
 
 
