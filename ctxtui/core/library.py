@@ -4,8 +4,10 @@ What counts as a persona, by layout (documented in README):
 
 * Only ``*.md`` files. Hidden folders, ``node_modules``, and the folders that real plugin
   libraries use for other frontmatter markdown (``skills/``, ``commands/``, ``hooks/``) are
-  skipped, as are documentation files with an upper-case stem (``README.md``, ``SKILL.md``,
-  ``CLAUDE.md``, ``CONTRIBUTING.md``...).
+  skipped, as are documentation files (``README.md``, ``SKILL.md``, ``CLAUDE.md``,
+  ``CONTRIBUTING.md``...). Another all-upper-case stem (``SECURITY.md``) is documentation
+  unless the file opens with frontmatter naming a persona, so ``SRE.md`` or ``CON.md``
+  written for a persona called ``SRE`` or ``CON`` still counts.
 * Plugin layout: if any folder below a library root is named ``agents``, only files under
   an ``agents/`` folder count (wshobson's ``plugins/*/agents/*.md``).
 * Flat layout otherwise: every remaining markdown file counts, in any sub-folder
@@ -26,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -42,18 +45,33 @@ from ctxtui.core.persona import (
     parse_persona,
     unreadable_persona,
 )
-from ctxtui.core.safe_io import TooLargeError, UnsafeReadError, read_regular
+from ctxtui.core.safe_io import TooLargeError, UnsafeReadError, read_head, read_regular
 
 PARSER_VERSION = 7  # bump when parsing or the startup entry text changes
 SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
 _DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
+_NAME_FIELD = re.compile(r"(?m)^[ \t]*name[ \t]*:")
 
 
 def is_doc_file(path: Path | str) -> bool:
-    """Markdown that documents a library rather than defining a persona."""
+    """Markdown that documents a library rather than defining a persona, by its name alone
+    (:func:`discover` also looks inside an all-upper-case one, see the module docstring)."""
     name = path if isinstance(path, str) else path.name
     stem = name[:-3] if name.endswith(".md") else name
     return stem.lower() in _DOC_STEMS or (stem.isupper() and len(stem) > 1)
+
+
+def _is_persona_despite_name(path: str) -> bool:
+    """An all-upper-case stem that is not a known doc name, in a file that opens with
+    frontmatter naming a persona (``SRE.md`` for a persona ``SRE``)."""
+    name = os.path.basename(path)
+    if name[:-3].lower() in _DOC_STEMS:
+        return False
+    try:
+        head = read_head(path, 4096).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    except OSError:
+        return False
+    return head.startswith("---") and _NAME_FIELD.search(head) is not None
 
 
 def _entries(folder: str) -> tuple[list[str], list[str]]:
@@ -89,7 +107,9 @@ def discover(root: Path) -> list[Path]:
         dirnames = [d for d in dirnames if not d.startswith(".") and d.lower() not in SKIP_DIRS]
         plugin_layout = plugin_layout or in_agents or "agents" in dirnames
         for name in filenames:
-            if name.endswith(".md") and not name.startswith(".") and not is_doc_file(name):
+            if not name.endswith(".md") or name.startswith("."):
+                continue
+            if not is_doc_file(name) or _is_persona_despite_name(os.path.join(dirpath, name)):
                 found.append((in_agents, Path(dirpath, name)))
         stack.extend((os.path.join(dirpath, d), in_agents or d == "agents") for d in reversed(dirnames))
     if plugin_layout:
