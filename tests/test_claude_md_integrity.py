@@ -357,3 +357,11 @@ def test_any_file_gets_exactly_one_block_or_a_block_error_and_outside_text_is_ke
         assert new[: block.start] == text[: old.start] and new[block.end :] == text[old.end :]
     else:
         assert new.startswith(text)
+
+
+def test_markers_in_an_indented_code_block_are_the_users_text():
+    example = f"Example:\n\n    {BEGIN}\n    example\n    {END}\n\n\t{END}\n"
+    assert claude_md.block_span(example) is None
+    added = claude_md.splice(example, BLOCK)
+    assert added.startswith(example) and claude_md.splice(added, None) == example
+    assert claude_md.block_span(f"   {BEGIN}\nx\n{END}\n") == (3, 3 + len(BEGIN) + 3 + len(END))

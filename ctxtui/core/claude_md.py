@@ -16,7 +16,8 @@ control or invisible format characters, no HTML comment openers or closers, no b
 and every ``@`` backslash-escaped. Claude Code 2.1.112 finds imports with
 ``(?:^|\\s)@((?:[^\\s\\\\]|\\\\ )+)`` in marked's ``text`` tokens (code, code spans and
 escapes are skipped), so an escaped ``@`` is never an import while markdown still shows
-``@``. Markers count only on a line of their own outside fenced code blocks; anything
+``@``. Markers count only on a line of their own, indented less than four columns, outside
+fenced code blocks (both are the user's examples); anything
 other than one begin marker followed by one end marker is refused (:class:`BlockError`).
 
 Line endings. The block is written with the line ending of the text it joins (CRLF files
@@ -143,7 +144,8 @@ def _scan(text: str) -> tuple[list[_Marker], int | None]:
             fence, fence_line = m.group(1), n
             continue
         stripped = content.strip(_MARKER_PAD)
-        if stripped in (BEGIN, END):
+        indent = content[: len(content) - len(content.lstrip(_MARKER_PAD))].lstrip("\ufeff")
+        if stripped in (BEGIN, END) and len(indent.expandtabs(4)) < 4:  # 4+: indented code
             offset = start + len(content) - len(content.lstrip(_MARKER_PAD))
             kind = "begin" if stripped == BEGIN else "end"
             markers.append(_Marker(kind, n, offset, offset + len(stripped), newline))
