@@ -165,3 +165,43 @@ def test_unchanged_file_set_loads_from_one_snapshot_and_any_change_invalidates_i
     assert third.tokenised == 1 and third.get("zeta") is not None
     (library / "zeta.md").unlink()
     assert index_library([library], cache).get("zeta") is None
+
+
+def test_every_wshobson_file_parses_as_recorded():
+    """Bounded reads and alias-free YAML changed nothing for a real library: each file's
+    name, status, problems, description, tools, model and body match tests/data."""
+    import json
+    import sys
+
+    if not WSHOBSON.is_dir():
+        pytest.skip("corpus not available")
+    sys.path.insert(0, str(Path(__file__).parent / "data"))
+    from make_wshobson_golden import golden
+
+    recorded = json.loads((Path(__file__).parent / "data" / "wshobson_parse.json").read_text())
+    assert golden() == recorded
+
+
+def test_upper_case_persona_names_count_but_upper_case_docs_do_not(tmp_path):
+    root = tmp_path / "lib"
+    write(root / "SRE.md", persona_text("SRE"))
+    write(root / "CON.md", "\ufeff\n" + persona_text("CON"))
+    write(root / "SECURITY.md", "# Security policy\n")
+    write(root / "TODO.md", "---\ntitle: not a persona\n---\n")
+    write(root / "README.md", persona_text("readme"))  # a known doc name never counts
+    write(root / "SKILL.md", persona_text("skill"))
+    os.mkfifo(root / "PIPE.md")
+    assert sorted(p.name for p in discover(root)) == ["CON.md", "SRE.md"]
+    lib = index_library([root], TokenCache(None))
+    assert sorted(lib.by_name) == ["CON", "SRE"]
+
+
+def test_upper_case_persona_is_visible_once_hot(tmp_path, workspace):
+    from ctxtui.core.config import load_settings
+    from ctxtui.core.workspace import Workspace
+
+    write(tmp_path / "lib/sre.md", persona_text("SRE"))
+    ws = Workspace(load_settings(workspace=workspace, library_dirs=[tmp_path / "lib"]))
+    ws.activate(["SRE"])
+    ws = Workspace(load_settings(workspace=workspace, library_dirs=[tmp_path / "lib"]))
+    assert "SRE" in ws.hot_names()

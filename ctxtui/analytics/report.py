@@ -63,7 +63,7 @@ def compare(ws: Workspace, sessions: list[Session], price_per_mtok: float = 3.0)
     memory = ws.budget(hot=[]).startup_tokens
     block_now = 0
     for f in ws.memory.files:
-        span = claude_md.block_span(f.text) if f.scope == "project" else None
+        span = claude_md.block_span(f.text, strict=False) if f.scope == "project" else None
         if span:
             block_now += count(f.text[span[0]:span[1]])
     memory -= block_now

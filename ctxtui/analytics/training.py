@@ -3,44 +3,25 @@
 Each example: the persona's instructions (its body), the request it was given (the
 subagent prompt, with the user's triggering prompt kept as metadata) and its actual
 response from the transcript. Duplicates are dropped, secrets and e-mail addresses are
-redacted, and examples are split into train and validation by a stable hash.
+redacted in every text field (:mod:`ctxtui.analytics.redaction`, rules as data), and
+examples are split into train and validation by a stable hash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ctxtui.analytics.redaction import redact
 from ctxtui.analytics.transcripts import Session
 from ctxtui.core.journal import atomic_write
 from ctxtui.core.library import read_body
 from ctxtui.core.workspace import Workspace
 
 FORMATS = ("openai-chat", "anthropic", "jsonl")
-_SECRETS = [
-    (re.compile(r"sk-ant-[A-Za-z0-9_-]{20,}"), "[REDACTED_API_KEY]"),
-    (re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}"), "[REDACTED_API_KEY]"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"), "[REDACTED_TOKEN]"),
-    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,}"), "[REDACTED_TOKEN]"),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "[REDACTED_TOKEN]"),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "[REDACTED_AWS_KEY]"),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "[REDACTED_API_KEY]"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "[REDACTED_JWT]"),
-    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"), r"\1 [REDACTED_TOKEN]"),
-    (re.compile(r"(?i)\b(api[_-]?key|secret|password|passwd|token)(\s*[:=]\s*)['\"]?[^\s'\"]{8,}"), r"\1\2[REDACTED_SECRET]"),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), "[REDACTED_PRIVATE_KEY]"),
-    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[REDACTED_EMAIL]"),
-]
-
-
-def redact(text: str) -> str:
-    """Replace API keys, tokens, private keys and e-mail addresses with placeholders."""
-    for pattern, repl in _SECRETS:
-        text = pattern.sub(repl, text)
-    return text
+__all__ = ["FORMATS", "Example", "ExportSummary", "examples", "export", "redact"]
 
 
 @dataclass

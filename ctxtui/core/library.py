@@ -4,12 +4,20 @@ What counts as a persona, by layout (documented in README):
 
 * Only ``*.md`` files. Hidden folders, ``node_modules``, and the folders that real plugin
   libraries use for other frontmatter markdown (``skills/``, ``commands/``, ``hooks/``) are
-  skipped, as are documentation files with an upper-case stem (``README.md``, ``SKILL.md``,
-  ``CLAUDE.md``, ``CONTRIBUTING.md``...).
+  skipped, as are documentation files (``README.md``, ``SKILL.md``, ``CLAUDE.md``,
+  ``CONTRIBUTING.md``...). Another all-upper-case stem (``SECURITY.md``) is documentation
+  unless the file opens with frontmatter naming a persona, so ``SRE.md`` or ``CON.md``
+  written for a persona called ``SRE`` or ``CON`` still counts.
 * Plugin layout: if any folder below a library root is named ``agents``, only files under
   an ``agents/`` folder count (wshobson's ``plugins/*/agents/*.md``).
 * Flat layout otherwise: every remaining markdown file counts, in any sub-folder
   (category folders such as ``engineering/``).
+* Folder symlinks below a root are not followed (a cloned library could point one at
+  ``/`` or at itself); a root that is a link is read through. File symlinks are read and
+  flagged. The walk is iterative, so a tree thousands of folders deep is fine.
+* Every candidate is read with :func:`ctxtui.core.safe_io.read_regular`: a FIFO, device or
+  socket named ``x.md``, a file over the size cap, an unreadable or vanished file becomes an
+  invalid persona with a one-line reason instead of a hang or a traceback.
 
 Token counts and parsed frontmatter are cached in SQLite keyed by the file's content hash,
 so an unchanged library re-indexes without re-reading YAML or re-tokenising.
@@ -20,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -36,33 +45,73 @@ from ctxtui.core.persona import (
     parse_persona,
     unreadable_persona,
 )
+from ctxtui.core.safe_io import TooLargeError, UnsafeReadError, read_head, read_regular
 
-PARSER_VERSION = 6  # bump when parsing or the startup entry text changes
+PARSER_VERSION = 7  # bump when parsing or the startup entry text changes
 SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
 _DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
+_NAME_FIELD = re.compile(r"(?m)^[ \t]*name[ \t]*:")
 
 
 def is_doc_file(path: Path | str) -> bool:
-    """Markdown that documents a library rather than defining a persona."""
+    """Markdown that documents a library rather than defining a persona, by its name alone
+    (:func:`discover` also looks inside an all-upper-case one, see the module docstring)."""
     name = path if isinstance(path, str) else path.name
     stem = name[:-3] if name.endswith(".md") else name
     return stem.lower() in _DOC_STEMS or (stem.isupper() and len(stem) > 1)
 
 
+def _is_persona_despite_name(path: str) -> bool:
+    """An all-upper-case stem that is not a known doc name, in a file that opens with
+    frontmatter naming a persona (``SRE.md`` for a persona ``SRE``)."""
+    name = os.path.basename(path)
+    if name[:-3].lower() in _DOC_STEMS:
+        return False
+    try:
+        head = read_head(path, 4096).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    except OSError:
+        return False
+    return head.startswith("---") and _NAME_FIELD.search(head) is not None
+
+
+def _entries(folder: str) -> tuple[list[str], list[str]]:
+    """(sub-folders, other names) of one folder, sorted; links to folders count as neither.
+    An unreadable folder reads as empty."""
+    dirs: list[str] = []
+    files: list[str] = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        dirs.append(entry.name)
+                    elif not (entry.is_symlink() and entry.is_dir()):
+                        files.append(entry.name)  # FIFOs and devices too: _read flags them
+                except OSError:
+                    files.append(entry.name)
+    except OSError:
+        pass
+    return sorted(dirs), sorted(files)
+
+
 def discover(root: Path) -> list[Path]:
-    """Persona files below a library root, by the layout rule in this module's docstring."""
+    """Persona files below a library root, by the layout rule in this module's docstring.
+
+    Depth first in sorted order, with an explicit stack (no recursion limit)."""
     found: list[tuple[bool, Path]] = []
     plugin_layout = False
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d.lower() not in SKIP_DIRS
-        )
-        rel = os.path.relpath(dirpath, root)
-        in_agents = "agents" in rel.split(os.sep)
+    stack: list[tuple[str, bool]] = [(str(root), False)]
+    while stack:
+        dirpath, in_agents = stack.pop()
+        dirnames, filenames = _entries(dirpath)
+        dirnames = [d for d in dirnames if not d.startswith(".") and d.lower() not in SKIP_DIRS]
         plugin_layout = plugin_layout or in_agents or "agents" in dirnames
-        for name in sorted(filenames):
-            if name.endswith(".md") and not name.startswith(".") and not is_doc_file(name):
+        for name in filenames:
+            if not name.endswith(".md") or name.startswith("."):
+                continue
+            if not is_doc_file(name) or _is_persona_despite_name(os.path.join(dirpath, name)):
                 found.append((in_agents, Path(dirpath, name)))
+        stack.extend((os.path.join(dirpath, d), in_agents or d == "agents") for d in reversed(dirnames))
     if plugin_layout:
         return [p for in_agents, p in found if in_agents]
     return [p for _, p in found]
@@ -224,20 +273,50 @@ def _from_cache(path: Path, sha: str, d: dict, is_symlink: bool) -> Persona:
     )
 
 
-def _read(path: Path) -> tuple[bytes | None, Persona | None, bool]:
-    """(bytes, placeholder-if-unreadable, is_symlink) for a candidate file."""
-    is_link = path.is_symlink()
+def _kind(path: Path) -> str:
+    """What a non-regular file is, in words."""
     try:
-        st = path.stat()
+        mode = os.stat(path).st_mode
     except OSError:
-        target = os.readlink(path) if is_link else "?"
-        return None, unreadable_persona(path, f"broken symlink to {target}", is_symlink=is_link), is_link
-    if st.st_size > MAX_FILE_BYTES:
-        return None, oversize_persona(path, st.st_size, is_symlink=is_link), is_link
+        return "not a regular file"
+    for test, word in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return word
+    return "not a regular file"
+
+
+def _read(path: Path) -> tuple[bytes | None, Persona | None, bool]:
+    """(bytes, placeholder-if-unreadable, is_symlink) for a candidate file.
+
+    Bounded: regular files only (never blocks on a FIFO), at most ``MAX_FILE_BYTES``."""
+    is_link = os.path.islink(path)
+
+    def refused(reason: str) -> tuple[None, Persona, bool]:
+        return None, unreadable_persona(path, reason, is_symlink=is_link), is_link
+
     try:
-        return path.read_bytes(), None, is_link
+        return read_regular(path, MAX_FILE_BYTES), None, is_link
+    except TooLargeError:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = MAX_FILE_BYTES + 1
+        return None, oversize_persona(path, size, is_symlink=is_link), is_link
+    except UnsafeReadError:
+        via = f" (symlink to {_readlink(path)})" if is_link else ""
+        return refused(f"{_kind(path)}{via}, not a regular file; not read")
+    except FileNotFoundError:
+        return refused(f"broken symlink to {_readlink(path)}" if is_link else "file vanished while reading")
     except OSError as exc:
-        return None, unreadable_persona(path, f"cannot read: {exc.strerror}", is_symlink=is_link), is_link
+        return refused(f"cannot read: {exc.strerror or exc}")
+
+
+def _readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
 
 
 def _set_key(names: list[str]) -> str | None:

@@ -5,6 +5,12 @@ lines names it. Real libraries break YAML in predictable ways (unquoted ``: `` i
 description, ``<example>`` blocks with literal ``\\n``, conversation lines such as ``user:``
 running on after the description). We recover what can be recovered and say so; parsing
 never raises.
+
+Files come from libraries written by others, so reading is bounded: regular files only,
+at most ``MAX_FILE_BYTES`` each (Claude Code 2.1.112 loads agent files of any size; 8 MiB
+is far above any real persona and keeps a hostile file from costing more than a moment),
+and YAML is loaded without aliases (a 340-byte alias bomb expands to gigabytes) and no
+deeper than ``MAX_YAML_DEPTH``. A refused file becomes an invalid persona with one reason.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ try:  # libyaml is several times faster; fall back to the pure-Python loader.
 except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_YAML_DEPTH = 64
 KNOWN_FIELDS = ("name", "description", "tools", "model", "color")
 # Lines inside a description that look like "key: value" but are conversation, not fields.
 _CONVERSATION_KEYS = {
@@ -172,22 +179,51 @@ def split_frontmatter(text: str) -> tuple[str | None, str, list[str]] | None:
     return None, "", notes
 
 
+class UnsafeYamlError(yaml.YAMLError):
+    """YAML that ctxtui refuses to load (aliases, extreme nesting)."""
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.load`` with the safe loader, refusing aliases and nesting deeper than
+    ``MAX_YAML_DEPTH`` before anything is constructed. Raises ``yaml.YAMLError``."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent):
+                raise UnsafeYamlError(
+                    f"uses the YAML alias *{event.anchor}; aliases are not expanded "
+                    "(a few bytes of them can expand to gigabytes)"
+                )
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise UnsafeYamlError(f"nested more than {MAX_YAML_DEPTH} levels deep")
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
+    except RecursionError:
+        raise UnsafeYamlError(f"nested more than {MAX_YAML_DEPTH} levels deep") from None
+
+
 def load_frontmatter(fm_text: str) -> tuple[dict[str, Any] | None, str | None]:
     """Load frontmatter as a dict: (fields, repair reason) or (None, invalid reason)."""
     error = ""
+    what = "is not valid YAML"
     try:
-        loaded = yaml.load(fm_text, Loader=_Loader)  # noqa: S506 - safe loader
+        loaded = load_yaml(fm_text)
         if isinstance(loaded, dict) and all(isinstance(k, str) for k in loaded):
             return loaded, None
         if loaded is None:
             return None, "frontmatter is empty"
         error = f"frontmatter is a {type(loaded).__name__}, not a mapping"
+    except UnsafeYamlError as exc:
+        what, error = "was refused", str(exc)
     except yaml.YAMLError as exc:
         error = _yaml_error_line(exc)
     fields = _lenient_fields(fm_text)
     if not fields or not ({"name", "description"} & fields.keys()):
-        return None, f"frontmatter is not valid YAML and could not be recovered ({error})"
-    return fields, f"frontmatter is not valid YAML ({error}); recovered {len(fields)} field(s) line by line"
+        return None, f"frontmatter {what} and could not be recovered ({error})"
+    return fields, f"frontmatter {what} ({error}); recovered {len(fields)} field(s) line by line"
 
 
 def _yaml_error_line(exc: yaml.YAMLError) -> str:
@@ -217,13 +253,13 @@ def _lenient_value(key: str, lines: list[str]) -> Any:
     block = textwrap.dedent("\n".join(rest)).strip("\n")
     if first in {"|", "|-", "|+", ">", ">-", ">+"} or (not first and rest):
         try:
-            value = yaml.load(f"{key}: {first}\n" + "\n".join("  " + r for r in rest), Loader=_Loader)
+            value = load_yaml(f"{key}: {first}\n" + "\n".join("  " + r for r in rest))
             return value[key]
         except yaml.YAMLError:
             return block
     if not rest or not block.strip():
         try:  # a quoted scalar or a flow list on one line
-            value = yaml.load(f"v: {first}", Loader=_Loader)["v"]
+            value = load_yaml(f"v: {first}")["v"]
             if isinstance(value, (str, list, int, float, bool)) or value is None:
                 return value if value is not None else ""
         except yaml.YAMLError:

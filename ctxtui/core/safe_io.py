@@ -59,6 +59,19 @@ def read_regular(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES, *,
         os.close(fd)
 
 
+def read_head(path: Path | str, n: int = 4096) -> bytes:
+    """The first ``n`` bytes of a regular file (never blocks on a FIFO or reads a device).
+
+    Raises ``UnsafeReadError`` for a non-regular file and ``OSError`` as ``open`` does."""
+    fd = os.open(path, _FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnsafeReadError(f"{path}: not a regular file; not read")
+        return os.read(fd, n)
+    finally:
+        os.close(fd)
+
+
 def is_regular(path: Path | str) -> bool:
     """True for a regular file (following links); never raises, never opens the file."""
     try:

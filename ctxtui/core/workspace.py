@@ -360,7 +360,7 @@ class Workspace:
         for f in scan.files:
             label = f"@import from {f.imported_by.name}" if f.imported_by else f.path.name
             items.append(BudgetItem("memory", label, str(f.path), f.scope, f.tokens))
-            span = block_span(f.text) if f.scope == "project" else None
+            span = block_span(f.text, strict=False) if f.scope == "project" else None
             if span is not None:
                 block_tokens += count(f.text[span[0] : span[1]])
         project = [(p, "project") for p in hot] if hot is not None else [(h.persona, "project") for h in self.hot]
