@@ -1,0 +1,172 @@
+"""Claude Code behaviour generations: one :class:`Profile` per set of loader rules.
+
+Each profile was read from the shipped code of the version it is named after and checked
+against that version's own requests (``scripts/claude_code/ground_truth.py``, data in
+``tests/data/claude_code/<version>/``). A version between two profiles gets the older one: the
+rules are known to hold at the profile's version, not before it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+_VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)\.(\d+)")
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """``"2.1.112 (Claude Code)"`` -> ``(2, 1, 112)``; None when there is no X.Y.Z."""
+    m = _VERSION.match(text or "")
+    return (int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The agent-loading rules of one Claude Code generation."""
+
+    version: str
+    """The version the rules were read from and captured with."""
+    runtime: str
+    """``node`` (npm ``cli.js``) or ``bun`` (native binary)."""
+    duplicate_keys_error: bool
+    """True: a repeated YAML key makes the frontmatter fail to parse (npm ``yaml``)."""
+    strip_bom: bool
+    """A leading U+FEFF is removed before the frontmatter is matched."""
+    max_file_bytes: int | None
+    """Agent files larger than this are skipped; None: no limit."""
+    retry_value_pattern: str
+    """Regex for a ``key: value`` line the YAML retry may quote (``{ws}``: JavaScript's
+    whitespace class, ``{dot}``: JavaScript's ``.``)."""
+    retry_keeps_flow_lists: bool
+    """The retry leaves ``[a, b]`` values alone when they parse as a list."""
+    retry_tabs_to_spaces: bool
+    """The retry turns leading tabs into two spaces each."""
+    reject_leading_dash: bool
+    """Names starting with ``-`` are rejected."""
+    reject_colon: bool
+    """Names containing ``:`` after NFKC normalisation (plugin namespaces) are rejected."""
+    max_name_length: int | None
+    """Names longer than this many UTF-16 units are rejected; None: no limit."""
+    deeper_folder_wins: bool
+    """Among project folders, the one nearest the cwd wins (else: the farthest ancestor)."""
+    sorted_discovery: bool
+    """Files of one folder are read in sorted path order (else ripgrep's order)."""
+    ascii_first_sort: bool
+    """Listing sort: ASCII names by locale, then non-ASCII names by code unit."""
+    listing_in_message: bool
+    """The agent listing is a message (else part of the Agent tool's description)."""
+    listing_header: str
+    """The line that starts the listing block."""
+    keep_block_eof_newline: bool = False
+    """Bun quirk: a ``|+``/``>+`` block ending the frontmatter gets one more newline."""
+    memory_tools: tuple[str, ...] = ("Write", "Edit", "Read")
+    """Tools added to an explicit tools list when the agent has a valid ``memory:``."""
+    builtin_lines: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Built-in agents' listing lines per entrypoint: ``interactive`` and ``print`` (-p)."""
+    fixed_tokens: dict[str, dict] = field(default_factory=dict)
+    """cl100k sizes of the fixed request parts per entrypoint (see ``fixed_<version>.json``)."""
+    listing_wrapper_tokens: int = 0
+    """cl100k tokens of the listing's own header (and closing note, when it is a message)."""
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """The version as a sortable tuple."""
+        v = parse_version(self.version)
+        assert v is not None
+        return v
+
+    def builtin_names(self, entrypoint: str = "interactive") -> list[str]:
+        """Names of the built-in agents listed for ENTRYPOINT."""
+        return [line[2:].split(": ", 1)[0] for line in self.builtin_lines.get(entrypoint, ())]
+
+
+@dataclass(frozen=True)
+class FixedItem:
+    """One fixed part of Claude Code's startup request, for the budget."""
+
+    kind: str
+    """``builtin-agent`` or ``fixed-text``."""
+    label: str
+    tokens: int
+
+
+def fixed_items(profile: Profile, entrypoint: str = "interactive") -> list[FixedItem]:
+    """The agent-related fixed text of PROFILE's first request, itemised (cl100k tokens).
+
+    The Agent tool's own text (without the built-in lines) and, where the listing is a
+    message, its header and note; then one item per built-in agent line. Memory wrappers are
+    modelled with the memory files (core.memory), not here.
+    """
+    t = profile.fixed_tokens.get(entrypoint, {})
+    items = [FixedItem("fixed-text", "Agent tool description",
+                       t.get("agent_tool_description_without_builtin_lines", 0))]
+    if profile.listing_in_message:
+        items.append(FixedItem("fixed-text", "agent listing header", profile.listing_wrapper_tokens))
+    items += [FixedItem("builtin-agent", name, n)
+              for name, n in t.get("builtin_lines", {}).items()]
+    return items
+
+
+def _fixed(version: str) -> dict:
+    """Captured fixed texts and token sizes for VERSION (packaged JSON)."""
+    try:
+        ref = resources.files("ctxtui.core.claude_code") / f"fixed_{version}.json"
+        return json.loads(ref.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _make(version: str, **rules: object) -> Profile:
+    fixed = _fixed(version)
+    builtin = {k: tuple(v) for k, v in fixed.get("builtin_lines", {}).items()}
+    return Profile(version=version, builtin_lines=builtin, fixed_tokens=fixed.get("tokens", {}),
+                   listing_wrapper_tokens=fixed.get("listing_wrapper", {}).get("tokens", 0),
+                   **rules)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def profiles() -> tuple[Profile, ...]:
+    """All known profiles, oldest first."""
+    return (
+        _make(
+            "2.1.112", runtime="node", duplicate_keys_error=True, strip_bom=False,
+            max_file_bytes=None, retry_value_pattern=r"^([a-zA-Z_-]+):[{ws}]+({dot}+)\Z",
+            retry_keeps_flow_lists=False, retry_tabs_to_spaces=False, reject_leading_dash=False,
+            reject_colon=False, max_name_length=None,
+            deeper_folder_wins=False, sorted_discovery=False, ascii_first_sort=False,
+            listing_in_message=False,
+            listing_header="Available agent types and the tools they have access to:",
+        ),
+        _make(
+            "2.1.332", runtime="bun", duplicate_keys_error=False, strip_bom=True,
+            max_file_bytes=1024 * 1024, retry_value_pattern=r"^([a-zA-Z_-]+):[{ws}]+([^{ws}]{dot}*)\Z",
+            retry_keeps_flow_lists=True, retry_tabs_to_spaces=True, reject_leading_dash=True,
+            reject_colon=True, max_name_length=256,
+            deeper_folder_wins=True, sorted_discovery=True, ascii_first_sort=True,
+            listing_in_message=True, listing_header="Available agent types for the Agent tool:",
+        ),
+    )
+
+
+def newest() -> Profile:
+    """The newest known profile."""
+    return profiles()[-1]
+
+
+def profile_for(version: str | None) -> Profile:
+    """The profile whose rules apply to Claude Code VERSION.
+
+    The newest profile at or below VERSION; versions older than every profile get the oldest;
+    None or an unparsable version gets the newest.
+    """
+    v = parse_version(version or "")
+    if v is None:
+        return newest()
+    chosen = profiles()[0]
+    for p in profiles():
+        if p.key <= v:
+            chosen = p
+    return chosen
