@@ -44,6 +44,9 @@ def _build(case: str, tmp_path: Path) -> tuple[Path, dict]:
     meta = json.loads((CASES / case / "case.json").read_text(encoding="utf-8"))
     root = tmp_path / case
     shutil.copytree(CASES / case / "tree", root, symlinks=True)
+    for path in root.rglob("*"):  # {ROOT} in a case file: an absolute import
+        if path.is_file() and not path.is_symlink() and b"{ROOT}" in path.read_bytes():
+            path.write_bytes(path.read_bytes().replace(b"{ROOT}", str(root).encode()))
     (root / meta["cwd"]).mkdir(parents=True, exist_ok=True)
     (root / meta["home"]).mkdir(parents=True, exist_ok=True)
     if meta.get("approve_external"):
@@ -65,6 +68,7 @@ def test_memory_text_equals_what_claude_code_sent(record: Path, tmp_path: Path):
     root, meta = _build(expected["case"], tmp_path.resolve())
     got = memory.memory_text(_model(root, meta, version))
     want = (expected["claude_md"] or "").replace("{ROOT}", str(root))
+    want = want.replace("{MANAGED}", str(root / "managed"))
     if memory.profile_for(version).sorted_listing:
         assert got == want
     else:

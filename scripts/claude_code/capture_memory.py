@@ -15,8 +15,10 @@ below…") and ends where the next context section (``# currentDate``, 2.1.112) 
     python3 scripts/claude_code/capture_memory.py --claude "node /x/cli.js" --version 2.1.112
     python3 scripts/claude_code/capture_memory.py --claude /x/claude --version 2.1.332 [CASE…]
 
-Needs capture.py and standin_api.py beside it (the shared harness), ``unshare`` and Node (or
-the native binary). Nothing here runs in CI: the tests read the recorded JSON only.
+A case with a ``managed/`` folder runs in a private mount namespace where /etc is an overlay
+holding that folder as /etc/claude-code (recorded as ``{MANAGED}``); the real /etc is never
+written. Needs root (or user namespaces), capture.py and standin_api.py beside it (the shared
+harness), ``unshare`` and Node (or the native binary). Nothing here runs in CI: the tests read the recorded JSON only.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import argparse
 import json
 import shlex
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,6 +38,10 @@ sys.path.insert(0, str(HERE))
 
 PREAMBLE = "Codebase and user instructions are shown below."
 SCRATCH = Path("/tmp/ccmem")
+#: Claude Code's managed policy folder on Linux. A case with a ``managed/`` folder is run in a
+#: private mount namespace where /etc is an overlay holding that folder as /etc/claude-code,
+#: so the machine's own /etc is never written.
+MANAGED = "/etc/claude-code"
 
 
 def memory_text(request: dict) -> str | None:
@@ -64,6 +71,16 @@ def memory_block(request: dict) -> tuple[str, str, str] | None:
     return None
 
 
+def fill_root(tree: Path, root: Path) -> None:
+    """Replace ``{ROOT}`` in the case's files by the folder the case runs in (for absolute
+    imports)."""
+    for path in tree.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            if b"{ROOT}" in data:
+                path.write_bytes(data.replace(b"{ROOT}", str(root).encode()))
+
+
 def run_case(claude: list[str], case_dir: Path, scratch: Path) -> dict:
     """Capture one case; returns the record to write."""
     from capture import capture  # the shared harness (scripts/claude_code/capture.py)
@@ -73,6 +90,7 @@ def run_case(claude: list[str], case_dir: Path, scratch: Path) -> dict:
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(case_dir / "tree", root, symlinks=True)
+    fill_root(root, root)
     cwd, home = root / meta["cwd"], root / meta["home"]
     cwd.mkdir(parents=True, exist_ok=True)
     home.mkdir(parents=True, exist_ok=True)
@@ -84,25 +102,51 @@ def run_case(claude: list[str], case_dir: Path, scratch: Path) -> dict:
     requests = capture(claude, project=cwd, home=home, out=out)
     found = memory_block(requests[0])
     before, text, after = found if found is not None else ("", None, "")
+    if text is not None:
+        text = text.replace(str(root), "{ROOT}").replace(MANAGED + "/", "{MANAGED}/")
     return {
         "case": case_dir.name,
         "root": "{ROOT}",
-        "claude_md": None if text is None else text.replace(str(root), "{ROOT}"),
+        "claude_md": text,
         "before": before[-200:],
         "after": after,
     }
+
+
+def _with_managed(case_dir: Path, argv: list[str]) -> int:
+    """Re-run this script for one case in a mount namespace whose /etc carries the case's
+    managed folder (an overlay: the real /etc is untouched)."""
+    work = SCRATCH / f"{case_dir.name}.etc"
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "upper").mkdir(parents=True)
+    (work / "work").mkdir()
+    managed = work / "upper" / Path(MANAGED).name
+    shutil.copytree(case_dir / "tree" / "managed", managed, symlinks=True)
+    fill_root(managed, SCRATCH / case_dir.name)
+    script = (
+        "mount --make-rprivate / && "
+        f"mount -t overlay overlay -o lowerdir=/etc,upperdir={work}/upper,workdir={work}/work /etc && "
+        f"exec {shlex.join([sys.executable, str(Path(__file__).resolve()), '--in-mount-ns', *argv])}"
+    )
+    return subprocess.run(["unshare", "-m", "sh", "-c", script], check=False).returncode
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--claude", required=True, help='the CLI command, e.g. "node /x/cli.js"')
     ap.add_argument("--version", required=True, help="the CLI's version (names the output folder)")
+    ap.add_argument("--in-mount-ns", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("cases", nargs="*", help="case names (default: every case)")
     args = ap.parse_args()
     out_dir = REPO / "tests" / "data" / "claude_code" / args.version
     out_dir.mkdir(parents=True, exist_ok=True)
     names = args.cases or sorted(p.name for p in CASES.iterdir() if (p / "case.json").is_file())
     for name in names:
+        if (CASES / name / "tree" / "managed").is_dir() and not args.in_mount_ns:
+            if _with_managed(CASES / name, ["--claude", args.claude, "--version", args.version, name]):
+                return 1
+            continue
         record = run_case(shlex.split(args.claude), CASES / name, SCRATCH)
         record["version"] = args.version
         (out_dir / f"{name}.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n",
