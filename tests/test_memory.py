@@ -261,3 +261,40 @@ def test_yaml_aliases_in_frontmatter_are_refused_not_expanded():
            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\npaths: [*c, *c, *c]\n---\nbody\n"
     body, globs = _quick(lambda: memory.split_memory_frontmatter(bomb))
     assert body == "body\n" and globs == []
+
+
+# ---------------------------------------------------------------- auto memory
+
+
+def test_project_slug_matches_claude_codes_for_short_and_long_paths():
+    assert memory.project_slug("/tmp/a_b/c") == "-tmp-a-b-c"
+    long = "/tmp/" + "é-long" * 40 + "/x_y"
+    # Expected value computed with Claude Code's own function (AP in 2.1.112's cli.js).
+    assert memory.project_slug(long) == "-tmp-" + "--long" * 32 + "--l-25yuie"
+
+
+def test_auto_memory_index_loads_last_cut_to_200_lines(tmp_path: Path):
+    home, ws = tmp_path / "home", tmp_path / "ws"
+    ws.mkdir()
+    index = memory.auto_memory_path(ws, home / ".claude")
+    index.parent.mkdir(parents=True)
+    index.write_text("".join(f"- entry {i}\n" for i in range(250)) + "@not-followed.md\n")
+    (index.parent / "not-followed.md").write_text("no")
+    (ws / "CLAUDE.md").write_text("project")
+    scan = _load(ws, home, auto_memory=True)
+    assert [(f.kind, f.path) for f in scan.files] == [("Project", ws / "CLAUDE.md"), ("AutoMem", index)]
+    content = scan.files[1].content
+    assert content.count("- entry") == 200 and "- entry 199\n\n> WARNING: MEMORY.md is 251 lines (limit: 200)" in content
+    assert "(user's auto-memory, persists across conversations)" in memory.memory_text(scan)
+    assert [f.kind for f in _load(ws, home, auto_memory=False).files] == ["Project"]
+
+
+def test_auto_memory_can_be_disabled_like_claude_code(tmp_path: Path, monkeypatch):
+    home, ws = tmp_path / "home", tmp_path / "ws"
+    ws.mkdir()
+    index = memory.auto_memory_path(ws, home / ".claude")
+    index.parent.mkdir(parents=True)
+    index.write_text("remember this")
+    assert [f.kind for f in _load(ws, home).files] == ["AutoMem"]
+    monkeypatch.setenv("CLAUDE_CODE_DISABLE_AUTO_MEMORY", "1")
+    assert _load(ws, home).files == []

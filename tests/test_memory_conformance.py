@@ -44,6 +44,8 @@ def _build(case: str, tmp_path: Path) -> tuple[Path, dict]:
     meta = json.loads((CASES / case / "case.json").read_text(encoding="utf-8"))
     root = tmp_path / case
     shutil.copytree(CASES / case / "tree", root, symlinks=True)
+    for path in sorted(root.rglob("{SLUG}"), reverse=True):  # auto memory of this project
+        path.rename(path.with_name(memory.project_slug(root / meta["cwd"])))
     for path in root.rglob("*"):  # {ROOT} in a case file: an absolute import
         if path.is_file() and not path.is_symlink() and b"{ROOT}" in path.read_bytes():
             path.write_bytes(path.read_bytes().replace(b"{ROOT}", str(root).encode()))
@@ -58,7 +60,7 @@ def _build(case: str, tmp_path: Path) -> tuple[Path, dict]:
 def _model(root: Path, meta: dict, version: str) -> memory.MemoryScan:
     home = root / meta["home"]
     return memory.load(root / meta["cwd"], home / ".claude", profile=memory.profile_for(version),
-                       managed_dir=root / "managed", home=home)
+                       managed_dir=root / "managed", home=home, auto_memory=True)
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -69,6 +71,7 @@ def test_memory_text_equals_what_claude_code_sent(record: Path, tmp_path: Path):
     got = memory.memory_text(_model(root, meta, version))
     want = (expected["claude_md"] or "").replace("{ROOT}", str(root))
     want = want.replace("{MANAGED}", str(root / "managed"))
+    want = want.replace("/{SLUG}/", f"/{memory.project_slug(root / meta['cwd'])}/")
     if memory.profile_for(version).sorted_listing:
         assert got == want
     else:

@@ -8,7 +8,9 @@ requests it sends; see tests/data/claude_code/):
 2. the user's ``~/.claude/CLAUDE.md`` and ``~/.claude/rules/**/*.md``;
 3. for every folder from the top of the file system (``/`` itself excluded) down to the folder
    Claude Code runs in: ``CLAUDE.md``, ``.claude/CLAUDE.md``, ``.claude/rules/**/*.md``, then
-   ``CLAUDE.local.md``.
+   ``CLAUDE.local.md``;
+4. auto memory: ``~/.claude/projects/SLUG/memory/MEMORY.md`` (SLUG names the git root, else the
+   folder), its first 200 lines / 25,000 characters, imports not followed.
 
 Rules with a ``paths:`` frontmatter load only when matching files are touched, so not at
 startup (their own imports do: Claude Code filters the rule, not what it imported). Each file is
@@ -55,6 +57,7 @@ PREAMBLE = (
     "exactly as written."
 )
 DESCRIPTIONS = {
+    "AutoMem": " (user's auto-memory, persists across conversations)",
     "Project": " (project instructions, checked into the codebase)",
     "Local": " (user's private project instructions, not checked in)",
     "User": " (user's private global instructions for all projects)",
@@ -549,6 +552,90 @@ def _rules(w: _Walk, folder: Path, kind: str, external: bool) -> list[MemoryFile
     return out
 
 
+AUTO_MEMORY_MAX_LINES = 200
+AUTO_MEMORY_MAX_CHARS = 25_000
+
+
+def _js_hash36(text: str) -> str:
+    data = text.encode("utf-16-le", "surrogatepass")
+    h = 0
+    for u in (int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)):
+        h = ((h << 5) - h + u) & 0xFFFFFFFF
+    h = h - (1 << 32) if h >= 1 << 31 else h
+    n, digits = abs(h), "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if not n:
+            return out
+
+
+def project_slug(folder: Path | str) -> str:
+    """Claude Code's folder name for a project under ``~/.claude/projects``."""
+    text = str(folder)
+    slug = re.sub(r"[^a-zA-Z0-9]", "-", text)
+    return slug if len(slug) <= 200 else f"{slug[:200]}-{_js_hash36(text)}"
+
+
+def auto_memory_path(cwd: Path, claude_home: Path) -> Path:
+    """Where Claude Code reads the auto-memory index for a project started in ``cwd``."""
+    return claude_home / "projects" / project_slug(_git_root(cwd) or cwd) / "memory" / "MEMORY.md"
+
+
+def _auto_memory_enabled() -> bool:
+    value = os.environ.get("CLAUDE_CODE_DISABLE_AUTO_MEMORY", "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return False
+    return os.environ.get("CLAUDE_CODE_SIMPLE", "").strip().lower() not in ("1", "true", "yes", "on")
+
+
+def _truncate_index(text: str) -> str:
+    """Claude Code's cut of the auto-memory index (200 lines, 25,000 characters)."""
+    body = text.strip()
+    lines = body.split("\n")
+    over_lines, over_chars = len(lines) > AUTO_MEMORY_MAX_LINES, len(body) > AUTO_MEMORY_MAX_CHARS
+    if not over_lines and not over_chars:
+        return body
+    kept = "\n".join(lines[:AUTO_MEMORY_MAX_LINES]) if over_lines else body
+    if len(kept) > AUTO_MEMORY_MAX_CHARS:
+        cut = kept.rfind("\n", 0, AUTO_MEMORY_MAX_CHARS)
+        kept = kept[: cut if cut > 0 else AUTO_MEMORY_MAX_CHARS]
+    if over_chars and not over_lines:
+        why = f"{_size(len(body))} (limit: {_size(AUTO_MEMORY_MAX_CHARS)}) — index entries are too long"
+    elif over_lines and not over_chars:
+        why = f"{len(lines)} lines (limit: {AUTO_MEMORY_MAX_LINES})"
+    else:
+        why = f"{len(lines)} lines and {_size(len(body))}"
+    return (f"{kept}\n\n> WARNING: MEMORY.md is {why}. Only part of it was loaded. Keep index "
+            "entries to one line under ~200 chars; move detail into topic files.")
+
+
+def _size(n: int) -> str:
+    kib = n / 1024
+    if kib < 1:
+        return f"{n} bytes"
+    for value, unit in ((kib, "KB"), (kib / 1024, "MB")):
+        if value < 1024:
+            return f"{value:.1f}".removesuffix(".0") + unit
+    return f"{kib / 1024 / 1024:.1f}".removesuffix(".0") + "GB"
+
+
+def _auto_memory(w: _Walk, path: Path) -> list[MemoryFile]:
+    key = _norm(path)
+    if key in w.seen:
+        return []
+    text = _read(w, path, _real(path))
+    if text is None:
+        return []
+    w.seen.add(key)
+    body, _refs, _globs = sent_content(text, w.profile)
+    content = _truncate_index(body)
+    if not content:
+        return []
+    return [MemoryFile(path, "auto", text, 0, 0, None, "AutoMem", content)]
+
+
 def _git_root(folder: Path) -> Path | None:
     for d in (folder, *folder.parents):
         if (d / ".git").exists():
@@ -581,14 +668,15 @@ def _user_config_file(claude_home: Path) -> Path:
 def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
          managed_dir: Path | None = None, home: Path | None = None,
          approved_external: bool | None = None, overrides: dict[Path, str] | None = None,
-         ) -> MemoryScan:
+         auto_memory: bool | None = None) -> MemoryScan:
     """Every memory file Claude Code sends when started in ``cwd``, in its order.
 
     ``claude_home`` is the user's config folder (``~/.claude``; None leaves user memory out),
     ``managed_dir`` the managed policy folder (default: this OS's), ``home`` what ``~`` means in
     imports (default: HOME), ``approved_external`` overrides what ``~/.claude.json`` says, and
     ``overrides`` maps absolute paths to text to use instead of the file (a projection of what a
-    migration would write).
+    migration would write). ``auto_memory`` False leaves the auto-memory index out (default:
+    on unless ``CLAUDE_CODE_DISABLE_AUTO_MEMORY`` is set, as in Claude Code).
     """
     profile = profile or profile_for()
     cwd = Path(_norm(os.path.abspath(cwd)))
@@ -610,6 +698,8 @@ def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
         files += _visit(w, folder / ".claude" / "CLAUDE.md", "Project", "project", approved_external)
         files += _rules(w, folder / ".claude" / "rules", "Project", approved_external)
         files += _visit(w, folder / "CLAUDE.local.md", "Local", "local", approved_external)
+    if claude_home is not None and (auto_memory if auto_memory is not None else _auto_memory_enabled()):
+        files += _auto_memory(w, auto_memory_path(cwd, claude_home))
     for f in files:
         f.tokens = tokens.count(_file_text(f, profile))
     return w.scan

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -71,9 +72,17 @@ def memory_block(request: dict) -> tuple[str, str, str] | None:
     return None
 
 
-def fill_root(tree: Path, root: Path) -> None:
+def project_slug(folder: Path) -> str:
+    """Claude Code's folder name for a project under ~/.claude/projects (short paths only)."""
+    return re.sub(r"[^a-zA-Z0-9]", "-", str(folder))
+
+
+def fill_root(tree: Path, root: Path, cwd: Path | None = None) -> None:
     """Replace ``{ROOT}`` in the case's files by the folder the case runs in (for absolute
-    imports)."""
+    imports), and a folder named ``{SLUG}`` by the project's slug (for auto memory)."""
+    if cwd is not None:
+        for path in sorted(tree.rglob("{SLUG}"), reverse=True):
+            path.rename(path.with_name(project_slug(cwd)))
     for path in tree.rglob("*"):
         if path.is_file() and not path.is_symlink():
             data = path.read_bytes()
@@ -90,8 +99,8 @@ def run_case(claude: list[str], case_dir: Path, scratch: Path) -> dict:
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(case_dir / "tree", root, symlinks=True)
-    fill_root(root, root)
     cwd, home = root / meta["cwd"], root / meta["home"]
+    fill_root(root, root, cwd)
     cwd.mkdir(parents=True, exist_ok=True)
     home.mkdir(parents=True, exist_ok=True)
     if meta.get("approve_external"):
@@ -103,6 +112,7 @@ def run_case(claude: list[str], case_dir: Path, scratch: Path) -> dict:
     found = memory_block(requests[0])
     before, text, after = found if found is not None else ("", None, "")
     if text is not None:
+        text = text.replace(f"/{project_slug(cwd)}/", "/{SLUG}/")
         text = text.replace(str(root), "{ROOT}").replace(MANAGED + "/", "{MANAGED}/")
     return {
         "case": case_dir.name,
