@@ -232,9 +232,12 @@ def test_a_link_to_a_device_is_flagged(tmp_path: Path):
         pytest.skip("no /dev/zero")
     (tmp_path / "zero.md").symlink_to("/dev/zero")
     (tmp_path / "CLAUDE.md").write_text("@zero.md")
-    scan = _quick(lambda: _load(tmp_path))
-    assert [f.path.name for f in scan.files] == ["CLAUDE.md"]
-    assert [p.name for p, _ in scan.unsafe] == ["zero.md"]
+    old = _quick(lambda: _load(tmp_path, profile=P112))
+    assert [f.path.name for f in old.files] == ["CLAUDE.md"]
+    assert [(p.name, why) for p, why in old.unsafe] == [("zero.md", "not a regular file; not read")]
+    new = _quick(lambda: _load(tmp_path, profile=memory.profile_for("2.1.332")))
+    assert [f.path.name for f in new.files] == ["CLAUDE.md"]
+    assert [p.name for p, _ in new.skipped] == ["zero.md"]
 
 
 def test_a_2_gb_sparse_import_is_flagged_without_reading_it(tmp_path: Path):
@@ -298,3 +301,15 @@ def test_auto_memory_can_be_disabled_like_claude_code(tmp_path: Path, monkeypatc
     assert [f.kind for f in _load(ws, home).files] == ["AutoMem"]
     monkeypatch.setenv("CLAUDE_CODE_DISABLE_AUTO_MEMORY", "1")
     assert _load(ws, home).files == []
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
+def test_newer_releases_never_read_process_files(tmp_path: Path):
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude/CLAUDE.md").write_text("@/proc/self/status")  # user memory may import anything
+    new = _load(tmp_path, home, profile=memory.profile_for("2.1.332"))
+    assert [f.path.name for f in new.files] == ["CLAUDE.md"]
+    assert new.skipped == [(Path("/proc/self/status"), "a device or process file; Claude Code does not read it")]
+    old = _load(tmp_path, home, profile=P112)
+    assert [f.path.name for f in old.files] == ["CLAUDE.md", "status"]

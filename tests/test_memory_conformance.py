@@ -9,8 +9,10 @@ temporary folder and ctxtui's model must produce the same text, byte for byte.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,15 @@ def _build(case: str, tmp_path: Path) -> tuple[Path, dict]:
     meta = json.loads((CASES / case / "case.json").read_text(encoding="utf-8"))
     root = tmp_path / case
     shutil.copytree(CASES / case / "tree", root, symlinks=True)
+    if meta.get("setup"):  # git repositories and worktrees, as the capture made them
+        if shutil.which("git") is None:
+            pytest.skip("needs git")
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1",
+               "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+               "GIT_COMMITTER_EMAIL": "t@t"}
+        for argv in meta["setup"]:
+            assert argv[0] == "git"
+            subprocess.run(argv, cwd=root, env=env, check=True, capture_output=True)
     for path in sorted(root.rglob("{SLUG}"), reverse=True):  # auto memory of this project
         path.rename(path.with_name(memory.project_slug(root / meta["cwd"])))
     for path in root.rglob("*"):  # {ROOT} in a case file: an absolute import

@@ -85,6 +85,7 @@ _REF = re.compile(rf"(?:^|[{_WS}])@((?:[^{_WS}\\]|\\ )+)")
 _REF_OK = re.compile(r"^[a-zA-Z0-9._-]")
 _REF_SYMBOLS = re.compile(r"^[#%^&*()]+")
 _COMMENT = re.compile(r"<!--[\s\S]*?-->")
+_SYSTEM_DIRS = ("/proc", "/sys", "/dev")
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,15 @@ class Profile:
     #: 2.1.112 re-joins the Markdown lexer's tokens whenever ``<!--`` occurs (CRLF becomes LF);
     #: newer releases rebuild the text only when a comment block was actually removed.
     normalise_when_comment_seen: bool
+    #: Newer releases never read a file that is or leads into /proc, /sys or /dev.
+    skips_system_files: bool = False
 
 
 PROFILES: dict[str, Profile] = {
     "2.1.112": Profile("2.1.112", ("# claudeMd\n", "\n"), DESCRIPTIONS["Managed"], True, None, True),
     "2.1.332": Profile(
         "2.1.332", ("<system-reminder>\n", "\n</system-reminder>"),
-        " (organization-managed policy instructions)", False, 4 * 1024 * 1024, False,
+        " (organization-managed policy instructions)", False, 4 * 1024 * 1024, False, True,
     ),
 }
 #: ctxtui's own cap where Claude Code has none: a memory file this large would not fit any
@@ -492,6 +495,9 @@ def _visit(w: _Walk, path: Path, kind: str, scope: str, external: bool, depth: i
     real = _real(path)
     w.seen.add(key)
     w.seen.add(_norm(real))
+    if w.profile.skips_system_files and any(_inside(p, Path(d)) for p in (path, real) for d in _SYSTEM_DIRS):
+        w.scan.skipped.append((path, "a device or process file; Claude Code does not read it"))
+        return []
     text = _read(w, path, real)
     if text is None:
         if parent is not None and not os.path.lexists(path):
@@ -580,7 +586,7 @@ def project_slug(folder: Path | str) -> str:
 
 def auto_memory_path(cwd: Path, claude_home: Path) -> Path:
     """Where Claude Code reads the auto-memory index for a project started in ``cwd``."""
-    return claude_home / "projects" / project_slug(_git_root(cwd) or cwd) / "memory" / "MEMORY.md"
+    return claude_home / "projects" / project_slug(canonical_git_root(cwd) or cwd) / "memory" / "MEMORY.md"
 
 
 def _auto_memory_enabled() -> bool:
@@ -643,6 +649,34 @@ def _git_root(folder: Path) -> Path | None:
     return None
 
 
+def _small(path: Path) -> str:
+    return safe_io.read_regular(path, 64 * 1024).decode("utf-8", "replace").strip()
+
+
+def canonical_git_root(folder: Path) -> Path | None:
+    """The repository a folder belongs to, seen through a linked worktree to its main
+    repository (as Claude Code resolves it), or None outside git."""
+    root = _git_root(folder)
+    if root is None:
+        return None
+    try:
+        head = _small(root / ".git")
+    except OSError:
+        return root  # a .git folder: the main repository itself
+    if not head.startswith("gitdir:"):
+        return root
+    try:
+        gitdir = Path(_norm(root / head[7:].strip()))
+        common = Path(_norm(gitdir / _small(gitdir / "commondir")))
+        if _norm(gitdir.parent) != _norm(common / "worktrees"):
+            return root
+        if _norm(os.path.realpath(_small(gitdir / "gitdir"))) != _norm(Path(os.path.realpath(root)) / ".git"):
+            return root
+    except OSError:
+        return root
+    return common if common.name != ".git" else common.parent
+
+
 def external_imports_approved(cwd: Path, config_file: Path | None) -> bool:
     """Whether the user approved imports from outside the project (``~/.claude.json``)."""
     if config_file is None:
@@ -654,7 +688,7 @@ def external_imports_approved(cwd: Path, config_file: Path | None) -> bool:
     projects = data.get("projects") if isinstance(data, dict) else None
     if not isinstance(projects, dict):
         return False
-    key = _git_root(cwd) or cwd
+    key = canonical_git_root(cwd) or cwd
     entry = projects.get(_norm(key))
     return isinstance(entry, dict) and entry.get("hasClaudeMdExternalIncludesApproved") is True
 
@@ -693,10 +727,15 @@ def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
         files += _visit(w, claude_home / "CLAUDE.md", "User", "user", True)
         files += _rules(w, claude_home / "rules", "User", True)
     chain = [cwd, *cwd.parents]
+    worktree, main = _git_root(cwd), canonical_git_root(cwd)
+    nested = worktree is not None and main is not None and _norm(worktree) != _norm(main) and _inside(worktree, main)
     for folder in reversed([d for d in chain if d != d.parent]):
-        files += _visit(w, folder / "CLAUDE.md", "Project", "project", approved_external)
-        files += _visit(w, folder / ".claude" / "CLAUDE.md", "Project", "project", approved_external)
-        files += _rules(w, folder / ".claude" / "rules", "Project", approved_external)
+        # A worktree nested inside its main repository skips the main checkout's project files
+        # (they are the same files, older), but not its CLAUDE.local.md.
+        if not (nested and _inside(folder, main) and not _inside(folder, worktree)):
+            files += _visit(w, folder / "CLAUDE.md", "Project", "project", approved_external)
+            files += _visit(w, folder / ".claude" / "CLAUDE.md", "Project", "project", approved_external)
+            files += _rules(w, folder / ".claude" / "rules", "Project", approved_external)
         files += _visit(w, folder / "CLAUDE.local.md", "Local", "local", approved_external)
     if claude_home is not None and (auto_memory if auto_memory is not None else _auto_memory_enabled()):
         files += _auto_memory(w, auto_memory_path(cwd, claude_home))

@@ -90,6 +90,18 @@ def fill_root(tree: Path, root: Path, cwd: Path | None = None) -> None:
                 path.write_bytes(data.replace(b"{ROOT}", str(root).encode()))
 
 
+def run_setup(meta: dict, root: Path) -> None:
+    """Run the case's ``setup`` commands in ROOT (what a tree cannot hold: git repositories,
+    worktrees). Each is an argv list; only ``git`` is allowed."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    for argv in meta.get("setup", []):
+        if argv[0] != "git":
+            raise SystemExit(f"setup may only run git, not {argv[0]}")
+        subprocess.run(argv, cwd=root, env=env, check=True, capture_output=True)
+
+
 def run_case(claude: list[str], case_dir: Path, scratch: Path) -> dict:
     """Capture one case; returns the record to write."""
     from capture import capture  # the shared harness (scripts/claude_code/capture.py)
@@ -100,6 +112,7 @@ def run_case(claude: list[str], case_dir: Path, scratch: Path) -> dict:
         shutil.rmtree(root)
     shutil.copytree(case_dir / "tree", root, symlinks=True)
     cwd, home = root / meta["cwd"], root / meta["home"]
+    run_setup(meta, root)
     fill_root(root, root, cwd)
     cwd.mkdir(parents=True, exist_ok=True)
     home.mkdir(parents=True, exist_ok=True)
