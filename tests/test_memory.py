@@ -313,3 +313,12 @@ def test_newer_releases_never_read_process_files(tmp_path: Path):
     assert new.skipped == [(Path("/proc/self/status"), "a device or process file; Claude Code does not read it")]
     old = _load(tmp_path, home, profile=P112)
     assert [f.path.name for f in old.files] == ["CLAUDE.md", "status"]
+
+
+def test_sent_tokens_count_headers_and_once_only_text_while_tokens_stay_the_files(tmp_path: Path):
+    (tmp_path / "CLAUDE.md").write_text("<!-- note -->\nKeep me.\n")
+    scan = _load(tmp_path, profile=P112)
+    (f,) = scan.files
+    assert f.tokens == tokens.count("<!-- note -->\nKeep me.\n")
+    assert f.sent_tokens == tokens.count(f.header + "Keep me.")
+    assert scan.sent_tokens == sum(i.tokens for i in memory.budget_items(scan)) > f.sent_tokens

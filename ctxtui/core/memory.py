@@ -150,12 +150,15 @@ class MemoryFile:
     path: Path  # as Claude Code names it in the "Contents of PATH" header
     scope: str  # managed | user | project | local | rules | import
     text: str  # the file as read (decoded); ``content`` is what is sent
-    tokens: int  # cl100k tokens of the header plus the content, as sent
+    #: cl100k tokens of ``text`` (the file as read; kept for existing callers). What Claude Code
+    #: sends is ``sent_tokens``; :func:`budget_items` itemises it.
+    tokens: int
     depth: int = 0
     imported_by: Path | None = None
     kind: str = "Project"  # Claude Code's type: Managed | User | Project | Local
     content: str = ""
     globs: list[str] = field(default_factory=list)  # ``paths:`` of a conditional rule
+    sent_tokens: int = 0  # cl100k tokens of the header plus the content, as sent
 
     @property
     def chars(self) -> int:
@@ -189,8 +192,14 @@ class MemoryScan:
 
     @property
     def tokens(self) -> int:
-        """Tokens of every memory file (header and content; the once-only text excluded)."""
+        """Tokens of every memory file as read (see :attr:`sent_tokens`)."""
         return sum(f.tokens for f in self.files)
+
+    @property
+    def sent_tokens(self) -> int:
+        """Tokens of the memory as Claude Code sends it: every file with its header, plus the
+        text added once (:func:`budget_items` itemises the same)."""
+        return sum(i.tokens for i in budget_items(self))
 
     @property
     def overhead_tokens(self) -> int:
@@ -740,7 +749,7 @@ def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
     if claude_home is not None and (auto_memory if auto_memory is not None else _auto_memory_enabled()):
         files += _auto_memory(w, auto_memory_path(cwd, claude_home))
     for f in files:
-        f.tokens = tokens.count(_file_text(f, profile))
+        f.tokens, f.sent_tokens = tokens.count_many([f.text, _file_text(f, profile)])
     return w.scan
 
 
