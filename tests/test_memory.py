@@ -322,3 +322,20 @@ def test_sent_tokens_count_headers_and_once_only_text_while_tokens_stay_the_file
     assert f.tokens == tokens.count("<!-- note -->\nKeep me.\n")
     assert f.sent_tokens == tokens.count(f.header + "Keep me.")
     assert scan.sent_tokens == sum(i.tokens for i in memory.budget_items(scan)) > f.sent_tokens
+
+
+def test_claude_md_excludes_apply_to_user_project_and_local_files_not_managed(tmp_path: Path):
+    managed = tmp_path / "managed"
+    managed.mkdir()
+    (managed / "CLAUDE.md").write_text("policy")
+    (tmp_path / "ws/pkg").mkdir(parents=True)
+    (tmp_path / "ws/CLAUDE.md").write_text("@pkg/gen.md @pkg/keep.md")
+    (tmp_path / "ws/pkg/gen.md").write_text("generated")
+    (tmp_path / "ws/pkg/keep.md").write_text("kept")
+    ws = tmp_path / "ws"
+    scan = _load(ws, managed_dir=managed, excludes=["**/gen.md", "**/managed/**"])
+    assert [f.path.name for f in scan.files] == ["CLAUDE.md", "CLAUDE.md", "keep.md"]
+    assert scan.excluded == [ws / "pkg/gen.md"]
+    (ws / ".claude").mkdir()
+    (ws / ".claude/settings.json").write_text('{"claudeMdExcludes": ["**/keep.md"]}')
+    assert [f.path.name for f in _load(ws, managed_dir=managed).files] == ["CLAUDE.md", "CLAUDE.md", "gen.md"]

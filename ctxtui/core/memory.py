@@ -188,6 +188,8 @@ class MemoryScan:
     unsafe: list[tuple[Path, str]] = field(default_factory=list)
     #: Rules with ``paths:`` frontmatter: they load when matching files are touched, not now.
     conditional: list[tuple[Path, list[str]]] = field(default_factory=list)
+    #: Files left out by the ``claudeMdExcludes`` setting.
+    excluded: list[Path] = field(default_factory=list)
     profile: Profile = field(default_factory=profile_for)
 
     @property
@@ -429,6 +431,7 @@ class _Walk:
     overrides: dict[Path, str]
     seen: set[str] = field(default_factory=set)
     dirs_seen: set[str] = field(default_factory=set)
+    excluded: Any = None  # (path) -> bool, from claudeMdExcludes
 
 
 def _norm(path: Path | str) -> str:
@@ -500,6 +503,9 @@ def _visit(w: _Walk, path: Path, kind: str, scope: str, external: bool, depth: i
     if depth >= MAX_IMPORT_DEPTH:
         if parent is not None:
             w.scan.too_deep.append((parent, ref))
+        return []
+    if kind in ("User", "Project", "Local") and w.excluded is not None and w.excluded(key):
+        w.scan.excluded.append(path)
         return []
     real = _real(path)
     w.seen.add(key)
@@ -686,6 +692,95 @@ def canonical_git_root(folder: Path) -> Path | None:
     return common if common.name != ".git" else common.parent
 
 
+def _glob_part(p: str) -> str:
+    out, i, n = [], 0, len(p)
+    while i < n:
+        c = p[i]
+        if p.startswith("**", i):
+            j = i + 2
+            if (i == 0 or p[i - 1] == "/") and (j == n or p[j] == "/"):
+                out.append("(?:.*/)?" if j < n else ".*")
+                i = j + 1 if j < n else j
+            else:
+                out.append("[^/]*")
+                i = j
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(p[i]))
+        elif c == "{":
+            depth, j = 0, i
+            while j < n:
+                depth += {"{": 1, "}": -1}.get(p[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            if j >= n:
+                out.append(re.escape(c))
+            else:
+                alts = _split_patterns(p[i + 1 : j]) if "," in p[i + 1 : j] else [p[i + 1 : j]]
+                out.append("(?:" + "|".join(_glob_part(a) for a in alts) + ")")
+                i = j
+        elif c == "[":
+            j = p.find("]", i + 2)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                body = p[i + 1 : j]
+                body = "^" + body[1:] if body.startswith("!") else body
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def exclude_matcher(patterns: Iterable[str]):  # type: ignore[no-untyped-def]
+    """A test for ``claudeMdExcludes`` globs (picomatch with dot files, as Claude Code uses):
+    absolute patterns also match through their folder's real path."""
+    pats = [p.replace("\\", "/") for p in patterns if isinstance(p, str) and p]
+    for p in list(pats):
+        if p.startswith("/"):
+            cut = re.search(r"[*?{\[]", p)
+            static = p if cut is None else p[: cut.start()]
+            folder = os.path.dirname(static)
+            real = os.path.realpath(folder) if folder else folder
+            if real != folder:
+                pats.append(real + p[len(folder):])
+    positive = [re.compile(_glob_part(p)) for p in pats if not p.startswith("!")]
+    negative = [re.compile(_glob_part(p[1:])) for p in pats if p.startswith("!")]
+
+    def excluded(path: Path | str) -> bool:
+        text = str(path).replace("\\", "/")
+        return any(r.fullmatch(text) for r in positive) or any(not r.fullmatch(text) for r in negative)
+
+    return excluded
+
+
+def settings_excludes(cwd: Path, claude_home: Path | None, managed_dir: Path | None = None) -> list[str]:
+    """``claudeMdExcludes`` from every settings file Claude Code merges (user, project, local,
+    managed); unreadable or malformed files add nothing."""
+    files = [cwd / ".claude" / "settings.json", cwd / ".claude" / "settings.local.json"]
+    if claude_home is not None:
+        files.insert(0, claude_home / "settings.json")
+    files.append((managed_dir if managed_dir is not None else default_managed_dir()) / "managed-settings.json")
+    out: list[str] = []
+    for f in files:
+        try:
+            data = json.loads(safe_io.read_regular(f, 16 * 1024 * 1024))
+        except (OSError, ValueError, RecursionError):
+            continue
+        value = data.get("claudeMdExcludes") if isinstance(data, dict) else None
+        if isinstance(value, list):
+            out += [v for v in value if isinstance(v, str) and v not in out]
+    return out
+
+
 def external_imports_approved(cwd: Path, config_file: Path | None) -> bool:
     """Whether the user approved imports from outside the project (``~/.claude.json``)."""
     if config_file is None:
@@ -711,7 +806,7 @@ def _user_config_file(claude_home: Path) -> Path:
 def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
          managed_dir: Path | None = None, home: Path | None = None,
          approved_external: bool | None = None, overrides: dict[Path, str] | None = None,
-         auto_memory: bool | None = None) -> MemoryScan:
+         auto_memory: bool | None = None, excludes: Iterable[str] | None = None) -> MemoryScan:
     """Every memory file Claude Code sends when started in ``cwd``, in its order.
 
     ``claude_home`` is the user's config folder (``~/.claude``; None leaves user memory out),
@@ -719,7 +814,8 @@ def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
     imports (default: HOME), ``approved_external`` overrides what ``~/.claude.json`` says, and
     ``overrides`` maps absolute paths to text to use instead of the file (a projection of what a
     migration would write). ``auto_memory`` False leaves the auto-memory index out (default:
-    on unless ``CLAUDE_CODE_DISABLE_AUTO_MEMORY`` is set, as in Claude Code).
+    on unless ``CLAUDE_CODE_DISABLE_AUTO_MEMORY`` is set, as in Claude Code). ``excludes`` are
+    ``claudeMdExcludes`` globs (default: read from the settings files).
     """
     profile = profile or profile_for()
     cwd = Path(_norm(os.path.abspath(cwd)))
@@ -730,6 +826,8 @@ def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
               {Path(os.path.abspath(p)): t for p, t in (overrides or {}).items()})
     files = w.scan.files
     managed = managed_dir if managed_dir is not None else default_managed_dir()
+    patterns = list(excludes) if excludes is not None else settings_excludes(cwd, claude_home, managed)
+    w.excluded = exclude_matcher(patterns) if patterns else None
     files += _visit(w, managed / "CLAUDE.md", "Managed", "managed", approved_external)
     files += _rules(w, managed / ".claude" / "rules", "Managed", approved_external)
     if claude_home is not None:
