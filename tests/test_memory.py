@@ -339,3 +339,10 @@ def test_claude_md_excludes_apply_to_user_project_and_local_files_not_managed(tm
     (ws / ".claude").mkdir()
     (ws / ".claude/settings.json").write_text('{"claudeMdExcludes": ["**/keep.md"]}')
     assert [f.path.name for f in _load(ws, managed_dir=managed).files] == ["CLAUDE.md", "CLAUDE.md", "gen.md"]
+
+
+def test_list_items_are_also_scanned_as_raw_text_like_claude_codes_lexer():
+    # Found by a differential run against 2.1.112: inside a list item a comment or a tag does
+    # not hide an import, while in a paragraph it does.
+    text = "- one <!-- @a.md -->\n- two <b>@b.md</b>\n\npara <!-- @c.md --> end\n"
+    assert memory.import_refs(text) == ["a.md", "b.md"]

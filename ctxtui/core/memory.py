@@ -294,7 +294,17 @@ def _inline_refs(children: list[Any], out: list[str]) -> None:
 
 
 def _block_refs(token_list: list[Any], out: list[str]) -> None:
+    containers: list[str] = []
+    in_item_text = False
     for tok in token_list:
+        if tok.type.endswith("_open") and tok.type != "paragraph_open":
+            containers.append(tok.type)
+        elif tok.type.endswith("_close") and tok.type != "paragraph_close" and containers:
+            containers.pop()
+        if tok.type == "paragraph_open":
+            # Claude Code's lexer keeps a list item's own lines as raw "text" and scans that raw
+            # text too (comments, tags and all), before the inline pieces.
+            in_item_text = bool(containers) and containers[-1] == "list_item_open"
         if tok.type in ("fence", "code_block"):
             continue
         if tok.type == "html_block":
@@ -304,7 +314,10 @@ def _block_refs(token_list: list[Any], out: list[str]) -> None:
                     _refs_in(rest, out)
             continue
         if tok.type == "inline":
+            if in_item_text:
+                _refs_in(tok.content, out)
             _inline_refs(tok.children or [], out)
+            in_item_text = False
 
 
 def _strip_comments(text: str, token_list: list[Any]) -> tuple[str, bool]:
