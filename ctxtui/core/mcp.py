@@ -1,0 +1,176 @@
+"""MCP servers Claude Code connects at startup, and what their tools cost where it is known.
+
+Servers come from the project's ``.mcp.json`` (only those approved in the settings:
+``enableAllProjectMcpServers`` or ``enabledMcpjsonServers``, minus ``disabledMcpjsonServers``),
+the user's ``~/.claude.json`` (``mcpServers``, and ``projects[<path>].mcpServers`` for the local
+scope), the managed ``managed-mcp.json`` and enabled plugins' ``.mcp.json``. ctxtui never starts
+a server (a cloned repository's ``.mcp.json`` names commands written by others), so a server's
+tool cost is known only when a transcript recorded its tools; otherwise it is ``None``
+(unknown), never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctxtui.core import tokens
+from ctxtui.core.safe_io import UnsafeReadError, read_regular
+
+CONFIG_CAP = 4 * 1024 * 1024
+TRANSCRIPT_CAP = 64 * 1024 * 1024
+MAX_SERVERS = 500
+
+
+@dataclass
+class McpServer:
+    """One MCP server Claude Code would connect."""
+
+    name: str
+    scope: str
+    """``project`` (.mcp.json), ``local``/``user`` (~/.claude.json), ``managed``, ``plugin``."""
+    source: str
+    """The config file that names it."""
+    transport: str
+    enabled: bool = True
+    why_disabled: str = ""
+    tools: list[str] = field(default_factory=list)
+    """Tool names recorded in a transcript (empty: not recorded)."""
+    tokens: int | None = None
+    """What its tools add to the first request, measured; None: unknown."""
+
+
+def _json_file(path: Path) -> dict[str, Any]:
+    """A JSON object from PATH, or {} when absent, unsafe, too large or not an object."""
+    try:
+        data = json.loads(read_regular(path, CONFIG_CAP).decode("utf-8", "replace"))
+    except (OSError, UnsafeReadError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _servers(obj: Any) -> dict[str, dict]:
+    servers = obj.get("mcpServers") if isinstance(obj, dict) else None
+    if not isinstance(servers, dict):
+        return {}
+    return {str(k): v for k, v in list(servers.items())[:MAX_SERVERS] if isinstance(v, dict)}
+
+
+def _transport(cfg: dict) -> str:
+    kind = cfg.get("type")
+    if isinstance(kind, str):
+        return kind
+    return "stdio" if "command" in cfg else "http" if "url" in cfg else "unknown"
+
+
+def _settings(cwd: Path, claude_home: Path, managed_dir: Path) -> list[dict[str, Any]]:
+    """Settings files, lowest precedence first (user, project, local, managed)."""
+    return [_json_file(p) for p in (claude_home / "settings.json",
+                                    cwd / ".claude" / "settings.json",
+                                    cwd / ".claude" / "settings.local.json",
+                                    managed_dir / "managed-settings.json")]
+
+
+def _merged(settings: list[dict[str, Any]], key: str) -> Any:
+    value = None
+    for s in settings:
+        if key in s:
+            value = s[key]
+    return value
+
+
+def _names(value: Any) -> set[str]:
+    return {str(v) for v in value} if isinstance(value, list) else set()
+
+
+def servers(cwd: Path, claude_home: Path, *, config_file: Path | None = None,
+            managed_dir: Path = Path("/etc/claude-code"),
+            plugin_dirs: Iterable[Path] = ()) -> list[McpServer]:
+    """Every MCP server configured for a session in CWD, enabled or not, with its scope.
+
+    CLAUDE_HOME is ``~/.claude``; CONFIG_FILE the user's ``.claude.json`` (default: beside
+    CLAUDE_HOME); PLUGIN_DIRS the install folders of enabled plugins.
+    """
+    cwd = cwd.resolve()
+    config_file = config_file or claude_home.parent / ".claude.json"
+    settings = _settings(cwd, claude_home, managed_dir)
+    out: list[McpServer] = []
+    managed_file = managed_dir / "managed-mcp.json"
+    for name, cfg in _servers(_json_file(managed_file)).items():
+        out.append(McpServer(name, "managed", str(managed_file), _transport(cfg)))
+    user = _json_file(config_file)
+    projects = user.get("projects") if isinstance(user.get("projects"), dict) else {}
+    local = projects.get(str(cwd), {}) if isinstance(projects, dict) else {}
+    for name, cfg in _servers(local).items():
+        out.append(McpServer(name, "local", str(config_file), _transport(cfg)))
+    for name, cfg in _servers(user).items():
+        out.append(McpServer(name, "user", str(config_file), _transport(cfg)))
+    project_file = cwd / ".mcp.json"
+    allow_all = _merged(settings, "enableAllProjectMcpServers") is True
+    enabled = _names(_merged(settings, "enabledMcpjsonServers"))
+    disabled = _names(_merged(settings, "disabledMcpjsonServers"))
+    if isinstance(local, dict):
+        enabled |= _names(local.get("enabledMcpjsonServers"))
+        disabled |= _names(local.get("disabledMcpjsonServers"))
+    for name, cfg in _servers(_json_file(project_file)).items():
+        s = McpServer(name, "project", str(project_file), _transport(cfg))
+        if name in disabled:
+            s.enabled, s.why_disabled = False, "in disabledMcpjsonServers"
+        elif not (allow_all or name in enabled):
+            s.enabled, s.why_disabled = False, "not approved (enabledMcpjsonServers)"
+        out.append(s)
+    for pdir in plugin_dirs:
+        pfile = pdir / ".mcp.json"
+        for name, cfg in _servers(_json_file(pfile)).items():
+            out.append(McpServer(f"plugin:{pdir.name}:{name}", "plugin", str(pfile),
+                                 _transport(cfg)))
+    seen: set[str] = set()
+    for s in out:  # the first scope listed wins a shared name (managed, local, user, project)
+        if s.name in seen and s.enabled:
+            s.enabled, s.why_disabled = False, "shadowed by a server of the same name"
+        seen.add(s.name)
+    return out
+
+
+def recorded_tools(transcript: Path) -> dict[str, list[str]]:
+    """MCP tool names per server as a transcript recorded them (``deferred_tools_delta``
+    attachments of newer Claude Code); {} when the transcript records none."""
+    try:
+        data = read_regular(transcript, TRANSCRIPT_CAP)
+    except (OSError, UnsafeReadError):
+        return {}
+    out: dict[str, list[str]] = {}
+    for line in data.splitlines():
+        if b"deferred_tools_delta" not in line:
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        att = rec.get("attachment") if isinstance(rec, dict) else None
+        names = att.get("addedNames") if isinstance(att, dict) else None
+        for name in names if isinstance(names, list) else []:
+            parts = str(name).split("__")
+            if len(parts) >= 3 and parts[0] == "mcp":
+                out.setdefault(parts[1], []).append(str(name))
+    return out
+
+
+def apply_recorded(found: list[McpServer], recorded: dict[str, list[str]],
+                   deferred: bool) -> None:
+    """Set each server's tools and tokens from RECORDED names.
+
+    DEFERRED: the version lists MCP tools by name only (one line each) until ToolSearch loads
+    them, so the names are the whole cost; otherwise the schemas are sent and names alone do
+    not give the cost, which stays unknown.
+    """
+    for s in found:
+        names = recorded.get(s.name)
+        if not names or not s.enabled:
+            continue
+        s.tools = list(dict.fromkeys(names))
+        if deferred:
+            s.tokens = sum(tokens.count_many("\n" + n for n in s.tools))

@@ -1,0 +1,177 @@
+"""Capture Claude Code's whole startup request for a ladder of project shapes.
+
+For every ``--cli VERSION=COMMAND`` and every shape in SHAPES this lays the shape's files out in
+a fresh project (its own git root) with a fake HOME, runs the real CLI offline (capture.py: a
+network namespace with only ``lo``, the stand-in API on 127.0.0.1, a dummy key) with ``-p`` and
+interactively, and writes ``tests/data/claude_code/startup/<VERSION>/<entry>_<shape>.json``:
+the request body (``model``, ``system``, ``tools``, ``messages``) plus the project and home
+paths it ran in. ``tests/data/claude_code/startup/shapes.json`` holds the shapes' files, so
+tests rebuild each project without Node or a network.
+
+Shapes (each adds to the one before):
+
+- ``empty``: nothing but the git root;
+- ``agents``: five wshobson agents in ``.claude/agents``;
+- ``memory``: + ``CLAUDE.md`` with an ``@import`` and an unconditional ``.claude/rules`` file;
+- ``mcp``: + a project ``.mcp.json`` naming a local stdio server (tiny_mcp_server.py, three
+  tools), approved in ``.claude/settings.local.json``;
+- ``skills``: + two project skills (one ``disable-model-invocation``) and three slash commands
+  (one ``disable-model-invocation``, one without a description).
+
+Run from the repository root with the venv Python:
+``.venv/bin/python scripts/claude_code/startup_shapes.py --cli 2.1.112="node .../cli.js"``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+
+from capture import capture  # noqa: E402
+
+DATA = REPO / "tests" / "data" / "claude_code" / "startup"
+WSHOBSON = Path("/work/shared/corpora/wshobson__agents")
+MCP_SERVER = "tiny_mcp_server.py"
+AGENT_NAMES = ("backend-architect.md", "code-reviewer.md", "debugger.md",
+               "frontend-developer.md", "test-automator.md")
+
+
+def _wshobson_agents() -> dict[str, str]:
+    chosen: dict[str, Path] = {}
+    for path in sorted(WSHOBSON.glob("plugins/*/agents/*.md")):
+        chosen.setdefault(path.name, path)
+    return {f".claude/agents/{n}": chosen[n].read_text(encoding="utf-8") for n in AGENT_NAMES}
+
+
+MEMORY = {
+    "CLAUDE.md": "# Project notes\n\nRun the tests with `make test` before every commit.\n"
+                 "Conventions live in @docs/conventions.md\n",
+    "docs/conventions.md": "# Conventions\n\n- Use type hints everywhere.\n"
+                           "- Keep modules small; one job each.\n",
+    ".claude/rules/style.md": "# Style\n\nPrefer dataclasses at boundaries. Never print "
+                              "from library code.\n",
+}
+
+SKILLS = {
+    ".claude/skills/release-notes/SKILL.md":
+        "---\nname: release-notes\ndescription: Draft release notes from the merged pull "
+        "requests since the last tag, grouped by area.\n---\n\nRead `git log` since the last "
+        "tag and group the changes.\n",
+    ".claude/skills/db-migrate/SKILL.md":
+        "---\nname: db-migrate\ndescription: Write and check a database migration for the "
+        "orders service.\ndisable-model-invocation: true\n---\n\nSteps for a migration.\n",
+    ".claude/commands/review.md":
+        "---\ndescription: Review the staged diff for bugs and style problems\n---\n\n"
+        "Review the staged changes: $ARGUMENTS\n",
+    ".claude/commands/ship.md":
+        "---\ndescription: Tag and push a release\ndisable-model-invocation: true\n---\n\n"
+        "Tag the release and push it.\n",
+    ".claude/commands/todo.md": "List the TODO comments in the files I name: $ARGUMENTS\n",
+}
+
+
+def shapes() -> dict[str, dict[str, str]]:
+    """Shape name -> project files (relative path -> text); MCP paths use ``{server}``."""
+    agents = _wshobson_agents()
+    mcp = {
+        ".mcp.json": json.dumps({"mcpServers": {"tiny": {
+            "type": "stdio", "command": "{python}", "args": ["{server}"]}}}, indent=2) + "\n",
+        ".claude/settings.local.json": json.dumps({"enableAllProjectMcpServers": True}) + "\n",
+    }
+    out = {"empty": {}, "agents": dict(agents)}
+    out["memory"] = {**out["agents"], **MEMORY}
+    out["mcp"] = {**out["memory"], **mcp}
+    out["skills"] = {**out["mcp"], **SKILLS}
+    return out
+
+
+def body_of(reqs: list[dict], prompt: str) -> dict:
+    """The main-loop request: the first carrying tools whose messages hold PROMPT."""
+    for body in reqs:
+        if not body.get("tools"):
+            continue
+        for msg in body.get("messages", []):
+            content = msg["content"]
+            parts = [content] if isinstance(content, str) else [
+                p.get("text", "") for p in content if isinstance(p, dict)]
+            if any(p.strip() == prompt for p in parts):
+                return body
+    raise RuntimeError("no main-loop request with the prompt")
+
+
+def run_shape(cmd: list[str], files: dict[str, str], scratch: Path, interactive: bool) -> dict:
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    project, home = scratch / "repo", scratch / "home"
+    project.mkdir(parents=True)
+    home.mkdir()
+    server = project / ".mcp-server" / MCP_SERVER
+    for rel, text in files.items():
+        path = project / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text.replace("{python}", sys.executable).replace("{server}", str(server)),
+                        encoding="utf-8")
+    if ".mcp.json" in files:
+        server.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(HERE / MCP_SERVER, server)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    for attempt in range(3):
+        try:
+            reqs = capture(cmd, project, home, scratch / "out", interactive=interactive,
+                           timeout=120)
+            body = body_of(reqs, "hello")
+            break
+        except RuntimeError:
+            if attempt == 2:
+                raise
+            time.sleep(1)
+    keep = {k: body[k] for k in ("model", "system", "tools", "messages") if k in body}
+    return {"project": str(project.resolve()), "home": str(home.resolve()), "body": keep}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Capture whole-startup requests per project shape.")
+    ap.add_argument("--cli", action="append", required=True, help="VERSION=COMMAND")
+    ap.add_argument("--shapes", default=",".join(shapes()))
+    ap.add_argument("--entries", default="p,interactive")
+    args = ap.parse_args()
+    all_shapes = shapes()
+    DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / "shapes.json").write_text(json.dumps({
+        "script": "scripts/claude_code/startup_shapes.py",
+        "mcp_server": f"scripts/claude_code/{MCP_SERVER}",
+        "note": "{python}: the Python that ran the server; {server}: its path in the project",
+        "shapes": all_shapes}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    for spec in args.cli:
+        version, _, command = spec.partition("=")
+        cmd = shlex.split(command)
+        out = DATA / version
+        out.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f"cc-startup-{version}-"))
+        for name in args.shapes.split(","):
+            for entry in args.entries.split(","):
+                rec = run_shape(cmd, all_shapes[name], scratch / f"{entry}_{name}",
+                                entry == "interactive")
+                rec["provenance"] = {"version": version, "command": shlex.join(cmd),
+                                     "script": "scripts/claude_code/startup_shapes.py",
+                                     "shape": name, "entrypoint": entry}
+                (out / f"{entry}_{name}.json").write_text(
+                    json.dumps(rec, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+                print(version, entry, name, len(rec["body"]["tools"]), "tools", flush=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
