@@ -29,7 +29,9 @@ from ctxtui.core.claude_code.agents import user_config_dir
 
 ENTRYPOINTS = ("interactive", "print")
 LARGE_ITEM_TOKENS = 500
-"""Items at least this large get a suggestion."""
+"""Memory files at least this large get a suggestion."""
+MIN_SAVING_TOKENS = 10
+"""Agents, skills and commands whose line is at least this large get a suggestion."""
 
 
 @dataclass
@@ -232,12 +234,12 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
         items.append(StartupItem(ls.skill.kind, label, ls.skill.path,
                                  tokens.count("\n" + ls.line), "computed", ls.skill.scope))
     result = StartupAccount(prof.version, entrypoint, items, block_tokens)
-    result.suggestions = suggest(result, {ls.skill.name: ls for ls in listed})
+    result.suggestions = suggest(result)
     return result
 
 
-def suggest(acc: StartupAccount, listed: Mapping[str, skills.ListedSkill] | None = None,
-            *, large: int = LARGE_ITEM_TOKENS) -> list[Suggestion]:
+def suggest(acc: StartupAccount, *, large: int = LARGE_ITEM_TOKENS,
+            minimum: int = MIN_SAVING_TOKENS) -> list[Suggestion]:
     """What would make the startup context smaller, largest saving first.
 
     ctxtui can move a hot agent to cold storage (its listing line goes), and trim its own
@@ -248,10 +250,10 @@ def suggest(acc: StartupAccount, listed: Mapping[str, skills.ListedSkill] | None
     out: list[Suggestion] = []
     agents = [i for i in acc.items if i.kind == "agent"]
     for i in agents:
-        if i.managed and (i.tokens or 0) >= large // 5:
+        if i.managed and (i.tokens or 0) >= minimum:
             out.append(Suggestion(i.label, "move to cold storage (reachable on demand)",
                                   "ctxtui", i.tokens or 0))
-    if acc.block_tokens >= large // 5:
+    if acc.block_tokens >= minimum:
         out.append(Suggestion("ctxtui CLAUDE.md block", "trim the block (fewer hot names)",
                               "ctxtui", acc.block_tokens))
     honours = skills.rules_for(acc.version).honours_overrides
@@ -260,7 +262,7 @@ def suggest(acc: StartupAccount, listed: Mapping[str, skills.ListedSkill] | None
         if i.kind == "mcp-server":
             out.append(Suggestion(i.label, "disable this MCP server for the project "
                                   "(/mcp, or disabledMcpjsonServers)", "user", size))
-        elif i.kind in ("skill", "command") and size >= large // 10:
+        elif i.kind in ("skill", "command") and size >= minimum:
             bare = tokens.count("\n- " + i.label.split(" ")[0])
             if honours:
                 out.append(Suggestion(i.label, 'set skillOverrides to "name-only"', "user",
