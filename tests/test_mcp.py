@@ -1,0 +1,85 @@
+"""MCP servers Claude Code would connect, from every config scope; tool costs never invented."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ctxtui.core import mcp
+
+
+def write(path: Path, obj: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj), encoding="utf-8")
+
+
+def stdio(cmd: str = "x") -> dict:
+    return {"command": cmd, "args": []}
+
+
+def test_servers_from_every_scope_with_project_approval(tmp_path):
+    proj, home = tmp_path / "proj", tmp_path / "home"
+    etc = tmp_path / "etc"
+    write(proj / ".mcp.json", {"mcpServers": {"ok": stdio(), "nope": stdio(), "off": stdio()}})
+    write(proj / ".claude" / "settings.json", {"enabledMcpjsonServers": ["ok", "off"],
+                                               "disabledMcpjsonServers": ["off"]})
+    write(home / ".claude.json", {"mcpServers": {"u": {"type": "http", "url": "http://x"}},
+                                  "projects": {str(proj.resolve()): {"mcpServers": {
+                                      "l": stdio()}}}})
+    write(etc / "managed-mcp.json", {"mcpServers": {"m": stdio()}})
+    found = mcp.servers(proj, home / ".claude", managed_dir=etc)
+    got = {s.name: (s.scope, s.enabled, s.transport) for s in found}
+    assert got == {"m": ("managed", True, "stdio"), "l": ("local", True, "stdio"),
+                   "u": ("user", True, "http"), "ok": ("project", True, "stdio"),
+                   "nope": ("project", False, "stdio"), "off": ("project", False, "stdio")}
+    assert all(s.tokens is None for s in found)
+
+
+def test_enable_all_project_servers_and_shadowing(tmp_path):
+    proj, home = tmp_path / "proj", tmp_path / "home"
+    write(proj / ".mcp.json", {"mcpServers": {"dup": stdio(), "a": stdio()}})
+    write(proj / ".claude" / "settings.local.json", {"enableAllProjectMcpServers": True})
+    write(home / ".claude.json", {"mcpServers": {"dup": stdio()}})
+    found = mcp.servers(proj, home / ".claude", managed_dir=tmp_path / "etc")
+    got = {(s.name, s.scope): s.enabled for s in found}
+    assert got == {("dup", "user"): True, ("dup", "project"): False, ("a", "project"): True}
+
+
+def test_hostile_configs_are_empty_not_errors(tmp_path):
+    proj, home = tmp_path / "proj", tmp_path / "home"
+    proj.mkdir()
+    (proj / ".mcp.json").write_text("{not json")
+    write(home / ".claude.json", ["a list"])
+    (home / ".claude").mkdir(parents=True)
+    import os
+
+    os.mkfifo(home / ".claude" / "settings.json")
+    write(tmp_path / "etc" / "managed-mcp.json", {"mcpServers": {"bad": "a string"}})
+    assert mcp.servers(proj, home / ".claude", managed_dir=tmp_path / "etc") == []
+
+
+def test_plugin_servers_are_enumerated(tmp_path):
+    plug = tmp_path / "plugins" / "tools"
+    write(plug / ".mcp.json", {"mcpServers": {"srv": stdio()}})
+    found = mcp.servers(tmp_path, tmp_path / "h", managed_dir=tmp_path / "etc",
+                        plugin_dirs=[plug])
+    assert [(s.name, s.scope) for s in found] == [("plugin:tools:srv", "plugin")]
+
+
+def test_recorded_tools_from_a_transcript(tmp_path):
+    t = tmp_path / "s.jsonl"
+    rec = {"type": "attachment", "attachment": {"type": "deferred_tools_delta",
+                                                "addedNames": ["Read", "mcp__a__x",
+                                                               "mcp__a__y", "mcp__b__z"]}}
+    t.write_text("\n".join(["{", json.dumps(rec), '{"deferred_tools_delta": 1}', ""]))
+    assert mcp.recorded_tools(t) == {"a": ["mcp__a__x", "mcp__a__y"], "b": ["mcp__b__z"]}
+    assert mcp.recorded_tools(tmp_path / "missing.jsonl") == {}
+
+
+def test_recorded_names_give_a_cost_only_where_tools_are_deferred():
+    s1 = mcp.McpServer("a", "project", "p", "stdio")
+    s2 = mcp.McpServer("a", "project", "p", "stdio")
+    mcp.apply_recorded([s1], {"a": ["mcp__a__x"]}, deferred=True)
+    mcp.apply_recorded([s2], {"a": ["mcp__a__x"]}, deferred=False)
+    assert s1.tokens and s1.tokens > 0
+    assert s2.tools == ["mcp__a__x"] and s2.tokens is None
