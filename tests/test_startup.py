@@ -188,3 +188,30 @@ def test_predictor_feeds_the_live_gauge(tmp_path):
 def test_unknown_entrypoint_is_refused(tmp_path):
     with pytest.raises(ValueError):
         startup.account(tmp_path, None, entrypoint="sdk")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_output_style_adds_its_section_and_2_1_112_drops_the_coding_instructions(tmp_path,
+                                                                                     version):
+    totals = {}
+    for shape in ("agents", "style", "style_keep"):
+        root = tmp_path / shape
+        root.mkdir()
+        proj, home = build(root, shape)
+        acc = startup.account(proj, home, version=version, managed_dir=root / "etc", env={})
+        totals[shape] = acc
+    style = next(i for i in totals["style"].items if i.kind == "output-style")
+    assert style.label == "Output style Terse" and style.tokens and style.tokens > 20
+    assert style.source.endswith("terse.md")
+    prompt = {k: next(i.tokens for i in a.items if i.kind == "system-prompt")
+              for k, a in totals.items()}
+    assert prompt["style_keep"] == prompt["agents"]
+    assert (prompt["style"] < prompt["agents"]) == (version == "2.1.112")
+
+
+def test_a_builtin_output_style_is_unknown_not_guessed(tmp_path):
+    proj, home = build(tmp_path, "agents")
+    (proj / ".claude" / "settings.json").write_text('{"outputStyle": "Explanatory"}')
+    acc = startup.account(proj, home, version="2.1.332", managed_dir=tmp_path / "etc", env={})
+    style = next(i for i in acc.items if i.kind == "output-style")
+    assert (style.tokens, style.basis) == (None, "unknown")

@@ -43,7 +43,7 @@ class McpServer:
     """What its tools add to the first request, measured; None: unknown."""
 
 
-def _json_file(path: Path) -> dict[str, Any]:
+def read_json_object(path: Path) -> dict[str, Any]:
     """A JSON object from PATH, or {} when absent, unsafe, too large or not an object."""
     try:
         data = json.loads(read_regular(path, CONFIG_CAP).decode("utf-8", "replace"))
@@ -66,42 +66,45 @@ def _transport(cfg: dict) -> str:
     return "stdio" if "command" in cfg else "http" if "url" in cfg else "unknown"
 
 
-def _settings(cwd: Path, claude_home: Path, managed_dir: Path) -> list[dict[str, Any]]:
-    """Settings files, lowest precedence first (user, project, local, managed)."""
-    return [_json_file(p) for p in (claude_home / "settings.json",
-                                    cwd / ".claude" / "settings.json",
-                                    cwd / ".claude" / "settings.local.json",
-                                    managed_dir / "managed-settings.json")]
+def settings_files(cwd: Path, claude_home: Path | None, managed_dir: Path) -> list[dict[str, Any]]:
+    """Settings objects, lowest precedence first (user, project, local, managed)."""
+    paths = [cwd / ".claude" / "settings.json", cwd / ".claude" / "settings.local.json",
+             managed_dir / "managed-settings.json"]
+    if claude_home is not None:
+        paths.insert(0, claude_home / "settings.json")
+    return [read_json_object(p) for p in paths]
 
 
-def _merged(settings: list[dict[str, Any]], key: str) -> Any:
-    value = None
+def merged_settings(settings: list[dict[str, Any]]) -> dict[str, Any]:
+    """Top-level keys of SETTINGS, later files winning."""
+    out: dict[str, Any] = {}
     for s in settings:
-        if key in s:
-            value = s[key]
-    return value
+        out.update(s)
+    return out
 
 
 def _names(value: Any) -> set[str]:
     return {str(v) for v in value} if isinstance(value, list) else set()
 
 
-def servers(cwd: Path, claude_home: Path, *, config_file: Path | None = None,
+def servers(cwd: Path, claude_home: Path | None, *, config_file: Path | None = None,
             managed_dir: Path = Path("/etc/claude-code"),
             plugin_dirs: Iterable[Path] = ()) -> list[McpServer]:
     """Every MCP server configured for a session in CWD, enabled or not, with its scope.
 
-    CLAUDE_HOME is ``~/.claude``; CONFIG_FILE the user's ``.claude.json`` (default: beside
-    CLAUDE_HOME); PLUGIN_DIRS the install folders of enabled plugins.
+    CLAUDE_HOME is ``~/.claude`` (None: no user config); CONFIG_FILE the user's
+    ``.claude.json`` (default: beside CLAUDE_HOME); PLUGIN_DIRS the install folders of enabled
+    plugins.
     """
     cwd = cwd.resolve()
-    config_file = config_file or claude_home.parent / ".claude.json"
-    settings = _settings(cwd, claude_home, managed_dir)
+    if config_file is None and claude_home is not None:
+        config_file = claude_home.parent / ".claude.json"
+    settings = settings_files(cwd, claude_home, managed_dir)
     out: list[McpServer] = []
     managed_file = managed_dir / "managed-mcp.json"
-    for name, cfg in _servers(_json_file(managed_file)).items():
+    for name, cfg in _servers(read_json_object(managed_file)).items():
         out.append(McpServer(name, "managed", str(managed_file), _transport(cfg)))
-    user = _json_file(config_file)
+    user = read_json_object(config_file) if config_file is not None else {}
     projects = user.get("projects") if isinstance(user.get("projects"), dict) else {}
     local = projects.get(str(cwd), {}) if isinstance(projects, dict) else {}
     for name, cfg in _servers(local).items():
@@ -109,13 +112,14 @@ def servers(cwd: Path, claude_home: Path, *, config_file: Path | None = None,
     for name, cfg in _servers(user).items():
         out.append(McpServer(name, "user", str(config_file), _transport(cfg)))
     project_file = cwd / ".mcp.json"
-    allow_all = _merged(settings, "enableAllProjectMcpServers") is True
-    enabled = _names(_merged(settings, "enabledMcpjsonServers"))
-    disabled = _names(_merged(settings, "disabledMcpjsonServers"))
+    merged = merged_settings(settings)
+    allow_all = merged.get("enableAllProjectMcpServers") is True
+    enabled = _names(merged.get("enabledMcpjsonServers"))
+    disabled = _names(merged.get("disabledMcpjsonServers"))
     if isinstance(local, dict):
         enabled |= _names(local.get("enabledMcpjsonServers"))
         disabled |= _names(local.get("disabledMcpjsonServers"))
-    for name, cfg in _servers(_json_file(project_file)).items():
+    for name, cfg in _servers(read_json_object(project_file)).items():
         s = McpServer(name, "project", str(project_file), _transport(cfg))
         if name in disabled:
             s.enabled, s.why_disabled = False, "in disabledMcpjsonServers"
@@ -124,7 +128,7 @@ def servers(cwd: Path, claude_home: Path, *, config_file: Path | None = None,
         out.append(s)
     for pdir in plugin_dirs:
         pfile = pdir / ".mcp.json"
-        for name, cfg in _servers(_json_file(pfile)).items():
+        for name, cfg in _servers(read_json_object(pfile)).items():
             out.append(McpServer(f"plugin:{pdir.name}:{name}", "plugin", str(pfile),
                                  _transport(cfg)))
     seen: set[str] = set()

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core import mcp, memory, skills, slash_commands, tokens
+from ctxtui.core import mcp, memory, output_styles, skills, slash_commands, tokens
 from ctxtui.core.claude_code import effective_agents, profile_for
 from ctxtui.core.claude_code.agents import user_config_dir
 
@@ -41,7 +41,7 @@ class StartupItem:
     kind: str
     """``system-prompt``, ``builtin-tools``, ``builtin-agents``, ``bundled-skills``,
     ``deferred-tools``, ``environment``, ``agent``, ``memory``, ``mcp-server``, ``skill``,
-    ``command``."""
+    ``command``, ``output-style``."""
     label: str
     source: str
     """The file it comes from ("" for Claude Code's own text)."""
@@ -146,11 +146,19 @@ def _fixed_items(version: str, entrypoint: str) -> list[StartupItem]:
     return items
 
 
-def _json_obj(path: Path) -> dict[str, Any]:
-    try:
-        return mcp._json_file(path)
-    except (OSError, ValueError):  # a config we cannot read is an empty one
-        return {}
+def _style_items(style: output_styles.OutputStyle, data: Mapping[str, Any],
+                 items: list[StartupItem]) -> list[StartupItem]:
+    """The selected output style's item; the coding instructions it removes come off the
+    system prompt item."""
+    figures = data.get("output_style", {})
+    section = style.section
+    size = None if section is None else tokens.count(section) + figures.get("fixed", 0)
+    if not style.keep_coding_instructions and figures.get("coding_instructions"):
+        prompt = next(i for i in items if i.kind == "system-prompt")
+        prompt.tokens = (prompt.tokens or 0) - figures["coding_instructions"]
+        prompt.label += " (coding instructions replaced by the output style)"
+    return [StartupItem("output-style", f"Output style {style.name}", style.path, size,
+                        "computed" if size is not None else "unknown")]
 
 
 def _bundled(version: str, entrypoint: str) -> list[skills.Skill]:
@@ -195,7 +203,7 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
     for b in memory.budget_items(mem):
         items.append(StartupItem("memory", b.label, b.path, b.tokens, "computed", b.scope))
 
-    found = mcp.servers(cwd, claude_home or cwd / ".no-claude-home",
+    found = mcp.servers(cwd, claude_home,
                         config_file=(home / ".claude.json") if home is not None else None,
                         managed_dir=mdir)
     deferred = bool(fixed_figures(prof.version).get(entrypoint, {}).get("deferred_names"))
@@ -206,14 +214,8 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
                 "mcp-server", f"MCP {s.name} ({len(s.tools) or '?'} tools)", s.source,
                 s.tokens, "measured" if s.tokens is not None else "unknown", s.scope))
 
-    settings = [_json_obj(p) for p in (
-        *((claude_home / "settings.json",) if claude_home else ()),
-        cwd / ".claude" / "settings.json", cwd / ".claude" / "settings.local.json",
-        mdir / "managed-settings.json")]
-    merged: dict[str, Any] = {}
-    for s in settings:
-        merged.update(s)
-    user_state = _json_obj(home / ".claude.json") if home is not None else {}
+    merged = mcp.merged_settings(mcp.settings_files(cwd, claude_home, mdir))
+    user_state = mcp.read_json_object(home / ".claude.json") if home is not None else {}
     custom = skills.project_skills(cwd, claude_home) + slash_commands.project_commands(
         cwd, claude_home)
     rules = skills.rules_for(prof.version)
@@ -233,6 +235,9 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
         label = ls.skill.name + (" (name only)" if ls.collapsed else "")
         items.append(StartupItem(ls.skill.kind, label, ls.skill.path,
                                  tokens.count("\n" + ls.line), "computed", ls.skill.scope))
+    style = output_styles.selected(cwd, claude_home, merged.get("outputStyle"))
+    if style is not None:
+        items += _style_items(style, fixed_figures(prof.version).get(entrypoint, {}), items)
     result = StartupAccount(prof.version, entrypoint, items, block_tokens)
     result.suggestions = suggest(result)
     return result

@@ -12,6 +12,7 @@ project's own skills. Run from the repository root with the venv Python.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -104,6 +105,38 @@ def fixed(body: dict) -> dict:
     }
 
 
+def _normalised_total(rec: dict) -> int:
+    """request_total with the capture's scratch folder (and its slug) replaced by one short
+    name, so two shapes' totals differ only by what the shapes change."""
+    root = str(Path(rec["project"]).parent)
+    slug = re.sub(r"[^a-zA-Z0-9]", "-", root)
+    text = json.dumps(rec["body"], ensure_ascii=False).replace(root, "/S").replace(slug, "-S")
+    return request_total(json.loads(text))
+
+
+def output_style(vdir: Path, entry: str) -> dict:
+    """What selecting a project output style changes, from the ``style`` captures.
+
+    ``fixed``: Claude Code's own text that comes with any style (the changed intro line, the
+    "style is active" note), i.e. the growth minus the style's own ``# Output Style`` section;
+    ``coding_instructions``: what leaves the system prompt unless the style sets
+    ``keep-coding-instructions: true``.
+    """
+    recs = {}
+    for shape in ("agents", "style", "style_keep"):
+        path = vdir / f"{entry}_{shape}.json"
+        if not path.is_file():
+            return {}
+        recs[shape] = json.loads(path.read_text(encoding="utf-8"))
+    shapes = json.loads((SRC / "shapes.json").read_text(encoding="utf-8"))["shapes"]
+    style = shapes["style_keep"][".claude/output-styles/terse.md"]
+    prompt = style.split("\n---\n", 1)[1].strip()
+    section = tokens.count(f"\n\n# Output Style: Terse\n{prompt}")
+    totals = {k: _normalised_total(r) for k, r in recs.items()}
+    return {"fixed": totals["style_keep"] - totals["agents"] - section,
+            "coding_instructions": totals["style_keep"] - totals["style"]}
+
+
 def main() -> int:
     DEST.mkdir(parents=True, exist_ok=True)
     for vdir in sorted(p for p in SRC.iterdir() if p.is_dir()):
@@ -111,6 +144,7 @@ def main() -> int:
         for entry, key in (("p", "print"), ("interactive", "interactive")):
             rec = json.loads((vdir / f"{entry}_empty.json").read_text(encoding="utf-8"))
             out[key] = fixed(rec["body"])
+            out[key]["output_style"] = output_style(vdir, entry)
             prov = rec["provenance"]
         data = {
             "provenance": {

@@ -16,7 +16,9 @@ Shapes (each adds to the one before):
 - ``mcp``: + a project ``.mcp.json`` naming a local stdio server (tiny_mcp_server.py, three
   tools), approved in ``.claude/settings.local.json``;
 - ``skills``: + two project skills (one ``disable-model-invocation``) and three slash commands
-  (one ``disable-model-invocation``, one without a description).
+  (one ``disable-model-invocation``, one without a description);
+- ``style`` / ``style_keep`` (variants of ``agents``): a project output style selected in
+  ``.claude/settings.json``, without and with ``keep-coding-instructions: true``.
 
 Run from the repository root with the venv Python:
 ``.venv/bin/python scripts/claude_code/startup_shapes.py --cli 2.1.112="node .../cli.js"``
@@ -81,6 +83,11 @@ SKILLS = {
 }
 
 
+STYLE = ("---\nname: Terse\ndescription: Short answers, no preamble\n{keep}---\n\n"
+         "Answer in at most three sentences. Lead with the answer. No bullet lists unless the "
+         "user asks for one.\n")
+
+
 def shapes() -> dict[str, dict[str, str]]:
     """Shape name -> project files (relative path -> text); MCP paths use ``{server}``."""
     agents = _wshobson_agents()
@@ -93,6 +100,11 @@ def shapes() -> dict[str, dict[str, str]]:
     out["memory"] = {**out["agents"], **MEMORY}
     out["mcp"] = {**out["memory"], **mcp}
     out["skills"] = {**out["mcp"], **SKILLS}
+    selected = {".claude/settings.json": json.dumps({"outputStyle": "Terse"}) + "\n"}
+    out["style"] = {**agents, **selected,
+                    ".claude/output-styles/terse.md": STYLE.format(keep="")}
+    out["style_keep"] = {**agents, **selected, ".claude/output-styles/terse.md": STYLE.format(
+        keep="keep-coding-instructions: true\n")}
     return out
 
 
