@@ -134,6 +134,9 @@ def test_recorded_tool_names_measure_deferred_mcp_tools(tmp_path):
     after = startup.account(proj, home, version="2.1.332", entrypoint="print",
                             managed_dir=tmp_path / "etc", env={}, mcp_recorded=recorded)
     server = next(i for i in after.items if i.kind == "mcp-server")
+    via_file = startup.account(proj, home, version="2.1.332", entrypoint="print",
+                               managed_dir=tmp_path / "etc", env={}, transcript=transcript)
+    assert via_file.total == after.total
     assert server.basis == "measured"
     assert server.tokens == sum(tokens.count("\n" + n) for n in names)
     measured = request_total(body)

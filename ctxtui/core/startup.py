@@ -173,13 +173,13 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
             entrypoint: str = "interactive", managed_dir: Path | None = None,
             env: Mapping[str, str] | None = None, window: int = 200_000,
             mcp_recorded: Mapping[str, list[str]] | None = None,
-            block_tokens: int = 0, hot_names: frozenset[str] | None = None) -> StartupAccount:
+            transcript: Path | None = None, block_tokens: int = 0, hot_names: frozenset[str] | None = None) -> StartupAccount:
     """Every part of the startup context of a session started in CWD.
 
     HOME is the user's home (``~``; None leaves user config out); VERSION the Claude Code
     version (default: the newest known); ENTRYPOINT ``interactive`` or ``print`` (``-p``).
     MCP_RECORDED maps an MCP server to the tool names a transcript recorded
-    (:func:`mcp.recorded_tools`). BLOCK_TOKENS is the size of ctxtui's CLAUDE.md block (part of
+    (:func:`mcp.recorded_tools`); TRANSCRIPT (this project's latest session) supplies them. BLOCK_TOKENS is the size of ctxtui's CLAUDE.md block (part of
     ``managed``); HOT_NAMES the agents ctxtui manages (default: every custom agent).
     """
     if entrypoint not in ENTRYPOINTS:
@@ -207,7 +207,9 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
                         config_file=(home / ".claude.json") if home is not None else None,
                         managed_dir=mdir)
     deferred = bool(fixed_figures(prof.version).get(entrypoint, {}).get("deferred_names"))
-    mcp.apply_recorded(found, dict(mcp_recorded or {}), deferred)
+    recorded = dict(mcp.recorded_tools(transcript)) if transcript is not None else {}
+    recorded.update(mcp_recorded or {})
+    mcp.apply_recorded(found, recorded, deferred)
     for s in found:
         if s.enabled:
             items.append(StartupItem(
