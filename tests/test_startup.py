@@ -218,3 +218,23 @@ def test_a_builtin_output_style_is_unknown_not_guessed(tmp_path):
     acc = startup.account(proj, home, version="2.1.332", managed_dir=tmp_path / "etc", env={})
     style = next(i for i in acc.items if i.kind == "output-style")
     assert (style.tokens, style.basis) == (None, "unknown")
+
+
+def test_budget_json_reports_the_whole_startup_and_compares_the_managed_part(tmp_path):
+    from ctxtui.core.budget import Budget
+
+    proj, home = build(tmp_path, "memory")
+    acc = startup.account(proj, home, version="2.1.332", managed_dir=tmp_path / "etc", env={})
+    plain = Budget(items=[], startup_tokens=300, eager_startup_tokens=1200, window=200_000,
+                   target=5000, factor=1.0)
+    assert plain.to_json()["startup_tokens"]["total"] == 300  # unchanged without the account
+    whole = Budget(items=[], startup_tokens=acc.managed, eager_startup_tokens=4 * acc.managed,
+                   window=200_000, target=5000, factor=1.25, whole=acc.to_json())
+    data = whole.to_json()
+    assert data["startup_tokens"]["total"] == acc.total
+    assert data["startup_tokens"]["managed"] == acc.managed
+    assert data["startup_tokens"]["estimated_claude"] == round(acc.total * 1.25)
+    assert data["reduction_pct"] == 75.0
+    assert data["context_left"] == 200_000 - round(acc.total * 1.25)
+    assert len(data["startup_tokens"]["items"]) == len(acc.items)
+    assert data["startup_context"]["by_kind"] == acc.by_kind()
