@@ -90,3 +90,13 @@ def test_commands_and_skills_are_read_from_their_folders(tmp_path: Path):
                    ("quiet", "x", False)]
     assert [(s.name, s.description) for s in skills.project_skills(tmp_path, None)] == [
         ("shown-name", "Does things")]
+
+
+def test_entries_are_measured_in_terminal_columns():
+    assert skills.width("abc") == 3
+    assert skills.width("日本") == 4
+    assert skills.width("e\u0301") == 1
+    wide = [sk("a", "日" * 30, kind="bundled"), sk("b", "x" * 30)]
+    # 30 wide characters are 60 columns: the pair no longer fits in 80
+    assert not any(o.collapsed for o in skills.listing(wide, R332, budget=200))
+    assert [o.collapsed for o in skills.listing(wide, R332, budget=80)] == [False, True]

@@ -26,12 +26,12 @@ ENTRIES = {"p": "print", "interactive": "interactive"}
 
 
 def build(root: Path, shape: str) -> tuple[Path, Path]:
-    """The shape's project (its own git root) and an empty home under ROOT."""
+    """The shape's project (its own git root) and its home (``~/`` files) under ROOT."""
     proj, home = root / "repo", root / "home"
     proj.mkdir()
     home.mkdir()
     for rel, text in SHAPES[shape].items():
-        path = proj / rel
+        path = home / rel[2:] if rel.startswith("~/") else proj / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     subprocess.run(["git", "init", "-q", str(proj)], check=True)
@@ -238,3 +238,30 @@ def test_budget_json_reports_the_whole_startup_and_compares_the_managed_part(tmp
     assert data["context_left"] == 200_000 - round(acc.total * 1.25)
     assert len(data["startup_tokens"]["items"]) == len(acc.items)
     assert data["startup_context"]["by_kind"] == acc.by_kind()
+
+
+@pytest.mark.parametrize(("version", "entry"), [(v, e) for v in VERSIONS for e in ENTRIES])
+def test_skill_listing_past_the_budget_is_line_for_line_what_claude_code_sent(tmp_path,
+                                                                              version, entry):
+    """90 skills: 2.1.112 shares its 8,000 characters out; 2.1.332 (1M window, 3 chars per
+    token) keeps the most-used and the first that fit full, collapses the rest, honours
+    ``skillOverrides``."""
+    from ctxtui.core import mcp
+    from ctxtui.core.claude_code.agents import user_config_dir
+
+    proj, home = build(tmp_path, "skills_many")
+    body = captured(version, entry, "skills_many")["body"]
+    sent = [ln for ln in request_text(body).split("\n") if ln.startswith("- skill-")]
+    claude_home = user_config_dir(home, {})
+    settings = mcp.merged_settings(mcp.settings_files(proj, claude_home, tmp_path / "etc"))
+    listed = startup.skill_listing(proj, home, claude_home, version, ENTRIES[entry], settings,
+                                   {})
+    mine = [ls.line for ls in listed if ls.skill.kind == "skill"]
+    assert sorted(mine) == sorted(sent)
+    collapsed = {ls.skill.name for ls in listed if ls.collapsed}
+    if version == "2.1.332":
+        assert "skill-02" not in {ls.skill.name for ls in listed}  # skillOverrides: off
+        assert {"skill-01", "skill-89"} <= collapsed
+        assert not {"skill-30", "skill-31"} & collapsed  # most used stay full
+    else:
+        assert not collapsed and all(ln.endswith("\u2026") for ln in mine)

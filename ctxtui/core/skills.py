@@ -2,8 +2,9 @@
 
 Skills come from ``SKILL.md`` in ``.claude/skills/<dir>/`` (project, then ``~/.claude/skills``);
 custom slash commands (core.slash_commands) join the same listing. The listing ("The following
-skills are available for use with the Skill tool:") has a budget in characters: the context
-window x 4 x ``skillListingBudgetFraction`` (default 0.01, so 8,000 for 200k), or
+skills are available for use with the Skill tool:") has a budget in characters: the model's
+context window x characters per token (2.1.112: 4; 2.1.332: 3 for most models) x
+``skillListingBudgetFraction`` (default 0.01: 8,000 for 200k in 2.1.112), or
 ``SLASH_COMMAND_TOOL_CHAR_BUDGET``; a description is cut at ``skillListingMaxDescChars``
 (1,536). Past the budget, 2.1.112 shortens every non-bundled description to an equal share (bare
 names below 20 characters) and ignores ``skillOverrides``; 2.1.332 keeps bundled and
@@ -18,6 +19,7 @@ import math
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,8 +137,9 @@ def usage_score(usage: Mapping[str, Any] | None, name: str, now: float | None = 
 
 
 def budget_chars(window: int = 200_000, fraction: float | None = None,
-                 env: Mapping[str, str] | None = None) -> int:
-    """The listing's character budget."""
+                 env: Mapping[str, str] | None = None,
+                 chars_per_token: int = CHARS_PER_TOKEN) -> int:
+    """The listing's character budget: window x chars per token x fraction (default 1%)."""
     env = os.environ if env is None else env
     try:
         forced = int(env.get("SLASH_COMMAND_TOOL_CHAR_BUDGET", "") or 0)
@@ -145,7 +148,20 @@ def budget_chars(window: int = 200_000, fraction: float | None = None,
     if forced > 0:
         return forced
     frac = fraction if isinstance(fraction, (int, float)) and fraction > 0 else DEFAULT_FRACTION
-    return max(1, math.floor(window * CHARS_PER_TOKEN * frac))
+    return max(1, math.floor(window * chars_per_token * frac))
+
+
+def width(text: str) -> int:
+    """Terminal width of TEXT as Claude Code measures listing entries (``string-width``):
+    wide and full-width characters count 2, combining and format characters 0."""
+    if text.isascii():
+        return len(text)
+    n = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return n
 
 
 def _cut(text: str, limit: int) -> str:
@@ -178,26 +194,26 @@ def listing(entries: list[Skill], rules: ListingRules, *, budget: int,
         shown.append((s, mode == "name-only"))
     full = [f"- {s.name}" if bare else f"- {s.name}: {_cut(s.text, max_desc)}" for s, bare in shown]
     out = [ListedSkill(s, f, bare, f) for (s, bare), f in zip(shown, full, strict=True)]
-    if sum(map(len, full)) + max(len(full) - 1, 0) <= budget:
+    if sum(map(width, full)) + max(len(full) - 1, 0) <= budget:
         return out
     fixed = {i for i, (s, bare) in enumerate(shown) if bare or s.kind == "bundled"}
     free = [i for i in range(len(shown)) if i not in fixed]
     if not free:
         return out
     if rules.priority_collapse:
-        used = sum(len(full[i]) if i in fixed else len(shown[i][0].name) + 2
+        used = sum(width(full[i]) if i in fixed else width(shown[i][0].name) + 2
                    for i in range(len(shown))) + len(shown) - 1
         room = budget - used
         free.sort(key=lambda i: -usage_score(usage, shown[i][0].name, now))
         for i in free:
-            extra = len(full[i]) - (len(shown[i][0].name) + 2)
+            extra = width(full[i]) - (width(shown[i][0].name) + 2)
             if extra <= room:
                 room -= extra
             else:
                 out[i].line, out[i].collapsed = f"- {shown[i][0].name}", True
         return out
-    room = budget - sum(len(full[i]) + 1 for i in fixed)
-    names = sum(len(shown[i][0].name) + 4 for i in free) + len(free) - 1
+    room = budget - sum(width(full[i]) + 1 for i in fixed)
+    names = sum(width(shown[i][0].name) + 4 for i in free) + len(free) - 1
     share = (room - names) // len(free)
     for i in free:
         s = shown[i][0]

@@ -171,7 +171,7 @@ def _bundled(version: str, entrypoint: str) -> list[skills.Skill]:
 
 def account(cwd: Path, home: Path | None, *, version: str | None = None,
             entrypoint: str = "interactive", managed_dir: Path | None = None,
-            env: Mapping[str, str] | None = None, window: int = 200_000,
+            env: Mapping[str, str] | None = None, window: int | None = None,
             mcp_recorded: Mapping[str, list[str]] | None = None,
             transcript: Path | None = None, block_tokens: int = 0, hot_names: frozenset[str] | None = None) -> StartupAccount:
     """Every part of the startup context of a session started in CWD.
@@ -180,7 +180,8 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
     version (default: the newest known); ENTRYPOINT ``interactive`` or ``print`` (``-p``).
     MCP_RECORDED maps an MCP server to the tool names a transcript recorded
     (:func:`mcp.recorded_tools`); TRANSCRIPT (this project's latest session) supplies them. BLOCK_TOKENS is the size of ctxtui's CLAUDE.md block (part of
-    ``managed``); HOT_NAMES the agents ctxtui manages (default: every custom agent).
+    ``managed``); HOT_NAMES the agents ctxtui manages (default: every custom agent); WINDOW
+    the session model's context window (default: the version's default model's).
     """
     if entrypoint not in ENTRYPOINTS:
         raise ValueError(f"entrypoint must be one of {ENTRYPOINTS}")
@@ -217,20 +218,8 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
                 s.tokens, "measured" if s.tokens is not None else "unknown", s.scope))
 
     merged = mcp.merged_settings(mcp.settings_files(cwd, claude_home, mdir))
-    user_state = mcp.read_json_object(home / ".claude.json") if home is not None else {}
-    custom = skills.project_skills(cwd, claude_home) + slash_commands.project_commands(
-        cwd, claude_home)
-    rules = skills.rules_for(prof.version)
-    budget = skills.budget_chars(window, merged.get("skillListingBudgetFraction"), env)
-    overrides = merged.get("skillOverrides") if isinstance(merged.get("skillOverrides"),
-                                                           dict) else None
-    usage = user_state.get("skillUsage") if isinstance(user_state.get("skillUsage"),
-                                                       dict) else None
-    max_desc = merged.get("skillListingMaxDescChars")
-    listed = skills.listing(_bundled(prof.version, entrypoint) + custom, rules, budget=budget,
-                            overrides=overrides, usage=usage,
-                            max_desc=max_desc if isinstance(max_desc, int) and max_desc > 0
-                            else skills.DEFAULT_MAX_DESC)
+    listed = skill_listing(cwd, home, claude_home, prof.version, entrypoint, merged, env,
+                           window)
     for ls in listed:
         if ls.skill.kind == "bundled":
             continue
@@ -243,6 +232,30 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
     result = StartupAccount(prof.version, entrypoint, items, block_tokens)
     result.suggestions = suggest(result)
     return result
+
+
+def skill_listing(cwd: Path, home: Path | None, claude_home: Path | None, version: str,
+                  entrypoint: str, settings: Mapping[str, Any],
+                  env: Mapping[str, str] | None = None,
+                  window: int | None = None) -> list[skills.ListedSkill]:
+    """The skill listing VERSION sends for CWD: bundled entries, skills and slash commands,
+    with the budget, collapse and ``skillOverrides`` rules applied (SETTINGS: merged)."""
+    user_state = mcp.read_json_object(home / ".claude.json") if home is not None else {}
+    custom = skills.project_skills(cwd, claude_home) + slash_commands.project_commands(
+        cwd, claude_home)
+    sb = fixed_figures(version).get(entrypoint, {}).get("skill_budget", {})
+    budget = skills.budget_chars(window or sb.get("window", 200_000),
+                                 settings.get("skillListingBudgetFraction"), env,
+                                 sb.get("chars_per_token", skills.CHARS_PER_TOKEN))
+    overrides = settings.get("skillOverrides")
+    usage = user_state.get("skillUsage")
+    max_desc = settings.get("skillListingMaxDescChars")
+    return skills.listing(
+        _bundled(version, entrypoint) + custom, skills.rules_for(version), budget=budget,
+        overrides=overrides if isinstance(overrides, dict) else None,
+        usage=usage if isinstance(usage, dict) else None,
+        max_desc=max_desc if isinstance(max_desc, int) and max_desc > 0
+        else skills.DEFAULT_MAX_DESC)
 
 
 def suggest(acc: StartupAccount, *, large: int = LARGE_ITEM_TOKENS,

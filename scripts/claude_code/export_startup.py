@@ -28,6 +28,12 @@ SKILLS_HEADER = "The following skills are available for use with the Skill tool:
 AGENTS_HEADERS = ("Available agent types for the Agent tool:\n",)
 DEFERRED_HEADER = "The following deferred tools are now available via ToolSearch."
 PROMPT = "hello"
+# The skill listing's budget is window x chars-per-token x 1% for the session's model. Read from
+# the code (2.1.112: 200k and 4 for every model; 2.1.332: the model's window, 3 characters per
+# token unless the model is in a known set) and pinned by the ``skills_many`` captures: 2.1.112
+# shares 8,000 characters, 2.1.332 (claude-opus-5-5, 1M window) fills 30,000.
+SKILL_BUDGET = {"2.1.112": {"window": 200_000, "chars_per_token": 4},
+                "2.1.332": {"window": 1_000_000, "chars_per_token": 3}}
 
 
 def tool_tokens(tool: dict) -> int:
@@ -145,6 +151,7 @@ def main() -> int:
             rec = json.loads((vdir / f"{entry}_empty.json").read_text(encoding="utf-8"))
             out[key] = fixed(rec["body"])
             out[key]["output_style"] = output_style(vdir, entry)
+            out[key]["skill_budget"] = SKILL_BUDGET[vdir.name]
             prov = rec["provenance"]
         data = {
             "provenance": {

@@ -18,7 +18,12 @@ Shapes (each adds to the one before):
 - ``skills``: + two project skills (one ``disable-model-invocation``) and three slash commands
   (one ``disable-model-invocation``, one without a description);
 - ``style`` / ``style_keep`` (variants of ``agents``): a project output style selected in
-  ``.claude/settings.json``, without and with ``keep-coding-instructions: true``.
+  ``.claude/settings.json``, without and with ``keep-coding-instructions: true``;
+- ``skills_many`` (a variant of ``empty``): 90 project skills, past the listing budget, with
+  ``skillOverrides`` (one ``name-only``, one ``off``) and ``skillUsage`` for two of them in
+  ``~/.claude.json``.
+
+A file key starting with ``~/`` is written under the fake HOME instead of the project.
 
 Run from the repository root with the venv Python:
 ``.venv/bin/python scripts/claude_code/startup_shapes.py --cli 2.1.112="node .../cli.js"``
@@ -105,7 +110,28 @@ def shapes() -> dict[str, dict[str, str]]:
                     ".claude/output-styles/terse.md": STYLE.format(keep="")}
     out["style_keep"] = {**agents, **selected, ".claude/output-styles/terse.md": STYLE.format(
         keep="keep-coding-instructions: true\n")}
+    out["skills_many"] = many_skills()
     return out
+
+
+USAGE_AT_MS = 1_790_000_000_000  # a fixed "last used" time, so the capture is reproducible
+
+
+def many_skills() -> dict[str, str]:
+    """90 skills: past the 8,000-character budget of a 200k window, and between 3 and 4
+    characters per token of a 1M window (30,000 and 40,000 characters)."""
+    files = {}
+    for i in range(90):
+        desc = (f"Skill number {i:02d} for the capture: " + "handles a recurring chore of the "
+                "team, with checks and a short report at the end; " * 4).strip()
+        files[f".claude/skills/skill-{i:02d}/SKILL.md"] = (
+            f"---\nname: skill-{i:02d}\ndescription: {desc}\n---\n\nSteps.\n")
+    files[".claude/settings.json"] = json.dumps(
+        {"skillOverrides": {"skill-01": "name-only", "skill-02": "off"}}) + "\n"
+    files["~/.claude.json"] = json.dumps({"skillUsage": {
+        "skill-30": {"usageCount": 50, "lastUsedAt": USAGE_AT_MS},
+        "skill-31": {"usageCount": 20, "lastUsedAt": USAGE_AT_MS}}}) + "\n"
+    return files
 
 
 def body_of(reqs: list[dict], prompt: str) -> dict:
@@ -130,7 +156,7 @@ def run_shape(cmd: list[str], files: dict[str, str], scratch: Path, interactive:
     home.mkdir()
     server = project / ".mcp-server" / MCP_SERVER
     for rel, text in files.items():
-        path = project / rel
+        path = home / rel[2:] if rel.startswith("~/") else project / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.replace("{python}", sys.executable).replace("{server}", str(server)),
                         encoding="utf-8")
