@@ -83,3 +83,24 @@ def test_recorded_names_give_a_cost_only_where_tools_are_deferred():
     mcp.apply_recorded([s2], {"a": ["mcp__a__x"]}, deferred=False)
     assert s1.tokens and s1.tokens > 0
     assert s2.tools == ["mcp__a__x"] and s2.tokens is None
+
+
+def test_enabled_plugins_servers_from_the_install_record(tmp_path):
+    claude_home = tmp_path / ".claude"
+    on, off, other = (tmp_path / "cache" / n for n in ("on", "off", "other"))
+    write(on / ".claude-plugin" / "plugin.json", {"name": "on", "mcpServers": {"db": stdio()}})
+    write(off / ".mcp.json", {"mcpServers": {"x": stdio()}})
+    write(other / ".mcp.json", {"mcpServers": {"y": stdio()}})
+    write(claude_home / "plugins" / "installed_plugins.json", {"version": 2, "plugins": {
+        "on@mk": [{"scope": "user", "installPath": str(on)}],
+        "off@mk": [{"scope": "user", "installPath": str(off)}],
+        "other@mk": [{"scope": "project", "projectPath": "/elsewhere",
+                      "installPath": str(other)}]}})
+    settings = {"enabledPlugins": {"on@mk": True, "off@mk": False, "other@mk": True}}
+    dirs = mcp.enabled_plugin_dirs(claude_home, settings, tmp_path / "proj")
+    assert dirs == [on]
+    found = mcp.servers(tmp_path / "proj", claude_home, managed_dir=tmp_path / "etc",
+                        plugin_dirs=dirs)
+    assert [(s.name, s.scope, s.source.endswith("plugin.json")) for s in found] == [
+        ("plugin:on:db", "plugin", True)]
+    assert mcp.enabled_plugin_dirs(claude_home, {"enabledPlugins": "junk"}) == []

@@ -127,9 +127,9 @@ def servers(cwd: Path, claude_home: Path | None, *, config_file: Path | None = N
             s.enabled, s.why_disabled = False, "not approved (enabledMcpjsonServers)"
         out.append(s)
     for pdir in plugin_dirs:
-        pfile = pdir / ".mcp.json"
-        for name, cfg in _servers(read_json_object(pfile)).items():
-            out.append(McpServer(f"plugin:{pdir.name}:{name}", "plugin", str(pfile),
+        plugin, pfile, found = _plugin_servers(pdir)
+        for name, cfg in found.items():
+            out.append(McpServer(f"plugin:{plugin}:{name}", "plugin", str(pfile),
                                  _transport(cfg)))
     seen: set[str] = set()
     for s in out:  # the first scope listed wins a shared name (managed, local, user, project)
@@ -137,6 +137,51 @@ def servers(cwd: Path, claude_home: Path | None, *, config_file: Path | None = N
             s.enabled, s.why_disabled = False, "shadowed by a server of the same name"
         seen.add(s.name)
     return out
+
+
+def enabled_plugin_dirs(claude_home: Path | None, settings: dict[str, Any],
+                        cwd: Path | None = None) -> list[Path]:
+    """Install folders of the plugins ``enabledPlugins`` turns on, from
+    ``~/.claude/plugins/installed_plugins.json`` (v1: one record per plugin; v2: a list per
+    plugin with a scope, project ones only for CWD)."""
+    enabled = settings.get("enabledPlugins")
+    if claude_home is None or not isinstance(enabled, dict):
+        return []
+    installed = read_json_object(claude_home / "plugins" / "installed_plugins.json")
+    plugins = installed.get("plugins")
+    if not isinstance(plugins, dict):
+        return []
+    out: list[Path] = []
+    for plugin_id, on in list(enabled.items())[:MAX_SERVERS]:
+        if on is not True:
+            continue
+        records = plugins.get(plugin_id)
+        records = records if isinstance(records, list) else [records]
+        for rec in records:
+            if not isinstance(rec, dict) or not isinstance(rec.get("installPath"), str):
+                continue
+            project = rec.get("projectPath")
+            if rec.get("scope") in ("project", "local") and (
+                    cwd is None or not isinstance(project, str) or Path(project) != cwd):
+                continue
+            path = Path(rec["installPath"])
+            if path.is_dir():
+                out.append(path)
+                break
+    return out
+
+
+def _plugin_servers(pdir: Path) -> tuple[str, Path, dict[str, dict]]:
+    """A plugin's name (its manifest's, else its folder's) and servers: its ``.mcp.json``,
+    else ``mcpServers`` in its plugin.json."""
+    manifest_file = pdir / ".claude-plugin" / "plugin.json"
+    manifest = read_json_object(manifest_file)
+    name = manifest.get("name") if isinstance(manifest.get("name"), str) else pdir.name
+    pfile = pdir / ".mcp.json"
+    found = _servers(read_json_object(pfile))
+    if found:
+        return name, pfile, found
+    return name, manifest_file, _servers(manifest)
 
 
 def recorded_tools(transcript: Path) -> dict[str, list[str]]:

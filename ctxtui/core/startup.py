@@ -204,9 +204,11 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
     for b in memory.budget_items(mem):
         items.append(StartupItem("memory", b.label, b.path, b.tokens, "computed", b.scope))
 
+    merged = mcp.merged_settings(mcp.settings_files(cwd, claude_home, mdir))
     found = mcp.servers(cwd, claude_home,
                         config_file=(home / ".claude.json") if home is not None else None,
-                        managed_dir=mdir)
+                        managed_dir=mdir,
+                        plugin_dirs=mcp.enabled_plugin_dirs(claude_home, merged, cwd))
     deferred = bool(fixed_figures(prof.version).get(entrypoint, {}).get("deferred_names"))
     recorded = dict(mcp.recorded_tools(transcript)) if transcript is not None else {}
     recorded.update(mcp_recorded or {})
@@ -217,7 +219,6 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
                 "mcp-server", f"MCP {s.name} ({len(s.tools) or '?'} tools)", s.source,
                 s.tokens, "measured" if s.tokens is not None else "unknown", s.scope))
 
-    merged = mcp.merged_settings(mcp.settings_files(cwd, claude_home, mdir))
     listed = skill_listing(cwd, home, claude_home, prof.version, entrypoint, merged, env,
                            window)
     for ls in listed:
