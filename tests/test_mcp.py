@@ -104,3 +104,9 @@ def test_enabled_plugins_servers_from_the_install_record(tmp_path):
     assert [(s.name, s.scope, s.source.endswith("plugin.json")) for s in found] == [
         ("plugin:on:db", "plugin", True)]
     assert mcp.enabled_plugin_dirs(claude_home, {"enabledPlugins": "junk"}) == []
+
+
+def test_plugin_server_tools_are_matched_by_their_tool_prefix():
+    s = mcp.McpServer("plugin:on:db", "plugin", "p", "stdio")
+    mcp.apply_recorded([s], {"plugin_on_db": ["mcp__plugin_on_db__q"]}, deferred=True)
+    assert s.tools == ["mcp__plugin_on_db__q"] and s.tokens

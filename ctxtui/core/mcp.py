@@ -12,6 +12,7 @@ tool cost is known only when a transcript recorded its tools; otherwise it is ``
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +209,12 @@ def recorded_tools(transcript: Path) -> dict[str, list[str]]:
     return out
 
 
+def tool_prefix_name(server: str) -> str:
+    """The server's name as it appears in its tools' names (``mcp__NAME__tool``): characters
+    outside ``[a-zA-Z0-9_-]`` become ``_`` (``plugin:p:s`` -> ``plugin_p_s``)."""
+    return re.sub(r"[^a-zA-Z0-9_-]", "_", server)
+
+
 def apply_recorded(found: list[McpServer], recorded: dict[str, list[str]],
                    deferred: bool) -> None:
     """Set each server's tools and tokens from RECORDED names.
@@ -217,7 +224,7 @@ def apply_recorded(found: list[McpServer], recorded: dict[str, list[str]],
     not give the cost, which stays unknown.
     """
     for s in found:
-        names = recorded.get(s.name)
+        names = recorded.get(s.name) or recorded.get(tool_prefix_name(s.name))
         if not names or not s.enabled:
             continue
         s.tools = list(dict.fromkeys(names))
