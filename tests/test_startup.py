@@ -265,3 +265,44 @@ def test_skill_listing_past_the_budget_is_line_for_line_what_claude_code_sent(tm
         assert not {"skill-30", "skill-31"} & collapsed  # most used stay full
     else:
         assert not collapsed and all(ln.endswith("\u2026") for ln in mine)
+
+
+@pytest.mark.parametrize("entry", list(ENTRIES))
+def test_a_recording_transcript_measures_the_first_request_exactly(tmp_path, entry):
+    """2.1.332 writes the request into the transcript: system and tools become measured, and
+    the recorded total is the captured request's total."""
+    from ctxtui.core.first_request import first_request
+
+    transcript = DATA / "2.1.332" / f"{entry}_skills.transcript.jsonl"
+    body = captured("2.1.332", entry, "skills")["body"]
+    rec = first_request(transcript)
+    assert rec is not None and rec.version == "2.1.332" and rec.prompt == "hello"
+    proj, home = build(tmp_path, "skills")
+    acc = startup.account(proj, home, version="2.1.332", entrypoint=ENTRIES[entry],
+                          managed_dir=tmp_path / "etc", env={}, transcript=transcript)
+    assert acc.measured_total == request_total(body)
+    bases = {i.kind: i.basis for i in acc.items}
+    assert bases["system-prompt"] == bases["builtin-tools"] == "measured"
+    system = next(i.tokens for i in acc.items if i.kind == "system-prompt")
+    assert system == sum(tokens.count(s["text"]) for s in body["system"])
+    server = next(i for i in acc.items if i.kind == "mcp-server")
+    # -p waits for MCP servers, so their deferred names were recorded; the interactive first
+    # request went out while the server was still connecting, so its tools stay unknown
+    assert server.basis == ("measured" if entry == "p" else "unknown")
+    assert abs(acc.total - acc.measured_total) <= 0.03 * acc.measured_total
+    assert acc.to_json()["measured_total"] == acc.measured_total
+
+
+def test_transcripts_without_a_recorded_request_give_none(tmp_path):
+    from ctxtui.core.first_request import first_request
+
+    t = tmp_path / "old.jsonl"
+    t.write_text('{"type":"user","message":{"role":"user","content":"hi"}}\n'
+                 '{"type":"api-request","shapeHash":"missing","tail":["x"]}\n[1,2]\n{bad\n')
+    assert first_request(t) is None
+    assert first_request(tmp_path / "absent.jsonl") is None
+    proj, home = build(tmp_path, "agents")
+    acc = startup.account(proj, home, version="2.1.112", managed_dir=tmp_path / "etc", env={},
+                          transcript=t)
+    assert acc.measured_total is None
+    assert all(i.basis != "measured" for i in acc.items)

@@ -26,6 +26,7 @@ from typing import Any
 from ctxtui.core import mcp, memory, output_styles, skills, slash_commands, tokens
 from ctxtui.core.claude_code import effective_agents, profile_for
 from ctxtui.core.claude_code.agents import user_config_dir
+from ctxtui.core.first_request import RecordedRequest, first_request
 
 ENTRYPOINTS = ("interactive", "print")
 LARGE_ITEM_TOKENS = 500
@@ -75,6 +76,8 @@ class StartupAccount:
     items: list[StartupItem]
     block_tokens: int = 0
     suggestions: list[Suggestion] = field(default_factory=list)
+    measured_total: int | None = None
+    """The session's first request as its transcript recorded it (None: not recorded)."""
 
     @property
     def total(self) -> int:
@@ -103,6 +106,7 @@ class StartupAccount:
         return {
             "claude_code_version": self.version, "entrypoint": self.entrypoint,
             "total": self.total, "managed": self.managed,
+            "measured_total": self.measured_total,
             "unknown_items": len(self.unknown), "by_kind": self.by_kind(),
             "items": [asdict(i) for i in self.items],
             "suggestions": [asdict(s) for s in self.suggestions],
@@ -144,6 +148,29 @@ def _fixed_items(version: str, entrypoint: str) -> list[StartupItem]:
     items.append(StartupItem("environment", "Environment, date, git status, reminders", "",
                              data["other_messages"], "version-data"))
     return items
+
+
+def _use_recorded(request: RecordedRequest, found: list[mcp.McpServer],
+                  items: list[StartupItem], data: Mapping[str, Any]) -> None:
+    """Replace the version figures of the system prompt and built-in tools with what the
+    session's transcript recorded, and measure MCP servers whose tool schemas it sent."""
+    sizes = request.tool_tokens()
+    builtin = {n: t for n, t in sizes.items() if not n.startswith("mcp__")}
+    for item in items:
+        if item.kind == "system-prompt":
+            item.tokens = request.system_tokens() + data.get("billing_header", 0)
+            item.basis = "measured"
+        elif item.kind == "builtin-tools":
+            agents = next((i.tokens or 0 for i in items if i.kind == "builtin-agents"), 0)
+            in_tool = not data.get("agents_listing")
+            item.tokens = sum(builtin.values()) - (agents if in_tool else 0)
+            item.label = f"Built-in tools ({len(builtin)})"
+            item.basis = "measured"
+    for s in found:
+        prefix = f"mcp__{mcp.tool_prefix_name(s.name)}__"
+        sent = {n: t for n, t in sizes.items() if n.startswith(prefix)}
+        if sent and s.enabled:
+            s.tools, s.tokens = list(sent), sum(sent.values())
 
 
 def _style_items(style: output_styles.OutputStyle, data: Mapping[str, Any],
@@ -213,6 +240,9 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
     recorded = dict(mcp.recorded_tools(transcript)) if transcript is not None else {}
     recorded.update(mcp_recorded or {})
     mcp.apply_recorded(found, recorded, deferred)
+    request = first_request(transcript) if transcript is not None else None
+    if request is not None:
+        _use_recorded(request, found, items, fixed_figures(prof.version).get(entrypoint, {}))
     for s in found:
         if s.enabled:
             items.append(StartupItem(
@@ -231,6 +261,9 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
     if style is not None:
         items += _style_items(style, fixed_figures(prof.version).get(entrypoint, {}), items)
     result = StartupAccount(prof.version, entrypoint, items, block_tokens)
+    if request is not None:
+        billing = fixed_figures(prof.version).get(entrypoint, {}).get("billing_header", 0)
+        result.measured_total = request.total() + billing
     result.suggestions = suggest(result)
     return result
 

@@ -97,9 +97,11 @@ def fixed(body: dict) -> dict:
         "agents_listing": tokens.count(agents_text),
         "deferred_tools": tokens.count(deferred_text),
     }
+    head = body["system"][0]["text"] if body["system"] else ""
     return {
         "model": body.get("model"),
         "system_prompt": system,
+        "billing_header": tokens.count(head) if head.startswith("x-anthropic-billing") else 0,
         "tools": tools,
         "skills_where": where,
         "skills_wrapper": tokens.count(skills_text.replace(listing, "")) if listing else 0,

@@ -175,7 +175,9 @@ def run_shape(cmd: list[str], files: dict[str, str], scratch: Path, interactive:
                 raise
             time.sleep(1)
     keep = {k: body[k] for k in ("model", "system", "tools", "messages") if k in body}
-    return {"project": str(project.resolve()), "home": str(home.resolve()), "body": keep}
+    sessions = sorted((home / ".claude" / "projects").glob("*/*.jsonl"))
+    return {"project": str(project.resolve()), "home": str(home.resolve()), "body": keep,
+            "transcript": sessions[0].read_text(encoding="utf-8") if sessions else ""}
 
 
 def main() -> int:
@@ -183,6 +185,8 @@ def main() -> int:
     ap.add_argument("--cli", action="append", required=True, help="VERSION=COMMAND")
     ap.add_argument("--shapes", default=",".join(shapes()))
     ap.add_argument("--entries", default="p,interactive")
+    ap.add_argument("--transcripts", action="store_true",
+                    help="also keep the session transcript as <entry>_<shape>.transcript.jsonl")
     args = ap.parse_args()
     all_shapes = shapes()
     DATA.mkdir(parents=True, exist_ok=True)
@@ -201,6 +205,10 @@ def main() -> int:
             for entry in args.entries.split(","):
                 rec = run_shape(cmd, all_shapes[name], scratch / f"{entry}_{name}",
                                 entry == "interactive")
+                transcript = rec.pop("transcript")
+                if args.transcripts and transcript:
+                    (out / f"{entry}_{name}.transcript.jsonl").write_text(transcript,
+                                                                          encoding="utf-8")
                 rec["provenance"] = {"version": version, "command": shlex.join(cmd),
                                      "script": "scripts/claude_code/startup_shapes.py",
                                      "shape": name, "entrypoint": entry}
