@@ -169,6 +169,9 @@ def test_suggestions_split_what_ctxtui_can_do_from_what_only_the_user_can(tmp_pa
                               env={}, block_tokens=150)
         by = {(s.item, s.by, s.action.split(" ")[0]) for s in acc.suggestions}
         agents = [i for i in acc.items if i.kind == "agent"]
+        assert (f"{len(agents)} custom agents", "ctxtui", "move") in by
+        whole = next(s for s in acc.suggestions if s.item == f"{len(agents)} custom agents")
+        assert whole.saving == sum(a.tokens for a in agents)
         for a in agents:
             assert (a.label, "ctxtui", "move") in by
             assert next(s.saving for s in acc.suggestions if s.item == a.label) == a.tokens

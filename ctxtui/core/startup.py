@@ -303,6 +303,11 @@ def suggest(acc: StartupAccount, *, large: int = LARGE_ITEM_TOKENS,
     """
     out: list[Suggestion] = []
     agents = [i for i in acc.items if i.kind == "agent"]
+    managed_agents = [i for i in agents if i.managed]
+    if len(managed_agents) > 1:
+        out.append(Suggestion(f"{len(managed_agents)} custom agents",
+                              "move them all to cold storage; load on demand", "ctxtui",
+                              sum(i.tokens or 0 for i in managed_agents)))
     for i in agents:
         if i.managed and (i.tokens or 0) >= minimum:
             out.append(Suggestion(i.label, "move to cold storage (reachable on demand)",
