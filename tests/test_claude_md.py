@@ -92,8 +92,9 @@ def test_persona_imports_are_detected_and_replaced_on_request(settings, library)
     plan = strategies.plan(ws, "lazy_loading")
     assert len(plan.persona_imports) == 2
     assert any("--replace-imports" in n for n in plan.notes)
-    imported = sum(i.tokens for i in ws.budget().items if i.scope == "import")
-    assert imported > 0
+    # The library is outside the project: Claude Code loads these only after the user approves
+    # external imports, so they are flagged rather than counted.
+    assert [ref for _, ref in ws.memory.needs_approval] == [f"{library}/alpha.md", f"{library}/beta.md"]
     strategies.migrate(ws, "lazy_loading", replace_imports=True)
     text = path.read_text()
     assert "@" + str(library) not in text

@@ -14,7 +14,7 @@ from typing import Any
 class BudgetItem:
     """One line of the itemised startup budget, like Claude Code's ``/context``."""
 
-    kind: str  # "memory" or "agent"
+    kind: str  # "memory" or "agent" (the whole startup adds core.startup's kinds)
     label: str
     path: str
     scope: str
@@ -32,15 +32,24 @@ class Budget:
     target: int
     factor: float
     warnings: list[str] = field(default_factory=list)
+    whole: dict[str, Any] | None = None
+    """``core.startup.StartupAccount.to_json()``: the whole startup context. When set,
+    ``startup_tokens`` and ``eager_startup_tokens`` are the managed part (agent lines and
+    ctxtui's block, now and eager) and the totals below cover everything Claude Code sends."""
+
+    @property
+    def total_tokens(self) -> int:
+        """The whole startup context when known, else the managed part."""
+        return int(self.whole["total"]) if self.whole is not None else self.startup_tokens
 
     @property
     def estimated_claude_tokens(self) -> int:
-        """Startup tokens x calibration factor."""
-        return round(self.startup_tokens * self.factor)
+        """Whole startup tokens x calibration factor."""
+        return round(self.total_tokens * self.factor)
 
     @property
     def reduction_pct(self) -> float:
-        """How much smaller than eager, in percent."""
+        """How much smaller than eager the managed part is, in percent."""
         if self.eager_startup_tokens <= 0:
             return 0.0
         return round(100.0 * (1 - self.startup_tokens / self.eager_startup_tokens), 1)
@@ -56,13 +65,27 @@ class Budget:
         return self.startup_tokens > self.target
 
     def to_json(self) -> dict[str, Any]:
-        """The stable JSON shape documented in README."""
+        """The stable JSON shape documented in README.
+
+        With ``whole``: ``startup_tokens.total`` is the whole startup context,
+        ``startup_tokens.managed`` the part strategies change, ``items`` every item of the whole
+        account, and ``startup_context`` adds the by-kind totals and suggestions.
+        """
+        startup: dict[str, Any] = {
+            "total": self.total_tokens,
+            "managed": self.startup_tokens,
+            "estimated_claude": self.estimated_claude_tokens,
+            "items": [vars(i) for i in self.items],
+        }
+        extra: dict[str, Any] = {}
+        if self.whole is not None:
+            startup["items"] = self.whole["items"]
+            startup["unknown_items"] = self.whole["unknown_items"]
+            extra["startup_context"] = {k: self.whole[k] for k in (
+                "claude_code_version", "entrypoint", "by_kind", "suggestions")}
         return {
-            "startup_tokens": {
-                "total": self.startup_tokens,
-                "estimated_claude": self.estimated_claude_tokens,
-                "items": [vars(i) for i in self.items],
-            },
+            "startup_tokens": startup,
+            **extra,
             "eager_startup_tokens": self.eager_startup_tokens,
             "reduction_pct": self.reduction_pct,
             "window": self.window,

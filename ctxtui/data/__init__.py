@@ -1,0 +1,1 @@
+"""Packaged data (read with importlib.resources)."""
