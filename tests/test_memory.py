@@ -346,3 +346,14 @@ def test_list_items_are_also_scanned_as_raw_text_like_claude_codes_lexer():
     # not hide an import, while in a paragraph it does.
     text = "- one <!-- @a.md -->\n- two <b>@b.md</b>\n\npara <!-- @c.md --> end\n"
     assert memory.import_refs(text) == ["a.md", "b.md"]
+
+
+def test_a_rules_tree_deeper_than_the_recursion_limit_is_walked(tmp_path: Path):
+    folder = tmp_path / ".claude/rules"
+    folder.mkdir(parents=True)
+    for _ in range(1_100):  # one level at a time: pathlib's own mkdir(parents=True) recurses
+        folder = folder / "d"
+        folder.mkdir()
+    (folder / "deep.md").write_text("deep rule")
+    scan = _load(tmp_path)
+    assert [f.content for f in scan.files] == ["deep rule"]

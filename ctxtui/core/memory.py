@@ -36,8 +36,9 @@ import re
 import stat
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -419,6 +420,15 @@ def sent_content(text: str, profile: Profile | None = None) -> tuple[str, list[s
     """(content as Claude Code sends it before trimming, its import refs, ``paths:`` globs)."""
     profile = profile or profile_for()
     body, globs = split_memory_frontmatter(text)
+    content, refs = _analyse(body, profile.normalise_when_comment_seen)
+    return content, list(refs), globs
+
+
+@lru_cache(maxsize=256)
+def _analyse(body: str, normalise_when_comment_seen: bool) -> tuple[str, tuple[str, ...]]:
+    """Cached: memory files rarely change between two refreshes, and a parse is the cost."""
+    if "@" not in body and "<!--" not in body:
+        return body, ()  # nothing to import and nothing to strip: no parse needed
     normal = body.replace("\r\n", "\n").replace("\r", "\n")
     toks = _tokens(normal)
     refs: list[str] = []
@@ -426,9 +436,9 @@ def sent_content(text: str, profile: Profile | None = None) -> tuple[str, list[s
     content = body
     if "<!--" in body:
         stripped, removed = _strip_comments(normal, toks)
-        if removed or profile.normalise_when_comment_seen:
+        if removed or normalise_when_comment_seen:
             content = stripped
-    return content, refs, globs
+    return content, tuple(refs)
 
 
 # --------------------------------------------------------------------------- loading
@@ -562,23 +572,37 @@ def _listing(folder: Path, sort: bool) -> list[os.DirEntry[str]]:
     return sorted(entries, key=lambda e: e.name.encode("utf-8", "surrogateescape")) if sort else entries
 
 
-def _rules(w: _Walk, folder: Path, kind: str, external: bool) -> list[MemoryFile]:
-    if _norm(folder) in w.dirs_seen:
-        return []
-    real = _real(folder)
-    w.dirs_seen.add(_norm(folder))
-    w.dirs_seen.add(_norm(real))
+def _rules(w: _Walk, top: Path, kind: str, external: bool) -> list[MemoryFile]:
+    """Every ``*.md`` below a rules folder, depth first in listing order (without recursion:
+    a tree thousands of folders deep is walked like any other)."""
+
+    def enter(folder: Path) -> Iterator[os.DirEntry[str]] | None:
+        if _norm(folder) in w.dirs_seen:
+            return None
+        real = _real(folder)
+        w.dirs_seen.add(_norm(folder))
+        w.dirs_seen.add(_norm(real))
+        return iter(_listing(real, w.profile.sorted_listing))
+
     out: list[MemoryFile] = []
-    for entry in _listing(real, w.profile.sorted_listing):
-        path = folder / entry.name
-        target = _real(path)
+    first = enter(top)
+    stack = [(top, first)] if first is not None else []
+    while stack:
+        folder, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        target = _real(folder / entry.name)
         try:
             is_dir = entry.is_dir(follow_symlinks=True)
             is_file = entry.is_file(follow_symlinks=True)
         except OSError:
             continue
         if is_dir:
-            out += _rules(w, target, kind, external)
+            sub = enter(target)
+            if sub is not None:
+                stack.append((target, sub))
         elif is_file and entry.name.endswith(".md"):
             loaded = _visit(w, target, kind, "rules", external)
             w.scan.conditional += [(f.path, f.globs) for f in loaded if f.globs]
