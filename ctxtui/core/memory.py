@@ -230,11 +230,33 @@ class MemoryScan:
 # --------------------------------------------------------------------------- Markdown
 
 
+# Block tags that let HTML interrupt a paragraph in Claude Code's lexer (marked), which, unlike
+# CommonMark, allows no indentation there and no ``<?``, ``<!X`` or CDATA openers.
+_INTERRUPT_TAGS = (
+    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|"
+    "dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|"
+    "hr|html|iframe|legend|li|link|main|menu|menuitem|meta|nav|noframes|ol|optgroup|option|p|param|"
+    "search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul"
+)
+_HTML_INTERRUPTS = re.compile(rf"</?(?:{_INTERRUPT_TAGS})(?: +|$|/?>)|<(?:script|pre|style|textarea|!--)")
+
+
 def _markdown():
     from markdown_it import MarkdownIt  # imported when first needed: start-up stays lean
+    from markdown_it.rules_block import html_block
+
+    def marked_html_block(state, start: int, end: int, silent: bool) -> bool:  # type: ignore[no-untyped-def]
+        if silent:  # asked whether HTML may interrupt the block above it
+            if state.sCount[start] > state.blkIndent:
+                return False
+            line = state.src[state.bMarks[start] + state.tShift[start] : state.eMarks[start]]
+            if not _HTML_INTERRUPTS.match(line):
+                return False
+        return html_block(state, start, end, silent)
 
     md = MarkdownIt("commonmark")
     md.disable("text_join")  # keep escapes apart from text, as Claude Code's lexer does
+    md.block.ruler.at("html_block", marked_html_block, {"alt": ["paragraph", "reference", "blockquote"]})
     return md
 
 
