@@ -160,16 +160,13 @@ class MemoryFile:
     content: str = ""
     globs: list[str] = field(default_factory=list)  # ``paths:`` of a conditional rule
     sent_tokens: int = 0  # cl100k tokens of the header plus the content, as sent
+    header: str = ""  # the "Contents of PATH (…):" line and blank line Claude Code puts first
 
     @property
     def chars(self) -> int:
         """Length of the sent content in characters (Claude Code's warning is in characters)."""
         return len(self.content)
 
-    @property
-    def header(self) -> str:
-        """The line Claude Code puts before the content."""
-        return f"Contents of {self.path}{DESCRIPTIONS.get(self.kind, '')}:\n\n"
 
 
 @dataclass
@@ -906,7 +903,9 @@ def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
     if claude_home is not None and (auto_memory if auto_memory is not None else _auto_memory_enabled()):
         files += _auto_memory(w, auto_memory_path(cwd, claude_home))
     for f in files:
-        f.tokens, f.sent_tokens = tokens.count_many([f.text, _file_text(f, profile)])
+        desc = profile.managed_description if f.kind == "Managed" else DESCRIPTIONS.get(f.kind, "")
+        f.header = f"Contents of {f.path}{desc}:\n\n"
+        f.tokens, f.sent_tokens = tokens.count_many([f.text, _file_text(f)])
     return w.scan
 
 
@@ -926,9 +925,8 @@ def roots(workspace: Path, claude_home: Path | None, extra: Iterable[Path] = ())
 # --------------------------------------------------------------------------- what is sent
 
 
-def _file_text(f: MemoryFile, profile: Profile) -> str:
-    desc = profile.managed_description if f.kind == "Managed" else DESCRIPTIONS.get(f.kind, "")
-    return f"Contents of {f.path}{desc}:\n\n{f.content.strip()}"
+def _file_text(f: MemoryFile) -> str:
+    return f"{f.header}{f.content.strip()}"
 
 
 def _once_text(profile: Profile) -> str:
@@ -938,7 +936,7 @@ def _once_text(profile: Profile) -> str:
 def memory_text(result: MemoryScan) -> str:
     """The memory text exactly as Claude Code sends it ("" when nothing loads), without the
     reminder around it (see :attr:`Profile.wrapper`)."""
-    parts = [_file_text(f, result.profile) for f in result.files]
+    parts = [_file_text(f) for f in result.files]
     return f"{PREAMBLE}\n\n" + "\n\n".join(parts) if parts else ""
 
 
@@ -951,7 +949,7 @@ def budget_items(result: MemoryScan) -> list[BudgetItem]:
     items = [BudgetItem("memory", "Claude Code memory preamble", "", "fixed",
                         tokens.count(_once_text(result.profile)))]
     for i, f in enumerate(result.files):
-        text = ("\n\n" if i else "") + _file_text(f, result.profile)
+        text = ("\n\n" if i else "") + _file_text(f)
         label = f"@import from {f.imported_by.name}" if f.imported_by else f.path.name
         items.append(BudgetItem("memory", label, str(f.path), f.scope, tokens.count(text)))
     return items
