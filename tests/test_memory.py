@@ -355,5 +355,20 @@ def test_a_rules_tree_deeper_than_the_recursion_limit_is_walked(tmp_path: Path):
         folder = folder / "d"
         folder.mkdir()
     (folder / "deep.md").write_text("deep rule")
-    scan = _load(tmp_path)
-    assert [f.content for f in scan.files] == ["deep rule"]
+    try:
+        scan = _load(tmp_path)
+        assert [f.content for f in scan.files] == ["deep rule"]
+    finally:  # bottom-up, so that pytest's own (recursive) clean-up never meets this tree
+        (folder / "deep.md").unlink()
+        while folder.name == "d":
+            folder.rmdir()
+            folder = folder.parent
+
+
+def test_2_1_112_loses_reference_definitions_when_a_comment_appears():
+    text = "See [g][g].\n\n[g]: https://x.test\n\n<!-- c -->\nEnd.\n"
+    old, _, _ = memory.sent_content(text, P112)
+    new, _, _ = memory.sent_content(text, memory.profile_for("2.1.332"))
+    assert old == "See [g][g].\n\nEnd.\n"
+    assert new == "See [g][g].\n\n[g]: https://x.test\n\nEnd.\n"
+    assert memory.sent_content(text.replace("<!-- c -->\n", ""), P112)[0] == text.replace("<!-- c -->\n", "")

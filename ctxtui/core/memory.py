@@ -340,31 +340,53 @@ def _block_refs(token_list: list[Any], out: list[str]) -> None:
             in_item_text = False
 
 
-def _strip_comments(text: str, token_list: list[Any]) -> tuple[str, bool]:
+def _strip_comments(text: str, token_list: list[Any], drop_definitions: bool = False) -> tuple[str, bool]:
     """Text with top-level HTML comment blocks removed (and the blank lines right after each),
-    on the LF-normalised text; (text, whether any block was removed)."""
+    on the LF-normalised text; (text, whether any comment block was removed).
+
+    ``drop_definitions``: also drop top-level link reference definitions, which 2.1.112 loses
+    because its lexer keeps no token for them when it re-joins the text."""
     starts = [0]
     for m in re.finditer("\n", text):
         starts.append(m.end())
     starts.append(len(text))
-    out: list[str] = []
-    pos = 0
-    removed = False
-    for tok in token_list:
-        if tok.type != "html_block" or tok.level != 0 or not tok.map:
-            continue
-        begin = starts[min(tok.map[0], len(starts) - 1)]
-        end = starts[min(tok.map[1], len(starts) - 1)]
+
+    def span(first: int, stop: int) -> tuple[int, int]:
+        begin, end = starts[min(first, len(starts) - 1)], starts[min(stop, len(starts) - 1)]
         while end < len(text) and text[end] == "\n":
             end += 1
-        raw = text[begin:end]
-        if not _is_comment_block(raw):
+        return begin, end
+
+    cuts: list[tuple[int, int, str]] = []
+    covered: set[int] = set()
+    for tok in token_list:
+        if tok.level != 0 or not tok.map:
             continue
-        rest = _COMMENT.sub("", raw)
-        out.append(text[pos:begin])
-        out.append(rest if rest.strip() else "")
+        covered.update(range(tok.map[0], tok.map[1]))
+        if tok.type != "html_block":
+            continue
+        begin, end = span(tok.map[0], tok.map[1])
+        raw = text[begin:end]
+        if _is_comment_block(raw):
+            rest = _COMMENT.sub("", raw)
+            cuts.append((begin, end, rest if rest.strip() else ""))
+    removed = bool(cuts)
+    if drop_definitions:
+        line, lines = 0, len(starts) - 1
+        while line < lines:
+            if line in covered or not text[starts[line] : starts[line + 1]].strip():
+                line += 1
+                continue
+            stop = line
+            while stop < lines and stop not in covered and text[starts[stop] : starts[stop + 1]].strip():
+                stop += 1
+            cuts.append((*span(line, stop), ""))
+            line = stop
+    out: list[str] = []
+    pos = 0
+    for begin, end, keep in sorted(cuts):
+        out += [text[pos:begin], keep]
         pos = end
-        removed = True
     out.append(text[pos:])
     return "".join(out), removed
 
@@ -454,7 +476,7 @@ def _analyse(body: str, normalise_when_comment_seen: bool) -> tuple[str, tuple[s
     _block_refs(toks, refs)
     content = body
     if "<!--" in body:
-        stripped, removed = _strip_comments(normal, toks)
+        stripped, removed = _strip_comments(normal, toks, drop_definitions=normalise_when_comment_seen)
         if removed or normalise_when_comment_seen:
             content = stripped
     return content, tuple(refs)
