@@ -372,3 +372,11 @@ def test_2_1_112_loses_reference_definitions_when_a_comment_appears():
     assert old == "See [g][g].\n\nEnd.\n"
     assert new == "See [g][g].\n\n[g]: https://x.test\n\nEnd.\n"
     assert memory.sent_content(text.replace("<!-- c -->\n", ""), P112)[0] == text.replace("<!-- c -->\n", "")
+
+
+def test_emphasis_cannot_close_inside_tags_links_or_code_spans():
+    # Claude Code's lexer looks for closing delimiters in text where <…>, links and code
+    # spans are blanked out (found by a differential run against 2.1.112).
+    assert memory.import_refs("\\<!-- *@a.md* -->\n") == []
+    assert memory.import_refs("> quote\n<**@b.md**>\n") == []
+    assert memory.import_refs("*@c.md* and [x](y) _@d.md_\n") == ["c.md", "d.md"]

@@ -241,6 +241,7 @@ _HTML_INTERRUPTS = re.compile(rf"</?(?:{_INTERRUPT_TAGS})(?: +|$|/?>)|<(?:script
 def _markdown():
     from markdown_it import MarkdownIt  # imported when first needed: start-up stays lean
     from markdown_it.rules_block import html_block
+    from markdown_it.rules_inline import emphasis
 
     def marked_html_block(state, start: int, end: int, silent: bool) -> bool:  # type: ignore[no-untyped-def]
         if silent:  # asked whether HTML may interrupt the block above it
@@ -251,10 +252,29 @@ def _markdown():
                 return False
         return html_block(state, start, end, silent)
 
+    def marked_emphasis(state, silent: bool) -> bool:  # type: ignore[no-untyped-def]
+        # marked looks for a closing * or _ in a masked copy of the text where links, code
+        # spans and anything between < and > are blanked out: a run there cannot close.
+        before, pos = len(state.delimiters), state.pos
+        found = emphasis.tokenize(state, silent)
+        if found and any(a < pos < b for a, b in _masked_spans(state.src)):
+            for delim in state.delimiters[before:]:
+                delim.close = False
+        return found
+
     md = MarkdownIt("commonmark")
     md.disable("text_join")  # keep escapes apart from text, as Claude Code's lexer does
     md.block.ruler.at("html_block", marked_html_block, {"alt": ["paragraph", "reference", "blockquote"]})
+    md.inline.ruler.at("emphasis", marked_emphasis)
     return md
+
+
+_BLOCK_SKIP = re.compile(r"\[[^[\]]*?\]\((?:\\.|[^\\\(\)]|\((?:\\.|[^\\\(\)])*\))*\)|`[^`]*?`|<[^<>]*?>")
+
+
+@lru_cache(maxsize=64)
+def _masked_spans(src: str) -> tuple[tuple[int, int], ...]:
+    return tuple((m.start(), m.end() - 1) for m in _BLOCK_SKIP.finditer(src))
 
 
 _MD = None
