@@ -346,3 +346,37 @@ def test_list_items_are_also_scanned_as_raw_text_like_claude_codes_lexer():
     # not hide an import, while in a paragraph it does.
     text = "- one <!-- @a.md -->\n- two <b>@b.md</b>\n\npara <!-- @c.md --> end\n"
     assert memory.import_refs(text) == ["a.md", "b.md"]
+
+
+def test_a_rules_tree_deeper_than_the_recursion_limit_is_walked(tmp_path: Path):
+    folder = tmp_path / ".claude/rules"
+    folder.mkdir(parents=True)
+    for _ in range(1_100):  # one level at a time: pathlib's own mkdir(parents=True) recurses
+        folder = folder / "d"
+        folder.mkdir()
+    (folder / "deep.md").write_text("deep rule")
+    try:
+        scan = _load(tmp_path)
+        assert [f.content for f in scan.files] == ["deep rule"]
+    finally:  # bottom-up, so that pytest's own (recursive) clean-up never meets this tree
+        (folder / "deep.md").unlink()
+        while folder.name == "d":
+            folder.rmdir()
+            folder = folder.parent
+
+
+def test_2_1_112_loses_reference_definitions_when_a_comment_appears():
+    text = "See [g][g].\n\n[g]: https://x.test\n\n<!-- c -->\nEnd.\n"
+    old, _, _ = memory.sent_content(text, P112)
+    new, _, _ = memory.sent_content(text, memory.profile_for("2.1.332"))
+    assert old == "See [g][g].\n\nEnd.\n"
+    assert new == "See [g][g].\n\n[g]: https://x.test\n\nEnd.\n"
+    assert memory.sent_content(text.replace("<!-- c -->\n", ""), P112)[0] == text.replace("<!-- c -->\n", "")
+
+
+def test_emphasis_cannot_close_inside_tags_links_or_code_spans():
+    # Claude Code's lexer looks for closing delimiters in text where <…>, links and code
+    # spans are blanked out (found by a differential run against 2.1.112).
+    assert memory.import_refs("\\<!-- *@a.md* -->\n") == []
+    assert memory.import_refs("> quote\n<**@b.md**>\n") == []
+    assert memory.import_refs("*@c.md* and [x](y) _@d.md_\n") == ["c.md", "d.md"]

@@ -36,8 +36,9 @@ import re
 import stat
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -159,16 +160,13 @@ class MemoryFile:
     content: str = ""
     globs: list[str] = field(default_factory=list)  # ``paths:`` of a conditional rule
     sent_tokens: int = 0  # cl100k tokens of the header plus the content, as sent
+    header: str = ""  # the "Contents of PATH (…):" line and blank line Claude Code puts first
 
     @property
     def chars(self) -> int:
         """Length of the sent content in characters (Claude Code's warning is in characters)."""
         return len(self.content)
 
-    @property
-    def header(self) -> str:
-        """The line Claude Code puts before the content."""
-        return f"Contents of {self.path}{DESCRIPTIONS.get(self.kind, '')}:\n\n"
 
 
 @dataclass
@@ -229,12 +227,54 @@ class MemoryScan:
 # --------------------------------------------------------------------------- Markdown
 
 
+# Block tags that let HTML interrupt a paragraph in Claude Code's lexer (marked), which, unlike
+# CommonMark, allows no indentation there and no ``<?``, ``<!X`` or CDATA openers.
+_INTERRUPT_TAGS = (
+    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|"
+    "dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|"
+    "hr|html|iframe|legend|li|link|main|menu|menuitem|meta|nav|noframes|ol|optgroup|option|p|param|"
+    "search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul"
+)
+_HTML_INTERRUPTS = re.compile(rf"</?(?:{_INTERRUPT_TAGS})(?: +|$|/?>)|<(?:script|pre|style|textarea|!--)")
+
+
 def _markdown():
     from markdown_it import MarkdownIt  # imported when first needed: start-up stays lean
+    from markdown_it.rules_block import html_block
+    from markdown_it.rules_inline import emphasis
+
+    def marked_html_block(state, start: int, end: int, silent: bool) -> bool:  # type: ignore[no-untyped-def]
+        if silent:  # asked whether HTML may interrupt the block above it
+            if state.sCount[start] > state.blkIndent:
+                return False
+            line = state.src[state.bMarks[start] + state.tShift[start] : state.eMarks[start]]
+            if not _HTML_INTERRUPTS.match(line):
+                return False
+        return html_block(state, start, end, silent)
+
+    def marked_emphasis(state, silent: bool) -> bool:  # type: ignore[no-untyped-def]
+        # marked looks for a closing * or _ in a masked copy of the text where links, code
+        # spans and anything between < and > are blanked out: a run there cannot close.
+        before, pos = len(state.delimiters), state.pos
+        found = emphasis.tokenize(state, silent)
+        if found and any(a < pos < b for a, b in _masked_spans(state.src)):
+            for delim in state.delimiters[before:]:
+                delim.close = False
+        return found
 
     md = MarkdownIt("commonmark")
     md.disable("text_join")  # keep escapes apart from text, as Claude Code's lexer does
+    md.block.ruler.at("html_block", marked_html_block, {"alt": ["paragraph", "reference", "blockquote"]})
+    md.inline.ruler.at("emphasis", marked_emphasis)
     return md
+
+
+_BLOCK_SKIP = re.compile(r"\[[^[\]]*?\]\((?:\\.|[^\\\(\)]|\((?:\\.|[^\\\(\)])*\))*\)|`[^`]*?`|<[^<>]*?>")
+
+
+@lru_cache(maxsize=64)
+def _masked_spans(src: str) -> tuple[tuple[int, int], ...]:
+    return tuple((m.start(), m.end() - 1) for m in _BLOCK_SKIP.finditer(src))
 
 
 _MD = None
@@ -320,31 +360,53 @@ def _block_refs(token_list: list[Any], out: list[str]) -> None:
             in_item_text = False
 
 
-def _strip_comments(text: str, token_list: list[Any]) -> tuple[str, bool]:
+def _strip_comments(text: str, token_list: list[Any], drop_definitions: bool = False) -> tuple[str, bool]:
     """Text with top-level HTML comment blocks removed (and the blank lines right after each),
-    on the LF-normalised text; (text, whether any block was removed)."""
+    on the LF-normalised text; (text, whether any comment block was removed).
+
+    ``drop_definitions``: also drop top-level link reference definitions, which 2.1.112 loses
+    because its lexer keeps no token for them when it re-joins the text."""
     starts = [0]
     for m in re.finditer("\n", text):
         starts.append(m.end())
     starts.append(len(text))
-    out: list[str] = []
-    pos = 0
-    removed = False
-    for tok in token_list:
-        if tok.type != "html_block" or tok.level != 0 or not tok.map:
-            continue
-        begin = starts[min(tok.map[0], len(starts) - 1)]
-        end = starts[min(tok.map[1], len(starts) - 1)]
+
+    def span(first: int, stop: int) -> tuple[int, int]:
+        begin, end = starts[min(first, len(starts) - 1)], starts[min(stop, len(starts) - 1)]
         while end < len(text) and text[end] == "\n":
             end += 1
-        raw = text[begin:end]
-        if not _is_comment_block(raw):
+        return begin, end
+
+    cuts: list[tuple[int, int, str]] = []
+    covered: set[int] = set()
+    for tok in token_list:
+        if tok.level != 0 or not tok.map:
             continue
-        rest = _COMMENT.sub("", raw)
-        out.append(text[pos:begin])
-        out.append(rest if rest.strip() else "")
+        covered.update(range(tok.map[0], tok.map[1]))
+        if tok.type != "html_block":
+            continue
+        begin, end = span(tok.map[0], tok.map[1])
+        raw = text[begin:end]
+        if _is_comment_block(raw):
+            rest = _COMMENT.sub("", raw)
+            cuts.append((begin, end, rest if rest.strip() else ""))
+    removed = bool(cuts)
+    if drop_definitions:
+        line, lines = 0, len(starts) - 1
+        while line < lines:
+            if line in covered or not text[starts[line] : starts[line + 1]].strip():
+                line += 1
+                continue
+            stop = line
+            while stop < lines and stop not in covered and text[starts[stop] : starts[stop + 1]].strip():
+                stop += 1
+            cuts.append((*span(line, stop), ""))
+            line = stop
+    out: list[str] = []
+    pos = 0
+    for begin, end, keep in sorted(cuts):
+        out += [text[pos:begin], keep]
         pos = end
-        removed = True
     out.append(text[pos:])
     return "".join(out), removed
 
@@ -419,16 +481,25 @@ def sent_content(text: str, profile: Profile | None = None) -> tuple[str, list[s
     """(content as Claude Code sends it before trimming, its import refs, ``paths:`` globs)."""
     profile = profile or profile_for()
     body, globs = split_memory_frontmatter(text)
+    content, refs = _analyse(body, profile.normalise_when_comment_seen)
+    return content, list(refs), globs
+
+
+@lru_cache(maxsize=256)
+def _analyse(body: str, normalise_when_comment_seen: bool) -> tuple[str, tuple[str, ...]]:
+    """Cached: memory files rarely change between two refreshes, and a parse is the cost."""
+    if "@" not in body and "<!--" not in body:
+        return body, ()  # nothing to import and nothing to strip: no parse needed
     normal = body.replace("\r\n", "\n").replace("\r", "\n")
     toks = _tokens(normal)
     refs: list[str] = []
     _block_refs(toks, refs)
     content = body
     if "<!--" in body:
-        stripped, removed = _strip_comments(normal, toks)
-        if removed or profile.normalise_when_comment_seen:
+        stripped, removed = _strip_comments(normal, toks, drop_definitions=normalise_when_comment_seen)
+        if removed or normalise_when_comment_seen:
             content = stripped
-    return content, refs, globs
+    return content, tuple(refs)
 
 
 # --------------------------------------------------------------------------- loading
@@ -562,23 +633,37 @@ def _listing(folder: Path, sort: bool) -> list[os.DirEntry[str]]:
     return sorted(entries, key=lambda e: e.name.encode("utf-8", "surrogateescape")) if sort else entries
 
 
-def _rules(w: _Walk, folder: Path, kind: str, external: bool) -> list[MemoryFile]:
-    if _norm(folder) in w.dirs_seen:
-        return []
-    real = _real(folder)
-    w.dirs_seen.add(_norm(folder))
-    w.dirs_seen.add(_norm(real))
+def _rules(w: _Walk, top: Path, kind: str, external: bool) -> list[MemoryFile]:
+    """Every ``*.md`` below a rules folder, depth first in listing order (without recursion:
+    a tree thousands of folders deep is walked like any other)."""
+
+    def enter(folder: Path) -> Iterator[os.DirEntry[str]] | None:
+        if _norm(folder) in w.dirs_seen:
+            return None
+        real = _real(folder)
+        w.dirs_seen.add(_norm(folder))
+        w.dirs_seen.add(_norm(real))
+        return iter(_listing(real, w.profile.sorted_listing))
+
     out: list[MemoryFile] = []
-    for entry in _listing(real, w.profile.sorted_listing):
-        path = folder / entry.name
-        target = _real(path)
+    first = enter(top)
+    stack = [(top, first)] if first is not None else []
+    while stack:
+        folder, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        target = _real(folder / entry.name)
         try:
             is_dir = entry.is_dir(follow_symlinks=True)
             is_file = entry.is_file(follow_symlinks=True)
         except OSError:
             continue
         if is_dir:
-            out += _rules(w, target, kind, external)
+            sub = enter(target)
+            if sub is not None:
+                stack.append((target, sub))
         elif is_file and entry.name.endswith(".md"):
             loaded = _visit(w, target, kind, "rules", external)
             w.scan.conditional += [(f.path, f.globs) for f in loaded if f.globs]
@@ -860,7 +945,9 @@ def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
     if claude_home is not None and (auto_memory if auto_memory is not None else _auto_memory_enabled()):
         files += _auto_memory(w, auto_memory_path(cwd, claude_home))
     for f in files:
-        f.tokens, f.sent_tokens = tokens.count_many([f.text, _file_text(f, profile)])
+        desc = profile.managed_description if f.kind == "Managed" else DESCRIPTIONS.get(f.kind, "")
+        f.header = f"Contents of {f.path}{desc}:\n\n"
+        f.tokens, f.sent_tokens = tokens.count_many([f.text, _file_text(f)])
     return w.scan
 
 
@@ -880,9 +967,8 @@ def roots(workspace: Path, claude_home: Path | None, extra: Iterable[Path] = ())
 # --------------------------------------------------------------------------- what is sent
 
 
-def _file_text(f: MemoryFile, profile: Profile) -> str:
-    desc = profile.managed_description if f.kind == "Managed" else DESCRIPTIONS.get(f.kind, "")
-    return f"Contents of {f.path}{desc}:\n\n{f.content.strip()}"
+def _file_text(f: MemoryFile) -> str:
+    return f"{f.header}{f.content.strip()}"
 
 
 def _once_text(profile: Profile) -> str:
@@ -892,7 +978,7 @@ def _once_text(profile: Profile) -> str:
 def memory_text(result: MemoryScan) -> str:
     """The memory text exactly as Claude Code sends it ("" when nothing loads), without the
     reminder around it (see :attr:`Profile.wrapper`)."""
-    parts = [_file_text(f, result.profile) for f in result.files]
+    parts = [_file_text(f) for f in result.files]
     return f"{PREAMBLE}\n\n" + "\n\n".join(parts) if parts else ""
 
 
@@ -905,7 +991,7 @@ def budget_items(result: MemoryScan) -> list[BudgetItem]:
     items = [BudgetItem("memory", "Claude Code memory preamble", "", "fixed",
                         tokens.count(_once_text(result.profile)))]
     for i, f in enumerate(result.files):
-        text = ("\n\n" if i else "") + _file_text(f, result.profile)
+        text = ("\n\n" if i else "") + _file_text(f)
         label = f"@import from {f.imported_by.name}" if f.imported_by else f.path.name
         items.append(BudgetItem("memory", label, str(f.path), f.scope, tokens.count(text)))
     return items
