@@ -14,11 +14,9 @@ from ctxtui.core import tokens
 
 @pytest.fixture
 def fresh_encoding():
-    tokens.encoding.cache_clear()
-    tokens.encoding_source.cache_clear()
+    tokens.reset()
     yield
-    tokens.encoding.cache_clear()
-    tokens.encoding_source.cache_clear()
+    tokens.reset()
 
 
 def test_counts_match_tiktoken_and_treat_special_tokens_as_text(fresh_encoding):

@@ -23,7 +23,9 @@ import os
 import sqlite3
 import stat
 import time
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,12 +148,19 @@ class TokenCache:
             """
         )
 
-    def snapshot(self, key: str) -> list[dict] | None:
-        """A whole file set's parse results, if that exact set (paths and stats) was indexed."""
+    def snapshot(self, key: str) -> list[str | dict] | None:
+        """A whole file set's results, if that exact set (paths and stats) was indexed: per
+        file its content hash (see ``parsed``) or, for a file that was not read, its result."""
         row = self.db.execute("SELECT data FROM snapshot WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            items = json.loads(row[0])
+        except ValueError:
+            return None
+        return items if isinstance(items, list) else None
 
-    def store_snapshot(self, key: str, items: list[dict], keep: int = 16) -> None:
+    def store_snapshot(self, key: str, items: list[str | dict], keep: int = 16) -> None:
         """Remember a file set's results; only the most recent ``keep`` sets are kept."""
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (?,?,?)", (key, time.time(), json.dumps(items, default=str)))
@@ -185,7 +194,7 @@ class TokenCache:
             out.update({sha: json.loads(data) for sha, data in rows})
         return out
 
-    def store(self, stat_rows: list[tuple], parsed_rows: list[tuple[str, dict]]) -> None:
+    def store(self, stat_rows: list[tuple], parsed_rows: Iterable[tuple[str, dict]]) -> None:
         """Remember stats and parse results in one transaction."""
         with self.db:
             self.db.executemany(
@@ -194,7 +203,7 @@ class TokenCache:
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO parsed VALUES (?,?,?)",
-                [(sha, PARSER_VERSION, json.dumps(d, default=str)) for sha, d in parsed_rows],
+                ((sha, PARSER_VERSION, json.dumps(d, default=str)) for sha, d in parsed_rows),
             )
 
     def close(self) -> None:
@@ -243,7 +252,7 @@ def _read(path: Path) -> tuple[bytes | None, Persona | None, bool]:
 def _set_key(names: list[str]) -> str | None:
     """A key for a file set by paths and stats; None if any file is a link or unreadable
     (a link's target can change without the link's own stat changing)."""
-    h = hashlib.sha256(f"v{PARSER_VERSION}".encode())
+    h = hashlib.sha256(f"v{PARSER_VERSION}/shas".encode())
     for name in names:
         try:
             st = os.lstat(name)
@@ -264,13 +273,57 @@ def index_files(paths: list[Path], cache: TokenCache) -> tuple[list[Persona], in
     """
     names = [str(p) for p in paths]
     set_key = _set_key(names)
-    snap = cache.snapshot(set_key) if set_key else None
-    if snap is not None and len(snap) == len(paths):
-        return [_from_cache(p, d["sha"], d, False) for p, d in zip(paths, snap, strict=True)], len(paths), 0
+    if set_key is not None:
+        personas = _from_snapshot(paths, cache, set_key)
+        if personas is not None:
+            return personas, len(paths), 0
     personas, hits, fresh = _index_each(paths, names, cache)
     if set_key is not None:
-        cache.store_snapshot(set_key, [_to_cache(p) | {"sha": p.sha256} for p in personas])
+        cache.store_snapshot(set_key, [p.sha256 or _to_cache(p) for p in personas])
     return personas, hits, fresh
+
+
+def _from_snapshot(paths: list[Path], cache: TokenCache, key: str) -> list[Persona] | None:
+    snap = cache.snapshot(key)
+    if snap is None or len(snap) != len(paths):
+        return None
+    parsed = cache.parsed(s for s in snap if isinstance(s, str))
+    out = []
+    for path, item in zip(paths, snap, strict=True):
+        if isinstance(item, str) and item in parsed:
+            out.append(_from_cache(path, item, parsed[item], False))
+        elif isinstance(item, dict) and not item.get("sha"):
+            out.append(_from_cache(path, "", item, False))
+        else:  # a parse result has gone (another parser version, a trimmed cache)
+            return None
+    return out
+
+
+_BLOCK = 64
+"""Files read, looked up and parsed together; their texts then go to the counters as one job."""
+_IN_FLIGHT = 4
+"""Jobs queued at most: bounds the texts held in memory while the counters catch up."""
+
+
+@dataclass
+class _Fresh:
+    """Personas parsed in this run whose token counts are pending."""
+
+    personas: list[Persona] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    def add(self, persona: Persona, text: str) -> None:
+        self.personas.append(persona)
+        self.texts.append(text)
+        if persona.usable:
+            self.texts.append(persona.startup_text)
+
+    def apply(self, counts: list[int]) -> None:
+        """Counts come as each persona's full text, then its startup entry if it is usable."""
+        it = iter(counts)
+        for p in self.personas:
+            p.full_tokens = next(it)
+            p.startup_tokens = next(it) if p.usable else 0
 
 
 def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple[list[Persona], int, int]:
@@ -288,13 +341,48 @@ def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple
             shas[path] = known[key][3]
     hits = cache.parsed(shas.values())
     out: dict[Path, Persona] = {}
-    fresh: list[tuple[Persona, str]] = []
-    stat_rows: list[tuple] = []
+    todo = [p for p in paths if shas.get(p) not in hits]
     for path in paths:
         sha = shas.get(path)
         if sha is not None and sha in hits:
             out[path] = _from_cache(path, sha, hits[sha], False)
-            continue
+    fresh: list[Persona] = []
+    stat_rows: list[tuple] = []
+    # This thread reads and parses (Python, under the GIL) while worker threads count the
+    # blocks before (tiktoken drops the GIL), so parsing hides behind counting on a second core.
+    counter = tokens.BackgroundCounter() if len(todo) > _BLOCK else None
+    jobs: deque[tuple[_Fresh, list[Future[list[int]]]]] = deque()
+    try:
+        if counter is not None:
+            counter.submit([])  # load the encoding while the first block is read
+        for start in range(0, len(todo), _BLOCK):
+            block = _read_block(todo[start : start + _BLOCK], cache, out, stat_rows)
+            fresh += block.personas
+            if counter is None:
+                block.apply(tokens.count_many(block.texts))
+                continue
+            jobs.append((block, counter.submit_split(block.texts)))
+            while len(jobs) > _IN_FLIGHT:
+                _finish(jobs.popleft())
+        while jobs:
+            _finish(jobs.popleft())
+    finally:
+        if counter is not None:
+            counter.close()
+    cache.store(stat_rows, ((p.sha256, _to_cache(p)) for p in fresh))
+    return [out[p] for p in paths], len(paths) - len(fresh), len(fresh)
+
+
+def _finish(job: tuple[_Fresh, list[Future[list[int]]]]) -> None:
+    block, futures = job
+    block.apply([n for f in futures for n in f.result()])
+    block.texts.clear()
+
+
+def _read_block(paths: list[Path], cache: TokenCache, out: dict[Path, Persona], stat_rows: list[tuple]) -> _Fresh:
+    """Read files, reuse what the cache knows by content hash, parse the rest."""
+    read: list[tuple[Path, bytes, str, bool]] = []
+    for path in paths:
         data, placeholder, is_link = _read(path)
         if placeholder is not None:
             out[path] = placeholder
@@ -304,27 +392,21 @@ def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple
         if not is_link:
             st = os.stat(path)
             stat_rows.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino, sha))
-        if sha in hits or sha in (more := cache.parsed([sha])):
-            d = hits.get(sha) or more[sha]
-            out[path] = _from_cache(path, sha, d, is_link)
-            if is_link:
-                out[path].problems.append(f"symlink to {os.readlink(path)}")
-            continue
-        persona = parse_persona(path, data, is_symlink=is_link)
-        persona.sha256 = sha
+        read.append((path, data, sha, is_link))
+    known = cache.parsed(sha for _, _, sha, _ in read)
+    fresh = _Fresh()
+    for path, data, sha, is_link in read:
+        if sha in known:
+            persona = _from_cache(path, sha, known[sha], is_link)
+        else:
+            persona = parse_persona(path, data, is_symlink=is_link)
+            persona.sha256 = sha
+            persona.body = ""  # the index keeps no bodies, fresh or cached: read_body() reads one
+            fresh.add(persona, data.decode("utf-8", errors="replace"))
         if is_link:
             persona.problems.append(f"symlink to {os.readlink(path)}")
         out[path] = persona
-        fresh.append((persona, data.decode("utf-8", errors="replace")))
-    counts = tokens.count_many(
-        [text for _, text in fresh] + [p.startup_text for p, _ in fresh if p.usable]
-    )
-    full_counts, startup_counts = counts[: len(fresh)], iter(counts[len(fresh) :])
-    for (persona, _), full in zip(fresh, full_counts, strict=True):
-        persona.full_tokens = full
-        persona.startup_tokens = next(startup_counts) if persona.usable else 0
-    cache.store(stat_rows, [(p.sha256, _to_cache(p)) for p, _ in fresh])
-    return [out[p] for p in paths], len(paths) - len(fresh), len(fresh)
+    return fresh
 
 
 def resolve_duplicates(personas: list[Persona], roots: list[Path]) -> tuple[dict[str, Persona], list[Duplicate]]:
