@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _corpus import corpora  # noqa: E402
 
-PERSONAS = {
+_PERSONAS = {
     "backend-architect": "api service endpoint schema microservice",
     "code-reviewer": "review pull request diff style quality",
     "test-automator": "tests coverage pytest flaky fixture",
@@ -30,9 +30,24 @@ PERSONAS = {
     "performance-engineer": "latency profile slow memory benchmark",
     "docs-architect": "documentation readme guide tutorial reference",
 }
-FILLER = ("please could you look at the current project and check how the module handles this "
-          "case when we run it again after the change in the config file then tell me what "
-          "you find and fix it if needed").split()
+
+
+def _vocabulary() -> tuple[dict[str, str], list[str]]:
+    """Persona names with topic words, and the words users write, from the persona corpus."""
+    import re
+
+    personas = dict(_PERSONAS)
+    words: list[str] = []
+    for f in sorted((corpora() / "wshobson__agents").rglob("agents/*.md")):
+        text = f.read_text(errors="replace").lower()
+        found = re.findall(r"[a-z][a-z0-9-]{2,20}", text)
+        words += found[:400]
+        if len(personas) < 40 and f.stem not in personas and len(found) > 40:
+            personas[f.stem] = " ".join(found[20:40:4])
+    return personas, words or "please look at the project and fix it".split()
+
+
+PERSONAS, FILLER = _vocabulary()
 
 
 def _real_lines() -> tuple[list[str], list[str], dict, dict]:

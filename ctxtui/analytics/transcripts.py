@@ -127,8 +127,12 @@ def _open_regular(path: Path) -> int | None:
     return None
 
 
-def iter_lines(path: Path, stats: ReadStats) -> Iterator[bytes]:
-    """Lines of a regular file, never more than MAX_LINE_BYTES each (longer ones are skipped)."""
+_READ_BYTES = 8 * 1024 * 1024
+
+
+def iter_lines(path: Path, stats: ReadStats) -> Iterator[memoryview]:
+    """Lines of a regular file, without their newline, as views into 8 MB reads; a line longer
+    than MAX_LINE_BYTES is skipped and counted (and never held whole)."""
     limit = MAX_LINE_BYTES
     try:
         fd = _open_regular(path)
@@ -136,19 +140,47 @@ def iter_lines(path: Path, stats: ReadStats) -> Iterator[bytes]:
         return
     if fd is None:
         return
-    with open(fd, "rb", buffering=1024 * 1024) as fh:
-        while True:
-            line = fh.readline(limit + 1)
-            if not line:
-                return
-            if len(line) > limit and not line.endswith(b"\n"):
+    with open(fd, "rb", buffering=0) as fh:
+        head = b""  # the start of a line continued in the next read
+        skipping = False  # inside an oversize line: drop everything up to its newline
+        while chunk := fh.read(_READ_BYTES):
+            if skipping:
+                cut = chunk.find(b"\n")
+                if cut < 0:
+                    continue
+                chunk, skipping = chunk[cut + 1 :], False
+            data = head + chunk if head else chunk
+            view = memoryview(data)
+            start = 0
+            while (end := data.find(b"\n", start)) >= 0:
+                if end - start > limit:
+                    stats.oversize += 1
+                else:
+                    yield view[start:end]
+                start = end + 1
+            head = data[start:]
+            if len(head) > limit:
                 stats.oversize += 1
-                while True:  # drain the rest of the oversize line
-                    rest = fh.readline(limit)
-                    if not rest or rest.endswith(b"\n"):
-                        break
-                continue
-            yield line
+                head, skipping = b"", True
+        if head and not skipping:
+            yield memoryview(head)
+
+
+class _Block(msgspec.Struct):
+    type: Any = None
+    text: Any = None
+    name: Any = None
+    id: Any = None
+    tool_use_id: Any = None
+    input: msgspec.Raw = msgspec.Raw()
+    content: msgspec.Raw = msgspec.Raw()
+
+
+class _Message(msgspec.Struct):
+    id: Any = None
+    model: Any = None
+    usage: Any = None
+    content: str | list[_Block] | None = None
 
 
 class _Record(msgspec.Struct):
@@ -166,26 +198,9 @@ class _Record(msgspec.Struct):
     requestId: Any = None
     uuid: Any = None
     parentToolUseID: Any = None
-    message: msgspec.Raw = msgspec.Raw()
+    message: _Message | None = None
     data: msgspec.Raw = msgspec.Raw()
     toolUseResult: msgspec.Raw = msgspec.Raw()
-
-
-class _Message(msgspec.Struct):
-    id: Any = None
-    model: Any = None
-    usage: Any = None
-    content: msgspec.Raw = msgspec.Raw()
-
-
-class _Block(msgspec.Struct):
-    type: Any = None
-    text: Any = None
-    name: Any = None
-    id: Any = None
-    tool_use_id: Any = None
-    input: msgspec.Raw = msgspec.Raw()
-    content: msgspec.Raw = msgspec.Raw()
 
 
 class _Input(msgspec.Struct):
@@ -203,7 +218,6 @@ class _AgentRef(msgspec.Struct):
 
 _RECORD = msgspec.json.Decoder(_Record)
 _LAZY = {
-    "message": msgspec.json.Decoder(_Message),
     "content": msgspec.json.Decoder(Union[str, list[_Block]]),  # noqa: UP007 - a runtime type
     "input": msgspec.json.Decoder(_Input),
     "data": msgspec.json.Decoder(_AgentRef),
@@ -215,7 +229,7 @@ _Raw = msgspec.Raw
 
 def _stdlib(data: bytes | str) -> Any:
     """The reference decoder: the standard library on text (invalid UTF-8 as U+FFFD)."""
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    text = str(data, "utf-8", "replace") if not isinstance(data, str) else data
     return _DECODER.decode(text[1:] if text.startswith("\ufeff") else text)
 
 
@@ -236,7 +250,7 @@ def _lazy(raw: msgspec.Raw, key: str) -> Any:
     except RecursionError:
         return None
     try:
-        return _stdlib(bytes(raw))
+        return _stdlib(raw)
     except (ValueError, RecursionError):
         return None
 
@@ -262,16 +276,17 @@ def _as(cls: type[_S], value: Any) -> _S | None:
 def iter_records(path: Path, stats: ReadStats, *, fast: bool = True) -> Iterator[_Record]:
     """The JSON objects of a JSONL file; bad lines are counted in ``stats``. ``fast=False``
     decodes every line with the standard library (the reference path)."""
+    decode = _RECORD.decode
     for line in iter_lines(path, stats):
         stats.lines += 1
-        if not line.strip():
-            continue
         if fast:
             try:
-                yield _RECORD.decode(line)
+                yield decode(line)
                 continue
             except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
-                pass  # not an object, or JSON that msgspec is stricter about: ask the reference
+                pass  # blank, not an object, or JSON msgspec is stricter about: ask the reference
+        if not bytes(line).strip():
+            continue
         try:
             rec = _stdlib(line)
         except (ValueError, RecursionError):
@@ -372,7 +387,7 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
             s.version = rec.version
         if isinstance(rec.sessionId, str) and s.id != rec.sessionId and not s.invocations:
             s.id = rec.sessionId
-        msg = _as(_Message, _part(rec.message, "message"))
+        msg = _as(_Message, rec.message)
         if msg is None:
             continue
         sidechain = rec.isSidechain is True
@@ -458,7 +473,7 @@ def _link_subagent_files(path: Path, s: Session, by_agent: dict[str, Invocation]
             agent_id = str(rec.agentId or agent_id)
             if rec.type != "assistant":
                 continue
-            msg = _as(_Message, _part(rec.message, "message"))
+            msg = _as(_Message, rec.message)
             if msg is None:
                 continue
             key = _usage_key(msg, rec)

@@ -145,24 +145,34 @@ def analyze(sessions: list[Session], library: set[str] | None = None, hot: set[s
 def trigger_terms(sessions: list[Session], top: int = 8, prior: float = 100.0) -> dict[str, list[Trigger]]:
     """Per persona, the terms of its trigger prompts ranked by log-odds z-score."""
     background: Counter[str] = Counter()
+    triggers = {inv.trigger for s in sessions for inv in s.invocations if inv.trigger}
+    seen: dict[str, list[str]] = {}  # a trigger is also a prompt: split it once
     for s in sessions:
         for _, text in s.prompts:
-            background.update(terms(text))
+            found = terms(text)
+            if text in triggers:
+                seen[text] = found
+            background.update(found)
     by_persona: dict[str, Counter[str]] = {}
     for s in sessions:
         for inv in s.invocations:
             if inv.trigger:
-                by_persona.setdefault(inv.persona, Counter()).update(terms(inv.trigger))
+                found = seen.get(inv.trigger)
+                by_persona.setdefault(inv.persona, Counter()).update(terms(inv.trigger) if found is None else found)
     total_bg = sum(background.values())
+    vocabulary = len(background)
     out: dict[str, list[Trigger]] = {}
     for persona, counts in by_persona.items():
         n_i = sum(counts.values())
-        rest = background - counts
-        n_j = sum(rest.values())
+        # "rest" is the background without this persona's counts, floored at zero as
+        # Counter subtraction does; only the persona's own terms change, so only they are
+        # visited (subtracting a whole Counter per persona is quadratic in practice).
+        n_j = total_bg - sum(min(y, background[t]) for t, y in counts.items())
         ranked = []
         for term, y_i in counts.items():
-            a_w = prior * (background[term] + 1) / (total_bg + len(background) + 1)
-            y_j = rest[term]
+            bg = background[term]
+            a_w = prior * (bg + 1) / (total_bg + vocabulary + 1)
+            y_j = max(bg - y_i, 0)
             d = math.log((y_i + a_w) / (n_i + prior - y_i - a_w)) - math.log((y_j + a_w) / (n_j + prior - y_j - a_w))
             z = d / math.sqrt(1 / (y_i + a_w) + 1 / (y_j + a_w))
             ranked.append(Trigger(term, round(z, 3), y_i))
