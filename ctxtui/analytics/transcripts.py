@@ -21,10 +21,14 @@ instead, and a value either way is read through :func:`_get`, so both give the s
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import stat
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -504,23 +508,89 @@ def transcript_files(root: Path) -> list[tuple[str, Path]]:
     return out
 
 
+PARALLEL_BYTES = 48 * 1024 * 1024
+"""Below this much transcript text, reading in one process is quicker than starting more."""
+
+
 def read_all(root: Path, *, project: str | None = None, since: datetime | None = None,
-             stats: ReadStats | None = None, fast: bool = True) -> tuple[list[Session], ReadStats]:
+             stats: ReadStats | None = None, fast: bool = True,
+             workers: int | None = None) -> tuple[list[Session], ReadStats]:
     """Every session under a folder, optionally one project's, optionally since a date.
-    ``fast=False`` decodes every line with the standard library (the reference path)."""
+
+    ``fast=False`` decodes every line with the standard library (the reference path).
+    A large history is read by ``workers`` processes (default: one per usable core), each
+    taking a run of files; the result is the same as reading them in order here."""
     stats = stats or ReadStats()
+    jobs = [(proj, path) for proj, path in transcript_files(root)
+            if not project or project in proj or project in str(path.parent)]
     sessions = []
-    for proj, path in transcript_files(root):
-        if project and project not in proj and project not in str(path.parent):
-            continue
-        s = read_session(path, stats, proj, fast=fast)
-        if project and s.cwd and project not in s.cwd and project not in proj:
+    for s in _read_sessions(jobs, stats, fast, workers):
+        if project and s.cwd and project not in s.cwd and project not in s.project:
             continue
         if since is not None and s.end and parse_time(s.end) < since:
             continue
         if s.prompts or s.invocations or s.usage.total:
             sessions.append(s)
     return sessions, stats
+
+
+def _read_run(jobs: list[tuple[str, Path]], fast: bool) -> tuple[list[Session], ReadStats]:
+    stats = ReadStats()
+    return [read_session(path, stats, proj, fast=fast) for proj, path in jobs], stats
+
+
+def _add_stats(total: ReadStats, part: ReadStats) -> None:
+    for name, value in vars(part).items():
+        setattr(total, name, getattr(total, name) + value)
+
+
+def _read_sessions(jobs: list[tuple[str, Path]], stats: ReadStats, fast: bool,
+                   workers: int | None) -> list[Session]:
+    sizes = []
+    for _, path in jobs:
+        try:
+            sizes.append(path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    n = workers if workers is not None else _usable_cores()
+    # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
+    if n < 2 or sum(sizes) < PARALLEL_BYTES or len(jobs) < 2 or threading.active_count() > 1 \
+            or "fork" not in multiprocessing.get_all_start_methods():
+        sessions, part = _read_run(jobs, fast)
+        _add_stats(stats, part)
+        return sessions
+    runs = _runs(jobs, sizes, n * 4)  # several runs per process even out uneven files
+    try:
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_read_run, runs, [fast] * len(runs)))
+    except (BrokenProcessPool, OSError):
+        results = [_read_run(run, fast) for run in runs]
+    sessions = []
+    for part_sessions, part in results:
+        sessions += part_sessions
+        _add_stats(stats, part)
+    return sessions
+
+
+def _runs(jobs: list[tuple[str, Path]], sizes: list[int], count: int) -> list[list[tuple[str, Path]]]:
+    """Consecutive runs of jobs of about equal total size, in order."""
+    share = max(1, sum(sizes) // count)
+    runs: list[list[tuple[str, Path]]] = [[]]
+    total = 0
+    for job, size in zip(jobs, sizes, strict=True):
+        if total >= share and runs[-1]:
+            runs.append([])
+            total = 0
+        runs[-1].append(job)
+        total += size
+    return runs
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def parse_time(ts: str) -> datetime:
