@@ -53,12 +53,12 @@ def test_a_snapshot_keeps_files_that_were_not_read(tmp_path):
     assert [(p.name, p.full_tokens, p.status) for p in second.personas] == [(p.name, p.full_tokens, p.status) for p in first.personas]
 
 
-def test_a_snapshot_whose_parse_results_are_gone_is_not_trusted(tmp_path):
+def test_a_damaged_snapshot_is_not_trusted(tmp_path):
     root = make(tmp_path / "lib", 5)
     cache = TokenCache(tmp_path / "c.sqlite")
     first = index_library([root], cache)
-    with cache.db:
-        cache.db.execute("DELETE FROM parsed")
-    again = index_library([root], cache)
-    assert again.tokenised == 6
-    assert [p.full_tokens for p in again.personas] == [p.full_tokens for p in first.personas]
+    for damage in ('[{"name": "x"}]', "not json", '{"a": 1}'):
+        with cache.db:
+            cache.db.execute("UPDATE snapshot SET data=?", (damage,))
+        again = index_library([root], cache)
+        assert [(p.name, p.full_tokens) for p in again.personas] == [(p.name, p.full_tokens) for p in first.personas]

@@ -29,6 +29,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from ctxtui.core import tokens
 from ctxtui.core.persona import (
     MAX_FILE_BYTES,
@@ -148,22 +150,18 @@ class TokenCache:
             """
         )
 
-    def snapshot(self, key: str) -> list[str | dict] | None:
-        """A whole file set's results, if that exact set (paths and stats) was indexed: per
-        file its content hash (see ``parsed``) or, for a file that was not read, its result."""
+    def snapshot(self, key: str) -> list[dict] | None:
+        """A whole file set's parse results, if that exact set (paths and stats) was indexed."""
         row = self.db.execute("SELECT data FROM snapshot WHERE key=?", (key,)).fetchone()
         if row is None:
             return None
-        try:
-            items = json.loads(row[0])
-        except ValueError:
-            return None
+        items = _load_json(row[0])
         return items if isinstance(items, list) else None
 
-    def store_snapshot(self, key: str, items: list[str | dict], keep: int = 16) -> None:
+    def store_snapshot(self, key: str, items: list[dict], keep: int = 16) -> None:
         """Remember a file set's results; only the most recent ``keep`` sets are kept."""
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (?,?,?)", (key, time.time(), json.dumps(items, default=str)))
+            self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (?,?,?)", (key, time.time(), _dump_json(items)))
             self.db.execute(
                 "DELETE FROM snapshot WHERE key NOT IN (SELECT key FROM snapshot ORDER BY used DESC LIMIT ?)", (keep,)
             )
@@ -191,7 +189,10 @@ class TokenCache:
                 f"SELECT sha, data FROM parsed WHERE version=? AND sha IN ({marks})",
                 [PARSER_VERSION, *chunk],
             )
-            out.update({sha: json.loads(data) for sha, data in rows})
+            for sha, data in rows:
+                item = _load_json(data)
+                if isinstance(item, dict):
+                    out[sha] = item
         return out
 
     def store(self, stat_rows: list[tuple], parsed_rows: Iterable[tuple[str, dict]]) -> None:
@@ -203,12 +204,31 @@ class TokenCache:
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO parsed VALUES (?,?,?)",
-                ((sha, PARSER_VERSION, json.dumps(d, default=str)) for sha, d in parsed_rows),
+                ((sha, PARSER_VERSION, _dump_json(d)) for sha, d in parsed_rows),
             )
 
     def close(self) -> None:
         """Close the database."""
         self.db.close()
+
+
+_JSON = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder(enc_hook=str)  # a YAML value JSON lacks (a set...) as its text
+
+
+def _dump_json(value: object) -> bytes:
+    return _ENCODER.encode(value)
+
+
+def _load_json(data: str | bytes) -> object:
+    """A cached JSON value; None if the cache row is damaged."""
+    try:
+        return _JSON.decode(data)
+    except (msgspec.MsgspecError, UnicodeDecodeError):  # json.dumps also writes NaN: ask json
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None
 
 
 def _path_text(value: bytes | str) -> str:
@@ -223,11 +243,14 @@ def _to_cache(p: Persona) -> dict:
     }
 
 
+_STATUS = {s.value: s for s in Status}  # Status(value) is an enum search: slow 10,000 times
+
+
 def _from_cache(path: Path, sha: str, d: dict, is_symlink: bool) -> Persona:
     return Persona(
         path=path, name=d["name"], description=d["description"], tools=d["tools"],
         model=d["model"], color=d["color"], extra=d["extra"], body="",
-        status=Status(d["status"]), problems=list(d["problems"]), sha256=sha, size=d["size"],
+        status=_STATUS[d["status"]], problems=list(d["problems"]), sha256=sha, size=d["size"],
         body_sha=d["body_sha"],
         startup_tokens=d["startup"], full_tokens=d["full"], is_symlink=is_symlink,
     )
@@ -252,7 +275,7 @@ def _read(path: Path) -> tuple[bytes | None, Persona | None, bool]:
 def _set_key(names: list[str]) -> str | None:
     """A key for a file set by paths and stats; None if any file is a link or unreadable
     (a link's target can change without the link's own stat changing)."""
-    h = hashlib.sha256(f"v{PARSER_VERSION}/shas".encode())
+    h = hashlib.sha256(f"v{PARSER_VERSION}/2".encode())
     for name in names:
         try:
             st = os.lstat(name)
@@ -279,7 +302,7 @@ def index_files(paths: list[Path], cache: TokenCache) -> tuple[list[Persona], in
             return personas, len(paths), 0
     personas, hits, fresh = _index_each(paths, names, cache)
     if set_key is not None:
-        cache.store_snapshot(set_key, [p.sha256 or _to_cache(p) for p in personas])
+        cache.store_snapshot(set_key, [_to_cache(p) | {"sha": p.sha256} for p in personas])
     return personas, hits, fresh
 
 
@@ -287,16 +310,10 @@ def _from_snapshot(paths: list[Path], cache: TokenCache, key: str) -> list[Perso
     snap = cache.snapshot(key)
     if snap is None or len(snap) != len(paths):
         return None
-    parsed = cache.parsed(s for s in snap if isinstance(s, str))
-    out = []
-    for path, item in zip(paths, snap, strict=True):
-        if isinstance(item, str) and item in parsed:
-            out.append(_from_cache(path, item, parsed[item], False))
-        elif isinstance(item, dict) and not item.get("sha"):
-            out.append(_from_cache(path, "", item, False))
-        else:  # a parse result has gone (another parser version, a trimmed cache)
-            return None
-    return out
+    try:
+        return [_from_cache(p, d["sha"], d, False) for p, d in zip(paths, snap, strict=True)]
+    except (KeyError, TypeError, ValueError):  # a damaged row: index the files again
+        return None
 
 
 _BLOCK = 64
@@ -448,12 +465,12 @@ def index_library(roots: list[Path], cache: TokenCache) -> Library:
     """Index every persona below the given roots."""
     roots = [Path(r).absolute() for r in roots]
     paths: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()  # by text: hashing 10,000 Paths costs more than the rest of a warm index
     for root in roots:
         if root.is_dir():
             for p in discover(root):
-                if p not in seen:
-                    seen.add(p)
+                if (key := str(p)) not in seen:
+                    seen.add(key)
                     paths.append(p)
     personas, hits, fresh = index_files(paths, cache)
     by_name, dups = resolve_duplicates(personas, roots)
