@@ -44,7 +44,7 @@ def _vocabulary() -> tuple[dict[str, str], list[str]]:
         words += found[:400]
         if len(personas) < 40 and f.stem not in personas and len(found) > 40:
             personas[f.stem] = " ".join(found[20:40:4])
-    return personas, words or "please look at the project and fix it".split()
+    return personas, words or ["please", "look", "at", "the", "project", "and", "fix", "it"]
 
 
 PERSONAS, FILLER = _vocabulary()

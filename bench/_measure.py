@@ -60,7 +60,7 @@ def print_table(rows: list[list[str]]) -> None:
     """A plain fixed-width table (stdout, so it pastes into a note)."""
     head = ["measure", "ours", "peer/limit", "ratio", "target", "verdict"]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(line.format(*head))
     print(line.format(*("-" * w for w in widths)))
     for r in rows:

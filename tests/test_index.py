@@ -41,7 +41,7 @@ def test_the_index_keeps_no_bodies_fresh_or_cached(tmp_path):
         assert "You are persona 3." in read_body(lib.get("p003"))
 
 
-def test_a_snapshot_keeps_files_that_were_not_read(tmp_path):
+def test_an_unchanged_set_with_a_file_too_large_to_read_comes_from_the_cache(tmp_path):
     root = make(tmp_path / "lib", 5)
     (root / "huge.md").write_bytes(b"---\nname: huge\n---\n" + b"x" * (MAX_FILE_BYTES + 1))
     cache = TokenCache(tmp_path / "c.sqlite")

@@ -150,16 +150,18 @@ class TokenCache:
             """
         )
 
-    def snapshot(self, key: str) -> list[dict] | None:
-        """A whole file set's parse results, if that exact set (paths and stats) was indexed."""
+    def snapshot(self, key: str) -> list[str] | None:
+        """The content hashes of a whole file set, in order, if that exact set (paths and
+        stats) was indexed; a file that was not read (too large...) has no hash (``""``)."""
         row = self.db.execute("SELECT data FROM snapshot WHERE key=?", (key,)).fetchone()
         if row is None:
             return None
         items = _load_json(row[0])
-        return items if isinstance(items, list) else None
+        return items if isinstance(items, list) and all(isinstance(i, str) for i in items) else None
 
-    def store_snapshot(self, key: str, items: list[dict], keep: int = 16) -> None:
-        """Remember a file set's results; only the most recent ``keep`` sets are kept."""
+    def store_snapshot(self, key: str, items: list[str], keep: int = 16) -> None:
+        """Remember a file set's content hashes; only the most recent ``keep`` sets are kept.
+        (Hashes, not results: a set of 10,000 results would double a cold index's memory.)"""
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (?,?,?)", (key, time.time(), _dump_json(items)))
             self.db.execute(
@@ -180,19 +182,27 @@ class TokenCache:
 
     def parsed(self, shas: Iterable[str]) -> dict[str, dict]:
         """Cached parse results for these content hashes (current parser version only)."""
-        wanted = list(set(shas))
+        wanted = sorted(set(shas))
         out: dict[str, dict] = {}
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
+        if not wanted:
+            return out
+        try:  # one query for any number of hashes
             rows = self.db.execute(
-                f"SELECT sha, data FROM parsed WHERE version=? AND sha IN ({marks})",
-                [PARSER_VERSION, *chunk],
-            )
-            for sha, data in rows:
-                item = _load_json(data)
-                if isinstance(item, dict):
-                    out[sha] = item
+                "SELECT p.sha, p.data FROM json_each(?) AS w JOIN parsed AS p ON p.sha = w.value WHERE p.version=?",
+                (_dump_json(wanted), PARSER_VERSION),
+            ).fetchall()
+        except sqlite3.OperationalError:  # an SQLite built without JSON functions
+            rows = []
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                rows += self.db.execute(
+                    f"SELECT sha, data FROM parsed WHERE version=? AND sha IN ({','.join('?' * len(chunk))})",
+                    [PARSER_VERSION, *chunk],
+                ).fetchall()
+        for sha, data in rows:
+            item = _load_json(data)
+            if isinstance(item, dict):
+                out[sha] = item
         return out
 
     def store(self, stat_rows: list[tuple], parsed_rows: Iterable[tuple[str, dict]]) -> None:
@@ -275,7 +285,7 @@ def _read(path: Path) -> tuple[bytes | None, Persona | None, bool]:
 def _set_key(names: list[str]) -> str | None:
     """A key for a file set by paths and stats; None if any file is a link or unreadable
     (a link's target can change without the link's own stat changing)."""
-    h = hashlib.sha256(f"v{PARSER_VERSION}/2".encode())
+    h = hashlib.sha256(f"v{PARSER_VERSION}/shas".encode())
     for name in names:
         try:
             st = os.lstat(name)
@@ -302,17 +312,18 @@ def index_files(paths: list[Path], cache: TokenCache) -> tuple[list[Persona], in
             return personas, len(paths), 0
     personas, hits, fresh = _index_each(paths, names, cache)
     if set_key is not None:
-        cache.store_snapshot(set_key, [_to_cache(p) | {"sha": p.sha256} for p in personas])
+        cache.store_snapshot(set_key, [p.sha256 for p in personas])
     return personas, hits, fresh
 
 
 def _from_snapshot(paths: list[Path], cache: TokenCache, key: str) -> list[Persona] | None:
-    snap = cache.snapshot(key)
-    if snap is None or len(snap) != len(paths):
+    shas = cache.snapshot(key)
+    if shas is None or len(shas) != len(paths) or "" in shas:
         return None
+    parsed = cache.parsed(shas)
     try:
-        return [_from_cache(p, d["sha"], d, False) for p, d in zip(paths, snap, strict=True)]
-    except (KeyError, TypeError, ValueError):  # a damaged row: index the files again
+        return [_from_cache(p, sha, parsed[sha], False) for p, sha in zip(paths, shas, strict=True)]
+    except (KeyError, TypeError, ValueError):  # a result has gone or is damaged: index again
         return None
 
 
