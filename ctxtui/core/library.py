@@ -208,14 +208,18 @@ class TokenCache:
     def store(self, stat_rows: list[tuple], parsed_rows: Iterable[tuple[str, dict]]) -> None:
         """Remember stats and parse results in one transaction."""
         with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)",
-                [(os.fsencode(r[0]), *r[1:]) for r in stat_rows],  # bytes: file names need not be UTF-8
-            )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO parsed VALUES (?,?,?)",
-                ((sha, PARSER_VERSION, _dump_json(d)) for sha, d in parsed_rows),
-            )
+            self.add(stat_rows, parsed_rows)
+
+    def add(self, stat_rows: list[tuple], parsed_rows: Iterable[tuple[str, dict]]) -> None:
+        """Stats and parse results into the open transaction (the caller commits)."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)",
+            [(os.fsencode(r[0]), *r[1:]) for r in stat_rows],  # bytes: file names need not be UTF-8
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO parsed VALUES (?,?,?)",
+            ((sha, PARSER_VERSION, _dump_json(d)) for sha, d in parsed_rows),
+        )
 
     def close(self) -> None:
         """Close the database."""
@@ -339,6 +343,8 @@ class _Fresh:
 
     personas: list[Persona] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    stat_rows: list[tuple] = field(default_factory=list)
+    """(path, size, mtime_ns, inode, sha) of every file read in the block."""
 
     def add(self, persona: Persona, text: str) -> None:
         self.personas.append(persona)
@@ -375,41 +381,44 @@ def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple
         if sha is not None and sha in hits:
             out[path] = _from_cache(path, sha, hits[sha], False)
     fresh: list[Persona] = []
-    stat_rows: list[tuple] = []
     # This thread reads and parses (Python, under the GIL) while worker threads count the
     # blocks before (tiktoken drops the GIL), so parsing hides behind counting on a second core.
+    # Each block goes to the cache as soon as it is counted, in one transaction for the run.
     counter = tokens.BackgroundCounter() if len(todo) > _BLOCK else None
     jobs: deque[tuple[_Fresh, list[Future[list[int]]]]] = deque()
     try:
-        if counter is not None:
-            counter.submit([])  # load the encoding while the first block is read
-        for start in range(0, len(todo), _BLOCK):
-            block = _read_block(todo[start : start + _BLOCK], cache, out, stat_rows)
-            fresh += block.personas
-            if counter is None:
-                block.apply(tokens.count_many(block.texts))
-                continue
-            jobs.append((block, counter.submit_split(block.texts)))
-            while len(jobs) > _IN_FLIGHT:
-                _finish(jobs.popleft())
-        while jobs:
-            _finish(jobs.popleft())
+        with cache.db:
+            if counter is not None:
+                counter.submit([])  # load the encoding while the first block is read
+            for start in range(0, len(todo), _BLOCK):
+                block = _read_block(todo[start : start + _BLOCK], cache, out)
+                fresh += block.personas
+                if counter is None:
+                    block.apply(tokens.count_many(block.texts))
+                    _finish(block, [], cache)
+                    continue
+                jobs.append((block, counter.submit_split(block.texts)))
+                while len(jobs) > _IN_FLIGHT:
+                    _finish(*jobs.popleft(), cache)
+            while jobs:
+                _finish(*jobs.popleft(), cache)
     finally:
         if counter is not None:
             counter.close()
-    cache.store(stat_rows, ((p.sha256, _to_cache(p)) for p in fresh))
     return [out[p] for p in paths], len(paths) - len(fresh), len(fresh)
 
 
-def _finish(job: tuple[_Fresh, list[Future[list[int]]]]) -> None:
-    block, futures = job
-    block.apply([n for f in futures for n in f.result()])
+def _finish(block: _Fresh, futures: list[Future[list[int]]], cache: TokenCache) -> None:
+    if futures:
+        block.apply([n for f in futures for n in f.result()])
     block.texts.clear()
+    cache.add(block.stat_rows, ((p.sha256, _to_cache(p)) for p in block.personas))
 
 
-def _read_block(paths: list[Path], cache: TokenCache, out: dict[Path, Persona], stat_rows: list[tuple]) -> _Fresh:
+def _read_block(paths: list[Path], cache: TokenCache, out: dict[Path, Persona]) -> _Fresh:
     """Read files, reuse what the cache knows by content hash, parse the rest."""
     read: list[tuple[Path, bytes, str, bool]] = []
+    stat_rows: list[tuple] = []
     for path in paths:
         data, placeholder, is_link = _read(path)
         if placeholder is not None:
@@ -422,7 +431,7 @@ def _read_block(paths: list[Path], cache: TokenCache, out: dict[Path, Persona], 
             stat_rows.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino, sha))
         read.append((path, data, sha, is_link))
     known = cache.parsed(sha for _, _, sha, _ in read)
-    fresh = _Fresh()
+    fresh = _Fresh(stat_rows=stat_rows)
     for path, data, sha, is_link in read:
         if sha in known:
             persona = _from_cache(path, sha, known[sha], is_link)
