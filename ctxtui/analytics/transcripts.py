@@ -8,14 +8,16 @@ write subagent records inline with ``isSidechain: true``.
 The subagent tool is ``Task`` (before Claude Code 2.1.63) or ``Agent`` (since);
 ``input.subagent_type`` names the persona. One API response is written as several lines that
 repeat the same ``usage``: we count it once per ``message.id`` + ``requestId``, as ccusage does.
-Files are read line by line, so a multi-GB history is never loaded whole; malformed, oversize,
-too deeply nested and non-object lines are skipped and counted.
+Files are read in 8 MB pieces (regular files only), so a multi-GB history is never loaded
+whole; malformed, oversize, too deeply nested and non-object lines are skipped and counted.
 
-Decoding is lazy: a line is first decoded with msgspec into small structs that keep the large
-parts (tool results, subagent progress, ``toolUseResult``) as raw JSON, decoded only when the
-analysis needs them. Any line msgspec refuses goes through the standard library's ``json``
-instead, and a value either way is read through :func:`_get`, so both give the same result
-(``tests/test_transcripts.py`` holds them equal on the real corpora and on fuzzed records).
+Decoding is lazy: msgspec decodes each line into small structs holding only the fields read
+here, and keeps the large parts (tool results, subagent progress, ``toolUseResult``, tool
+inputs) as raw JSON, decoded only when the analysis needs them. A line msgspec refuses (it is
+stricter: NaN, lone surrogates...) goes through the standard library's ``json`` and becomes
+the same structs (:func:`_as`), so both paths give the same result; ``tests/test_transcripts.py``
+holds them equal on the real corpora, odd JSON and fuzzed records. A large history is read by
+one process per core (:func:`read_all`).
 """
 
 from __future__ import annotations
