@@ -167,13 +167,13 @@ def trigger_terms(sessions: list[Session], top: int = 8, prior: float = 100.0) -
     out: dict[str, list[Trigger]] = {}
     for persona, counts in by_persona.items():
         n_i = sum(counts.values())
+        rows = [(term, y_i, bg_count(term, 0)) for term, y_i in counts.items()]
         # "rest" is the background without this persona's counts, floored at zero as
         # Counter subtraction does; only the persona's own terms change, so only they are
         # visited (subtracting a whole Counter per persona is quadratic in practice).
-        n_j = total_bg - sum(min(y, bg_count(t, 0)) for t, y in counts.items())
+        n_j = total_bg - sum(y_i if y_i < bg else bg for _, y_i, bg in rows)
         ranked = []
-        for term, y_i in counts.items():
-            bg = bg_count(term, 0)
+        for term, y_i, bg in rows:
             a_w = prior * (bg + 1) / denominator
             y_j = bg - y_i if bg > y_i else 0
             d = log((y_i + a_w) / (n_i + prior - y_i - a_w)) - log((y_j + a_w) / (n_j + prior - y_j - a_w))
