@@ -1,21 +1,17 @@
-"""Core subcommands: index, status, list, activate, deactivate, paths."""
+"""Persona commands: index, status, list, activate, deactivate."""
 
 from __future__ import annotations
 
 import argparse
-import os
 
-from rich.console import Console
 from rich.table import Table
 
-from ctxtui.cli import command, emit_json, open_workspace, wants_json
-from ctxtui.core import config, tokens
+from ctxtui.cli.base import command, open_workspace
+from ctxtui.cli.output import console, emit_json, wants_json
 from ctxtui.core.budget import Budget
 from ctxtui.core.config import Settings
 from ctxtui.core.persona import Persona
 from ctxtui.core.workspace import Workspace
-
-console = Console(highlight=False)
 
 
 def persona_json(p: Persona) -> dict:
@@ -34,7 +30,7 @@ def persona_json(p: Persona) -> dict:
     }
 
 
-@command("index", "index the library and show every persona file with its status")
+@command("index")
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     lib = ws.library
@@ -90,7 +86,7 @@ def print_budget(b: Budget, ws: Workspace) -> None:
         console.print(f"[yellow]warning:[/] {w}")
 
 
-@command("status", "show the hot set and the itemised startup budget")
+@command("status")
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     b = ws.budget()
@@ -116,7 +112,7 @@ def _list_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cold", action="store_true", help="only cold personas")
 
 
-@command("list", "list personas, hot and cold", _list_args)
+@command("list", _list_args)
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     rows = []
@@ -141,7 +137,7 @@ def _names(p: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="+", metavar="NAME", help="persona name(s)")
 
 
-@command("activate", "make personas hot (copies them into .claude/agents/)", _names)
+@command("activate", _names)
 def cmd_activate(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     done = ws.activate(args.names)
@@ -158,7 +154,7 @@ def cmd_activate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-@command("deactivate", "move hot personas back to cold storage", _names)
+@command("deactivate", _names)
 def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     done = ws.deactivate(args.names)
@@ -169,30 +165,4 @@ def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> int:
             console.print(f"deactivated {n}")
         b = ws.budget()
         console.print(f"hot {len(ws.hot)} / {ws.cap}; startup {b.startup_tokens:,} tokens ({b.reduction_pct}% below eager)")
-    return 0
-
-
-@command("paths", "print where every file and folder ctxtui uses is")
-def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
-    data = {
-        "workspace": str(settings.workspace),
-        "agents": str(settings.agents_dir),
-        "user_agents": str(settings.user_agents_dir),
-        "libraries": [str(p) for p in settings.libraries],
-        "cold_store": str(settings.cold_store),
-        "state": str(settings.state_dir),
-        "workspace_config": str(settings.workspace / config.WORKSPACE_CONFIG_NAME),
-        "settings_file": str(config.settings_file()),
-        "token_cache": str(settings.cache_path),
-        "events": str(config.data_dir() / "events.sqlite"),
-        "transcripts": str(settings.transcripts),
-        "bpe_file": tokens.encoding_source(),
-        "user_themes": str(config.config_dir() / "themes"),
-    }
-    if wants_json(args):
-        emit_json(data)
-    else:
-        width = max(map(len, data))
-        for k, v in data.items():
-            print(f"{k:<{width}}  {v if isinstance(v, str) else os.pathsep.join(v)}")
     return 0

@@ -14,9 +14,9 @@ from ctxtui.analytics.calibrate import calibrate
 from ctxtui.analytics.events import EventStore
 from ctxtui.analytics.transcripts import ReadStats, Session, read_all
 from ctxtui.analytics.usage import analyze
-from ctxtui.cli import UserError, command, emit_json, open_workspace, wants_json
-from ctxtui.cli_commands import console
-from ctxtui.cli_strategies import print_plan
+from ctxtui.cli.base import UserError, command, open_workspace
+from ctxtui.cli.output import console, emit_json, wants_json
+from ctxtui.cli.strategies import print_plan
 from ctxtui.core import config, strategies
 from ctxtui.core.config import Settings
 from ctxtui.core.workspace import Workspace
@@ -51,7 +51,7 @@ def _analyze_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--price", type=float, default=3.0, help="USD per million input tokens (default 3.0)")
 
 
-@command("analyze", "usage per persona, pairs, triggers; --compare all --report FILE compares strategies", _analyze_args)
+@command("analyze", _analyze_args)
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     sessions, stats = load_sessions(args, settings)
@@ -104,7 +104,7 @@ def _optimize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--half-life", type=float, default=14.0, help="recency half-life in days (default 14)")
 
 
-@command("auto-optimize", "propose (and apply as a migration) the hot set that covers the most usage", _optimize_args)
+@command("auto-optimize", _optimize_args)
 def cmd_auto_optimize(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     sessions, _ = load_sessions(args, settings)
@@ -131,7 +131,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--validation", type=int, default=10, help="percent of examples for validation (default 10)")
 
 
-@command("export-training", "fine-tuning examples from real usage (redacted, deduplicated, split)", _export_args)
+@command("export-training", _export_args)
 def cmd_export_training(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     sessions, _ = load_sessions(args, settings)
@@ -152,7 +152,7 @@ def _calibrate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save", action="store_true", help="store the factor in the settings file")
 
 
-@command("calibrate", "fit measured startup tokens = fixed + factor x ctxtui's estimate", _calibrate_args)
+@command("calibrate", _calibrate_args)
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     sessions, _ = load_sessions(args, settings)

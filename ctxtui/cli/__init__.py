@@ -1,0 +1,123 @@
+"""Every headless command. With no subcommand, ``ctxtui`` opens the TUI.
+
+Start-up stays cheap: this module imports only the standard library and ``ctxtui``'s version
+string. ``ctxtui --help`` lists :data:`COMMANDS` without importing a command's module; a
+command's module (and with it the core, rich, tiktoken, yaml) is imported only when that
+command is parsed, and Textual only when the TUI opens.
+
+Adding a command (the pattern every command group follows):
+
+1. Write ``ctxtui/cli/<group>.py`` (or add to an existing group) with the handler and, when it
+   takes arguments, a function that adds them::
+
+       from ctxtui.cli.base import command
+
+       def _route_args(p: argparse.ArgumentParser) -> None:
+           p.add_argument("prompt")
+
+       @command("route", _route_args)
+       def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
+           ...
+           return 0
+
+   Print with :mod:`ctxtui.cli.output` (``console``, ``emit_json``, ``wants_json``); raise
+   :class:`ctxtui.cli.base.UserError` (or any ``CtxtuiError``) for a user mistake: ``main``
+   prints it as one line on stderr and exits 1.
+2. Add one line to :data:`COMMANDS` below: ``"route": ("router", "help shown in --help")``.
+
+Command modules import ``ctxtui.cli.base`` and ``ctxtui.cli.output``, never this package's
+``__init__`` (that would be an import cycle), and never each other except one way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ctxtui import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+#: name -> (module under ``ctxtui.cli``, one-line help). The order is the order in ``--help``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "index": ("agents", "index the library and show every persona file with its status"),
+    "status": ("agents", "show the hot set and the itemised startup budget"),
+    "list": ("agents", "list personas, hot and cold"),
+    "activate": ("agents", "make personas hot (copies them into .claude/agents/)"),
+    "deactivate": ("agents", "move hot personas back to cold storage"),
+    "paths": ("paths", "print where every file and folder ctxtui uses is"),
+    "claude-md": ("strategies", "preview (or --write) the CLAUDE.md block for the current hot set"),
+    "migrate": ("strategies", "switch strategy: plan, snapshot, apply atomically, record history"),
+    "rollback": ("strategies", "restore a history entry's files byte for byte (default: undo the last entry)"),
+    "history": ("strategies", "list migrations and rollbacks"),
+    "profile": ("strategies", "named hot sets: save NAME, use NAME (a migration), list"),
+    "find": ("strategies", "rank cold personas for a task (BM25 over name, description, body)"),
+    "analyze": ("analytics", "usage per persona, pairs, triggers; --compare all --report FILE compares strategies"),
+    "auto-optimize": ("analytics", "propose (and apply as a migration) the hot set that covers the most usage"),
+    "export-training": ("analytics", "fine-tuning examples from real usage (redacted, deduplicated, split)"),
+    "calibrate": ("analytics", "fit measured startup tokens = fixed + factor x ctxtui's estimate"),
+}
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Options every command accepts, before or after its name."""
+    from pathlib import Path
+
+    s = argparse.SUPPRESS
+    p.add_argument("--workspace", "-w", type=Path, default=s, help="project folder (default: current folder)")
+    p.add_argument("--library", "-l", type=Path, action="append", default=s,
+                   help="library folder (repeatable; default: bundled personas/)")
+    p.add_argument("--claude-home", type=Path, default=s, help="user Claude Code folder (default ~/.claude)")
+    p.add_argument("--no-user-scope", action="store_true", default=s, help="leave ~/.claude out of the budget")
+    p.add_argument("--window", type=int, default=s, help="context window in tokens (default 200000)")
+    p.add_argument("--json", action="store_true", default=s, help="machine-readable output")
+
+
+def load_command(name: str) -> Any:
+    """The registered :class:`ctxtui.cli.base.Command` for ``name`` (imports its module)."""
+    module, _ = COMMANDS[name]
+    import_module(f"ctxtui.cli.{module}")
+    from ctxtui.cli.base import REGISTRY
+
+    return REGISTRY[name]
+
+
+class _LazySubcommands(argparse._SubParsersAction):
+    """Subparsers whose arguments are added only for the command actually given."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        name = values[0]
+        sub = self._name_parser_map[name]
+        if not getattr(sub, "_ctxtui_configured", False):
+            add_common(sub)
+            load_command(name).add_arguments(sub)
+            sub._ctxtui_configured = True  # type: ignore[attr-defined]
+        super().__call__(parser, namespace, values, option_string)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: every command's name and help; its arguments are added on use."""
+    parser = argparse.ArgumentParser(
+        prog="ctxtui", description="Keep Claude Code's startup context small. No subcommand opens the TUI."
+    )
+    parser.add_argument("--version", action="version", version=f"ctxtui {__version__}")
+    add_common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_LazySubcommands)
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, description=help_text)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``ctxtui`` and ``claude-context``."""
+    for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    args = build_parser().parse_args(argv)
+    from ctxtui.cli.base import run
+
+    return run(args)
