@@ -4,9 +4,11 @@ live reload and themes. Every move must show up on disk (the core did it) and in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from conftest import persona_text
 from ctxtui.core import config
@@ -20,13 +22,16 @@ SIZE = (140, 40)
 
 
 async def settle(pilot, app) -> MainScreen:
-    """Wait until the screen has a model and no worker is running."""
+    """Wait on the workers themselves until the screen shows a model and no I/O worker runs."""
     for _ in range(200):
-        await pilot.pause(0.02)
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a refusal is a failed worker
+            await app.workers.wait_for_complete([w for w in app.workers if w.group in ("io", "body")])
+        await pilot.pause()
         screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
-        if screen is not None and screen.ready.is_set() and not [w for w in app.workers if w.group == "io" and w.is_running]:
+        if screen is not None and screen.model is not None and not [w for w in app.workers if w.group == "io" and w.is_running]:
             await pilot.pause(0.05)
             return screen
+        await pilot.pause(0.02)
     raise AssertionError("the app never settled")
 
 

@@ -13,7 +13,7 @@ from ctxtui.analytics import optimize, report, training
 from ctxtui.analytics.calibrate import calibrate
 from ctxtui.analytics.events import EventStore
 from ctxtui.analytics.transcripts import ReadStats, Session, read_all
-from ctxtui.analytics.usage import analyze
+from ctxtui.analytics.workspace_usage import workspace_usage
 from ctxtui.cli.base import UserError, command, open_workspace
 from ctxtui.cli.output import console, emit_json, wants_json
 from ctxtui.cli.strategies import print_plan
@@ -66,7 +66,7 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
             for p in written:
                 console.print(f"wrote {p}")
         return 0
-    a = analyze(sessions, set(ws.library.by_name), set(ws.hot_names()), stats)
+    a = workspace_usage(ws, sessions, stats)
     if wants_json(args):
         emit_json(a.to_json())
         return 0

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding
 
 from ctxtui.core.config import Settings, save_setting
 from ctxtui.tui import watch
+from ctxtui.tui.actions import bindings, check_keymap
 from ctxtui.tui.commands import CtxCommands
 from ctxtui.tui.screens.main import MainScreen
 from ctxtui.tui.themes import THEME_VARIABLES, load_themes
@@ -22,12 +22,13 @@ class CtxApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "ctxtui"
     COMMANDS = App.COMMANDS | {CtxCommands}
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    BINDINGS = bindings("app")
 
     def __init__(self, settings: Settings, *, watch_files: bool | None = None, remember_theme: bool = True) -> None:
+        check_keymap(settings.keymap)  # before anything is built: one clear line, not a bad UI
         super().__init__()
         self.settings = settings
-        self.watch_files = settings.watch if watch_files is None else watch_files
+        self.live_reload = settings.watch if watch_files is None else watch_files
         self.remember_theme = remember_theme
         self._stop_watch = asyncio.Event()
         loaded = load_themes()
@@ -48,7 +49,7 @@ class CtxApp(App):
         self.push_screen(MainScreen(self.settings))
         for problem in self.theme_problems:
             self.notify(problem, title="Theme skipped", severity="warning")
-        if self.watch_files:
+        if self.live_reload:
             self.run_worker(self._watch_recursive(), group="watch", exit_on_error=False)
             self.run_worker(self._watch_workspace_root(), group="watch", exit_on_error=False)
 
@@ -68,9 +69,10 @@ class CtxApp(App):
         return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
 
     async def _changed(self, paths: set[Path]) -> None:
+        """Files changed on disk: tell the main screen (a burst becomes one reload there)."""
         main = self._main()
         if main is not None:
-            main.load()
+            main.post_message(MainScreen.FilesChanged(frozenset(paths)))
 
     async def _watch_recursive(self) -> None:
         s = self.settings

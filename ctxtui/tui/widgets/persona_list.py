@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Label
 
+from ctxtui.tui.actions import bindings
 from ctxtui.tui.model import Row
 
 DRAG_THRESHOLD = 2
@@ -25,9 +25,7 @@ SORTS = ("name", "tokens", "last used")
 class PersonaList(DataTable):
     """One pane (cold or hot). Posts messages; never changes files itself."""
 
-    BINDINGS = [
-        Binding("space", "mark", "Select", id="mark"),
-    ]
+    BINDINGS = bindings("list")
 
     @dataclass
     class Toggled(Message):
@@ -55,6 +53,7 @@ class PersonaList(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.side = side
         self.rows_by_key: dict[str, Row] = {}
+        self.all_rows: list[Row] = []
         self.marked: set[str] = set()
         self.sort_by = "name"
         self.filter_text = ""
@@ -72,7 +71,7 @@ class PersonaList(DataTable):
 
     # ---------------------------------------------------------------- data down
 
-    def visible(self, rows: list[Row]) -> list[Row]:
+    def filtered(self, rows: list[Row]) -> list[Row]:
         """Rows after the filter (name and description) and the sort."""
         needle = self.filter_text.lower()
         out = [r for r in rows if not needle or needle in r.name.lower() or needle in r.description.lower()]
@@ -88,7 +87,7 @@ class PersonaList(DataTable):
         current = self.current_key()
         scroll = self.scroll_y
         self.all_rows = rows
-        shown = self.visible(rows)
+        shown = self.filtered(rows)
         old = self.rows_by_key
         self.rows_by_key = {r.key: r for r in shown}
         self.marked &= {r.name for r in shown}
@@ -118,7 +117,7 @@ class PersonaList(DataTable):
 
     def refilter(self) -> None:
         """Re-apply filter and sort to the last rows shown."""
-        self.show(getattr(self, "all_rows", []))
+        self.show(self.all_rows)
 
     def current_key(self) -> str | None:
         """Row key under the cursor."""
