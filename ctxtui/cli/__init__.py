@@ -34,12 +34,10 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from ctxtui import __version__
 
-if TYPE_CHECKING:
-    from collections.abc import Sequence
+# ``typing`` and ``pathlib`` are left out on purpose: every millisecond here is paid by --help.
 
 #: name -> (module under ``ctxtui.cli``, one-line help). The order is the order in ``--help``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -62,21 +60,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def add_common(p: argparse.ArgumentParser) -> None:
-    """Options every command accepts, before or after its name."""
+def _path(text: str) -> object:
+    """argparse type for a folder (pathlib is imported only when a path is given)."""
     from pathlib import Path
 
+    return Path(text)
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Options every command accepts, before or after its name."""
     s = argparse.SUPPRESS
-    p.add_argument("--workspace", "-w", type=Path, default=s, help="project folder (default: current folder)")
-    p.add_argument("--library", "-l", type=Path, action="append", default=s,
+    p.add_argument("--workspace", "-w", type=_path, default=s, help="project folder (default: current folder)")
+    p.add_argument("--library", "-l", type=_path, action="append", default=s,
                    help="library folder (repeatable; default: bundled personas/)")
-    p.add_argument("--claude-home", type=Path, default=s, help="user Claude Code folder (default ~/.claude)")
+    p.add_argument("--claude-home", type=_path, default=s, help="user Claude Code folder (default ~/.claude)")
     p.add_argument("--no-user-scope", action="store_true", default=s, help="leave ~/.claude out of the budget")
     p.add_argument("--window", type=int, default=s, help="context window in tokens (default 200000)")
     p.add_argument("--json", action="store_true", default=s, help="machine-readable output")
 
 
-def load_command(name: str) -> Any:
+def load_command(name: str):  # -> ctxtui.cli.base.Command (not imported here: start-up cost)
     """The registered :class:`ctxtui.cli.base.Command` for ``name`` (imports its module)."""
     module, _ = COMMANDS[name]
     import_module(f"ctxtui.cli.{module}")
@@ -86,16 +89,23 @@ def load_command(name: str) -> Any:
 
 
 class _LazySubcommands(argparse._SubParsersAction):
-    """Subparsers whose arguments are added only for the command actually given."""
+    """Subcommands listed by name and help; a command's parser (and module) is built only
+    when that command is given. Building 16 parsers up front costs more than the rest of
+    ``--help`` (argparse looks up translations for every parser)."""
+
+    def add_lazy(self, name: str, help_text: str) -> None:
+        """List a subcommand without building its parser."""
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), help_text))
+        self._name_parser_map[name] = None
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
+                 values: list[str], option_string: str | None = None) -> None:
         name = values[0]
-        sub = self._name_parser_map[name]
-        if not getattr(sub, "_ctxtui_configured", False):
+        if name in self._name_parser_map and self._name_parser_map[name] is None:
+            sub = self._parser_class(prog=f"{self._prog_prefix} {name}", description=COMMANDS[name][1])
             add_common(sub)
             load_command(name).add_arguments(sub)
-            sub._ctxtui_configured = True  # type: ignore[attr-defined]
+            self._name_parser_map[name] = sub
         super().__call__(parser, namespace, values, option_string)
 
 
@@ -108,11 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_LazySubcommands)
     for name, (_, help_text) in COMMANDS.items():
-        sub.add_parser(name, help=help_text, description=help_text)
+        sub.add_lazy(name, help_text)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Entry point of ``ctxtui`` and ``claude-context``."""
     for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
         if hasattr(stream, "reconfigure"):
