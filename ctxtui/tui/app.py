@@ -89,9 +89,8 @@ class CtxApp(App):
             if any(Path(p).name in names for _, p in changes):
                 await self._changed({Path(p) for _, p in changes})
 
-    async def action_quit(self) -> None:
-        self._stop_watch.set()
-        self.exit()
+    def on_unmount(self) -> None:
+        self._stop_watch.set()  # let the watchers end cleanly (Textual's own quit action runs)
 
 
 def make_app(settings: Settings, **kwargs) -> CtxApp:
