@@ -94,6 +94,7 @@ class MainScreen(Screen):
         """One core operation at a time (Textual's own ``Widget.lock`` is left alone)."""
         self.undo_stack: list[tuple[bool, list[str]]] = []
         self._detail_shown: tuple | None = None
+        self._detail_queued = False
         self.invoked_at: dict[str, float] = {}
         """When each persona was last invoked in a session (from the usage analysis)."""
         self._auto_timer: Any = None
@@ -174,12 +175,12 @@ class MainScreen(Screen):
     @work(thread=True, group="usage", exclusive=True, exit_on_error=False)
     def read_usage(self) -> None:
         """Read transcripts once for the last-used sort, then rebuild the model."""
-        from ctxtui.analytics.transcripts import read_all
-        from ctxtui.analytics.workspace_usage import last_used_times, workspace_usage
-
         root = self.settings.transcripts
         if not root.exists() or self.ws is None:
             return
+        from ctxtui.analytics.transcripts import read_all
+        from ctxtui.analytics.workspace_usage import last_used_times, workspace_usage
+
         sessions, stats = read_all(root)
         with self.ws_lock:
             self.invoked_at = last_used_times(workspace_usage(self.ws, sessions, stats))
@@ -262,7 +263,7 @@ class MainScreen(Screen):
         if message.note:
             self.notify(message.note, timeout=3)
         self._show_detail()
-        if first:  # transcripts can be large: read them once the first frame is out
+        if first:  # transcripts can be large: read them once the rows are on screen
             self.call_after_refresh(self.read_usage)
 
     def on_main_screen_files_changed(self, message: FilesChanged) -> None:
@@ -390,6 +391,14 @@ class MainScreen(Screen):
         return self._focused_list().current_name()
 
     def _show_detail(self) -> None:
+        """Show the focused persona in the detail pane after the next frame: rendering
+        markdown is the slowest thing on screen, and rows and cursor must not wait for it."""
+        if not self._detail_queued:
+            self._detail_queued = True
+            self.call_after_refresh(self._render_detail)
+
+    def _render_detail(self) -> None:
+        self._detail_queued = False
         name = self._focused_name()
         detail = self.query_one(PersonaDetail)
         persona = self.model.personas.get(name) if (name and self.model) else None
