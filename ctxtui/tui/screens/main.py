@@ -178,10 +178,13 @@ class MainScreen(Screen):
         root = self.settings.transcripts
         if not root.exists() or self.ws is None:
             return
-        from ctxtui.analytics.transcripts import read_all
-        from ctxtui.analytics.workspace_usage import last_used_times, workspace_usage
+        from ctxtui.analytics.workspace_usage import last_used_times, read_sessions, workspace_usage
 
-        sessions, stats = read_all(root)
+        worker = get_current_worker()
+        read = read_sessions(root, lambda: worker.is_cancelled)
+        if read is None:  # the app is closing
+            return
+        sessions, stats = read
         with self.ws_lock:
             self.invoked_at = last_used_times(workspace_usage(self.ws, sessions, stats))
             model = self._model() if self.invoked_at else None
