@@ -348,8 +348,8 @@ async def test_a_remapped_key_shows_in_footer_help_and_palette(workspace, librar
         await pilot.press("question_mark")
         await pilot.pause(0.1)
         text = app.screen.query_one("Markdown")._markdown
-        assert "| `x` | Move the persona under the cursor" in text
-        assert "`t`" not in text.split("| Key | Action |")[1].split("Move the persona")[0]
+        assert "| `x` | move the persona under the cursor" in text
+        assert "`t`" not in text.split("| Key | Action |")[1].split("move the persona")[0]
 
 
 async def test_cold_pane_is_exactly_the_cores_cold_list(settings, library):

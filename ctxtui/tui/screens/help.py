@@ -32,14 +32,19 @@ _BUILT_IN = (("enter", "Move the persona under the cursor (in a pane)"),
 _SCOPES = {"main", "list", "history", "app"}
 
 
+def _sentence(text: str) -> str:
+    """Table rows read as the end of "press KEY to …": lower-case first letter."""
+    return text[:1].lower() + text[1:]
+
+
 def help_markdown(keymap: Mapping[str, str], key_display: Callable[[str], str] = str) -> str:
     """The help text for a keymap (pure: the help screen and its test use it)."""
     rows = []
     for a in ACTIONS:
         if a.scope in _SCOPES:
             keys = " / ".join(f"`{key_display(k)}`" for k in effective_keys(a, keymap)) or "(no key)"
-            rows.append(f"| {keys} | {a.help or a.description} |")
-    rows += [f"| `{k}` | {text} |" for k, text in _BUILT_IN]
+            rows.append(f"| {keys} | {_sentence(a.help or a.description)} |")
+    rows += [f"| `{k}` | {_sentence(text)} |" for k, text in _BUILT_IN]
     return INTRO + "\n| Key | Action |\n|---|---|\n" + "\n".join(rows) + "\n" + OUTRO
 
 
