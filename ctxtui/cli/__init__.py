@@ -38,6 +38,12 @@ from importlib import import_module
 from ctxtui import __version__
 
 # ``typing`` and ``pathlib`` are left out on purpose: every millisecond here is paid by --help.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type checkers know the idiom)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from ctxtui.cli.base import Command
 
 #: name -> (module under ``ctxtui.cli``, one-line help). The order is the order in ``--help``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -79,7 +85,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", default=s, help="machine-readable output")
 
 
-def load_command(name: str):  # -> ctxtui.cli.base.Command (not imported here: start-up cost)
+def load_command(name: str) -> Command:
     """The registered :class:`ctxtui.cli.base.Command` for ``name`` (imports its module)."""
     module, _ = COMMANDS[name]
     import_module(f"ctxtui.cli.{module}")
@@ -99,7 +105,8 @@ class _LazySubcommands(argparse._SubParsersAction):
         self._name_parser_map[name] = None
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: list[str], option_string: str | None = None) -> None:
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
+        assert isinstance(values, list)  # nargs=PARSER: the command name, then its arguments
         name = values[0]
         if name in self._name_parser_map and self._name_parser_map[name] is None:
             sub = self._parser_class(prog=f"{self._prog_prefix} {name}", description=COMMANDS[name][1])
@@ -117,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ctxtui {__version__}")
     add_common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_LazySubcommands)
+    assert isinstance(sub, _LazySubcommands)
     for name, (_, help_text) in COMMANDS.items():
         sub.add_lazy(name, help_text)
     return parser

@@ -73,15 +73,15 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     t = Table(title=f"Usage: {a.sessions} sessions, {a.invocations} invocations")
     for col in ("persona", "invocations", "sessions", "projects", "last used", "tokens inside", "library"):
         t.add_column(col, justify="right" if col in ("invocations", "sessions", "projects", "tokens inside") else "left")
-    for p in a.personas:
-        t.add_row(p.name, str(p.invocations), str(p.sessions), str(p.projects), p.last_used[:16], f"{p.tokens:,}", "yes" if p.in_library else "no")
+    for u in a.personas:
+        t.add_row(u.name, str(u.invocations), str(u.sessions), str(u.projects), u.last_used[:16], f"{u.tokens:,}", "yes" if u.in_library else "no")
     console.print(t)
     if a.pairs:
         pt = Table(title="Used together (lift > 1: more often than chance)")
         for col in ("a", "b", "sessions", "lift"):
             pt.add_column(col)
-        for p in a.pairs[:15]:
-            pt.add_row(p.a, p.b, str(p.sessions), f"{p.lift:.2f}")
+        for pair in a.pairs[:15]:
+            pt.add_row(pair.a, pair.b, str(pair.sessions), f"{pair.lift:.2f}")
         console.print(pt)
     if a.triggers:
         tt = Table(title="Trigger words (log-odds z-score vs all prompts)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from ctxtui.core.errors import CtxtuiError
 
@@ -85,7 +85,7 @@ BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
 _LIVE_TOGETHER = ({"app", "main", "list"}, {"app", "main", "history"})
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """The ``BINDINGS`` of one scope, from the table."""
     return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id, tooltip=a.help)
             for a in ACTIONS if a.scope == scope]

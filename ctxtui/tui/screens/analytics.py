@@ -108,8 +108,8 @@ class AnalyticsScreen(Screen[optimize.Proposal | None]):
                           bar(p.invocations, top), p.last_used[:10])
         pairs = self.query_one("#pairs-table", DataTable)
         pairs.clear()
-        for p in a.pairs[:20]:
-            pairs.add_row(p.a, p.b, str(p.sessions), f"{p.lift:.2f}")
+        for pair in a.pairs[:20]:
+            pairs.add_row(pair.a, pair.b, str(pair.sessions), f"{pair.lift:.2f}")
         trig = self.query_one("#triggers-table", DataTable)
         trig.clear()
         for name, ts in a.triggers.items():

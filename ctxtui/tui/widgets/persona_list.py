@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
+from textual.coordinate import Coordinate
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.widgets import DataTable, Label
 
@@ -154,7 +156,8 @@ class PersonaList(DataTable):
             return
         self.marked ^= {name}
         key = self.current_key()
-        self.update_cell(key, "mark", "●" if name in self.marked else "")
+        if key is not None:
+            self.update_cell(key, "mark", "●" if name in self.marked else "")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
@@ -164,7 +167,7 @@ class PersonaList(DataTable):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        row = self.rows_by_key.get(event.row_key.value)
+        row = self.rows_by_key.get(event.row_key.value or "")
         if row is not None:
             self.post_message(self.Toggled(self, row.name))
 
@@ -176,7 +179,7 @@ class PersonaList(DataTable):
             return None
         index = offset.y + int(self.scroll_y) - (1 if self.show_header else 0)
         if 0 <= index < self.row_count:
-            key = self.coordinate_to_cell_key((index, 0)).row_key.value
+            key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
             return self.rows_by_key[key].name if key in self.rows_by_key else None
         return None
 
@@ -207,7 +210,7 @@ class PersonaList(DataTable):
             widget, _ = self.screen.get_widget_at(x, y)
         except Exception:  # noqa: BLE001 - outside every widget
             return None
-        node = widget
+        node: DOMNode | None = widget
         while node is not None:
             if isinstance(node, PersonaList):
                 return node

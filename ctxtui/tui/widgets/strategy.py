@@ -77,4 +77,5 @@ class HistoryList(DataTable):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.post_message(self.RollbackRequested(event.row_key.value))
+        if event.row_key.value is not None:
+            self.post_message(self.RollbackRequested(event.row_key.value))
