@@ -430,3 +430,17 @@ def test_members_do_not_shadow_textual(settings):
                  and not n.startswith(("on_", "watch_", "compose", "get_theme_variable_defaults"))}
         assert not clash, f"{cls.__name__} shadows {sorted(clash)}"
     assert "lock" in dir(Screen()) and "visible" in dir(DataTable())  # what the check protects
+
+
+async def test_a_theme_that_cannot_be_saved_is_reported_once(settings):
+    config.settings_file().mkdir(parents=True)  # a folder where the settings file should be
+    app = app_for(settings, remember_theme=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.theme = "ctxtui-high-contrast"
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if any("theme" in n.message for n in app._notifications):
+                break
+        assert app.theme == "ctxtui-high-contrast" and app.is_running
+        assert len([n for n in app._notifications if "Could not save the theme" in n.message]) == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App
+from textual.worker import Worker, WorkerState
 
 from ctxtui.core.config import Settings, save_setting
 from ctxtui.tui import watch
@@ -57,13 +58,20 @@ class CtxApp(App):
         if self.remember_theme and self.is_running:
             self._save_theme(theme)
 
-    @work(thread=True, group="settings", exclusive=True)
+    @work(thread=True, group="settings", exclusive=True, exit_on_error=False)
     def _save_theme(self, theme: str) -> None:
-        """Remember the theme (file I/O stays off the UI thread)."""
-        try:
-            save_setting("theme", theme)
-        except OSError:
-            self.call_from_thread(self.notify, "Could not save the theme choice", severity="warning")
+        """Remember the theme (file I/O stays off the UI thread; a failure goes to the handler)."""
+        save_setting("theme", theme)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (theme saving, file watching) report a failure here, once.
+        Each screen handles its own workers the same way."""
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "settings":
+            self.notify(f"Could not save the theme choice: {event.worker.error}", severity="warning")
+        elif event.worker.group == "watch":
+            self.notify(f"Live reload stopped: {event.worker.error}; press r to reload", severity="warning")
 
     def _main(self) -> MainScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
