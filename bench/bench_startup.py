@@ -78,6 +78,8 @@ def main(repeats: int = 15) -> None:
             "python -c pass", 4.0)
         row("ctxtui status", *best_pair(status, [py, "-c", "import tiktoken"], env, repeats),
             'python -c "import tiktoken"', 1.5)
+        row("status --json", *best_pair([*status, "--json"], [py, "-c", "import tiktoken"], env, repeats),
+            'python -c "import tiktoken"', 1.5)
         shutil.rmtree(root / "_env", ignore_errors=True)
 
 

@@ -175,3 +175,19 @@ def test_a_command_imports_only_its_own_group():
     loaded = _loaded_after("from ctxtui.cli import main\ntry:\n    main(['paths', '--help'])\nexcept SystemExit:\n    pass")
     assert "ctxtui.cli.paths" in loaded
     assert not loaded & {"ctxtui.cli.agents", "ctxtui.cli.strategies", "ctxtui.cli.analytics", "textual"}
+
+
+def test_json_output_never_loads_rich(tmp_path):
+    lib, ws = tmp_path / "lib", tmp_path / "ws"
+    lib.mkdir()
+    ws.mkdir()
+    (lib / "alpha.md").write_text("---\nname: alpha\ndescription: Does alpha things.\n---\n\nBody.\n")
+    loaded = _loaded_after(
+        "import os\n"
+        f"for k in ('CONFIG', 'CACHE', 'DATA'): os.environ[f'CTXTUI_{{k}}_DIR'] = {str(tmp_path / 'env')!r} + k\n"
+        f"os.environ['CTXTUI_CLAUDE_HOME'] = {str(tmp_path / 'home')!r}\n"
+        "from ctxtui.cli import main\n"
+        f"assert main(['status', '--json', '-l', {str(lib)!r}, '-w', {str(ws)!r}]) == 0\n"
+    )
+    assert "ctxtui.cli.agents" in loaded
+    assert not {m for m in loaded if m.partition(".")[0] in ("rich", "textual")}

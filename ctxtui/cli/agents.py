@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from rich.table import Table
-
 from ctxtui.cli.base import command, open_workspace
-from ctxtui.cli.output import console, emit_json, wants_json
+from ctxtui.cli.output import console, emit_json, new_table, wants_json
 from ctxtui.core.budget import Budget
 from ctxtui.core.config import Settings
 from ctxtui.core.persona import Persona
@@ -48,7 +46,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             "eager_startup_tokens": lib.eager_startup_tokens,
         })
         return 0
-    table = Table(title=f"Library: {', '.join(str(r) for r in lib.roots if r.is_dir())}")
+    table = new_table(title=f"Library: {', '.join(str(r) for r in lib.roots if r.is_dir())}")
     for col in ("name", "status", "startup", "full", "problem"):
         table.add_column(col, justify="right" if col in ("startup", "full") else "left")
     for p in sorted(lib.personas, key=lambda p: (p.status.value != "ok", p.name)):
@@ -69,7 +67,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def print_budget(b: Budget, ws: Workspace) -> None:
     """The human form of a budget."""
-    table = Table(title="Startup context (raw cl100k tokens)")
+    table = new_table(title="Startup context (raw cl100k tokens)")
     for col in ("kind", "item", "scope", "tokens"):
         table.add_column(col, justify="right" if col == "tokens" else "left")
     for item in b.items:
@@ -124,7 +122,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     if wants_json(args):
         emit_json({"personas": [{**persona_json(p), "where": where, "flags": flags} for p, where, flags in rows]})
         return 0
-    table = Table()
+    table = new_table()
     for col in ("name", "where", "startup", "full", "flags"):
         table.add_column(col, justify="right" if col in ("startup", "full") else "left")
     for p, where, flags in rows:

@@ -7,15 +7,13 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rich.table import Table
-
 from ctxtui.analytics import optimize, report, training
 from ctxtui.analytics.calibrate import calibrate
 from ctxtui.analytics.events import EventStore
 from ctxtui.analytics.transcripts import ReadStats, Session, read_all
 from ctxtui.analytics.workspace_usage import workspace_usage
 from ctxtui.cli.base import UserError, command, open_workspace
-from ctxtui.cli.output import console, emit_json, wants_json
+from ctxtui.cli.output import console, emit_json, new_table, wants_json
 from ctxtui.cli.strategies import print_plan
 from ctxtui.core import config, strategies
 from ctxtui.core.config import Settings
@@ -70,21 +68,21 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if wants_json(args):
         emit_json(a.to_json())
         return 0
-    t = Table(title=f"Usage: {a.sessions} sessions, {a.invocations} invocations")
+    t = new_table(title=f"Usage: {a.sessions} sessions, {a.invocations} invocations")
     for col in ("persona", "invocations", "sessions", "projects", "last used", "tokens inside", "library"):
         t.add_column(col, justify="right" if col in ("invocations", "sessions", "projects", "tokens inside") else "left")
     for u in a.personas:
         t.add_row(u.name, str(u.invocations), str(u.sessions), str(u.projects), u.last_used[:16], f"{u.tokens:,}", "yes" if u.in_library else "no")
     console.print(t)
     if a.pairs:
-        pt = Table(title="Used together (lift > 1: more often than chance)")
+        pt = new_table(title="Used together (lift > 1: more often than chance)")
         for col in ("a", "b", "sessions", "lift"):
             pt.add_column(col)
         for pair in a.pairs[:15]:
             pt.add_row(pair.a, pair.b, str(pair.sessions), f"{pair.lift:.2f}")
         console.print(pt)
     if a.triggers:
-        tt = Table(title="Trigger words (log-odds z-score vs all prompts)")
+        tt = new_table(title="Trigger words (log-odds z-score vs all prompts)")
         tt.add_column("persona")
         tt.add_column("terms")
         for name, trig in a.triggers.items():

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from ctxtui.cli.base import UserError, command, open_workspace
-from ctxtui.cli.output import console, emit_json, wants_json
+from ctxtui.cli.output import console, emit_json, new_table, wants_json
 from ctxtui.core import profiles, strategies
 from ctxtui.core.claude_md import DENSITIES, display_path, trigger
 from ctxtui.core.config import STRATEGIES, Settings
@@ -15,6 +14,9 @@ from ctxtui.core.history import Entry
 from ctxtui.core.library import read_body
 from ctxtui.core.search import rank
 from ctxtui.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def _claude_md_args(p: argparse.ArgumentParser) -> None:
@@ -113,7 +115,7 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
 
 def history_table(entries: list[Entry]) -> Table:
     """History entries as a table."""
-    table = Table(title="Migration history")
+    table = new_table(title="Migration history")
     for col in ("id", "time", "kind", "from", "to", "Δ tokens", "reason"):
         table.add_column(col, justify="right" if col == "Δ tokens" else "left")
     for e in entries:
