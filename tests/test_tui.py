@@ -26,12 +26,11 @@ async def settle(pilot, app) -> MainScreen:
     for _ in range(200):
         with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a refusal is a failed worker
             await app.workers.wait_for_complete([w for w in app.workers if w.group in ("io", "body")])
-        await pilot.pause()
+        await pilot.pause(0.02)  # with a delay: a bare pause() waits on every widget's queue
         screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
         if screen is not None and screen.model is not None and not [w for w in app.workers if w.group == "io" and w.is_running]:
             await pilot.pause(0.05)
             return screen
-        await pilot.pause(0.02)
     raise AssertionError("the app never settled")
 
 
