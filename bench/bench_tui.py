@@ -54,7 +54,7 @@ class Peer(App):
 async def until_painted(pilot):
     while not pilot.app.query_one(DataTable).row_count:
         await pilot.pause(0.002)
-    await pilot.pause()
+    await pilot.pause(0)  # every widget processed its queue (not "CPU idle": ours reads transcripts)
     print("PAINTED", time.time(), flush=True)
     pilot.app.exit()
 
@@ -76,7 +76,7 @@ app = make_app(settings, watch_files=False, remember_theme=False)
 async def until_painted(pilot):
     while not (pilot.app.screen.query("#cold") and pilot.app.screen.query_one("#cold").row_count):
         await pilot.pause(0.002)
-    await pilot.pause()
+    await pilot.pause(0)  # every widget processed its queue (not "CPU idle": ours reads transcripts)
     print("PAINTED", time.time(), flush=True)
     pilot.app.exit()
 
