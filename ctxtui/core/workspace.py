@@ -23,7 +23,13 @@ from typing import Any
 
 from ctxtui.core import block, journal, lock, memory, notices
 from ctxtui.core.budget import AGENT_WARN_TOKENS, Budget, BudgetItem
-from ctxtui.core.config import STRATEGIES, Settings, bundled_dir, load_workspace_config
+from ctxtui.core.config import (
+    STRATEGIES,
+    Settings,
+    WorkspaceConfig,
+    bundled_dir,
+    load_workspace_config,
+)
 from ctxtui.core.confine import Guard, quarantine
 from ctxtui.core.errors import CapError, CtxtuiError, UnsafePathError, WorkspaceError, WriteError
 from ctxtui.core.library import Library, TokenCache, index_files, index_library, is_doc_file
@@ -146,7 +152,7 @@ class Workspace:
         self.user_hot: list[HotPersona] = []
         self.clashes: list[str] = []
         self.memory = memory.MemoryScan()
-        self.config: dict[str, Any] = {}
+        self.config = WorkspaceConfig()
         self.guard = Guard(settings.workspace)
         self._holding_lock = False
         self.refresh()
@@ -161,12 +167,19 @@ class Workspace:
     @property
     def cap(self) -> int:
         """The max-active cap from the workspace config."""
-        return int(self.config["lazy_loading"]["max_active_personas"])
+        return self.config.lazy_loading.max_active_personas
 
     @property
     def pinned(self) -> list[str]:
         """Personas that stay hot in lazy loading (they count against the cap)."""
-        return list(self.config["lazy_loading"]["pinned"])
+        return list(self.config.lazy_loading.pinned)
+
+    def library_roots(self) -> list[Path]:
+        """Library folders: the cold store, then the settings' folders, else the workspace
+        config's ``library``, else the bundled library."""
+        if not self.settings.library_dirs and self.config.library:
+            return [self.settings.cold_store, *self.config.library_paths(self.settings.workspace)]
+        return self.settings.libraries
 
     def refresh(self, library: bool = True) -> None:
         """Re-read from disk: config, library (unless ``library`` is False), hot folders and
@@ -174,7 +187,7 @@ class Workspace:
         self._recover()
         self.config = load_workspace_config(self.settings.workspace)
         if library:
-            self.library = index_library(self.settings.libraries, self.cache)
+            self.library = index_library(self.library_roots(), self.cache)
             self._add_bundled_pins()
         self._scan_hot()
         self.memory = memory.scan(
@@ -261,12 +274,12 @@ class Workspace:
     @property
     def model(self) -> str:
         """The model sessions run on: a fine-tuned one set by ctxtui, else the production model."""
-        return self.state().get("model") or self.config["models"]["production"]
+        return self.state().get("model") or self.config.models.production
 
     @property
     def strategy(self) -> str:
         """The applied strategy: recorded by the last migration, else the configured one."""
-        return self.state().get("strategy") or self.config["context_management"]["strategy"]
+        return self.state().get("strategy") or self.config.preferred_strategy
 
     def _scan_hot(self) -> None:
         state = self.state().get("hot", {})
@@ -536,7 +549,7 @@ class Workspace:
 
     def _sync_block(self, tx: journal.Transaction, state: dict) -> None:
         """Keep an existing CLAUDE.md block in step with the hot set (lazy and hybrid)."""
-        strategy = state.get("strategy") or self.config["context_management"]["strategy"]
+        strategy = state.get("strategy") or self.config.preferred_strategy
         if strategy not in ("lazy_loading", "hybrid"):
             return
         from ctxtui.core import claude_md
