@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core import block, journal, lock, memory, notices
+from ctxtui.core import block, claude_settings, journal, lock, memory, notices
 from ctxtui.core.budget import AGENT_WARN_TOKENS, Budget, BudgetItem
 from ctxtui.core.config import (
     STRATEGIES,
@@ -81,6 +81,18 @@ def _problem_in_state(data: Any) -> str | None:
     for key in ("model", "density"):
         if not isinstance(data.get(key), (str, type(None))):
             return f"'{key}' is not text"
+    tiers = data.get("tiers", {})
+    if not isinstance(tiers, dict):
+        return "'tiers' is not an object"
+    for name, rec in tiers.items():
+        if not isinstance(rec, dict) or rec.get("tier") not in ("hidden", "skill") or not all(
+            isinstance(v, (str, bool)) for v in rec.values()
+        ):
+            return f"tier record of {name!r} is malformed"
+        for key in ("skill", "kept"):
+            rel = rec.get(key, "")
+            if rel and (Path(rel).is_absolute() or ".." in Path(rel).parts or "\\" in rel):
+                return f"tier record of {name!r} points outside the project"
     lazy = data.get("lazy_hot", [])
     if not isinstance(lazy, list) or not all(isinstance(n, str) for n in lazy):
         return "'lazy_hot' is not a list of names"
@@ -153,6 +165,9 @@ class Workspace:
         self.clashes: list[str] = []
         self.memory = memory.MemoryScan()
         self.config = WorkspaceConfig()
+        self.denied: set[str] = set()
+        """Agents hidden by ``Agent(NAME)``/``Task(NAME)`` deny rules in the project settings."""
+        self.tier_records: dict[str, dict[str, Any]] = {}
         self.guard = Guard(settings.workspace)
         self._holding_lock = False
         self.refresh()
@@ -281,8 +296,34 @@ class Workspace:
         """The applied strategy: recorded by the last migration, else the configured one."""
         return self.state().get("strategy") or self.config.preferred_strategy
 
+    def _read_denied(self) -> set[str]:
+        out: set[str] = set()
+        for name in ("settings.json", "settings.local.json"):
+            path = self.settings.workspace / ".claude" / name
+            try:
+                out |= claude_settings.denied_agents(claude_settings.read(path))
+            except CtxtuiError:
+                continue  # a broken settings file hides nothing (Claude Code ignores it too)
+        return out
+
+    def tier_of(self, name: str) -> str:
+        """How a persona is kept in or out of the startup listing: ``skill`` (converted by
+        ctxtui to ``.claude/skills``), ``hidden`` (a deny rule), else ``file`` (hot when its
+        file is in ``.claude/agents``, cold otherwise)."""
+        rec = self.tier_records.get(name)
+        if rec and rec.get("tier") == "skill" and (self.settings.workspace / rec.get("skill", "")).is_file():
+            return "skill"
+        return "hidden" if name in self.denied else "file"
+
+    def visible_hot(self) -> list[HotPersona]:
+        """Project hot personas Claude Code lists (hidden ones left out)."""
+        return [h for h in self.hot if h.name not in self.denied]
+
     def _scan_hot(self) -> None:
-        state = self.state().get("hot", {})
+        full_state = self.state()
+        self.tier_records = dict(full_state.get("tiers", {}))
+        self.denied = self._read_denied()
+        state = full_state.get("hot", {})
         lib_shas = {p.sha256 for p in self.library.personas}
         pins = set(self.pinned)
 
@@ -379,10 +420,13 @@ class Workspace:
         project = [(p, "project") for p in hot] if hot is not None else [(h.persona, "project") for h in self.hot]
         names = {p.name for p, _ in project}
         user = [(h.persona, "user") for h in self.user_hot if h.name not in names]
-        agents = [(p, scope) for p, scope in project + user if p.usable]
+        agents = [(p, scope) for p, scope in project + user if p.usable and p.name not in self.denied]
         for p, scope in agents:
             items.append(BudgetItem("agent", p.name, str(p.path), scope, p.startup_tokens))
         agent_tokens = sum(p.startup_tokens for p, _ in agents)
+        for name, path, tokens in self.skill_lines():
+            items.append(BudgetItem("skill", name, path, "project", tokens))
+            agent_tokens += tokens
         lib_names = set(self.library.by_name)
         outside_library = sum(p.startup_tokens for p, _ in agents if p.name not in lib_names)
         eager = scan.tokens - block_tokens + self.library.eager_startup_tokens + outside_library
@@ -397,6 +441,20 @@ class Workspace:
             items, scan.tokens + agent_tokens, eager, self.settings.window,
             self.settings.target, factor, warnings,
         )
+
+    def skill_lines(self) -> list[tuple[str, str, int]]:
+        """(name, SKILL.md path, tokens) of each persona ctxtui turned into a skill: one
+        listing line ``- NAME: DESCRIPTION`` (description cut at 1,536 characters, as Claude
+        Code 2.1.112 does; the listing's overall budget is not modelled here)."""
+        from ctxtui.core.tokens import count
+
+        out = []
+        for name, rec in sorted(self.tier_records.items()):
+            if self.tier_of(name) != "skill":
+                continue
+            desc = str(rec.get("description", ""))[:1536]
+            out.append((name, str(self.settings.workspace / rec["skill"]), count(f"- {rec.get('dir', name)}: {desc}")))
+        return out
 
     # ------------------------------------------------------------------ changing
 
@@ -596,9 +654,10 @@ class Workspace:
         def plan(tx: journal.Transaction, state: dict) -> list[str]:
             hot = set(self.hot_names())
             new = [n for n in names if n not in hot]
-            if new and len(self.hot) + len(new) > self.cap:
+            visible = len(self.visible_hot())  # hidden files are not listed: they take no slot
+            if new and visible + len(new) > self.cap:
                 raise CapError(
-                    f"activating {len(new)} would make {len(self.hot) + len(new)} hot; the cap is "
+                    f"activating {len(new)} would make {visible + len(new)} hot; the cap is "
                     f"{self.cap}. Deactivate some first or raise lazy_loading.max_active_personas"
                 )
             return self.plan_activate(names, tx, state)
