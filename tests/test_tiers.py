@@ -7,8 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import persona_text, snapshot_tree
 
+from conftest import persona_text, snapshot_tree
 from ctxtui.core import claude_settings, journal, strategies
 from ctxtui.core.errors import CapError, ConflictError, WorkspaceError
 from ctxtui.core.tiers import set_tier
@@ -189,7 +189,7 @@ def test_budget_counts_a_skill_as_one_listing_line(settings):
     before = ws.budget().startup_tokens
     set_tier(ws, ["epsilon"], "skill")
     items = [i for i in ws.budget().items if i.kind == "skill"]
-    assert [i.label for i in items] == ["epsilon"] and 0 < items[0].tokens
+    assert [i.label for i in items] == ["epsilon"] and items[0].tokens > 0
     assert ws.budget().startup_tokens == before - agent_tokens + items[0].tokens
 
 
@@ -212,3 +212,33 @@ def test_two_tier_changes_at_once_serialise(settings):
     assert not errors
     data = json.loads((settings.workspace / LOCAL).read_text())
     assert sorted(data["permissions"]["deny"]) == ["Agent(alpha)", "Agent(beta)"]
+
+
+def test_a_migration_leaves_hidden_and_skill_personas_alone(settings):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    set_tier(ws, ["alpha"], "hidden")
+    set_tier(ws, ["beta"], "skill")
+    plan = strategies.plan(ws, "eager")
+    assert "beta" not in plan.activate and "alpha" not in plan.deactivate
+    strategies.apply(ws, plan)
+    assert ws.tier_of("alpha") == "hidden" and ws.tier_of("beta") == "skill"
+    strategies.migrate(ws, "lazy_loading")
+    assert (settings.agents_dir / "alpha.md").exists() and ws.tier_of("alpha") == "hidden"
+
+
+def test_cli_tier_prints_json_and_refuses_in_one_line(settings, capsys):
+    import argparse
+
+    from ctxtui import cli_tier
+    from ctxtui.core.errors import CtxtuiError
+
+    parser = argparse.ArgumentParser()
+    cli_tier.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["tier", "alpha", "beta", "hidden", "--json"])
+    assert cli_tier.run(args, settings) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in out["changed"]] == ["alpha", "beta"] and out["entry"]
+    with pytest.raises(CtxtuiError) as exc:
+        cli_tier.run(parser.parse_args(["tier", "x:y", "skill"]), settings)
+    assert "\n" not in str(exc.value)

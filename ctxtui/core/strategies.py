@@ -179,7 +179,7 @@ def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str],
             )
     else:
         room = max(ws.cap - len(pins), 0)
-        current = [h.name for h in ws.hot if h.name not in pins and h.name not in exclude]
+        current = [h.name for h in ws.hot if h.name not in pins and h.name not in exclude and h.name not in ws.denied]
         if _strategy(ws, state) == "eager" or len(current) > room:
             # Too many to keep (an eager setup): don't guess which matter. Restore the last
             # lazy hot set if there was one; the rest waits for `activate` or auto-optimize.
@@ -237,8 +237,14 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
     else:
         hot_after, more = _lazy_hot(ws, hot, covered, state)
         notes += more
-    hot_after = list(dict.fromkeys(hot_after))
-    current_hot = ws.hot_names()
+    # personas in the hidden or skill tier are the tier command's: a migration leaves them be
+    skills = {n for n in ws.tier_records if ws.tier_of(n) == "skill"}
+    held = sorted(skills | {h.name for h in ws.hot if h.name in ws.denied})
+    if held:
+        notes.append(f"{len(held)} persona(s) in the hidden or skill tier stay as they are: {', '.join(held[:5])}"
+                     + (" ..." if len(held) > 5 else ""))
+    hot_after = [n for n in dict.fromkeys(hot_after) if n not in skills]
+    current_hot = [n for n in ws.hot_names() if n not in ws.denied]
     activate = [n for n in hot_after if n not in current_hot]
     deactivate = list(dict.fromkeys(n for n in current_hot if n not in hot_after))
     blocked = [h for h in ws.hot if h.name in deactivate and h.persona.is_symlink]
