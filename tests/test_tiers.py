@@ -242,3 +242,30 @@ def test_cli_tier_prints_json_and_refuses_in_one_line(settings, capsys):
     with pytest.raises(CtxtuiError) as exc:
         cli_tier.run(parser.parse_args(["tier", "x:y", "skill"]), settings)
     assert "\n" not in str(exc.value)
+
+
+def test_a_crafted_tier_record_is_quarantined_never_followed(settings):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    victim = settings.agents_dir / "alpha.md"
+    state = json.loads((settings.state_dir / "state.json").read_text())
+    state["tiers"] = {"alpha": {"tier": "skill", "skill": ".claude/agents/alpha.md", "kept": ".claude/ctxtui/tiers/a.md",
+                                "sha256": "0" * 64, "source_sha": "0" * 64, "agent": ""}}
+    (settings.state_dir / "state.json").write_text(json.dumps(state))
+    ws.refresh()
+    assert any("tier record" in line for line in ws.recovered)
+    set_tier(ws, ["alpha"], "file")  # nothing to undo: alpha is a plain file
+    assert victim.exists()
+
+
+def test_a_linked_skills_folder_is_refused(settings, tmp_path):
+    from ctxtui.core.errors import UnsafePathError
+
+    ws = Workspace(settings)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (settings.workspace / ".claude").mkdir(exist_ok=True)
+    (settings.workspace / ".claude" / "skills").symlink_to(outside)
+    with pytest.raises(UnsafePathError):
+        set_tier(ws, ["alpha"], "skill")
+    assert list(outside.iterdir()) == []

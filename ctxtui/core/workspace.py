@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -64,6 +65,12 @@ def discover_hot(folder: Path) -> list[Path]:
     return found
 
 
+# where a skill record's paths may point (state.json is read as untrusted input)
+_SKILL_REL = re.compile(r"^\.claude/skills/(?!\.\.?/)[^/\\]+/SKILL\.md$")
+_KEPT_REL = re.compile(r"^\.claude/ctxtui/tiers/[^/\\]+\.md$")
+_AGENT_REL = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[^\\]+\.md$")
+
+
 def _problem_in_state(data: Any) -> str | None:
     if not isinstance(data, dict):
         return "is not a JSON object"
@@ -89,10 +96,11 @@ def _problem_in_state(data: Any) -> str | None:
             isinstance(v, (str, bool)) for v in rec.values()
         ):
             return f"tier record of {name!r} is malformed"
-        for key in ("skill", "kept"):
-            rel = rec.get(key, "")
-            if rel and (Path(rel).is_absolute() or ".." in Path(rel).parts or "\\" in rel):
-                return f"tier record of {name!r} points outside the project"
+        if rec["tier"] == "skill" and not (
+            _SKILL_REL.match(str(rec.get("skill", ""))) and _KEPT_REL.match(str(rec.get("kept", "")))
+            and _AGENT_REL.match(str(rec.get("agent", "")) or "x.md")
+        ):
+            return f"tier record of {name!r} names files outside the skill and ctxtui folders"
     lazy = data.get("lazy_hot", [])
     if not isinstance(lazy, list) or not all(isinstance(n, str) for n in lazy):
         return "'lazy_hot' is not a list of names"
