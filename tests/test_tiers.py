@@ -269,3 +269,20 @@ def test_a_linked_skills_folder_is_refused(settings, tmp_path):
     with pytest.raises(UnsafePathError):
         set_tier(ws, ["alpha"], "skill")
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("description", ["Plain.", "Has: colons, 'quotes' and \"doubles\"", "Line\\nbreak # hash", "é ünï 日本"])
+def test_skill_frontmatter_reads_back_as_claude_codes_parser_reads_it(tmp_path, description):
+    from ctxtui.core.claude_code import parse_frontmatter, profile_for
+    from ctxtui.core.persona import parse_persona
+    from ctxtui.core.tiers import skill_text
+
+    src = persona_text("p", description.replace('"', "'"), "Body.\n", tools="Read, Bash(git:*)", model="sonnet")
+    persona = parse_persona(tmp_path / "p.md", src.encode())
+    text = skill_text(persona, "p")
+    for version in ("2.1.112", None):
+        fm = parse_frontmatter(text, profile_for(version)).data
+        assert fm["context"] == "fork" and fm["agent"] == "general-purpose"
+        assert (fm["name"], fm["description"], fm["model"]) == ("p", persona.description, "sonnet")
+        assert fm["allowed-tools"] == "Read, Bash(git:*)"
+    assert text.endswith("Body.\n")
