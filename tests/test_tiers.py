@@ -286,3 +286,13 @@ def test_skill_frontmatter_reads_back_as_claude_codes_parser_reads_it(tmp_path, 
         assert (fm["name"], fm["description"], fm["model"]) == ("p", persona.description, "sonnet")
         assert fm["allowed-tools"] == "Read, Bash(git:*)"
     assert text.endswith("Body.\n")
+
+
+def test_a_rule_in_the_shared_settings_is_reported_not_fought(settings):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    (settings.workspace / ".claude" / "settings.json").write_text('{"permissions": {"deny": ["Agent(alpha)"]}}')
+    ws.refresh()
+    assert ws.tier_of("alpha") == "hidden"
+    with pytest.raises(WorkspaceError, match="settings.json"):
+        set_tier(ws, ["alpha"], "file")
