@@ -7,6 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from conftest import persona_text, snapshot_tree
 from ctxtui.core import claude_settings, journal, strategies
@@ -296,3 +299,31 @@ def test_a_rule_in_the_shared_settings_is_reported_not_fought(settings):
     assert ws.tier_of("alpha") == "hidden"
     with pytest.raises(WorkspaceError, match="settings.json"):
         set_tier(ws, ["alpha"], "file")
+
+
+@settings_(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.lists(st.sampled_from(["alpha", "beta", "gamma"]), min_size=1, max_size=2),
+                          st.sampled_from(["file", "hidden", "skill"])), min_size=1, max_size=4))
+def test_any_sequence_of_tier_changes_rolls_back_to_the_start(settings, steps):
+    import shutil
+
+    shutil.rmtree(settings.workspace / ".claude", ignore_errors=True)  # a fresh project per example
+    (settings.workspace / LOCAL).parent.mkdir(parents=True)
+    (settings.workspace / LOCAL).write_bytes(b'{"permissions":{"deny":["Bash(rm:*)"]},"x":1}')
+    ws = Workspace(settings)
+    start = managed(ws)
+    done = 0
+    for names, tier in steps:
+        try:
+            res = set_tier(ws, names, tier)
+        except CapError:
+            continue
+        done += bool(res.entry)
+    if done:  # restore the snapshot taken before the first change
+        from ctxtui.core.history import History
+
+        h = History(settings)
+        with ws.transaction("restore start", library=True) as tx:
+            h.snapshot(tx)
+            h.restore_steps(strategies.history(ws)[0].before, tx)
+    assert managed(ws) == start
