@@ -350,7 +350,7 @@ class Workspace:
                 rel = str(p.path.relative_to(folder))
                 rec = state.get(rel) if scope == "project" else None
                 in_lib = p.sha256 in lib_shas or p.name in self.library.by_name
-                edited = bool(rec) and rec.get("sha256") != p.sha256
+                edited = rec is not None and bool(rec) and rec.get("sha256") != p.sha256
                 if rec is None and p.name in self.library.by_name:
                     edited = p.sha256 not in lib_shas
                 out.append(HotPersona(
