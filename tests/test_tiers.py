@@ -327,3 +327,24 @@ def test_any_sequence_of_tier_changes_rolls_back_to_the_start(settings, steps):
             h.snapshot(tx)
             h.restore_steps(strategies.history(ws)[0].before, tx)
     assert managed(ws) == start
+
+
+@pytest.mark.parametrize("point", ["staged", "step:1", "aside", "placed"])
+def test_a_crash_mid_skill_conversion_ends_all_or_nothing(settings, point):
+    from conftest import crash_at
+
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    raw = (settings.agents_dir / "alpha.md").read_bytes()
+    with crash_at(point):
+        set_tier(ws, ["alpha"], "skill")
+    ws = Workspace(settings)  # the next start finishes or discards it
+    skill = settings.workspace / ".claude" / "skills" / "alpha" / "SKILL.md"
+    if point == "staged":
+        assert (settings.agents_dir / "alpha.md").read_bytes() == raw and not skill.exists()
+        assert ws.tier_of("alpha") == "file"
+    else:
+        assert skill.exists() and not (settings.agents_dir / "alpha.md").exists()
+        assert ws.tier_of("alpha") == "skill"
+    set_tier(ws, ["alpha"], "file")
+    assert (settings.agents_dir / "alpha.md").read_bytes() == raw
