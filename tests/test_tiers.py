@@ -348,3 +348,11 @@ def test_a_crash_mid_skill_conversion_ends_all_or_nothing(settings, point):
         assert ws.tier_of("alpha") == "skill"
     set_tier(ws, ["alpha"], "file")
     assert (settings.agents_dir / "alpha.md").read_bytes() == raw
+
+
+def test_activate_refuses_a_skill_rather_than_duplicate_it(settings):
+    ws = Workspace(settings)
+    set_tier(ws, ["beta"], "skill")
+    with pytest.raises(WorkspaceError, match="is a skill now"):
+        ws.activate(["beta"])
+    assert not (settings.agents_dir / "beta.md").exists()

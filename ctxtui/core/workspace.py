@@ -669,6 +669,11 @@ class Workspace:
         names = list(dict.fromkeys(names))
 
         def plan(tx: journal.Transaction, state: dict) -> list[str]:
+            skills = [n for n in names if self.tier_of(n) == "skill"]
+            if skills:
+                raise WorkspaceError(
+                    f"{skills[0]!r} is a skill now; `ctxtui tier {skills[0]} file` makes it an agent file again"
+                )
             hot = set(self.hot_names())
             new = [n for n in names if n not in hot]
             visible = len(self.visible_hot())  # hidden files are not listed: they take no slot
