@@ -356,3 +356,12 @@ def test_activate_refuses_a_skill_rather_than_duplicate_it(settings):
     with pytest.raises(WorkspaceError, match="is a skill now"):
         ws.activate(["beta"])
     assert not (settings.agents_dir / "beta.md").exists()
+
+
+def test_tiers_lists_every_persona_with_its_tier(settings):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    set_tier(ws, ["alpha"], "hidden")
+    set_tier(ws, ["beta"], "skill")
+    tiers = ws.tiers()
+    assert (tiers["alpha"], tiers["beta"], tiers["gamma"]) == ("hidden", "skill", "file")

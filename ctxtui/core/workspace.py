@@ -323,6 +323,11 @@ class Workspace:
             return "skill"
         return "hidden" if name in self.denied else "file"
 
+    def tiers(self) -> dict[str, str]:
+        """Every persona's tier (library, project hot, skills), for ``list --json`` and views."""
+        names = [*self.library.by_name, *self.hot_names(), *self.tier_records, *sorted(self.denied)]
+        return {n: self.tier_of(n) for n in dict.fromkeys(names)}
+
     def visible_hot(self) -> list[HotPersona]:
         """Project hot personas Claude Code lists (hidden ones left out)."""
         return [h for h in self.hot if h.name not in self.denied]
