@@ -367,12 +367,13 @@ def test_tiers_lists_every_persona_with_its_tier(settings):
     assert (tiers["alpha"], tiers["beta"], tiers["gamma"]) == ("hidden", "skill", "file")
 
 
-def test_tiers_match_what_claude_code_2_1_112_listed(tmp_path):
-    """tests/data/claude_code/tiers/2.1.112.json: the real CLI, offline, on a project whose
+@pytest.mark.parametrize("version", ["2.1.112", "2.1.332"])
+def test_tiers_match_what_claude_code_listed(tmp_path, version):
+    """tests/data/claude_code/tiers/<version>.json: the real CLI, offline, on a project whose
     tiers ctxtui set (scripts/claude_code/capture_tiers.py). Rebuild it here and compare."""
     from ctxtui.core.config import load_settings
 
-    data = json.loads((Path(__file__).parent / "data" / "claude_code" / "tiers" / "2.1.112.json").read_text())
+    data = json.loads((Path(__file__).parent / "data" / "claude_code" / "tiers" / f"{version}.json").read_text())
     project, lib = tmp_path / "p", tmp_path / "lib"
     (project / ".claude" / "agents").mkdir(parents=True)
     lib.mkdir()

@@ -58,10 +58,11 @@ def build(project: Path, tmp: Path) -> None:
 
 def summarise(bodies: list[dict]) -> dict:
     body = next(b for b in bodies if isinstance(b, dict) and b.get("tools"))
-    agent_tool = next(t for t in body["tools"] if t["name"] in ("Agent", "Task"))
-    listed = sorted(n for n in NAMES if re.search(rf"^- {n}:", agent_tool["description"], re.M))
     text = json.dumps(body, ensure_ascii=False)
-    lines = sorted({m for n in NAMES for m in re.findall(rf"- {n}: [^\\]*", text)})  # agent and skill listings
+    # agent and skill listing lines wherever the version puts them (2.1.112: the Agent tool's
+    # description; later versions: a system-reminder attachment in the first message)
+    lines = sorted({m for n in NAMES for m in re.findall(rf"- {n}: [^\\]*", text)})
+    listed = sorted(n for n in NAMES if any(line.startswith(f"- {n}: ") and "(Tools:" in line for line in lines))
     return {"agents_listed": listed, "listing_lines": lines,
             "settings_local": None, "skill_md": None}
 
