@@ -72,7 +72,7 @@ def open_workspace(settings: Settings) -> Workspace:
     from ctxtui.core.workspace import Workspace
 
     ws = Workspace(settings)  # what recovery did is reported through core.notices (see run)
-    if ws.config["analytics"]["track_usage"]:
+    if ws.config.analytics.track_usage:
         from ctxtui.analytics.events import EventStore
 
         store = EventStore.default()
