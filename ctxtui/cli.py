@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtui import __version__
+from ctxtui.core import notices
 from ctxtui.core.config import Settings, load_settings
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.workspace import Workspace
@@ -89,9 +90,7 @@ def emit_json(data: Any) -> None:
 
 def open_workspace(settings: Settings) -> Workspace:
     """A workspace whose changes are recorded as usage events when tracking is on."""
-    ws = Workspace(settings)
-    for line in ws.recovered:
-        print(f"ctxtui: {line}", file=sys.stderr)
+    ws = Workspace(settings)  # what recovery did is reported through core.notices (see main)
     if ws.config["analytics"]["track_usage"]:
         from ctxtui.analytics.events import EventStore
 
@@ -115,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             from ctxtui.tui.app import run_app
 
             return run_app(settings)
+        notices.set_reporter(lambda line: print(f"ctxtui: {line}", file=sys.stderr))  # TUI: its own
         fn = COMMANDS[args.command][0]
         return fn(args, settings)
     except (*USER_ERRORS, UserError) as exc:
@@ -124,3 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the file system refused (read-only, no space, permission)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"ctxtui: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    finally:
+        notices.set_reporter(None)

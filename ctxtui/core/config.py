@@ -134,11 +134,8 @@ def load_settings(**overrides: Any) -> Settings:
     """Defaults < settings file < environment < overrides (None values are ignored)."""
     s = Settings(cache_path=cache_dir() / "tokens.sqlite")
     path = settings_file()
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
+    if os.path.lexists(path):
+        data = read_json_object(path)
         _apply(s, data, str(path))
     env_lib = os.environ.get("CTXTUI_LIBRARY")
     if env_lib:
@@ -166,6 +163,16 @@ def _apply(s: Settings, data: dict, origin: str) -> None:
             raise ConfigError(f"{origin}: unknown setting {key!r}")
         if not isinstance(value, _SETTING_TYPES[key]):
             raise ConfigError(f"{origin}: {key} has the wrong type ({type(value).__name__})")
+        if key == "library_dirs" and not all(isinstance(v, (str, Path)) for v in value):
+            raise ConfigError(f"{origin}: library_dirs must be a list of folders")
+        if key == "calibration" and not all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in value.items()
+        ):
+            raise ConfigError(f"{origin}: calibration must map model names to numbers")
+        if key == "keymap" and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise ConfigError(f"{origin}: keymap must map binding ids to keys")
+        if key in ("window", "target") and (isinstance(value, bool) or value <= 0):
+            raise ConfigError(f"{origin}: {key} must be a positive whole number")
         if key in _PATHS and value is not None:
             value = Path(value).expanduser()
         if key == "library_dirs":
@@ -178,12 +185,12 @@ def save_setting(key: str, value: Any) -> None:
     from ctxtui.core.journal import atomic_write
 
     path = settings_file()
-    data = {}
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            data = {}
+    try:
+        data = read_json_object(path) if os.path.lexists(path) else {}
+    except ConfigError as exc:  # a broken file is reported, never replaced
+        from ctxtui.core.errors import WriteError
+
+        raise WriteError(f"{exc}; not overwritten") from None
     data[key] = value
     atomic_write(path, (json.dumps(data, indent=2) + "\n").encode())
 
@@ -274,12 +281,31 @@ def validate_workspace_config(data: Any) -> dict[str, Any]:
 def load_workspace_config(workspace: Path) -> dict[str, Any]:
     """The workspace's validated config; defaults when the file does not exist."""
     path = workspace / WORKSPACE_CONFIG_NAME
-    if not path.is_file():
+    if not os.path.lexists(path):
         return copy.deepcopy(DEFAULT_WORKSPACE_CONFIG)
+    return validate_workspace_config(read_json_object(path))
+
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object from a config file written by someone else: bounded, regular files
+    only, UTF-8; anything else is a ConfigError naming the file and the problem."""
+    from ctxtui.core.safe_io import read_regular
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_regular(path, MAX_CONFIG_BYTES)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from None
-    return validate_workspace_config(data)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a JSON object (found {type(data).__name__})")
+    return data

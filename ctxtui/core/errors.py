@@ -1,5 +1,35 @@
-"""The one base class for mistakes and refusals the user should see as a single line."""
+"""Every refusal the user should see as one line, in one module so any layer can raise them
+without importing the layer that usually does (no import cycles)."""
 
 
 class CtxtuiError(Exception):
     """Bad input or a refused operation; nothing was changed. Faces print ``str(exc)``."""
+
+
+class WorkspaceError(CtxtuiError):
+    """A refused workspace operation; the message is one line and nothing changed."""
+
+
+class CapError(WorkspaceError):
+    """Activating would exceed the max-active cap."""
+
+
+class ConflictError(CtxtuiError):
+    """A file changed on disk after ctxtui read it; it was left as it is (or kept aside)."""
+
+
+class BusyError(CtxtuiError, TimeoutError):
+    """Another ctxtui process held the workspace lock for longer than the timeout."""
+
+
+class UnsafePathError(CtxtuiError):
+    """A path to write or remove lies outside the project's managed locations, or goes
+    through a symlink ctxtui will not follow. Nothing was written there."""
+
+
+class StateError(CtxtuiError):
+    """One of ctxtui's own files (journal, history, state) is unreadable or malformed."""
+
+
+class WriteError(CtxtuiError, OSError):
+    """The file system refused a write (no space, read-only, permission)."""

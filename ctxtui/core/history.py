@@ -6,6 +6,11 @@ and ctxtui's ``state.json``. Each entry records their content hashes before and 
 bytes live once each in ``.claude/ctxtui/history/blobs/<sha256>``. Restoring a snapshot
 writes every file back byte for byte (and removes files the snapshot did not have, whose
 bytes are in the snapshot taken just before, so nothing is lost).
+
+Entries are read as untrusted input (a cloned repository can carry them): an entry that is
+malformed, or whose snapshot names a path outside the managed set, is quarantined with a
+message and never used. Memory files that are symlinks into the workspace are snapshotted
+and restored through the link; the link itself is never replaced or removed.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core import journal
+from ctxtui.core import journal, lock, notices
 from ctxtui.core.config import Settings
+from ctxtui.core.confine import Guard, quarantine
+from ctxtui.core.errors import StateError, UnsafePathError
+from ctxtui.core.safe_io import read_regular
 
 Snapshot = dict[str, str]  # path relative to the workspace -> sha256 (absent files are left out)
 
@@ -74,18 +82,26 @@ class History:
         return self.root / "entries"
 
     def managed_paths(self) -> list[Path]:
-        """Files a migration may touch, as they are on disk now (symlinks are never touched)."""
+        """Files a migration may touch, as they are on disk now. Hot files that are links are
+        never touched; a linked memory or settings file counts when its target is inside
+        the workspace (it is written through the link)."""
         s = self.settings
+        guard = Guard(s.workspace)
         paths: list[Path] = []
-        if s.agents_dir.is_dir():
-            paths += sorted(p for p in s.agents_dir.rglob("*") if p.is_file() and not p.is_symlink())
+        if s.agents_dir.is_dir() and not s.agents_dir.is_symlink():
+            # agent files only: an editor's swap or temp file beside them is never removed
+            paths += sorted(
+                p for p in s.agents_dir.rglob("*.md")
+                if p.is_file() and not p.is_symlink()
+                and not any(part.startswith(".") for part in p.relative_to(s.agents_dir).parts)
+            )
         for p in (
             s.workspace / "CLAUDE.md",
             s.workspace / ".claude" / "CLAUDE.md",
             s.workspace / ".claude" / "settings.local.json",
             s.state_dir / "state.json",
         ):
-            if p.is_file() and not p.is_symlink():
+            if p.is_file() and (not p.is_symlink() or _linked_inside(guard, p)):
                 paths.append(p)
         return paths
 
@@ -102,12 +118,24 @@ class History:
         return sha
 
     def blob(self, sha: str) -> bytes:
-        """Bytes of a stored blob."""
-        return (self.blobs / sha).read_bytes()
+        """Bytes of a stored blob, checked against their hash."""
+        try:
+            data = read_regular(self.blobs / sha, journal.MAX_STATE_BYTES, follow_symlinks=False)
+        except OSError as exc:
+            raise StateError(f"history blob {sha[:12]} is missing or unreadable ({exc.strerror or exc}); cannot restore it") from None
+        if journal.sha256_bytes(data) != sha:
+            raise StateError(f"history blob {sha[:12]} is corrupt (its content does not match its hash)")
+        return data
 
-    def snapshot(self) -> Snapshot:
-        """Store every managed file now and return the snapshot map."""
-        return {self.rel(p): self.store_blob(p.read_bytes()) for p in self.managed_paths()}
+    def snapshot(self, tx: journal.Transaction | None = None) -> Snapshot:
+        """Store every managed file now and return the snapshot map. With ``tx`` the files
+        are read through it, so the bytes kept are the ones its preconditions guard."""
+        out = {}
+        for p in self.managed_paths():
+            data = tx.read(p) if tx is not None else read_regular(p, journal.MAX_STATE_BYTES)
+            if data is not None:
+                out[self.rel(p)] = self.store_blob(data)
+        return out
 
     def after_of(self, before: Snapshot, tx: journal.Transaction) -> Snapshot:
         """The snapshot a transaction will leave (its writes are stored as blobs now)."""
@@ -133,45 +161,100 @@ class History:
         }
 
     def restore_steps(self, target: Snapshot, tx: journal.Transaction) -> list[str]:
-        """Add steps that make the managed files equal to a snapshot; returns change lines."""
+        """Add steps that make the managed files equal to a snapshot; returns change lines.
+        Current contents are read through ``tx`` (call :meth:`snapshot` with it first)."""
         root = self.settings.workspace.absolute()
-        current = {self.rel(p): journal.file_sha256(p) for p in self.managed_paths()}
+        current = {}
+        for p in self.managed_paths():
+            data = tx.read(p)
+            if data is not None:
+                current[self.rel(p)] = journal.sha256_bytes(data)
         changes = []
         for rel in sorted(set(current) | set(target)):
             want, have = target.get(rel), current.get(rel)
             if want == have:
                 continue
             path = root / rel
+            if not self._is_managed_rel(rel):
+                raise StateError(f"history names {rel!r}, outside the files ctxtui manages; not restored")
             if want is None:
-                tx.remove(path, expect=have)
+                if path.is_symlink():
+                    changes.append(f"keep {rel} (a symlink; ctxtui never removes links)")
+                    continue
+                tx.remove(path)
                 changes.append(f"remove {rel}")
             else:
-                tx.write(path, self.blob(want), expect=have)
+                tx.read(path)
+                tx.write(path, self.blob(want))
                 changes.append(f"{'restore' if have else 'add'} {rel}")
         return changes
 
     def next_id(self) -> str:
         """A sortable id: sequence number and time."""
-        n = len(list(self.entries_dir.glob("*.json"))) + 1 if self.entries_dir.is_dir() else 1
-        return f"{n:04d}-{time.strftime('%Y%m%dT%H%M%S')}"
+        numbers = [int(p.name[:4]) for p in self.entries_dir.glob("*.json") if p.name[:4].isdigit()] \
+            if self.entries_dir.is_dir() else []
+        return f"{max(numbers, default=0) + 1:04d}-{time.strftime('%Y%m%dT%H%M%S')}"
 
     def entry_step(self, entry: Entry, tx: journal.Transaction) -> None:
         """Write the entry in the same transaction as the change it records."""
         data = json.dumps(entry.to_json(full=True), indent=1).encode()
         tx.write(self.entries_dir / f"{entry.id}.json", data, expect=None)
 
+    def rewrite_entry(self, entry: Entry) -> None:
+        """Update an entry ctxtui wrote (its own record; call with the lock held)."""
+        data = json.dumps(entry.to_json(full=True), indent=1).encode()
+        journal.atomic_write(self.entries_dir / f"{entry.id}.json", data)
+
     def entries(self) -> list[Entry]:
-        """Every entry, oldest first."""
+        """Every valid entry, oldest first. A malformed or unsafe entry is quarantined (with
+        a notice) and left out: it never stops ctxtui from working."""
         if not self.entries_dir.is_dir():
             return []
         out = []
+        bad: list[tuple[Path, str]] = []
         for p in sorted(self.entries_dir.glob("*.json")):
-            d = json.loads(p.read_text())
-            d.pop("token_delta", None)
+            entry, problem = self._load(p)
+            if entry is not None:
+                out.append(entry)
+            else:
+                bad.append((p, problem or "malformed"))
+        if bad and _linked_inside_ok(self.settings.workspace, self.entries_dir):
+            with lock.locked(self.settings.state_dir):
+                for p, problem in bad:
+                    if p.exists() or p.is_symlink():
+                        notices.report(quarantine(self.settings.state_dir, p, f"history entry {p.name} {problem}"))
+        return out
+
+    def _load(self, path: Path) -> tuple[Entry | None, str | None]:
+        try:
+            d = json.loads(read_regular(path, journal.MAX_STATE_BYTES, follow_symlinks=False).decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return None, "is unreadable or not JSON"
+        if not isinstance(d, dict):
+            return None, "is not a JSON object"
+        d.pop("token_delta", None)
+        try:
             d["from_strategy"] = d.pop("from")
             d["to_strategy"] = d.pop("to")
-            out.append(Entry(**d))
-        return out
+            entry = Entry(**d)
+        except (KeyError, TypeError) as exc:
+            return None, f"is malformed ({exc})"
+        texts = (entry.id, entry.time, entry.kind, entry.from_strategy, entry.to_strategy, entry.reason)
+        if not all(isinstance(t, str) for t in texts) or not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in (entry.tokens_before, entry.tokens_after)
+        ):
+            return None, "has fields of the wrong type"
+        if not all(isinstance(x, list) and all(isinstance(y, str) for y in x) for x in (entry.changes, entry.notes)):
+            return None, "has fields of the wrong type"
+        for snap in (entry.before, entry.after):
+            if not isinstance(snap, dict):
+                return None, "has a malformed snapshot"
+            for rel, sha in snap.items():
+                if not self._is_managed_rel(rel) or not _safe_rel(rel):
+                    return None, f"names {rel!r}, outside the files ctxtui manages"
+                if not journal._is_sha(sha):
+                    return None, f"has a malformed hash for {rel!r}"
+        return entry, None
 
     def get(self, entry_id: str) -> Entry | None:
         """An entry by id or by unique id prefix (e.g. ``3`` or ``0003``)."""
@@ -182,3 +265,26 @@ class History:
         prefix = entry_id.zfill(4) if entry_id.isdigit() else entry_id
         hits = [e for e in entries if e.id.startswith(prefix)]
         return hits[0] if len(hits) == 1 else None
+
+
+def _safe_rel(rel: str) -> bool:
+    parts = rel.split("/")
+    return bool(rel) and not rel.startswith("/") and "\\" not in rel and ".." not in parts and "." not in parts and "" not in parts
+
+
+def _linked_inside(guard: Guard, path: Path) -> bool:
+    try:
+        guard.target(path)
+    except UnsafePathError:
+        return False
+    return True
+
+
+def _linked_inside_ok(workspace: Path, folder: Path) -> bool:
+    """No folder between the workspace and ``folder`` is a symlink (so moving files there
+    stays inside the project)."""
+    try:
+        Guard(workspace).check_folders(folder)
+    except UnsafePathError:
+        return False
+    return True

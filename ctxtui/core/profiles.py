@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 
-from ctxtui.core import journal, strategies
-from ctxtui.core.config import WORKSPACE_CONFIG_NAME, validate_workspace_config
+from ctxtui.core import strategies
+from ctxtui.core.config import WORKSPACE_CONFIG_NAME, ConfigError, validate_workspace_config
+from ctxtui.core.errors import WorkspaceError
 from ctxtui.core.history import Entry
-from ctxtui.core.workspace import Workspace, WorkspaceError
+from ctxtui.core.workspace import Workspace
 
 
 def profiles(ws: Workspace) -> dict[str, list[str]]:
@@ -22,19 +23,25 @@ def save(ws: Workspace, name: str, personas: list[str] | None = None) -> list[st
     """Save the current hot set (pins left out) or the given names as a profile."""
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise WorkspaceError(f"profile name {name!r} must be letters, digits, - or _")
-    names = personas if personas is not None else [n for n in ws.hot_names() if n not in ws.pinned]
-    unknown = [n for n in names if n not in ws.library.by_name]
-    if unknown:
-        raise WorkspaceError(f"not in the library: {', '.join(unknown)}")
     path = ws.settings.workspace / WORKSPACE_CONFIG_NAME
-    raw = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    raw.setdefault("profiles", {})[name] = names
-    validate_workspace_config(raw)
-    with journal.locked(ws.state_dir):
-        tx = journal.Transaction(ws.state_dir, f"save profile {name}")
-        tx.write(path, (json.dumps(raw, indent=2) + "\n").encode(), expect=journal.file_sha256(path))
-        tx.commit()
-    ws.refresh()
+    with ws.transaction(f"save profile {name}", library=True) as tx:
+        names = personas if personas is not None else [n for n in ws.hot_names() if n not in ws.pinned]
+        unknown = [n for n in names if n not in ws.library.by_name]
+        if unknown:
+            raise WorkspaceError(f"not in the library: {', '.join(unknown)}")
+        raw_bytes = tx.read(path)
+        try:
+            raw = json.loads(raw_bytes.decode("utf-8")) if raw_bytes is not None else {}
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise ConfigError(f"{path}: not valid JSON; fix it before saving a profile") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: must be a JSON object")
+        profiles_ = raw.setdefault("profiles", {})
+        if not isinstance(profiles_, dict):
+            raise ConfigError(f"{WORKSPACE_CONFIG_NAME}: profiles must be an object")
+        profiles_[name] = names
+        validate_workspace_config(raw)
+        tx.write(path, (json.dumps(raw, indent=2) + "\n").encode())
     return names
 
 

@@ -13,20 +13,37 @@ history entry; :func:`rollback` restores any entry's files byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ctxtui.core import claude_md, claude_settings, journal
-from ctxtui.core.config import STRATEGIES, bundled_dir
+from ctxtui.core.block import (
+    block_input,
+    choose_density,
+    claude_md_path,
+    decode,
+    encode,
+    fine_tuned_model,
+    read_text,
+    registry_path,
+    render_claude_md,
+)
+from ctxtui.core.config import STRATEGIES
+from ctxtui.core.errors import WorkspaceError
 from ctxtui.core.history import Entry, History, Snapshot
-from ctxtui.core.registry import FineTunedModel, load_registry, pick_model
+from ctxtui.core.registry import FineTunedModel, load_registry
 from ctxtui.core.tokens import count
-from ctxtui.core.workspace import HotPersona, Workspace, WorkspaceError
+from ctxtui.core.workspace import Workspace
+
+__all__ = ["CONCRETE", "Plan", "StrategyError", "apply", "block_input", "choose_density",
+           "claude_md_path", "fine_tuned_model", "history", "migrate", "plan", "preview",
+           "registry_path", "render_claude_md", "resolve", "rollback", "rollback_target",
+           "write_preview"]
 
 CONCRETE = ("eager", "lazy_loading", "fine_tuned", "hybrid")
 
@@ -44,23 +61,6 @@ def resolve(ws: Workspace, strategy: str) -> str:
     mode = ws.config["context_management"]["mode"]
     table = ws.config["adaptive"]
     return table.get(mode, table["default"])
-
-
-def registry_path(ws: Workspace) -> Path:
-    """The fine-tuned model registry file."""
-    return ws.settings.workspace / ws.config["fine_tuning"]["model_registry"]
-
-
-def fine_tuned_model(ws: Workspace) -> tuple[FineTunedModel | None, str]:
-    """The model to use and, if it cannot be used, why."""
-    models = load_registry(registry_path(ws))
-    key = "research" if ws.config["fine_tuning"]["experimental"] else "production"
-    model = pick_model(models, ws.config["models"].get(key))
-    if model is None:
-        return None, f"no fine-tuned model is registered in {registry_path(ws)}"
-    if not model.healthy:
-        return None, f"fine-tuned model {model.name} is marked unhealthy"
-    return model, ""
 
 
 @dataclass
@@ -85,6 +85,8 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     persona_imports: list[str] = field(default_factory=list)
     kind: str = "migrate"
+    request: dict[str, Any] = field(default_factory=dict)
+    """The arguments that made this plan: ``apply`` plans again from them under the lock."""
 
     def changes(self) -> list[str]:
         """Human lines: files to add, remove and rewrite."""
@@ -108,62 +110,8 @@ class Plan:
         }
 
 
-def claude_md_path(ws: Workspace) -> Path:
-    """The project memory file ctxtui writes its block into."""
-    root = ws.settings.workspace
-    if not (root / "CLAUDE.md").exists() and (root / ".claude" / "CLAUDE.md").is_file():
-        return root / ".claude" / "CLAUDE.md"
-    return root / "CLAUDE.md"
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        return ""
-    except UnicodeDecodeError:
-        raise StrategyError(f"{path} is not UTF-8; ctxtui will not rewrite it") from None
-
-
-def block_input(ws: Workspace, strategy: str, hot: list[str], model: FineTunedModel | None,
-                leaving: Iterable[HotPersona] = ()) -> claude_md.BlockInput:
-    """What the block is rendered from, for a hot set under a strategy (``leaving``: hot
-    files the same change sends to cold storage)."""
-    covered = set(model.personas) if model and strategy in ("fine_tuned", "hybrid") else set()
-    cold = [p for p in ws.library_after(leaving) if p.name not in set(hot) and p.name not in covered]
-    return claude_md.BlockInput(
-        strategy=strategy, hot=hot, pinned=ws.pinned, cold=cold,
-        variants=ws.library.same_body(), roots=[*ws.library.roots, bundled_dir("personas")],
-        workspace=ws.settings.workspace, model=model.name if covered else None,
-        covered=sorted(covered) if covered else None,
-    )
-
-
-def choose_density(ws: Workspace, inp: claude_md.BlockInput, density: str | None) -> str:
-    """The requested density, the configured one, or the default for the library's size."""
-    d = density or ws.config["lazy_loading"]["index_density"]
-    return claude_md.default_density(len(inp.cold)) if d == "auto" else d
-
-
-def render_claude_md(ws: Workspace, strategy: str, hot: list[str], model: FineTunedModel | None,
-                     density: str | None = None, drop_refs: list[str] | None = None,
-                     leaving: Iterable[HotPersona] = ()) -> tuple[str, str]:
-    """(new CLAUDE.md text, density used). Eager has no block."""
-    text = _read_text(claude_md_path(ws))
-    if drop_refs:
-        span = claude_md.block_span(text)
-        if span is None:
-            text = claude_md.drop_imports(text, drop_refs)
-        else:
-            text = claude_md.drop_imports(text[: span[0]], drop_refs) + text[span[0] : span[1]] + claude_md.drop_imports(text[span[1] :], drop_refs)
-    if strategy == "eager":
-        return claude_md.splice(text, None), "none"
-    inp = block_input(ws, strategy, hot, model, leaving)
-    used = "search" if strategy == "fine_tuned" and density is None else choose_density(ws, inp, density)
-    return claude_md.splice(text, claude_md.render_block(inp, used)), used
-
-
-def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str]) -> tuple[list[str], list[str]]:
+def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str],
+              state: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The hot set for lazy loading: pins first, then wanted (or the current hot set)."""
     notes = []
     pins = [n for n in ws.pinned if n in ws.library.by_name and n not in exclude]
@@ -182,10 +130,10 @@ def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str]) -> tup
     else:
         room = max(ws.cap - len(pins), 0)
         current = [h.name for h in ws.hot if h.name not in pins and h.name not in exclude]
-        if ws.strategy == "eager" or len(current) > room:
+        if _strategy(ws, state) == "eager" or len(current) > room:
             # Too many to keep (an eager setup): don't guess which matter. Restore the last
             # lazy hot set if there was one; the rest waits for `activate` or auto-optimize.
-            keep = [n for n in ws.state().get("lazy_hot", []) if n in ws.library.by_name and n not in pins]
+            keep = [n for n in state.get("lazy_hot", []) if n in ws.library.by_name and n not in pins]
             if len(current) > room:
                 notes.append(
                     f"{len(current)} hot personas do not fit the cap of {ws.cap}; they go cold. Choose the hot "
@@ -197,11 +145,23 @@ def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str]) -> tup
     return pins + rest, notes
 
 
+def _strategy(ws: Workspace, state: dict[str, Any]) -> str:
+    return state.get("strategy") or ws.config["context_management"]["strategy"]
+
+
 def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
          hot: list[str] | None = None, density: str | None = None,
-         replace_imports: bool = False, kind: str = "migrate") -> Plan:
-    """Plan a migration. Raises StrategyError (nothing changes) when it cannot be done."""
-    now = ws.strategy
+         replace_imports: bool = False, kind: str = "migrate",
+         tx: journal.Transaction | None = None) -> Plan:
+    """Plan a migration. Raises StrategyError (nothing changes) when it cannot be done.
+
+    Without ``tx`` this is a preview of the files as they are now; :func:`apply` plans
+    again inside its transaction (``tx``), from the bytes it will guard.
+    """
+    request = {"from_": from_, "reason": reason, "hot": hot, "density": density,
+               "replace_imports": replace_imports, "kind": kind}
+    state = ws.read_state(tx) if tx is not None else ws.state()
+    now = _strategy(ws, state)
     if from_ is not None and from_ != now:
         raise StrategyError(f"the workspace is on {now}, not {from_}")
     target = resolve(ws, to)
@@ -225,16 +185,18 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
         if uncovered:
             notes.append(f"{len(uncovered)} persona(s) not embedded by {model.name if model else '?'} stay cold (search index in CLAUDE.md)")
     else:
-        hot_after, more = _lazy_hot(ws, hot, covered)
+        hot_after, more = _lazy_hot(ws, hot, covered, state)
         notes += more
+    hot_after = list(dict.fromkeys(hot_after))
     current_hot = ws.hot_names()
     activate = [n for n in hot_after if n not in current_hot]
-    deactivate = [n for n in current_hot if n not in hot_after]
+    deactivate = list(dict.fromkeys(n for n in current_hot if n not in hot_after))
     blocked = [h for h in ws.hot if h.name in deactivate and h.persona.is_symlink]
     if blocked:
         raise StrategyError(f"{blocked[0].persona.path} is a symlink; remove it by hand first")
     # persona files pulled in with @imports (an eager setup)
     md_path = claude_md_path(ws)
+    old_text = decode(tx.read(md_path)) if tx is not None else read_text(md_path)
     persona_paths = {p.path.resolve() for p in ws.library.personas} | {h.persona.path.resolve() for h in ws.hot}
     imports = [ref for ref, _ in claude_md.persona_imports(md_path, persona_paths)]
     drop = imports if (replace_imports and target != "eager") else []
@@ -244,13 +206,13 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
             "use --replace-imports to drop them (the ctxtui block lists them instead)"
         )
     leaving = [h for h in ws.hot if h.name in deactivate]
-    new_text, used = render_claude_md(ws, target, hot_after, model, density, drop, leaving)
-    old_text = _read_text(md_path)
+    new_text, used = render_claude_md(ws, target, hot_after, model, density, drop, leaving, text=old_text)
     md_new = None if new_text == old_text or (not old_text and target == "eager") else new_text
-    managed_models = {m.name for m in load_registry(registry_path(ws))} | {ws.state().get("model") or ""}
+    managed_models = {m.name for m in load_registry(registry_path(ws))} | {state.get("model") or ""}
     settings_path = claude_settings.settings_path(ws.settings.workspace)
+    settings_raw = tx.read(settings_path) if tx is not None else claude_settings.read_bytes(settings_path)
     want_model = model.name if target in ("fine_tuned", "hybrid") and model else None
-    settings_new = claude_settings.with_model(settings_path, want_model, managed_models - {""})
+    settings_new = claude_settings.with_model(settings_path, want_model, managed_models - {""}, settings_raw)
     before = ws.budget()
     hot_personas = [ws.library.by_name[n] for n in hot_after if n in ws.library.by_name]
     hot_personas += [h.persona for h in ws.hot if h.name in hot_after and h.name not in ws.library.by_name]
@@ -261,30 +223,34 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
         settings_new=settings_new, model=want_model, density=used,
         tokens_before=before.startup_tokens, tokens_after=after.startup_tokens,
         eager_tokens=before.eager_startup_tokens, notes=notes, persona_imports=imports, kind=kind,
+        request=request,
     )
 
 
 def apply(ws: Workspace, p: Plan) -> Entry:
-    """Snapshot, apply atomically and record a history entry. Returns the entry."""
+    """Plan again under the lock from the same request, snapshot, apply atomically and
+    record a history entry. ``p`` is updated to what was applied (another ctxtui or an
+    editor may have changed the project since it was shown). Returns the entry."""
     history = History(ws.settings)
-    with journal.locked(ws.state_dir):
-        before = history.snapshot()
-        tx = journal.Transaction(ws.state_dir, f"{p.kind} {p.from_strategy} -> {p.to_strategy}")
-        state = ws.state()
-        state.setdefault("hot", {})
+    request = dict(p.request) or {"reason": p.reason, "kind": p.kind}
+    with ws.transaction(f"{p.kind} {p.from_strategy} -> {p.to_strategy}", library=True) as tx:
+        fresh = plan(ws, p.requested, tx=tx, **request)
+        for f in dataclasses.fields(Plan):
+            setattr(p, f.name, getattr(fresh, f.name))
+        state = ws.read_state(tx)
+        before = history.snapshot(tx)
         ws.plan_deactivate(p.deactivate, tx, state)
         ws.plan_activate(p.activate, tx, state)
         if p.claude_md_new is not None:
-            tx.write(p.claude_md_path, p.claude_md_new.encode(), expect=journal.file_sha256(p.claude_md_path))
+            tx.write(p.claude_md_path, encode(p.claude_md_new))
         if p.settings_new is not None:
-            path = claude_settings.settings_path(ws.settings.workspace)
-            tx.write(path, p.settings_new, expect=journal.file_sha256(path))
+            tx.write(claude_settings.settings_path(ws.settings.workspace), p.settings_new)
         if p.from_strategy in ("lazy_loading", "hybrid"):
             state["lazy_hot"] = [n for n in ws.hot_names() if n not in ws.pinned]
         state["strategy"] = p.to_strategy
         state["model"] = p.model
         state["density"] = p.density if p.density in claude_md.DENSITIES else None
-        tx.write(ws.state_dir / "state.json", ws.state_bytes(state))
+        ws.write_state(tx, state)
         entry = Entry(
             id=history.next_id(), time=_now(), kind=p.kind, from_strategy=p.from_strategy,
             to_strategy=p.to_strategy, reason=p.reason, tokens_before=p.tokens_before,
@@ -292,8 +258,6 @@ def apply(ws: Workspace, p: Plan) -> Entry:
         )
         entry.after = history.after_of(before, tx)
         history.entry_step(entry, tx)
-        tx.commit()
-    ws.refresh()
     ws.emit("migrate", "", frm=p.from_strategy, to=p.to_strategy, reason=p.reason, entry=entry.id, hot=ws.hot_names())
     return entry
 
@@ -343,46 +307,42 @@ def rollback_target(ws: Workspace, *, to: str | None = None, entry_id: str | Non
 def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = None, reason: str = "") -> Entry:
     """Restore a snapshot byte for byte and record the rollback as an entry of its own."""
     history = History(ws.settings)
-    target, label = rollback_target(ws, to=to, entry_id=entry_id)
-    tokens_before = ws.budget().startup_tokens
-    with journal.locked(ws.state_dir):
-        before = history.snapshot()
-        tx = journal.Transaction(ws.state_dir, f"rollback to {label}")
+    with ws.transaction("rollback", library=True) as tx:
+        target, label = rollback_target(ws, to=to, entry_id=entry_id)
+        tx.label = f"rollback to {label}"
+        tokens_before = ws.budget().startup_tokens
+        state = ws.read_state(tx)
+        before = history.snapshot(tx)
         changes = history.restore_steps(target, tx)
         to_strategy = _strategy_of(history, target, ws.config["context_management"]["strategy"])
         entry = Entry(
-            id=history.next_id(), time=_now(), kind="rollback", from_strategy=ws.strategy,
+            id=history.next_id(), time=_now(), kind="rollback", from_strategy=_strategy(ws, state),
             to_strategy=to_strategy, reason=reason or f"rollback to {label}",
             tokens_before=tokens_before, tokens_after=0, changes=changes, before=before,
             after=dict(target), notes=[f"restored {label}"],
         )
-        _apply_rollback(ws, history, entry, tx)
+        history.entry_step(entry, tx)
+    # The budget after needs the restored files on disk; the entry is ctxtui's own record,
+    # so updating its count after the commit cannot lose user data.
+    with ws._locked():
+        entry.tokens_after = ws.budget().startup_tokens
+        history.rewrite_entry(entry)
     ws.emit("rollback", "", to=to_strategy, entry=entry.id, hot=ws.hot_names())
     return entry
 
 
-def _apply_rollback(ws: Workspace, history: History, entry: Entry, tx: journal.Transaction) -> None:
-    history.entry_step(entry, tx)
-    tx.commit()
-    ws.refresh()
-    # The budget after needs the restored files on disk; the entry is ctxtui's own record,
-    # so updating its count after the commit cannot lose user data.
-    entry.tokens_after = ws.budget().startup_tokens
-    data = json.dumps(entry.to_json(full=True), indent=1).encode()
-    journal.atomic_write(history.entries_dir / f"{entry.id}.json", data)
-
-
-def preview(ws: Workspace, density: str | None = None) -> dict[str, Any]:
-    """The CLAUDE.md the current hot set would generate, each density's cost, and a diff."""
+def preview(ws: Workspace, density: str | None = None, text: str | None = None) -> dict[str, Any]:
+    """The CLAUDE.md the current hot set would generate, each density's cost, and a diff
+    (against ``text``, default the file now)."""
     strategy = ws.strategy
     model = fine_tuned_model(ws)[0] if strategy in ("fine_tuned", "hybrid") else None
     hot = ws.hot_names()
     inp = block_input(ws, strategy if strategy != "eager" else "lazy_loading", hot, model)
     costs = claude_md.density_costs(inp)
     used = choose_density(ws, inp, density or ws.state().get("density"))
-    new_text, _ = render_claude_md(ws, strategy if strategy != "eager" else "lazy_loading", hot, model, used)
     path = claude_md_path(ws)
-    old_text = _read_text(path)
+    old_text = read_text(path) if text is None else text
+    new_text, _ = render_claude_md(ws, strategy if strategy != "eager" else "lazy_loading", hot, model, used, text=old_text)
     diff = "".join(difflib.unified_diff(
         old_text.splitlines(keepends=True), new_text.splitlines(keepends=True),
         fromfile=f"{path.name} (on disk)", tofile=f"{path.name} (generated)",
@@ -398,17 +358,14 @@ def preview(ws: Workspace, density: str | None = None) -> dict[str, Any]:
 
 
 def write_preview(ws: Workspace, density: str | None = None) -> bool:
-    """Write the generated CLAUDE.md (atomic, journalled, recorded). False if unchanged."""
-    pv = preview(ws, density)
-    if not pv["changed"]:
-        return False
-    path = Path(pv["path"])
-    with journal.locked(ws.state_dir):
-        tx = journal.Transaction(ws.state_dir, "write CLAUDE.md block")
-        tx.write(path, pv["text"].encode(), expect=journal.file_sha256(path))
-        tx.commit()
-    ws.refresh()
-    return True
+    """Write the generated CLAUDE.md (atomic, journalled). False if unchanged. Planned
+    under the lock from the bytes the write replaces, so a concurrent edit is never lost."""
+    with ws.transaction("write CLAUDE.md block") as tx:
+        path = claude_md_path(ws)
+        pv = preview(ws, density, text=decode(tx.read(path)))
+        if pv["changed"]:
+            tx.write(path, encode(pv["text"]))
+    return bool(pv["changed"])
 
 
 def history(ws: Workspace) -> list[Entry]:

@@ -12,29 +12,88 @@ are also in the library, the cold store, or a version kept beside it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core import journal, memory
+from ctxtui.core import block, journal, lock, memory, notices
 from ctxtui.core.budget import AGENT_WARN_TOKENS, Budget, BudgetItem
-from ctxtui.core.config import Settings, bundled_dir, load_workspace_config
-from ctxtui.core.errors import CtxtuiError
-from ctxtui.core.library import Library, TokenCache, discover, index_files, index_library
+from ctxtui.core.config import STRATEGIES, Settings, bundled_dir, load_workspace_config
+from ctxtui.core.confine import Guard, quarantine
+from ctxtui.core.errors import CapError, CtxtuiError, UnsafePathError, WorkspaceError, WriteError
+from ctxtui.core.library import Library, TokenCache, index_files, index_library, is_doc_file
 from ctxtui.core.persona import Persona, safe_stem
+from ctxtui.core.safe_io import read_regular
+
+__all__ = ["CapError", "HotPersona", "Workspace", "WorkspaceError", "file_stem", "parse_state"]
 
 Listener = Callable[[str, str, dict[str, Any]], None]
 
+# Names Windows reserves for devices: a file CON.md cannot exist there.
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 
-class WorkspaceError(CtxtuiError):
-    """A refused operation; the message is one line for the user and nothing changed."""
+
+def file_stem(name: str) -> str:
+    """The file stem ctxtui writes a persona under (hot folder and cold store): the safe
+    stem, suffixed when it would read as a documentation file (``SRE``, ``README``) that
+    library scans skip, or as a Windows device name (``CON``)."""
+    stem = safe_stem(name)
+    if is_doc_file(f"{stem}.md") or stem.split(".")[0].upper() in _RESERVED:
+        stem = f"{stem}-agent"
+    return stem
 
 
-class CapError(WorkspaceError):
-    """Activating would exceed the max-active cap."""
+def discover_hot(folder: Path) -> list[Path]:
+    """Markdown files in an agents folder, as Claude Code finds them: every ``*.md`` below
+    it (recursive, hidden names skipped), whatever the case of the stem."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found += [Path(dirpath, f) for f in sorted(filenames) if f.endswith(".md") and not f.startswith(".")]
+    return found
+
+
+def _problem_in_state(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return "is not a JSON object"
+    hot = data.get("hot", {})
+    if not isinstance(hot, dict):
+        return "'hot' is not an object"
+    for rel, rec in hot.items():
+        parts = Path(rel).parts
+        if not rel or Path(rel).is_absolute() or ".." in parts or "\\" in rel:
+            return f"hot file {rel!r} is outside the agents folder"
+        if not isinstance(rec, dict) or not all(isinstance(rec.get(k, ""), str) for k in ("name", "source", "sha256")):
+            return f"hot file {rel!r} has a malformed record"
+    if data.get("strategy") not in (None, *STRATEGIES):
+        return f"unknown strategy {data.get('strategy')!r}"
+    for key in ("model", "density"):
+        if not isinstance(data.get(key), (str, type(None))):
+            return f"'{key}' is not text"
+    lazy = data.get("lazy_hot", [])
+    if not isinstance(lazy, list) or not all(isinstance(n, str) for n in lazy):
+        return "'lazy_hot' is not a list of names"
+    return None
+
+
+def parse_state(raw: bytes | None) -> tuple[dict[str, Any], str | None]:
+    """state.json bytes -> (state, why it was refused or None). Refused state reads as empty."""
+    if raw is None:
+        return {"hot": {}}, None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return {"hot": {}}, "is not valid JSON"
+    problem = _problem_in_state(data)
+    if problem:
+        return {"hot": {}}, problem
+    data.setdefault("hot", {})
+    return data, None
 
 
 @dataclass
@@ -88,6 +147,7 @@ class Workspace:
         self.clashes: list[str] = []
         self.memory = memory.MemoryScan()
         self.config: dict[str, Any] = {}
+        self.guard = Guard(settings.workspace)
         self._holding_lock = False
         self.refresh()
 
@@ -111,12 +171,7 @@ class Workspace:
     def refresh(self, library: bool = True) -> None:
         """Re-read from disk: config, library (unless ``library`` is False), hot folders and
         memory files. Cheap when nothing changed (content-hash cache)."""
-        if journal.pending(self.state_dir):
-            if self._holding_lock:
-                self.recovered += journal.recover(self.state_dir)
-            else:
-                with journal.locked(self.state_dir):
-                    self.recovered += journal.recover(self.state_dir)
+        self._recover()
         self.config = load_workspace_config(self.settings.workspace)
         if library:
             self.library = index_library(self.settings.libraries, self.cache)
@@ -126,6 +181,57 @@ class Workspace:
             self.settings.workspace,
             self.settings.claude_home if self.settings.include_user_scope else None,
         )
+
+    def _notice(self, line: str) -> None:
+        self.recovered.append(line)
+        notices.report(line)
+
+    def _recover(self) -> None:
+        """Finish interrupted changes and set aside a malformed state.json, saying so."""
+        state_file = self.state_dir / "state.json"
+        if not journal.pending(self.state_dir) and not (
+            state_file.exists() and parse_state(self._read_state_raw())[1]
+        ):
+            return
+        try:
+            self.guard.check_folders(self.state_dir / "journal")
+        except UnsafePathError as exc:
+            if str(exc) not in self.recovered:
+                self._notice(str(exc))
+            return
+        try:
+            with self._locked():
+                for line in journal.recover(self.state_dir, self.guard):
+                    self._notice(line)
+                problem = parse_state(self._read_state_raw())[1] if state_file.exists() else None
+                if problem:
+                    self._notice(quarantine(self.state_dir, state_file, f"{state_file} {problem}"))
+        except OSError as exc:  # read-only project: a read command still works, and says so
+            if isinstance(exc, CtxtuiError):
+                raise
+            line = f"cannot finish ctxtui's own clean-up in {self.state_dir} ({exc.strerror or exc}); will retry"
+            if line not in self.recovered:
+                self._notice(line)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._holding_lock:
+            yield
+            return
+        with lock.locked(self.state_dir):
+            self._holding_lock = True
+            try:
+                yield
+            finally:
+                self._holding_lock = False
+
+    def _read_state_raw(self) -> bytes | None:
+        try:
+            return read_regular(self.state_dir / "state.json", journal.MAX_STATE_BYTES, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return b"\xff"  # unreadable: reported as malformed
 
     def _add_bundled_pins(self) -> None:
         """Pinned personas missing from a custom library come from the bundled one, so that
@@ -143,13 +249,9 @@ class Workspace:
                 self.library.extras.add(p.name)
 
     def state(self) -> dict[str, Any]:
-        """ctxtui's record of this workspace: hot files it placed, strategy, model."""
-        path = self.state_dir / "state.json"
-        try:
-            data = json.loads(path.read_text())
-            return data if isinstance(data, dict) else {"hot": {}}
-        except (OSError, json.JSONDecodeError):
-            return {"hot": {}}
+        """ctxtui's record of this workspace: hot files it placed, strategy, model (a
+        malformed state.json reads as empty; refresh() sets it aside and says so)."""
+        return parse_state(self._read_state_raw())[0]
 
     @staticmethod
     def state_bytes(state: dict[str, Any]) -> bytes:
@@ -174,9 +276,15 @@ class Workspace:
         def scan(folder: Path, scope: str) -> list[HotPersona]:
             if not folder.is_dir():
                 return []
-            personas, _, _ = index_files(discover(folder), self.cache)
+            personas, _, _ = index_files(discover_hot(folder), self.cache)
             out = []
             for p in personas:
+                if not p.usable:
+                    if is_doc_file(p.path.name):
+                        continue  # a README beside the agents: Claude Code skips it too
+                    # an invalid file is known by its file name (the index caches parses by
+                    # content, so an empty file could otherwise carry another file's name)
+                    p = replace(p, name=p.path.stem)
                 rel = str(p.path.relative_to(folder))
                 rec = state.get(rel) if scope == "project" else None
                 in_lib = p.sha256 in lib_shas or p.name in self.library.by_name
@@ -285,7 +393,7 @@ class Workspace:
 
     def _hot_target(self, persona: Persona, taken: set[Path]) -> Path:
         folder = self.settings.agents_dir.absolute()
-        stem = safe_stem(persona.name)
+        stem = file_stem(persona.name)
         target = folder / f"{stem}.md"
         n = 2
         while target.exists() or target.is_symlink() or target in taken:
@@ -303,7 +411,7 @@ class Workspace:
         names = list(dict.fromkeys(names))
         hot = set(self.hot_names())
         added: list[str] = []
-        taken: set[Path] = set()
+        taken: set[Path] = {st.path for st in tx.steps}
         for name in names:
             persona = self.library.get(name)
             if persona is None:
@@ -313,13 +421,13 @@ class Workspace:
             if name in hot:
                 continue
             try:
-                data = persona.path.read_bytes()
+                data = read_regular(persona.path)
             except OSError as exc:
-                raise WorkspaceError(f"cannot read {persona.path} ({exc.strerror}); reload the library") from None
+                raise WorkspaceError(f"cannot read {persona.path} ({exc.strerror or exc}); reload the library") from None
             target = self._hot_target(persona, taken)
             taken.add(target)
             tx.write(target, data, expect=None)
-            rel = str(target.relative_to(self.settings.agents_dir.absolute()))
+            rel = target.relative_to(self.settings.agents_dir.absolute()).as_posix()
             state["hot"][rel] = {
                 "name": name, "source": str(persona.path), "sha256": journal.sha256_bytes(data),
                 "activated": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -328,7 +436,8 @@ class Workspace:
         return added
 
     def plan_deactivate(self, names: Iterable[str], tx: journal.Transaction, state: dict) -> list[str]:
-        """Add deactivation steps; edited or unknown hot files are kept in the cold store."""
+        """Add deactivation steps; edited or unknown hot files are kept in the cold store.
+        The bytes kept are the bytes whose hash guards the removal."""
         removed: list[str] = []
         lib_shas = {p.sha256 for p in self.library.personas if p.sha256}
         stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -342,79 +451,128 @@ class Workspace:
                 raise WorkspaceError(f"{name!r} is not hot in {self.settings.agents_dir}")
             for h in matches:
                 path = h.persona.path
-                if h.persona.is_symlink:
+                if h.persona.is_symlink or path.is_symlink():
                     raise WorkspaceError(f"{path} is a symlink; ctxtui leaves symlinks in place")
-                data = path.read_bytes()
+                data = tx.read(path)
+                if data is None:
+                    continue  # removed by someone else since the scan: nothing to move
                 sha = journal.sha256_bytes(data)
-                if sha not in lib_shas:
+                if sha not in lib_shas and data.strip():  # an empty file holds nothing to keep
                     self._plan_keep(h.persona, data, tx, stamp)
                     lib_shas.add(sha)
-                tx.remove(path, expect=sha)
-                state["hot"].pop(str(path.relative_to(self.settings.agents_dir.absolute())), None)
+                tx.remove(path)
+                state["hot"].pop(path.absolute().relative_to(self.settings.agents_dir.absolute()).as_posix(), None)
             removed.append(name)
         return removed
 
     def _plan_keep(self, persona: Persona, data: bytes, tx: journal.Transaction, stamp: str) -> None:
         """Save a hot file's content into the cold store, keeping any earlier version."""
-        target = self.settings.cold_store / f"{safe_stem(persona.name)}.md"
+        stem = file_stem(persona.name)
+        target = self.settings.cold_store.absolute() / f"{stem}.md"
         if any(step.path == target for step in tx.steps):  # two hot files, one name
-            target = target.with_name(f"{safe_stem(persona.name)}-{journal.sha256_bytes(data)[:8]}.md")
-        old = journal.file_sha256(target)
+            target = target.with_name(f"{stem}-{journal.sha256_bytes(data)[:8]}.md")
+        old = tx.read(target)
         if old is not None:
-            keep = self.state_dir / "versions" / safe_stem(persona.name) / f"{stamp}-{old[:8]}.md"
-            tx.write(keep, target.read_bytes(), expect=None)
-        tx.write(target, data, expect=old)
+            if old == data:
+                return
+            keep = self.state_dir.absolute() / "versions" / stem / f"{stamp}-{journal.sha256_bytes(old)[:8]}.md"
+            if tx.read(keep) is None and all(st.path != keep for st in tx.steps):
+                tx.write(keep, old)
+        tx.write(target, data)
+
+    @contextlib.contextmanager
+    def transaction(self, label: str, *, library: bool = False) -> Iterator[journal.Transaction]:
+        """The one write path: lock, then re-read (hot folder, state, config; the library
+        too if ``library``), plan into the yielded transaction, commit on exit.
+
+        Everything the plan reads must be read inside the block (``tx.read`` for files it
+        changes), so every precondition is the hash of the bytes the plan used. Raises
+        BusyError when another ctxtui holds the lock past the timeout, WriteError when the
+        file system refuses (nothing changed unless the message says otherwise).
+        """
+        self.guard.check_folders(self.state_dir / "journal")
+        tx: journal.Transaction | None = None
+        try:
+            with self._locked():
+                self.refresh(library=library)
+                stuck = journal.pending(self.state_dir)
+                if stuck:  # recovery could not finish it: never interleave a new change with it
+                    raise WriteError(
+                        f"an interrupted change in {stuck[0]} could not be completed yet (see the message "
+                        "above); make that folder writable and run again"
+                    )
+                tx = journal.Transaction(self.state_dir, label, guard=self.guard)
+                yield tx
+                if tx.steps:
+                    tx.commit()
+        except OSError as exc:
+            if isinstance(exc, CtxtuiError):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise WriteError(f"{label}: {where}{exc.strerror or exc}; nothing changed") from None
+        if tx is not None and tx.steps:
+            cold = self.settings.cold_store.absolute()
+            # re-index the library only when a persona was kept in the cold store
+            self.refresh(library=any(st.path.is_relative_to(cold) for st in tx.steps))
+
+    def read_state(self, tx: journal.Transaction) -> dict[str, Any]:
+        """state.json as the plan reads it (its hash guards the state write)."""
+        state, _ = parse_state(tx.read(self.state_dir / "state.json"))
+        state.setdefault("hot", {})
+        return state
+
+    def write_state(self, tx: journal.Transaction, state: dict[str, Any]) -> None:
+        """Plan writing state.json (read first with :meth:`read_state`)."""
+        tx.write(self.state_dir / "state.json", self.state_bytes(state))
 
     def _commit(self, label: str, plan: Callable[[journal.Transaction, dict], list[str]]) -> list[str]:
-        with journal.locked(self.state_dir):
-            self._holding_lock = True
-            try:
-                # The hot folder is what other programs change under us; re-read it (cheap).
-                # The library index is refreshed when a library file changes (watcher, new run).
-                self.refresh(library=False)
-                tx = journal.Transaction(self.state_dir, label)
-                state = self.state()
-                state.setdefault("hot", {})
-                names = plan(tx, state)
-                if tx.steps:
-                    self._sync_block(tx, state)
-                    tx.write(self.state_dir / "state.json", self.state_bytes(state))
-                    tx.commit()
-                    cold = self.settings.cold_store.absolute()
-                    # re-index the library only when a persona was kept in the cold store
-                    self.refresh(library=any(st.path.absolute().is_relative_to(cold) for st in tx.steps))
-            finally:
-                self._holding_lock = False
+        with self.transaction(label) as tx:
+            state = self.read_state(tx)
+            names = plan(tx, state)
+            if tx.steps:
+                self._sync_block(tx, state)
+                self.write_state(tx, state)
         return names
 
     def _sync_block(self, tx: journal.Transaction, state: dict) -> None:
         """Keep an existing CLAUDE.md block in step with the hot set (lazy and hybrid)."""
-        if self.strategy not in ("lazy_loading", "hybrid"):
+        strategy = state.get("strategy") or self.config["context_management"]["strategy"]
+        if strategy not in ("lazy_loading", "hybrid"):
             return
-        from ctxtui.core import claude_md, strategies
+        from ctxtui.core import claude_md
 
-        path = strategies.claude_md_path(self)
-        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        path = self.claude_md_path()
+        text = block.decode(tx.read(path))
         if claude_md.block_span(text) is None:
             return
         hot = self._hot_after(tx, state)
-        removed = {st.path.absolute() for st in tx.steps if st.data is None}
+        removed = {st.path for st in tx.steps if st.data is None}
         leaving = [h for h in self.hot if h.persona.path.absolute() in removed]
-        model = strategies.fine_tuned_model(self)[0] if self.strategy == "hybrid" else None
         density = state.get("density")  # keep the density the last migration chose
-        new, _ = strategies.render_claude_md(self, self.strategy, hot, model, density, leaving=leaving)
+        new = self.render_block(strategy, hot, density, leaving, text)
         if new != text:
-            tx.write(path, new.encode(), expect=journal.file_sha256(path))
+            tx.write(path, block.encode(new))
+
+    def claude_md_path(self) -> Path:
+        """The project memory file ctxtui writes its block into."""
+        return block.claude_md_path(self)
+
+    def render_block(self, strategy: str, hot: list[str], density: str | None,
+                     leaving: list[HotPersona], text: str) -> str:
+        """CLAUDE.md text with the block for this hot set under a strategy."""
+        model = block.fine_tuned_model(self)[0] if strategy == "hybrid" else None
+        new, _ = block.render_claude_md(self, strategy, hot, model, density, leaving=leaving, text=text)
+        return new
 
     def _hot_after(self, tx: journal.Transaction, state: dict) -> list[str]:
         """Project hot names once a transaction is applied."""
         agents = self.settings.agents_dir.absolute()
-        removed = {s.path.absolute() for s in tx.steps if s.data is None}
+        removed = {s.path for s in tx.steps if s.data is None}
         added = [
             state["hot"][rel]["name"]
             for s in tx.steps
-            if s.data is not None and s.path.absolute().is_relative_to(agents)
-            and (rel := str(s.path.absolute().relative_to(agents))) in state["hot"]
+            if s.data is not None and s.path.is_relative_to(agents)
+            and (rel := s.path.relative_to(agents).as_posix()) in state["hot"]
         ]
         return [h.name for h in self.hot if h.persona.path.absolute() not in removed] + added
 
@@ -423,8 +581,9 @@ class Workspace:
         names = list(dict.fromkeys(names))
 
         def plan(tx: journal.Transaction, state: dict) -> list[str]:
-            new = [n for n in names if n not in set(self.hot_names())]
-            if len(self.hot) + len(new) > self.cap:
+            hot = set(self.hot_names())
+            new = [n for n in names if n not in hot]
+            if new and len(self.hot) + len(new) > self.cap:
                 raise CapError(
                     f"activating {len(new)} would make {len(self.hot) + len(new)} hot; the cap is "
                     f"{self.cap}. Deactivate some first or raise lazy_loading.max_active_personas"
@@ -437,7 +596,8 @@ class Workspace:
         return done
 
     def deactivate(self, names: Iterable[str]) -> list[str]:
-        """Take personas out of the hot folder; nothing is deleted that is not kept elsewhere."""
+        """Take personas out of the hot folder; nothing is deleted that is not kept elsewhere.
+        Never refused by the cap (it adds nothing hot)."""
         names = list(dict.fromkeys(names))
         done = self._commit(
             f"deactivate {' '.join(names)}", lambda tx, st: self.plan_deactivate(names, tx, st)
