@@ -281,12 +281,12 @@ def describe_versions(versions: list[str], every: tuple[Profile, ...] | None = N
             runs.append([v])
     out = []
     for run in runs:
-        if run[-1] == names[-1]:
-            out.append(f"{run[0]}+")
-        elif len(run) == 1:
-            out.append(run[0])
+        after = names.index(run[-1]) + 1
+        end = "+" if after == len(names) else f" up to {names[after]} (excluded)"
+        if run[0] == names[0] and end != "+":
+            out.append(f"before {names[after]}")
         else:
-            out.append(f"{run[0]}-{run[-1]}")
+            out.append(f"{run[0]}{end}")
     return ", ".join(out)
 
 
@@ -300,6 +300,10 @@ def _group(by_version: dict[str, str]) -> dict[str, list[str]]:
     for version, msg in by_version.items():
         out.setdefault(msg, []).append(version)
     return out
+
+
+_KINDS = {"bool": "a boolean", "int": "a number", "float": "a number", "date": "a date",
+          "datetime": "a date", "NoneType": "empty"}
 
 
 def _yaml11(intent: Intent) -> list[Finding]:
@@ -318,8 +322,9 @@ def _yaml11(intent: Intent) -> list[Finding]:
         if isinstance(v11, dict) and not isinstance(v11.get("k"), str):
             out.append(Finding(
                 "yaml11", "info",
-                f"{key}: {raw} is text to Claude Code (YAML 1.2) but a "
-                f"{type(v11['k']).__name__} to YAML 1.1 readers such as PyYAML",
+                f"{key}: {raw} is text to Claude Code (YAML 1.2) but "
+                f"{_KINDS.get(type(v11['k']).__name__, 'not text')} to YAML 1.1 readers such as "
+                "PyYAML",
                 f'quote it: {key}: "{raw}"'))
     return out
 
@@ -347,7 +352,9 @@ def lint_bytes(path: str, data: bytes, every: tuple[Profile, ...] | None = None)
         # Parsed at the first attempt, the same in every version: that is what was meant.
         first = next(iter(verdicts.values()))
         intent = _intent_from(first, intent)
-    skipped = {ver: v.reason for ver, v in verdicts.items() if not v.loaded}
+    # "... of Claude Code 2.1.196+" names the profile: the same reason in every one
+    skipped = {ver: re.sub(r" of Claude Code [\d.]+\+", "", v.reason)
+               for ver, v in verdicts.items() if not v.loaded}
     for reason, versions in _group(skipped).items():
         code = "skipped"
         fix = _fix_for_reason(reason, intent)
@@ -370,8 +377,7 @@ def lint_bytes(path: str, data: bytes, every: tuple[Profile, ...] | None = None)
                                     versions if len(versions) < len(every) else []))
         if intent.repeated:
             findings.append(Finding(
-                "duplicate-key", "error" if any(not v.loaded for v in verdicts.values())
-                else "info",
+                "duplicate-key", "info",
                 f"key(s) given twice: {', '.join(intent.repeated)} (an error for 2.1.112's YAML "
                 "parser; newer versions take the last)", "keep one of each key"))
     raw_desc = dict(intent.keys).get("description", "") if intent else ""
@@ -419,7 +425,7 @@ def _difference(v: AgentVerdict, intent: Intent) -> str:
 
 
 def _tools_str(tools: list[str] | None) -> str:
-    return "all tools" if tools is None else (", ".join(tools) or "no tools")
+    return "all tools" if tools is None else (", ".join(repr(t) for t in tools) or "no tools")
 
 
 def _fix_for_reason(reason: str, intent: Intent | None) -> str:
@@ -428,7 +434,8 @@ def _fix_for_reason(reason: str, intent: Intent | None) -> str:
     if reason.startswith("no frontmatter"):
         return "`ctxtui fix` moves the --- fence to the very first line"
     if reason.startswith("frontmatter is not valid YAML"):
-        return "`ctxtui fix` rewrites the frontmatter (a | block for a multi-line description)"
+        return ("`ctxtui fix` rewrites the frontmatter so it parses (a | block for a description "
+                "with examples, quotes where needed)")
     if "missing \"name\"" in reason:
         return "add a name: line (ctxtui cannot guess the name you want)" if not intent.name \
             else "`ctxtui fix` rewrites the frontmatter so the name is read"
