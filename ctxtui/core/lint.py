@@ -160,7 +160,8 @@ def _chunks(content: str) -> list[tuple[str, str]]:
 def _standalone(chunk: str) -> tuple[bool, Any]:
     """Parse one key's text alone, as the JS parsers agree on it (duplicate keys refused)."""
     try:
-        value = yaml_js.parse(chunk.replace("\r", ""), duplicate_keys_error=True)
+        # in the file every key's text is followed by a line break (a | block keeps it)
+        value = yaml_js.parse(chunk.replace("\r", "") + "\n", duplicate_keys_error=True)
     except yaml_js.JsYamlError:
         return False, None
     if isinstance(value, dict) and len(value) == 1:
