@@ -92,6 +92,10 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
@@ -110,17 +114,18 @@ def read_session(path: Path) -> Recorded:
         att = r.get("attachment") if r.get("type") == "attachment" else None
         if isinstance(att, dict) and att.get("type") == "agent_listing_delta":
             seen_listing = True
-            types = [t for t in att.get("addedTypes") or [] if isinstance(t, str)]
-            lines = att.get("addedLines") or []
+            types, lines = _list(att.get("addedTypes")), _list(att.get("addedLines"))
             for i, name in enumerate(types):
-                line = lines[i] if i < len(lines) and isinstance(lines[i], str) else ""
-                listed[name] = line
-            for name in att.get("removedTypes") or []:
-                listed.pop(name, None) if isinstance(name, str) else None
-            builtin.update(t for t in (att.get("builtInTypes") or []) + (
-                att.get("builtInPluginTypes") or []) if isinstance(t, str))
+                if isinstance(name, str):
+                    line = lines[i] if i < len(lines) and isinstance(lines[i], str) else ""
+                    listed[name] = line
+            for name in _list(att.get("removedTypes")):
+                if isinstance(name, str):
+                    listed.pop(name, None)
+            builtin.update(t for t in _list(att.get("builtInTypes")) + _list(
+                att.get("builtInPluginTypes")) if isinstance(t, str))
         elif isinstance(att, dict) and att.get("type") == "instructions":
-            files = att.get("files") or []
+            files = _list(att.get("files"))
             rec.memory_files = (rec.memory_files or []) + [
                 f["path"] for f in files if isinstance(f, dict) and isinstance(f.get("path"), str)]
         if r.get("type") == "assistant":
