@@ -294,3 +294,34 @@ def test_cli_fix_needs_names_or_all(messy_ws, capsys):
     assert run_cli(["fix", "-w", ws, "-l", str(messy_ws.settings.libraries[1]), "--all", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["entry"] and sum(i["status"] == "fixed" for i in out["items"]) >= 20
+
+
+_PIECES = ["---", "  ---", "name: x", "name: a:b", "name: -d", "description: d", "description: |",
+           "  indented", "\tTab", 'user: "hi"', "Context: c", "<example>", "</example>",
+           "tools: [A, B]", "tools:", "  - Read", "tools: *", "disallowedTools: Bash", "name:",
+           'description: "q"q"', "description: 'it's'", "&a x", "*a", "key: {a: b}",
+           "description: a --- b", "# comment", "", "\ufeff", "description: \\n x", "name: n\x00",
+           "description: \r", "model: 1:20", "description: yes", "- item", "description: \u2028x"]
+
+
+def test_random_frontmatter_never_crashes_and_a_fix_always_loads_as_meant():
+    import random
+
+    from ctxtui.core.claude_code import load_agent
+
+    rng = random.Random(11)
+    fixed_count = 0
+    for _ in range(400):
+        lines = rng.choices(_PIECES, k=rng.randint(1, 8))
+        if rng.random() < 0.8:
+            lines = ["---", *lines, "---", "body ---\r\n"]
+        data = ("\r\n" if rng.random() < 0.2 else "\n").join(lines).encode()
+        r = fix_bytes(data)
+        if r.status != "fixed":
+            continue
+        fixed_count += 1
+        assert r.data.endswith(data[r.lint.intent.end:])
+        for p in profiles():
+            v = load_agent("x.md", r.data, p)
+            assert v.loaded and v.name == r.name and v.description == r.description, (data, p.version)
+    assert fixed_count > 20

@@ -26,8 +26,7 @@ __all__ = ["FixResult", "fix_bytes", "fixed_name"]
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_(<][^\n\r\t]*$")
 _NOT_PRINTABLE = re.compile("[^\x09\x0A\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFEFE"
                             "\uFF00-\uFFFD\U00010000-\U0010FFFF]")
-_BLOCK_BAD = re.compile("[^\x09\x0A\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFEFE"
-                        "\uFF00-\uFFFD\U00010000-\U0010FFFF]")
+_BLOCK_BAD = _NOT_PRINTABLE  # a | block can hold no escapes
 
 
 @dataclass

@@ -58,8 +58,6 @@ class Intent:
     keys: tuple[tuple[str, str], ...]
     """Every top-level key with its raw text (key line and continuation lines), in order,
     the last of a repeated key only."""
-    start: int
-    """Byte offset where the frontmatter (with any leading blank lines or BOM) starts: 0."""
     end: int
     """Byte offset just past the closing fence line: the body starts here."""
     newline: str
@@ -248,7 +246,7 @@ def read_intent(data: bytes) -> Intent | None:
         body_bytes = _byte_offset(data, text[:body])
     return Intent(name=name, description=desc, tools=_tools_value(seen.get("tools")),
                   disallowed_tools=_tools_value(seen.get("disallowedTools")),
-                  keys=tuple(seen.items()), start=0, end=body_bytes, newline=newline,
+                  keys=tuple(seen.items()), end=body_bytes, newline=newline,
                   repeated=tuple(dict.fromkeys(repeated)))
 
 
@@ -398,9 +396,9 @@ def lint_bytes(path: str, data: bytes, every: tuple[Profile, ...] | None = None)
 
 
 def _intent_from(v: AgentVerdict, intent: Intent | None) -> Intent:
-    base = intent or Intent(None, None, None, None, (), 0, 0, "\n")
-    return Intent(v.name, v.description, v.tools, v.disallowed_tools, base.keys, base.start,
-                  base.end, base.newline, base.repeated)
+    base = intent or Intent(None, None, None, None, (), 0, "\n")
+    return Intent(v.name, v.description, v.tools, v.disallowed_tools, base.keys, base.end,
+                  base.newline, base.repeated)
 
 
 def _difference(v: AgentVerdict, intent: Intent) -> str:
