@@ -328,11 +328,31 @@ def _yaml11(intent: Intent) -> list[Finding]:
     return out
 
 
+def _loader_key(p: Profile) -> tuple:
+    """The rules one file's verdict depends on (listing and discovery rules left out)."""
+    return (p.runtime, p.duplicate_keys_error, p.strip_bom, p.max_file_bytes,
+            p.retry_value_pattern, p.retry_keeps_flow_lists, p.retry_tabs_to_spaces,
+            p.reject_leading_dash, p.reject_colon, p.max_name_length, p.keep_block_eof_newline,
+            p.memory_tools)
+
+
+def _verdicts(path: str, data: bytes, every: tuple[Profile, ...]) -> dict[str, AgentVerdict]:
+    """Verdict per profile version; profiles with the same loader rules share one parse."""
+    done: dict[tuple, AgentVerdict] = {}
+    out = {}
+    for p in every:
+        key = _loader_key(p)
+        if key not in done:
+            done[key] = load_agent(path, data, p)
+        out[p.version] = done[key]
+    return out
+
+
 def lint_bytes(path: str, data: bytes, every: tuple[Profile, ...] | None = None) -> LintResult:
     """Every finding for one agent file's bytes, checked against each profile in EVERY
     (default: all known profiles)."""
     every = every or profiles()
-    verdicts = {p.version: load_agent(path, data, p) for p in every}
+    verdicts = _verdicts(path, data, every)
     intent = read_intent(data)
     findings: list[Finding] = []
     name = next((v.name for v in verdicts.values() if v.loaded), None)
