@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (root / ".git").mkdir()  # stop Claude Code's walk up the ancestors, as in the capture
     for name in AGENTS:
         shutil.copy(DATA / "messy_library" / name, agents / name)
+        os.utime(agents / name, (1_600_000_000, 1_600_000_000))  # before the captured session
     (root / "CLAUDE.md").write_bytes(b"# Project\nUse tabs.\n")
     settings = load_settings(workspace=root, library_dirs=[tmp_path / "nolib"])
 
@@ -58,7 +60,7 @@ def test_a_matching_session_agrees(project):
     assert r.memory_missing == r.memory_extra == []
     assert r.measured == 1  # the stand-in API's usage (1 input token)
     assert r.predicted_total and r.predicted_total > 5000
-    assert r.agrees
+    assert r.agrees and not any("changed after" in n for n in r.notes)
 
 
 def test_an_agent_claude_code_did_not_list_is_a_silent_drop(project):
@@ -132,3 +134,24 @@ def test_cli_verify_json(project, capsys):
     assert run_cli(["verify", "-w", str(settings.workspace), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["agrees"] and data["listed"] == ["db-migrator", "good-block", "good-plain"]
+
+
+def test_a_change_after_the_session_started_is_predicted_from_history(project):
+    from ctxtui.core import fix_op
+    from ctxtui.core.workspace import Workspace
+
+    settings, install = project
+    install("2.1.332")
+    report = fix_op.apply_fixes(Workspace(settings), ["perf-tuner"])  # now it would load
+    assert report.entry is not None
+    r = verify(settings)
+    assert r.predicted == ["db-migrator", "good-block", "good-plain"] and r.agrees
+    assert any(f"history entry {report.entry.id}" in n for n in r.notes)
+
+
+def test_an_edit_after_the_session_started_is_noted(project):
+    settings, install = project
+    install("2.1.332")
+    (settings.agents_dir / "good-plain.md").touch()
+    r = verify(settings)
+    assert any("changed after the session started" in n for n in r.notes)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtui.analytics.live import newest_transcript, session_folder
-from ctxtui.core.claude_code.agents import effective_agents
+from ctxtui.core.claude_code.agents import AgentSet, AgentVerdict, effective_agents
 from ctxtui.core.claude_code.profiles import Profile, profile_for
 from ctxtui.core.config import Settings
 from ctxtui.core.errors import CtxtuiError
@@ -232,14 +232,18 @@ def verify(settings: Settings, transcript: Path | None = None) -> VerifyReport:
     home = settings.claude_home
     agent_set = effective_agents(settings.workspace, profile, home=home.parent,
                                  env={"CLAUDE_CONFIG_DIR": str(home)})
-    predicted = {v.name: v.line for v in agent_set.listed if v.name is not None}
     notes: list[str] = []
+    then = _agents_then(settings, rec.started, agent_set, profile)
+    if then is not None:
+        agent_set, entry_id = then
+        notes.append(f"ctxtui changed the agents after the session started (history entry "
+                     f"{entry_id}); the prediction is for the files as they were before it")
+    elif changed := _mtime_after(settings, rec.started):
+        notes.append(f"{changed} changed after the session started; the prediction is for the "
+                     "files as they are now")
+    predicted = {v.name: v.line for v in agent_set.listed if v.name is not None}
     if not rec.version:
         notes.append(f"the transcript records no version; the rules of {profile.version} were used")
-    started = _mtime_after(settings, rec.started)
-    if started:
-        notes.append(f"{started} changed after the session started; the prediction is for the "
-                     "files as they are now")
     if rec.agents is not None:
         listed = rec.agents
         missing = sorted(n for n in predicted if n not in listed)
@@ -273,13 +277,59 @@ def verify(settings: Settings, transcript: Path | None = None) -> VerifyReport:
         notes=notes)
 
 
-def _mtime_after(settings: Settings, started: str) -> str | None:
-    """The first agent or memory file changed after STARTED (ISO time), if any."""
+def _timestamp(text: str) -> float | None:
     from datetime import datetime
 
     try:
-        t0 = datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
+        return None
+
+
+def _agents_then(settings: Settings, started: str, now: AgentSet, profile: Profile
+                 ) -> tuple[AgentSet, str] | None:
+    """The agents Claude Code had when the session started, when a ctxtui change (a history
+    entry) came after it: the project folder's files from that entry's ``before`` snapshot,
+    the other folders as they are now. None when no recorded change came after."""
+    from ctxtui.core.claude_code.agents import load_agent, resolve
+    from ctxtui.core.history import History
+
+    t0 = _timestamp(started)
+    if t0 is None:
+        return None
+    history = History(settings)
+    later = [e for e in history.entries() if (_timestamp(e.time) or 0) > t0]
+    if not later:
+        return None
+    first = later[0]
+    agents = settings.agents_dir.absolute()
+    project: list[AgentVerdict] = []
+    for rel, sha in sorted(first.before.items()):
+        if rel.startswith(".claude/agents/") and rel.endswith(".md"):
+            try:
+                data = history.blob(sha)
+            except CtxtuiError:
+                return None  # the snapshot is incomplete: predict from the files now
+            v = load_agent(settings.workspace.absolute() / rel, data, profile)
+            v.base_dir = str(agents)
+            project.append(v)
+    others = [v for v in now.verdicts if v.base_dir != str(agents)]
+    for v in others:
+        v.shadowed_by = None
+    groups = [(src, [v for v in others if v.source == src])
+              for src in ("plugin", "userSettings", "projectSettings")]
+    ancestors = groups[-1][1]
+    # among project folders the nearest wins (2.1.178+), else the farthest: later wins
+    groups[-1] = ("projectSettings", ancestors + project if profile.deeper_folder_wins
+                  else project + ancestors)
+    groups.append(("policySettings", [v for v in others if v.source == "policySettings"]))
+    return resolve(groups, profile), first.id
+
+
+def _mtime_after(settings: Settings, started: str) -> str | None:
+    """The first agent or memory file changed after STARTED (ISO time), if any."""
+    t0 = _timestamp(started)
+    if t0 is None:
         return None
     folder = settings.agents_dir
     if not folder.is_dir():
