@@ -325,3 +325,15 @@ def test_random_frontmatter_never_crashes_and_a_fix_always_loads_as_meant():
             v = load_agent("x.md", r.data, p)
             assert v.loaded and v.name == r.name and v.description == r.description, (data, p.version)
     assert fixed_count > 20
+
+
+def test_a_linked_hot_file_is_never_written_through(messy_ws, tmp_path):
+    ws = messy_ws
+    target = tmp_path / "elsewhere.md"
+    target.write_bytes((MESSY / "perf-tuner.md").read_bytes())
+    (ws.settings.agents_dir / "linked.md").symlink_to(target)
+    report = fix_op.apply_fixes(ws, ["perf-tuner"])
+    linked = next(i for i in report.items if i.source.name == "linked.md")
+    assert linked.result.status == "cannot" and "symlink" in linked.result.reason
+    assert target.read_bytes() == (MESSY / "perf-tuner.md").read_bytes()
+    assert (ws.settings.agents_dir / "linked.md").is_symlink()

@@ -154,7 +154,12 @@ def plan_fixes(ws: Workspace, names: list[str] | None, *, tx: journal.Transactio
     taken: dict[Path, Path] = {}
     provided = set()  # names the hot folder or cold store already has (the copy would lose)
     for f in lint_workspace(ws, names, every):
-        in_place = f.where in ("hot", "cold") and _writable(ws, f.path)
+        in_place = f.where in ("hot", "cold")
+        why_not = _why_not_writable(ws, f.path) if in_place else None
+        if why_not:
+            items.append(FixItem(f.path, f.where, None, FixResult(
+                str(f.path), None, "cannot", why_not, name=f.lint.name, lint=f.lint)))
+            continue
         data = (tx.read(f.path) if tx is not None and in_place else f.data)
         if data is None:
             continue
@@ -195,14 +200,18 @@ def plan_fixes(ws: Workspace, names: list[str] | None, *, tx: journal.Transactio
     return items
 
 
-def _writable(ws: Workspace, path: Path) -> bool:
+def _why_not_writable(ws: Workspace, path: Path) -> str | None:
+    """Why a hot or cold-store file cannot be fixed in place (None: it can)."""
     try:
         ws.guard.target(path)
-    except UnsafePathError:
-        return False
-    # history restores agent files outside hidden folders only
+    except UnsafePathError as exc:
+        return str(exc)
+    if path.is_symlink():
+        return "a symlink; ctxtui never writes through links"
     rel = path.absolute().relative_to(ws.settings.workspace.absolute())
-    return not any(part.startswith(".") for part in rel.parts[2:])
+    if any(part.startswith(".") for part in rel.parts[2:]):
+        return "in a hidden folder, outside what history can restore; fix it by hand"
+    return None
 
 
 def _line_tokens(item: FixItem, data: bytes | None, profile: Profile) -> int:
