@@ -109,7 +109,19 @@ class History:
         ):
             if p.is_file() and (not p.is_symlink() or _linked_inside(guard, p)):
                 paths.append(p)
-        return paths
+        return paths + self._tracked_cold()
+
+    def _tracked_cold(self) -> list[Path]:
+        """Cold-store files an entry recorded (``fix`` rewrites or adds them); a file put
+        there by hand and never recorded is never touched by a rollback."""
+        cold = self.rel(self.settings.cold_store) + "/"
+        rels = set()
+        for p in sorted(self.entries_dir.glob("*.json")) if self.entries_dir.is_dir() else ():
+            entry, _ = self._load(p)
+            if entry is not None:
+                rels.update(r for snap in (entry.before, entry.after) for r in snap if r.startswith(cold))
+        root = self.settings.workspace
+        return [root / r for r in sorted(rels) if (root / r).is_file() and not (root / r).is_symlink()]
 
     def rel(self, path: Path) -> str:
         """A path relative to the workspace, as snapshots key it."""
@@ -165,6 +177,8 @@ class History:
         parts = rel.split("/")
         if len(parts) == 4 and parts[:2] == [".claude", "skills"] and parts[3] == "SKILL.md":
             return True
+        if rel.startswith(self.rel(self.settings.cold_store) + "/"):
+            return True  # recorded by `fix` (see _tracked_cold)
         return rel.startswith(".claude/agents/") or rel in {
             "CLAUDE.md", ".claude/CLAUDE.md", ".claude/settings.local.json", state_rel,
         }
