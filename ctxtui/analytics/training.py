@@ -20,6 +20,10 @@ from ctxtui.core.library import read_body
 from ctxtui.core.workspace import Workspace
 
 FORMATS = ("openai-chat", "anthropic", "jsonl")
+"""Formats written here; they include Claude's responses (``router_export.TERMS_NOTICE``)."""
+EXPORT_FORMATS = ("router", *FORMATS)
+"""What ``export-training --format`` offers; ``router`` is written by ``router_export``."""
+DEFAULT_FORMAT = "router"
 _SECRETS = [
     (re.compile(r"sk-ant-[A-Za-z0-9_-]{20,}"), "[REDACTED_API_KEY]"),
     (re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}"), "[REDACTED_API_KEY]"),
