@@ -8,12 +8,12 @@ Calibration is cross-fitted by session: the training sessions (in time order) ar
 ``folds`` groups; a model fitted on all but one group predicts that group, so every training
 prompt gets an out-of-sample prediction from a model nearly the size of the final one (a
 model fitted on a fraction of the data is less sure of itself, and a threshold chosen on it
-would be needlessly timid). Those predictions fit one temperature (pooled likelihood) and,
-through Platt scaling of "the named persona was right" on the confidence, the threshold
-above which named personas are right 80% of the time while the false-fire rate stays under
-its cap. The final model is then fitted on every training session. With too little data the
-threshold stays above 1: the router never fires rather than guess. ``calibration="expanding"``
-keeps the older time-ordered scheme (earlier chunks predict the next), for comparison.
+would be needlessly timid). Those predictions fit one temperature (pooled likelihood) and
+give the threshold: the lowest confidence above which they named the right persona at least
+82% of the time (80% plus a margin) while the false-fire rate stays under its cap. The final
+model is then fitted on every training session. With too little data the threshold stays
+above 1: the router never fires rather than guess. ``calibration="expanding"`` keeps the
+older time-ordered scheme (earlier chunks predict the next), for comparison.
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ class RouterParams:
     min_examples: int = 2
     """A persona needs this many training prompts to become a class."""
     target_precision: float = 0.8
-    """The Wilson lower bound of precision at the chosen threshold must reach this."""
+    """Named personas must be right this share of the time."""
+    precision_margin: float = 0.02
+    """Added to the target on the out-of-fold predictions the threshold is chosen on."""
     max_false_fire: float = 0.05
     """At most this share of no-persona prompts may fire on the calibration predictions."""
     folds: int = 5
@@ -293,16 +295,6 @@ def fit_temperature_pooled(parts: list[tuple[list[tuple[list[float], str, bool]]
                          if known and y in classes])
 
 
-def wilson_lower(hits: int, n: int, z: float = 1.0) -> float:
-    """Lower bound of the Wilson score interval for a proportion."""
-    if n == 0:
-        return 0.0
-    p = hits / n
-    centre = p + z * z / (2 * n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - spread) / (1 + z * z / n)
-
-
 @dataclass
 class Prediction:
     """What a router (or a baseline) says about one prompt."""
@@ -313,78 +305,35 @@ class Prediction:
     confidence: float
 
 
-def choose_threshold(preds: list[Prediction], params: RouterParams, never: float = NEVER,
-                     scale: str = "logit") -> float:
-    """The lowest confidence above which named personas are right ``target_precision`` of the time.
+def choose_threshold(preds: list[Prediction], params: RouterParams, never: float = NEVER) -> float:
+    """The lowest confidence above which the held-out predictions that named a persona were right
+    at least ``target_precision + precision_margin`` of the time, with at least ``min_fires``
+    of them and the false-fire rate under ``max_false_fire``; ``never`` when none qualifies.
 
-    Platt scaling: a logistic fit of "the named persona was the one used" on the confidence
-    (its logit for probabilities, ``scale="linear"`` for raw scores such as BM25's) over the
-    held-out predictions that named one; the threshold is the lowest at which the mean fitted
-    chance of the predictions above it reaches the target, with the false-fire rate under
-    ``max_false_fire``. ``never`` when confidence does not predict being right, when fewer
-    than ``min_fires`` predictions named a persona, or when no threshold qualifies.
+    Counted, not fitted: on real usage the chance of being right is not a logistic function of
+    the confidence (a share of persona-shaped prompts is always handled without one, at any
+    confidence), and a Platt fit then moved the threshold far from where precision is met.
+    The margin covers the step from out-of-fold predictions to sessions not seen yet.
     """
-    cands = [p for p in preds if p.guess != NONE]
+    cands = sorted((p for p in preds if p.guess != NONE), key=lambda p: -p.confidence)
     if len(cands) < params.min_fires:
         return never
-
-    def tx(c: float) -> float:
-        if scale == "linear":
-            return c
-        c = min(max(c, 1e-6), 1 - 1e-6)
-        return math.log(c / (1 - c))
-
-    xs = [tx(p.confidence) for p in cands]
-    ys = [1.0 if p.guess == p.truth else 0.0 for p in cands]
-    a, b = _platt(xs, ys)
-    if b <= 1e-9:
-        return never  # confidence does not predict being right
-    # the fitted chance of being right, smoothed over neighbours: stabler than raw hit counts
-    ranked = sorted(((1 / (1 + math.exp(-min(max(a + b * x, -50), 50))), p) for x, p in zip(xs, cands, strict=True)),
-                    key=lambda t: -t[1].confidence)
+    target = params.target_precision + params.precision_margin
     none_total = sum(1 for p in preds if p.truth == NONE) or 1
     best, below = never, None
-    total = false = 0.0
-    for i, (right, p) in enumerate(ranked):
-        total += right
+    right = false = 0
+    for i, p in enumerate(cands):
+        right += p.guess == p.truth
         false += p.truth == NONE
-        if i + 1 < len(ranked) and ranked[i + 1][1].confidence == p.confidence:
+        if i + 1 < len(cands) and cands[i + 1].confidence == p.confidence:
             continue  # a threshold cannot split tied confidences
-        if total / (i + 1) >= params.target_precision and false / none_total <= params.max_false_fire:
+        if i + 1 >= params.min_fires and right / (i + 1) >= target and false / none_total <= params.max_false_fire:
             best = p.confidence
-            below = ranked[i + 1][1].confidence if i + 1 < len(ranked) else None
+            below = cands[i + 1].confidence if i + 1 < len(cands) else None
     if best == never:
         return never
     # halfway to the next lower confidence: new prompts rarely repeat a calibration score exactly
     return (best + below) / 2 if below is not None else best * 0.95
-
-
-def _platt(xs: list[float], ys: list[float], l2: float = 1e-3) -> tuple[float, float]:
-    """(a, b) of P(y=1 | x) = sigmoid(a + b x), by Newton's method on the penalised log-loss."""
-    n = len(xs)
-    mean = sum(xs) / n
-    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / n) or 1.0
-    zs = [(x - mean) / sd for x in xs]
-    a = b = 0.0
-    for _ in range(50):
-        ga, gb, haa, hab, hbb = 0.0, l2 * b, 1e-9, 0.0, l2
-        for z, y in zip(zs, ys, strict=True):
-            p = 1 / (1 + math.exp(-(a + b * z))) if -(a + b * z) < 700 else 0.0
-            w = p * (1 - p)
-            ga += p - y
-            gb += (p - y) * z
-            haa += w
-            hab += w * z
-            hbb += w * z * z
-        det = haa * hbb - hab * hab
-        if abs(det) < 1e-12:
-            break
-        da = (hbb * ga - hab * gb) / det
-        db = (haa * gb - hab * ga) / det
-        a, b = a - da, b - db
-        if abs(da) + abs(db) < 1e-9:
-            break
-    return a - b * mean / sd, b / sd
 
 
 def _predictions(model: dict, exs: list[Example], params: RouterParams) -> list[Prediction]:
