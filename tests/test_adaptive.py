@@ -11,7 +11,7 @@ from conftest import WSHOBSON
 from ctxtui.analytics import adaptive, optimize, router
 from ctxtui.analytics.adaptive import PersonaStats, RouterFigures, propose, router_figures
 from ctxtui.analytics.router import Prediction
-from ctxtui.analytics.router_model import NONE
+from ctxtui.analytics.router_model import NONE, dumps, loads
 from ctxtui.analytics.transcripts import read_all
 from ctxtui.core.persona import Persona
 
@@ -30,6 +30,12 @@ def test_router_figures_count_per_persona_at_the_threshold() -> None:
     assert figs["a"] == RouterFigures(needed=2, fires=3, right=1)
     assert figs["b"] == RouterFigures(needed=2, fires=0, right=0)
     assert figs["a"].recall == 0.5 and figs["a"].precision == pytest.approx(1 / 3)
+
+
+def test_counts_from_a_crafted_model_file_are_checked() -> None:
+    counts = {"ok": [3, 2, 1], "neg": [1, -1, 0], "short": [1, 2], "bool": [True, 1, 1], "text": "x"}
+    assert adaptive.figures_from_model({"persona_counts": counts}) == {"ok": RouterFigures(3, 2, 1)}
+    assert adaptive.figures_from_model({"persona_counts": [1]}) == {}
 
 
 def test_pins_and_the_most_used_worthwhile_personas_fill_the_cap() -> None:
@@ -86,6 +92,7 @@ def test_proposal_from_generated_sessions_is_consistent_and_saves_startup_tokens
     exs = router.examples(sessions)
     model, cal = router.train(exs)
     figures = router_figures(cal.predictions, model["threshold"])
+    assert adaptive.figures_from_model(loads(dumps(model))) == figures  # kept in the cached model
     lib = load_library(WSHOBSON)
     used = {inv.persona for s in mine for inv in s.invocations}
     personas = [Persona(Path(f"{p.name}.md"), p.name, p.description, startup_tokens=len(p.description) // 4,

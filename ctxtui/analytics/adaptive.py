@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ctxtui.analytics import router
 from ctxtui.analytics.router import Prediction
-from ctxtui.analytics.router_model import NONE
 from ctxtui.core.persona import Persona
 
 TIERS = ("file", "hidden", "skill")
@@ -61,18 +61,17 @@ class RouterFigures:
 
 def router_figures(preds: Iterable[Prediction], threshold: float) -> dict[str, RouterFigures]:
     """Per-persona figures from held-out predictions (``router.Calibration.predictions``)."""
-    needed: dict[str, int] = {}
-    fires: dict[str, int] = {}
-    right: dict[str, int] = {}
-    for p in preds:
-        if p.truth != NONE:
-            needed[p.truth] = needed.get(p.truth, 0) + 1
-        if p.guess != NONE and p.confidence >= threshold:
-            fires[p.guess] = fires.get(p.guess, 0) + 1
-            if p.guess == p.truth:
-                right[p.guess] = right.get(p.guess, 0) + 1
-    return {n: RouterFigures(needed.get(n, 0), fires.get(n, 0), right.get(n, 0))
-            for n in set(needed) | set(fires)}
+    return {n: RouterFigures(*row) for n, row in router.persona_counts(preds, threshold).items()}
+
+
+def figures_from_model(model: Mapping) -> dict[str, RouterFigures]:
+    """The per-persona figures a cached router model keeps (empty for an older model)."""
+    counts = model.get("persona_counts")
+    if not isinstance(counts, dict):
+        return {}
+    return {n: RouterFigures(*row) for n, row in counts.items()
+            if isinstance(n, str) and isinstance(row, list) and len(row) == 3
+            and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in row)}
 
 
 @dataclass(frozen=True)

@@ -348,6 +348,20 @@ def _predictions(model: dict, exs: list[Example], params: RouterParams) -> list[
     return out
 
 
+def persona_counts(preds: Iterable[Prediction], threshold: float) -> dict[str, list[int]]:
+    """Per persona, [prompts that needed it, times it was named, times rightly] among held-out
+    predictions at a threshold (kept in the model for the adaptive strategy)."""
+    out: dict[str, list[int]] = {}
+    for p in preds:
+        if p.truth != NONE:
+            out.setdefault(p.truth, [0, 0, 0])[0] += 1
+        if p.guess != NONE and p.confidence >= threshold:
+            row = out.setdefault(p.guess, [0, 0, 0])
+            row[1] += 1
+            row[2] += p.guess == p.truth
+    return dict(sorted(out.items()))
+
+
 @dataclass
 class Calibration:
     """The out-of-sample predictions behind the temperature and threshold."""
@@ -388,6 +402,7 @@ def train(exs: list[Example], params: RouterParams | None = None,
     model["temperature"] = cal.temperature
     model["threshold"] = cal.threshold
     model["examples"] = len(exs)
+    model["persona_counts"] = persona_counts(preds, cal.threshold)
     model["params"] = {k: v for k, v in vars(params).items()}
     return model, cal
 
