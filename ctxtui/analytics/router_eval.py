@@ -131,7 +131,7 @@ def evaluate(exs: list[Example], descriptions: dict[str, str], *, test_share: fl
     train, test = router.split_by_time(exs, test_share)
     model, _ = router.train(train, params, descriptions)
     bm_train = bm25_predictions(train, descriptions)
-    bm_threshold = router.choose_threshold(bm_train, params, never=math.inf)
+    bm_threshold = router.choose_threshold(bm_train, params, never=math.inf, scale="linear")
     others = []
     if with_nb:
         nb_params = replace(params, model="nb")
