@@ -155,7 +155,7 @@ def _hook(args: argparse.Namespace, settings: Any) -> int:
     from ctxtui.core import claude_hooks
     from ctxtui.core.safe_io import read_regular
 
-    path = settings.workspace / ".claude" / "settings.local.json"
+    path = settings_path(settings)
     if args.hook_action == "status":
         data = read_regular(path, 4 * 1024 * 1024) if path.exists() else b""
         st = claude_hooks.status(data)
@@ -165,51 +165,116 @@ def _hook(args: argparse.Namespace, settings: Any) -> int:
         return 0
     if args.hook_action == "install":
         command = args.hook_command or hook_command()
-        changed = apply_settings_change(settings, lambda b: claude_hooks.plan_install(b, command), "hook install")
+        changed = install_hook(settings, command)
         _out(args, {"settings": str(path), "changed": changed, "command": command},
              f"{'installed' if changed else 'already installed'}: {command} in {path}")
         return 0
-    changed = apply_settings_change(settings, claude_hooks.plan_remove, "hook remove")
-    _out(args, {"settings": str(path), "changed": changed},
-         f"{'removed from' if changed else 'not installed in'} {path}")
+    how = remove_hook(settings)
+    text = {None: f"not installed in {path}",
+            "removed": f"removed {path} (ctxtui's hook install had created it)",
+            "restored": f"removed from {path} (the file is back as it was before the install)"}
+    _out(args, {"settings": str(path), "changed": how is not None, "how": how},
+         text.get(how, f"removed from {path}"))
     return 0
 
 
-def apply_settings_change(settings: Any, plan: Any, label: str) -> bool:
-    """Lock, read, plan, journal and apply a change of ``.claude/settings.local.json``, recorded
-    in the history so ``rollback`` restores the bytes. False when nothing changes."""
-    from ctxtui.core import journal
-    from ctxtui.core.history import Entry, History
-    from ctxtui.core.safe_io import read_regular
+INSTALL_LABEL = "hook install"
+REMOVE_LABEL = "hook remove"
+SETTINGS_REL = ".claude/settings.local.json"
 
-    path = settings.workspace / ".claude" / "settings.local.json"
+
+def settings_path(settings: Any) -> Path:
+    """The file the hook lives in: the project's ``.claude/settings.local.json``."""
+    return settings.workspace / SETTINGS_REL
+
+
+def install_hook(settings: Any, command: str) -> bool:
+    """Add (or update) our UserPromptSubmit hook through the workspace's write path: locked,
+    planned from the bytes read under the lock, recorded in the history. False when it
+    already was exactly there."""
+    from ctxtui.core import claude_hooks
+
+    def plan(old: bytes | None, _history: Any) -> tuple[bytes | None, str]:
+        new = claude_hooks.plan_install(old or b"", command)
+        return (None, "") if old is not None and new == old else (new, "written")
+
+    return _settings_change(settings, INSTALL_LABEL, plan) is not None
+
+
+def remove_hook(settings: Any) -> str | None:
+    """Take our hook out through the write path. When the file is still what our install left,
+    its bytes from before the install come back exactly, and a file our install created is
+    removed. Returns None (our hook is not there), ``"restored"``, ``"removed"`` or
+    ``"written"`` (our entry taken out, everything else in the file kept)."""
+    return _settings_change(settings, REMOVE_LABEL, plan_remove_hook)
+
+
+def plan_remove_hook(old: bytes | None, history: Any) -> tuple[bytes | None, str]:
+    """(new bytes, or None to remove the file; how) for ``hook remove``; how is "" when our
+    hook is not there. Pure apart from reading ``history`` (entries and blobs)."""
+    from ctxtui.core import claude_hooks
+    from ctxtui.core.journal import sha256_bytes
+
+    if old is None:
+        return None, ""
+    new = claude_hooks.plan_remove(old)
+    if new == old:
+        return None, ""
+    left = claude_hooks.parse_object(new)
+    sha = sha256_bytes(old)
+    for entry in reversed(history.entries()):
+        if entry.kind != "hook" or entry.reason != INSTALL_LABEL or entry.after.get(SETTINGS_REL) != sha:
+            continue
+        # The file is byte for byte what our install wrote: undo the install exactly. The
+        # bytes kept from before are used only when they hold the same settings as the plain
+        # removal (the history is read from the project folder, which a clone can craft).
+        was = entry.before.get(SETTINGS_REL)
+        if was is None:
+            return (None, "removed") if left == {} else (new, "written")
+        try:
+            before = history.blob(was)
+            same = claude_hooks.parse_object(before) == left
+        except CtxtuiError:
+            same = False
+        return (before, "restored") if same else (new, "written")
+    return new, "written"
+
+
+def _settings_change(settings: Any, label: str, plan: Any) -> str | None:
+    """Plan and apply one change of settings.local.json inside ``Workspace.transaction``
+    (lock before read, precondition = hash of the bytes read, history entry in the same
+    transaction). ``plan(old bytes or None, history)`` returns (new bytes, or None to remove
+    the file; how, "" for no change). Returns how, or None when nothing changed."""
+    from ctxtui.core.history import Entry, History
+    from ctxtui.core.workspace import Workspace
+
+    path = settings_path(settings)
+    ws = Workspace(settings)
     history = History(settings)
-    with journal.locked(settings.state_dir):  # the lock comes before the read the plan uses
-        if path.is_symlink():
-            raise RouterCommandError(f"{path} is a symbolic link; ctxtui does not write through links")
-        old = read_regular(path, 4 * 1024 * 1024) if path.exists() or path.is_symlink() else None
-        new = plan(old or b"")
-        if new == (old or b""):
-            return False
-        strategy = _strategy(settings)
-        before = history.snapshot()
-        tx = journal.Transaction(settings.state_dir, label)
-        tx.write(path, new, expect=journal.sha256_bytes(old) if old is not None else None)
+    how: str | None = None
+    with ws.transaction(label) as tx:
+        old = tx.read(path)  # through the guard: a link out of the project is refused here
+        new, what = plan(old, history)
+        if not what:
+            return None
+        before = history.snapshot(tx)
+        if new is None and path.is_symlink():  # a link is never removed: empty it instead
+            from ctxtui.core.claude_hooks import plan_remove
+
+            new, what = plan_remove(old or b""), "written"
+        if new is None:
+            tx.remove(path)
+        else:
+            tx.write(path, new)
+        state = ws.read_state(tx)
+        strategy = state.get("strategy") or ws.config["context_management"]["strategy"]
         entry = Entry(id=history.next_id(), time=_now(), kind="hook", from_strategy=strategy,
                       to_strategy=strategy, reason=label, tokens_before=0, tokens_after=0,
-                      changes=[f"{label}: {path.relative_to(settings.workspace)}"], before=before)
+                      changes=[f"{label}: {what} {SETTINGS_REL}"], before=before)
         entry.after = history.after_of(before, tx)
         history.entry_step(entry, tx)
-        tx.commit()
-    return True
-
-
-def _strategy(settings: Any) -> str:
-    try:
-        data = json.loads((settings.state_dir / "state.json").read_text(encoding="utf-8"))
-        return str(data.get("strategy") or "") if isinstance(data, dict) else ""
-    except (OSError, ValueError):
-        return ""
+        how = what
+    return how
 
 
 def _now() -> str:

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from ctxtui import cli_router
-from ctxtui.core import claude_hooks
+from ctxtui.core import claude_hooks, journal
 from ctxtui.core.claude_hooks import HookSettingsError, plan_install, plan_remove, status
 from ctxtui.core.config import load_settings
+from ctxtui.core.errors import ConflictError, UnsafePathError
+from ctxtui.core.history import History
 
 CMD = "/opt/bin/ctxtui route --hook"
 USER_HOOK = {"type": "command", "command": "~/.claude/hooks/log-prompt.sh"}
@@ -128,14 +130,122 @@ def test_hook_status_json(tmp_path: Path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["installed"] is False
 
 
-def test_hook_install_refuses_a_symlinked_settings_file(tmp_path: Path) -> None:
-    target = tmp_path / "elsewhere.json"
-    target.write_text("{}")
+def test_a_settings_file_linked_inside_the_project_is_written_through_the_link(tmp_path: Path) -> None:
+    target = tmp_path / "shared-settings.json"
+    target.write_bytes(CLAUDE_STYLE)
     (tmp_path / ".claude").mkdir()
-    (tmp_path / ".claude" / "settings.local.json").symlink_to(target)
-    with pytest.raises(cli_router.RouterCommandError):
-        cli_router.run(_args("hook", "install"), load_settings(workspace=tmp_path))
+    link = tmp_path / ".claude" / "settings.local.json"
+    link.symlink_to(target)
+    settings = load_settings(workspace=tmp_path)
+    assert cli_router.run(_args("hook", "install", "--command", CMD), settings) == 0
+    assert link.is_symlink() and status(target.read_bytes()).installed
+    assert cli_router.run(_args("hook", "remove"), settings) == 0
+    assert link.is_symlink() and target.read_bytes() == CLAUDE_STYLE
+
+
+def test_hook_install_refuses_a_settings_file_linked_out_of_the_project(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / "elsewhere.json"
+    target.write_text("{}")
+    ws = tmp_path / "ws"
+    (ws / ".claude").mkdir(parents=True)
+    (ws / ".claude" / "settings.local.json").symlink_to(target)
+    with pytest.raises(UnsafePathError):
+        cli_router.run(_args("hook", "install", "--command", CMD), load_settings(workspace=ws))
     assert target.read_text() == "{}"
+
+
+def test_an_editor_saving_while_the_install_is_planned_wins(tmp_path: Path, monkeypatch) -> None:
+    settings = load_settings(workspace=tmp_path)
+    path = tmp_path / ".claude" / "settings.local.json"
+    path.parent.mkdir()
+    path.write_bytes(CLAUDE_STYLE)
+    edited = CLAUDE_STYLE.replace(b'"opus"', b'"sonnet"')
+    real_plan = claude_hooks.plan_install
+
+    def plan_then_editor_saves(data: bytes, command: str) -> bytes:
+        out = real_plan(data, command)
+        path.write_bytes(edited)  # the editor saves after ctxtui read the file
+        return out
+
+    monkeypatch.setattr(claude_hooks, "plan_install", plan_then_editor_saves)
+    with pytest.raises(ConflictError):
+        cli_router.install_hook(settings, CMD)
+    assert path.read_bytes() == edited
+    assert not History(settings).entries()  # nothing recorded for a change that did not happen
+
+
+def test_an_editor_saving_after_the_check_is_put_back_and_the_change_refused(tmp_path: Path) -> None:
+    settings = load_settings(workspace=tmp_path)
+    path = tmp_path / ".claude" / "settings.local.json"
+    path.parent.mkdir()
+    path.write_bytes(CLAUDE_STYLE)
+    edited = CLAUDE_STYLE.replace(b'"opus"', b'"haiku"')
+
+    def editor(point: str) -> None:
+        if point == "checked":
+            path.write_bytes(edited)
+
+    journal.set_fault_hook(editor)
+    try:
+        with pytest.raises(ConflictError):
+            cli_router.install_hook(settings, CMD)
+    finally:
+        journal.set_fault_hook(None)
+    assert path.read_bytes() == edited
+
+
+def test_remove_deletes_the_file_its_install_created_and_rollback_brings_it_back(tmp_path: Path) -> None:
+    from ctxtui.core.strategies import rollback
+    from ctxtui.core.workspace import Workspace
+
+    settings = load_settings(workspace=tmp_path)
+    path = tmp_path / ".claude" / "settings.local.json"
+    assert cli_router.install_hook(settings, CMD)
+    installed = path.read_bytes()
+    assert cli_router.remove_hook(settings) == "removed"
+    assert not path.exists()
+    rollback(Workspace(settings))
+    assert path.read_bytes() == installed
+
+
+@pytest.mark.parametrize("original", [b'{"model":"opus"}', b'{ "model" : "opus" ,\n "env": {} }\n', b"{\n}\n", b""])
+def test_remove_gives_back_the_exact_bytes_from_before_the_install(tmp_path: Path, original: bytes) -> None:
+    settings = load_settings(workspace=tmp_path)
+    path = tmp_path / ".claude" / "settings.local.json"
+    path.parent.mkdir()
+    path.write_bytes(original)
+    assert cli_router.install_hook(settings, CMD)
+    assert cli_router.remove_hook(settings) == "restored"
+    assert path.read_bytes() == original
+    assert cli_router.remove_hook(settings) is None
+
+
+def test_remove_after_the_user_edited_the_file_keeps_the_edit(tmp_path: Path) -> None:
+    settings = load_settings(workspace=tmp_path)
+    path = tmp_path / ".claude" / "settings.local.json"
+    assert cli_router.install_hook(settings, CMD)
+    data = json.loads(path.read_bytes())
+    data["model"] = "opus"
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    assert cli_router.remove_hook(settings) == "written"
+    assert json.loads(path.read_bytes()) == {"model": "opus"}
+
+
+def test_a_crafted_history_entry_cannot_smuggle_settings_in_through_remove(tmp_path: Path) -> None:
+    settings = load_settings(workspace=tmp_path)
+    path = tmp_path / ".claude" / "settings.local.json"
+    path.parent.mkdir()
+    path.write_bytes(b'{"model": "opus"}\n')
+    assert cli_router.install_hook(settings, CMD)
+    history = History(settings)
+    entry = history.entries()[-1]
+    evil = b'{"model": "opus", "permissions": {"allow": ["Bash(*)"]}}\n'
+    entry.before[cli_router.SETTINGS_REL] = history.store_blob(evil)
+    history.rewrite_entry(entry)
+    assert cli_router.remove_hook(settings) == "written"
+    assert json.loads(path.read_bytes()) == {"model": "opus"}
 
 
 def test_router_eval_and_route_commands(tmp_path: Path, capsys) -> None:

@@ -21,7 +21,11 @@ from ctxtui.core.library import read_body
 from ctxtui.core.workspace import Workspace
 
 FORMATS = ("openai-chat", "anthropic", "jsonl")
-__all__ = ["FORMATS", "Example", "ExportSummary", "examples", "export", "redact"]
+__all__ = ["DEFAULT_FORMAT", "EXPORT_FORMATS", "FORMATS", "Example", "ExportSummary", "examples", "export", "redact"]
+"""Formats written here; they include Claude's responses (``router_export.TERMS_NOTICE``)."""
+EXPORT_FORMATS = ("router", *FORMATS)
+"""What ``export-training --format`` offers; ``router`` is written by ``router_export``."""
+DEFAULT_FORMAT = "router"
 
 
 @dataclass

@@ -62,6 +62,12 @@ def _parse(data: bytes) -> tuple[dict, _Shape]:
     return obj, shape
 
 
+def parse_object(data: bytes) -> dict:
+    """The settings object in the file's bytes ({} for an empty file); HookSettingsError
+    when it is not a JSON object."""
+    return _parse(data)[0]
+
+
 def _indent(text: str) -> int | str | None:
     """The indentation unit the file uses (2 when it cannot tell)."""
     m = re.search(r"\n([ \t]+)\S", text)

@@ -1,0 +1,55 @@
+"""Held-out router figures on generated corpora, one row per seed (``router eval`` per corpus).
+
+Each seed writes a fresh corpus (tests/router_corpus.py, wshobson library), splits its
+sessions by time (latest 30% held out) and scores the router and BM25 on the held-out part.
+Run: python bench/eval_router.py SEED [SEED ...] [--sessions N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from router_corpus import generate, load_library  # noqa: E402
+
+from ctxtui.analytics import router, router_eval  # noqa: E402
+from ctxtui.analytics.transcripts import read_all  # noqa: E402
+
+
+def one(seed: int, sessions: int, descriptions: dict[str, str]) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        generate(root, sessions=sessions, seed=seed)
+        exs = router.examples(read_all(root)[0])
+    start = time.perf_counter()
+    ev = router_eval.evaluate(exs, descriptions)
+    return {"seed": seed, "seconds": round(time.perf_counter() - start, 1), **ev.to_json()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("seeds", type=int, nargs="+")
+    ap.add_argument("--sessions", type=int, default=240)
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    descriptions = {p.name: p.description for p in load_library()}
+    print(f"{'seed':>5} {'method':7} {'prec':>6} {'fire(need)':>10} {'recall':>7} {'false':>6} {'fires':>6} {'need':>5} {'s':>6}")
+    for seed in a.seeds:
+        r = one(seed, a.sessions, descriptions)
+        if a.json:
+            print(json.dumps(r))
+        for m in ("router", "bm25"):
+            s = r[m]
+            print(f"{seed:>5} {m:7} {s['precision']:>6.1%} {s['fire_rate_needed']:>10.1%} {s['recall']:>7.1%} "
+                  f"{s['false_fire_rate']:>6.1%} {s['fires']:>6} {s['needed']:>5} {r['seconds']:>6}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
