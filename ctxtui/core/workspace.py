@@ -21,9 +21,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core import block, journal, lock, memory, notices
+from ctxtui.core import block, claude_settings, journal, lock, memory, notices
 from ctxtui.core.budget import AGENT_WARN_TOKENS, Budget, BudgetItem
-from ctxtui.core.config import STRATEGIES, Settings, bundled_dir, load_workspace_config
+from ctxtui.core.config import (
+    STRATEGIES,
+    Settings,
+    WorkspaceConfig,
+    bundled_dir,
+    load_workspace_config,
+)
 from ctxtui.core.confine import Guard, quarantine
 from ctxtui.core.errors import CapError, CtxtuiError, UnsafePathError, WorkspaceError, WriteError
 from ctxtui.core.library import Library, TokenCache, index_files, index_library, is_doc_file
@@ -75,6 +81,18 @@ def _problem_in_state(data: Any) -> str | None:
     for key in ("model", "density"):
         if not isinstance(data.get(key), (str, type(None))):
             return f"'{key}' is not text"
+    tiers = data.get("tiers", {})
+    if not isinstance(tiers, dict):
+        return "'tiers' is not an object"
+    for name, rec in tiers.items():
+        if not isinstance(rec, dict) or rec.get("tier") not in ("hidden", "skill") or not all(
+            isinstance(v, (str, bool)) for v in rec.values()
+        ):
+            return f"tier record of {name!r} is malformed"
+        for key in ("skill", "kept"):
+            rel = rec.get(key, "")
+            if rel and (Path(rel).is_absolute() or ".." in Path(rel).parts or "\\" in rel):
+                return f"tier record of {name!r} points outside the project"
     lazy = data.get("lazy_hot", [])
     if not isinstance(lazy, list) or not all(isinstance(n, str) for n in lazy):
         return "'lazy_hot' is not a list of names"
@@ -146,7 +164,10 @@ class Workspace:
         self.user_hot: list[HotPersona] = []
         self.clashes: list[str] = []
         self.memory = memory.MemoryScan()
-        self.config: dict[str, Any] = {}
+        self.config = WorkspaceConfig()
+        self.denied: set[str] = set()
+        """Agents hidden by ``Agent(NAME)``/``Task(NAME)`` deny rules in the project settings."""
+        self.tier_records: dict[str, dict[str, Any]] = {}
         self.guard = Guard(settings.workspace)
         self._holding_lock = False
         self.refresh()
@@ -161,12 +182,19 @@ class Workspace:
     @property
     def cap(self) -> int:
         """The max-active cap from the workspace config."""
-        return int(self.config["lazy_loading"]["max_active_personas"])
+        return self.config.lazy_loading.max_active_personas
 
     @property
     def pinned(self) -> list[str]:
         """Personas that stay hot in lazy loading (they count against the cap)."""
-        return list(self.config["lazy_loading"]["pinned"])
+        return list(self.config.lazy_loading.pinned)
+
+    def library_roots(self) -> list[Path]:
+        """Library folders: the cold store, then the settings' folders, else the workspace
+        config's ``library``, else the bundled library."""
+        if not self.settings.library_dirs and self.config.library:
+            return [self.settings.cold_store, *self.config.library_paths(self.settings.workspace)]
+        return self.settings.libraries
 
     def refresh(self, library: bool = True) -> None:
         """Re-read from disk: config, library (unless ``library`` is False), hot folders and
@@ -174,7 +202,7 @@ class Workspace:
         self._recover()
         self.config = load_workspace_config(self.settings.workspace)
         if library:
-            self.library = index_library(self.settings.libraries, self.cache)
+            self.library = index_library(self.library_roots(), self.cache)
             self._add_bundled_pins()
         self._scan_hot()
         self.memory = memory.scan(
@@ -261,15 +289,41 @@ class Workspace:
     @property
     def model(self) -> str:
         """The model sessions run on: a fine-tuned one set by ctxtui, else the production model."""
-        return self.state().get("model") or self.config["models"]["production"]
+        return self.state().get("model") or self.config.models.production
 
     @property
     def strategy(self) -> str:
         """The applied strategy: recorded by the last migration, else the configured one."""
-        return self.state().get("strategy") or self.config["context_management"]["strategy"]
+        return self.state().get("strategy") or self.config.preferred_strategy
+
+    def _read_denied(self) -> set[str]:
+        out: set[str] = set()
+        for name in ("settings.json", "settings.local.json"):
+            path = self.settings.workspace / ".claude" / name
+            try:
+                out |= claude_settings.denied_agents(claude_settings.read(path))
+            except CtxtuiError:
+                continue  # a broken settings file hides nothing (Claude Code ignores it too)
+        return out
+
+    def tier_of(self, name: str) -> str:
+        """How a persona is kept in or out of the startup listing: ``skill`` (converted by
+        ctxtui to ``.claude/skills``), ``hidden`` (a deny rule), else ``file`` (hot when its
+        file is in ``.claude/agents``, cold otherwise)."""
+        rec = self.tier_records.get(name)
+        if rec and rec.get("tier") == "skill" and (self.settings.workspace / rec.get("skill", "")).is_file():
+            return "skill"
+        return "hidden" if name in self.denied else "file"
+
+    def visible_hot(self) -> list[HotPersona]:
+        """Project hot personas Claude Code lists (hidden ones left out)."""
+        return [h for h in self.hot if h.name not in self.denied]
 
     def _scan_hot(self) -> None:
-        state = self.state().get("hot", {})
+        full_state = self.state()
+        self.tier_records = dict(full_state.get("tiers", {}))
+        self.denied = self._read_denied()
+        state = full_state.get("hot", {})
         lib_shas = {p.sha256 for p in self.library.personas}
         pins = set(self.pinned)
 
@@ -366,10 +420,13 @@ class Workspace:
         project = [(p, "project") for p in hot] if hot is not None else [(h.persona, "project") for h in self.hot]
         names = {p.name for p, _ in project}
         user = [(h.persona, "user") for h in self.user_hot if h.name not in names]
-        agents = [(p, scope) for p, scope in project + user if p.usable]
+        agents = [(p, scope) for p, scope in project + user if p.usable and p.name not in self.denied]
         for p, scope in agents:
             items.append(BudgetItem("agent", p.name, str(p.path), scope, p.startup_tokens))
         agent_tokens = sum(p.startup_tokens for p, _ in agents)
+        for name, path, tokens in self.skill_lines():
+            items.append(BudgetItem("skill", name, path, "project", tokens))
+            agent_tokens += tokens
         lib_names = set(self.library.by_name)
         outside_library = sum(p.startup_tokens for p, _ in agents if p.name not in lib_names)
         eager = scan.tokens - block_tokens + self.library.eager_startup_tokens + outside_library
@@ -384,6 +441,20 @@ class Workspace:
             items, scan.tokens + agent_tokens, eager, self.settings.window,
             self.settings.target, factor, warnings,
         )
+
+    def skill_lines(self) -> list[tuple[str, str, int]]:
+        """(name, SKILL.md path, tokens) of each persona ctxtui turned into a skill: one
+        listing line ``- NAME: DESCRIPTION`` (description cut at 1,536 characters, as Claude
+        Code 2.1.112 does; the listing's overall budget is not modelled here)."""
+        from ctxtui.core.tokens import count
+
+        out = []
+        for name, rec in sorted(self.tier_records.items()):
+            if self.tier_of(name) != "skill":
+                continue
+            desc = str(rec.get("description", ""))[:1536]
+            out.append((name, str(self.settings.workspace / rec["skill"]), count(f"- {rec.get('dir', name)}: {desc}")))
+        return out
 
     # ------------------------------------------------------------------ changing
 
@@ -536,7 +607,7 @@ class Workspace:
 
     def _sync_block(self, tx: journal.Transaction, state: dict) -> None:
         """Keep an existing CLAUDE.md block in step with the hot set (lazy and hybrid)."""
-        strategy = state.get("strategy") or self.config["context_management"]["strategy"]
+        strategy = state.get("strategy") or self.config.preferred_strategy
         if strategy not in ("lazy_loading", "hybrid"):
             return
         from ctxtui.core import claude_md
@@ -583,9 +654,10 @@ class Workspace:
         def plan(tx: journal.Transaction, state: dict) -> list[str]:
             hot = set(self.hot_names())
             new = [n for n in names if n not in hot]
-            if new and len(self.hot) + len(new) > self.cap:
+            visible = len(self.visible_hot())  # hidden files are not listed: they take no slot
+            if new and visible + len(new) > self.cap:
                 raise CapError(
-                    f"activating {len(new)} would make {len(self.hot) + len(new)} hot; the cap is "
+                    f"activating {len(new)} would make {visible + len(new)} hot; the cap is "
                     f"{self.cap}. Deactivate some first or raise lazy_loading.max_active_personas"
                 )
             return self.plan_activate(names, tx, state)
