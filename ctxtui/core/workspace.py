@@ -352,8 +352,9 @@ class Workspace:
             return out
 
         self.hot = scan(self.settings.agents_dir, "project")
-        self.user_hot = (
-            scan(self.settings.user_agents_dir, "user") if self.settings.include_user_scope else []
+        self.user_hot = (  # run from $HOME, the project folder *is* the user scope: count it once
+            scan(self.settings.user_agents_dir, "user")
+            if self.settings.include_user_scope and not self.is_user_scope() else []
         )
         self.clashes = []
         project_names: dict[str, Path] = {}
@@ -369,6 +370,10 @@ class Workspace:
                 self.clashes.append(
                     f"{h.name!r} in user scope ({h.persona.path}) is overridden by the project's {project_names[h.name]}"
                 )
+
+    def is_user_scope(self) -> bool:
+        """Whether the project's agents folder is the user scope (ctxtui run from $HOME)."""
+        return os.path.realpath(self.settings.agents_dir) == os.path.realpath(self.settings.user_agents_dir)
 
     def hot_names(self) -> list[str]:
         """Names of the project's hot personas."""
@@ -562,6 +567,11 @@ class Workspace:
         file system refuses (nothing changed unless the message says otherwise).
         """
         self.guard.check_folders(self.state_dir / "journal")
+        if self.is_user_scope():
+            raise WorkspaceError(
+                f"{self.settings.workspace} is your home folder: its .claude/agents is the user scope, "
+                "shared by every project; run ctxtui in a project folder (or pass --workspace PROJECT)"
+            )
         tx: journal.Transaction | None = None
         try:
             with self._locked():
