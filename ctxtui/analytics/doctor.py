@@ -152,10 +152,24 @@ def check_block(ws: Workspace) -> Check:
         pv = strategies.preview(ws)
     except CtxtuiError as exc:
         return Check("CLAUDE.md block", "fail", str(exc), "ctxtui claude-md --diff")
-    if pv.changed:
+    now = text[span[0]:span[1]]
+    if pv.changed and not _same_block(now, pv.block):
         return Check("CLAUDE.md block", "warn", f"{rel}: the block is out of date", "ctxtui claude-md --write")
     extra = "" if (ws.settings.workspace / PERSONA_COMMAND).is_file() else f"; {PERSONA_COMMAND} missing (ctxtui init adds it)"
     return Check("CLAUDE.md block", "ok", f"{rel}: in place and current ({pv.block_tokens:,} tokens){extra}")
+
+
+def _same_block(a: str, b: str) -> bool:
+    """Blocks equal but for the order of the hot list (migrations put pins first)."""
+    def norm(text: str) -> list[str]:
+        out = []
+        for line in text.replace("\r\n", "\n").split("\n"):
+            if line.startswith("Hot subagents, loaded at startup: "):
+                head, _, items = line.partition(": ")
+                line = head + ": " + ", ".join(sorted(items.rstrip(".").split(", ")))
+            out.append(line)
+        return out
+    return norm(a) == norm(b)
 
 
 def check_home(ws: Workspace) -> Check | None:
