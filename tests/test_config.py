@@ -170,3 +170,20 @@ def test_registry_errors_name_the_key(tmp_path):
         load_registry(path)
     path.write_text(json.dumps({"models": {"ft:x": {"personas": ["a"], "created": "2026"}}}))
     assert [(m.name, m.personas) for m in load_registry(path)] == [("ft:x", ["a"])]
+
+
+def test_workspace_library_comes_from_the_config_when_no_folder_is_given(tmp_path):
+    from conftest import persona_text
+    from ctxtui.core.workspace import Workspace
+
+    project = tmp_path / "project"
+    (project / "team-agents").mkdir(parents=True)
+    (project / "team-agents" / "kappa.md").write_text(persona_text("kappa"))
+    (project / "hybrid-config.json").write_text(json.dumps({"library": ["team-agents"]}))
+    ws = Workspace(load_settings(workspace=project))
+    assert "kappa" in ws.library.by_name and ws.library_roots()[1] == project / "team-agents"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "omega.md").write_text(persona_text("omega"))
+    ws = Workspace(load_settings(workspace=project, library_dirs=[other]))  # a flag wins
+    assert "omega" in ws.library.by_name and "kappa" not in ws.library.by_name

@@ -7,6 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from conftest import persona_text, snapshot_tree
 from ctxtui.core import claude_settings, journal, strategies
@@ -242,3 +245,123 @@ def test_cli_tier_prints_json_and_refuses_in_one_line(settings, capsys):
     with pytest.raises(CtxtuiError) as exc:
         cli_tier.run(parser.parse_args(["tier", "x:y", "skill"]), settings)
     assert "\n" not in str(exc.value)
+
+
+def test_a_crafted_tier_record_is_quarantined_never_followed(settings):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    victim = settings.agents_dir / "alpha.md"
+    state = json.loads((settings.state_dir / "state.json").read_text())
+    state["tiers"] = {"alpha": {"tier": "skill", "skill": ".claude/agents/alpha.md", "kept": ".claude/ctxtui/tiers/a.md",
+                                "sha256": "0" * 64, "source_sha": "0" * 64, "agent": ""}}
+    (settings.state_dir / "state.json").write_text(json.dumps(state))
+    ws.refresh()
+    assert any("tier record" in line for line in ws.recovered)
+    set_tier(ws, ["alpha"], "file")  # nothing to undo: alpha is a plain file
+    assert victim.exists()
+
+
+def test_a_linked_skills_folder_is_refused(settings, tmp_path):
+    from ctxtui.core.errors import UnsafePathError
+
+    ws = Workspace(settings)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (settings.workspace / ".claude").mkdir(exist_ok=True)
+    (settings.workspace / ".claude" / "skills").symlink_to(outside)
+    with pytest.raises(UnsafePathError):
+        set_tier(ws, ["alpha"], "skill")
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("description", ["Plain.", "Has: colons, 'quotes' and \"doubles\"", "Line\\nbreak # hash", "é ünï 日本"])
+def test_skill_frontmatter_reads_back_as_claude_codes_parser_reads_it(tmp_path, description):
+    from ctxtui.core.claude_code import parse_frontmatter, profile_for
+    from ctxtui.core.persona import parse_persona
+    from ctxtui.core.tiers import skill_text
+
+    src = persona_text("p", description.replace('"', "'"), "Body.\n", tools="Read, Bash(git:*)", model="sonnet")
+    persona = parse_persona(tmp_path / "p.md", src.encode())
+    text = skill_text(persona, "p")
+    for version in ("2.1.112", None):
+        fm = parse_frontmatter(text, profile_for(version)).data
+        assert fm["context"] == "fork" and fm["agent"] == "general-purpose"
+        assert (fm["name"], fm["description"], fm["model"]) == ("p", persona.description, "sonnet")
+        assert fm["allowed-tools"] == "Read, Bash(git:*)"
+    assert text.endswith("Body.\n")
+
+
+def test_a_rule_in_the_shared_settings_is_reported_not_fought(settings):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    (settings.workspace / ".claude" / "settings.json").write_text('{"permissions": {"deny": ["Agent(alpha)"]}}')
+    ws.refresh()
+    assert ws.tier_of("alpha") == "hidden"
+    with pytest.raises(WorkspaceError, match="settings.json"):
+        set_tier(ws, ["alpha"], "file")
+
+
+@settings_(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.lists(st.sampled_from(["alpha", "beta", "gamma"]), min_size=1, max_size=2),
+                          st.sampled_from(["file", "hidden", "skill"])), min_size=1, max_size=4))
+def test_any_sequence_of_tier_changes_rolls_back_to_the_start(settings, steps):
+    import shutil
+
+    shutil.rmtree(settings.workspace / ".claude", ignore_errors=True)  # a fresh project per example
+    (settings.workspace / LOCAL).parent.mkdir(parents=True)
+    (settings.workspace / LOCAL).write_bytes(b'{"permissions":{"deny":["Bash(rm:*)"]},"x":1}')
+    ws = Workspace(settings)
+    start = managed(ws)
+    done = 0
+    for names, tier in steps:
+        try:
+            res = set_tier(ws, names, tier)
+        except CapError:
+            continue
+        done += bool(res.entry)
+    if done:  # restore the snapshot taken before the first change
+        from ctxtui.core.history import History
+
+        h = History(settings)
+        with ws.transaction("restore start", library=True) as tx:
+            h.snapshot(tx)
+            h.restore_steps(strategies.history(ws)[0].before, tx)
+    assert managed(ws) == start
+
+
+@pytest.mark.parametrize("point", ["staged", "step:1", "aside", "placed"])
+def test_a_crash_mid_skill_conversion_ends_all_or_nothing(settings, point):
+    from conftest import crash_at
+
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    raw = (settings.agents_dir / "alpha.md").read_bytes()
+    with crash_at(point):
+        set_tier(ws, ["alpha"], "skill")
+    ws = Workspace(settings)  # the next start finishes or discards it
+    skill = settings.workspace / ".claude" / "skills" / "alpha" / "SKILL.md"
+    if point == "staged":
+        assert (settings.agents_dir / "alpha.md").read_bytes() == raw and not skill.exists()
+        assert ws.tier_of("alpha") == "file"
+    else:
+        assert skill.exists() and not (settings.agents_dir / "alpha.md").exists()
+        assert ws.tier_of("alpha") == "skill"
+    set_tier(ws, ["alpha"], "file")
+    assert (settings.agents_dir / "alpha.md").read_bytes() == raw
+
+
+def test_activate_refuses_a_skill_rather_than_duplicate_it(settings):
+    ws = Workspace(settings)
+    set_tier(ws, ["beta"], "skill")
+    with pytest.raises(WorkspaceError, match="is a skill now"):
+        ws.activate(["beta"])
+    assert not (settings.agents_dir / "beta.md").exists()
+
+
+def test_tiers_lists_every_persona_with_its_tier(settings):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    set_tier(ws, ["alpha"], "hidden")
+    set_tier(ws, ["beta"], "skill")
+    tiers = ws.tiers()
+    assert (tiers["alpha"], tiers["beta"], tiers["gamma"]) == ("hidden", "skill", "file")

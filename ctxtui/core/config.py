@@ -395,7 +395,7 @@ def _dict_key(path: str, data: Any, top: type) -> str:
 
 def _py_type(info: Any) -> Any:
     if isinstance(info, msgspec.inspect.LiteralType):
-        return Literal[tuple(info.values)]  # type: ignore[misc]
+        return Literal[tuple(info.values)]
     if isinstance(info, msgspec.inspect.ListType):
         return list[_py_type(info.item_type)]  # type: ignore[misc]
     if isinstance(info, msgspec.inspect.StrType):

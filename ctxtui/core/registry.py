@@ -20,7 +20,7 @@ import msgspec
 from ctxtui.core.config import ConfigError, config_error, read_json_object
 
 
-class FineTunedModel(msgspec.Struct, kw_only=True):
+class FineTunedModel(msgspec.Struct):
     """One registered model."""
 
     name: str

@@ -227,7 +227,7 @@ def set_tier(ws: Workspace, names: list[str], tier: str, reason: str = "") -> Ti
         tokens_before = ws.budget().startup_tokens
         settings_path = claude_settings.settings_path(ws.settings.workspace)
         settings_raw = tx.read(settings_path)
-        claude_settings.parse(settings_path, settings_raw)  # a broken file: refuse before planning
+        local_denied = claude_settings.denied_agents(claude_settings.parse(settings_path, settings_raw))
         plan = _Plan(ws, tx, state)
         created_before = any(r.get("created_settings") for r in plan.records.values() if r.get("tier") == "hidden")
         for name in names:
@@ -246,6 +246,11 @@ def set_tier(ws: Workspace, names: list[str], tier: str, reason: str = "") -> Ti
             if now == "skill":
                 plan.from_skill(name, place=tier in ("file", "hidden"))
             if now == "hidden":
+                if name not in local_denied:
+                    raise WorkspaceError(
+                        f"{name!r} is hidden by a deny rule in .claude/settings.json (shared with the team); "
+                        "ctxtui only edits settings.local.json: remove the rule there"
+                    )
                 plan.show.add(name)
             if tier == "hidden":
                 if not hot and not outside and name not in plan.placed:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -64,6 +65,12 @@ def discover_hot(folder: Path) -> list[Path]:
     return found
 
 
+# where a skill record's paths may point (state.json is read as untrusted input)
+_SKILL_REL = re.compile(r"^\.claude/skills/(?!\.\.?/)[^/\\]+/SKILL\.md$")
+_KEPT_REL = re.compile(r"^\.claude/ctxtui/tiers/[^/\\]+\.md$")
+_AGENT_REL = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[^\\]+\.md$")
+
+
 def _problem_in_state(data: Any) -> str | None:
     if not isinstance(data, dict):
         return "is not a JSON object"
@@ -89,10 +96,11 @@ def _problem_in_state(data: Any) -> str | None:
             isinstance(v, (str, bool)) for v in rec.values()
         ):
             return f"tier record of {name!r} is malformed"
-        for key in ("skill", "kept"):
-            rel = rec.get(key, "")
-            if rel and (Path(rel).is_absolute() or ".." in Path(rel).parts or "\\" in rel):
-                return f"tier record of {name!r} points outside the project"
+        if rec["tier"] == "skill" and not (
+            _SKILL_REL.match(str(rec.get("skill", ""))) and _KEPT_REL.match(str(rec.get("kept", "")))
+            and _AGENT_REL.match(str(rec.get("agent", "")) or "x.md")
+        ):
+            return f"tier record of {name!r} names files outside the skill and ctxtui folders"
     lazy = data.get("lazy_hot", [])
     if not isinstance(lazy, list) or not all(isinstance(n, str) for n in lazy):
         return "'lazy_hot' is not a list of names"
@@ -315,6 +323,11 @@ class Workspace:
             return "skill"
         return "hidden" if name in self.denied else "file"
 
+    def tiers(self) -> dict[str, str]:
+        """Every persona's tier (library, project hot, skills), for ``list --json`` and views."""
+        names = [*self.library.by_name, *self.hot_names(), *self.tier_records, *sorted(self.denied)]
+        return {n: self.tier_of(n) for n in dict.fromkeys(names)}
+
     def visible_hot(self) -> list[HotPersona]:
         """Project hot personas Claude Code lists (hidden ones left out)."""
         return [h for h in self.hot if h.name not in self.denied]
@@ -342,7 +355,7 @@ class Workspace:
                 rel = str(p.path.relative_to(folder))
                 rec = state.get(rel) if scope == "project" else None
                 in_lib = p.sha256 in lib_shas or p.name in self.library.by_name
-                edited = bool(rec) and rec.get("sha256") != p.sha256
+                edited = rec is not None and bool(rec) and rec.get("sha256") != p.sha256
                 if rec is None and p.name in self.library.by_name:
                     edited = p.sha256 not in lib_shas
                 out.append(HotPersona(
@@ -448,18 +461,27 @@ class Workspace:
         )
 
     def skill_lines(self) -> list[tuple[str, str, int]]:
-        """(name, SKILL.md path, tokens) of each persona ctxtui turned into a skill: one
-        listing line ``- NAME: DESCRIPTION`` (description cut at 1,536 characters, as Claude
-        Code 2.1.112 does; the listing's overall budget is not modelled here)."""
+        """(name, SKILL.md path, tokens) of each persona ctxtui turned into a skill: its line in
+        the skills listing, ``- NAME: DESCRIPTION``, as Claude Code 2.1.112 builds it: a
+        description is cut at 1,536 characters, and past the listing budget (1% of the window
+        x 4 characters per token) every description is cut to an equal share, or left out
+        below 20 characters. Other skills in the listing (the user's, bundled ones) are not
+        counted here (see core.skills for the whole listing)."""
         from ctxtui.core.tokens import count
 
-        out = []
+        entries = []
         for name, rec in sorted(self.tier_records.items()):
-            if self.tier_of(name) != "skill":
-                continue
-            desc = str(rec.get("description", ""))[:1536]
-            out.append((name, str(self.settings.workspace / rec["skill"]), count(f"- {rec.get('dir', name)}: {desc}")))
-        return out
+            if self.tier_of(name) == "skill":
+                text = str(rec.get("description", ""))
+                text = text if len(text) <= 1536 else text[:1535] + "\u2026"
+                entries.append((name, str(rec.get("dir", name)), str(self.settings.workspace / rec["skill"]), text))
+        budget = self.settings.window * 4 // 100
+        lines = [f"- {d}: {t}" for _, d, _, t in entries]
+        if sum(map(len, lines)) + len(lines) - 1 > budget and entries:
+            share = (budget - sum(len(d) + 4 for _, d, _, _ in entries) - (len(entries) - 1)) // len(entries)
+            lines = [f"- {d}" if share < 20 else f"- {d}: {t if len(t) <= share else t[: share - 1] + chr(0x2026)}"
+                     for _, d, _, t in entries]
+        return [(n, path, count(line)) for (n, _, path, _), line in zip(entries, lines, strict=True)]
 
     # ------------------------------------------------------------------ changing
 
@@ -662,6 +684,11 @@ class Workspace:
         names = list(dict.fromkeys(names))
 
         def plan(tx: journal.Transaction, state: dict) -> list[str]:
+            skills = [n for n in names if self.tier_of(n) == "skill"]
+            if skills:
+                raise WorkspaceError(
+                    f"{skills[0]!r} is a skill now; `ctxtui tier {skills[0]} file` makes it an agent file again"
+                )
             hot = set(self.hot_names())
             new = [n for n in names if n not in hot]
             visible = len(self.visible_hot())  # hidden files are not listed: they take no slot
