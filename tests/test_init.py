@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ctxtui.core import strategies
-from ctxtui.core.config import ConfigError, bundled_dir, load_settings
+from ctxtui.core.config import bundled_dir, load_settings
 from ctxtui.core.errors import CtxtuiError, WorkspaceError
 from ctxtui.core.project_init import (
     GITIGNORE_LINES,
@@ -97,8 +97,8 @@ def test_a_missing_library_is_refused_and_nothing_is_written(project, tmp_path, 
 
 
 def test_library_option_naming_a_missing_folder_is_one_clear_error(project, tmp_path):
-    with pytest.raises(ConfigError, match="library .*nope is not a folder"):
-        load_settings(workspace=project, library_dirs=[tmp_path / "nope"])
+    with pytest.raises(WorkspaceError, match="library .*nope is not a folder"):
+        open_ws(project, library_dirs=[tmp_path / "nope"])
     out = subprocess.run([sys.executable, "-m", "ctxtui", "--library", str(tmp_path / "nope"), "status"],
                          capture_output=True, text=True, cwd=project, timeout=60)
     assert out.returncode == 1 and "Traceback" not in out.stderr

@@ -181,9 +181,6 @@ def load_settings(**overrides: Any) -> Settings:
     _apply(s, {k: v for k, v in overrides.items() if v is not None})
     s.workspace = Path(s.workspace).expanduser().absolute()
     s.library_dirs = [Path(p).expanduser().absolute() for p in s.library_dirs]
-    missing = next((p for p in s.library_dirs if not p.is_dir()), None)
-    if missing is not None:  # a mistyped --library would otherwise read as an empty library
-        raise ConfigError(f"library {missing} is not a folder")
     return s
 
 

@@ -200,6 +200,9 @@ class Workspace:
     def library_roots(self) -> list[Path]:
         """Library folders: the cold store, then the settings' folders, else the workspace
         config's ``library``, else the bundled library."""
+        missing = next((p for p in self.settings.library_dirs if not p.is_dir()), None)
+        if missing is not None:  # a mistyped --library would otherwise read as an empty library
+            raise WorkspaceError(f"library {missing} is not a folder")
         if not self.settings.library_dirs and self.config.library:
             return [self.settings.cold_store, *self.config.library_paths(self.settings.workspace)]
         return self.settings.libraries
