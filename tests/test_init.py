@@ -216,3 +216,15 @@ def test_newcomer_walkthrough(tmp_path, home):
     checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
     assert checks["library"]["status"] == "ok" and "../lib" in checks["library"]["detail"]
     assert checks["journal"]["status"] == "ok"
+
+
+def test_export_training_never_creates_folders_for_out(settings, tmp_path):
+    """A bug met on the way (issue 12): a typo in --out made folders anywhere."""
+    from ctxtui.analytics import training
+
+    ws = Workspace(settings)
+    with pytest.raises(CtxtuiError, match="does not exist"):
+        training.export(ws, [], tmp_path / "typo" / "deeper" / "train.jsonl")
+    assert not (tmp_path / "typo").exists()
+    summary = training.export(ws, [], tmp_path / "train.jsonl")
+    assert summary.files[0] == str(tmp_path / "train.jsonl")
