@@ -45,6 +45,7 @@ def block_for(settings, version: str | None) -> str:
 
 
 def test_newer_claude_code_is_told_to_wait_for_the_new_agent_announcement(settings, home):
+    init(Workspace(settings), settings.library_dirs[0])
     text = block_for(settings, "2.1.332")
     assert "ctxtui activate NAME" in text and "/persona NAME" in text
     assert "New agent types are now available" in text
@@ -54,6 +55,7 @@ def test_newer_claude_code_is_told_to_wait_for_the_new_agent_announcement(settin
 def test_older_claude_code_is_told_to_reload(settings, home):
     text = block_for(settings, "2.1.112")
     assert "/reload-plugins" in text and "New agent types" not in text
+    assert "/persona" not in text  # no such command in this project: the block does not name it
 
 
 def test_unknown_version_gets_both_ways(settings, home, monkeypatch):

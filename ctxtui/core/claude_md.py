@@ -372,10 +372,10 @@ def cold_index(inp: BlockInput, density: str) -> str:
     return f"Cold personas ({len(cold)}):\n" + "\n".join(lines)
 
 
-_ACTIVATE = ("To use a cold persona now, keeping its tools and model: {manager}run `ctxtui activate NAME`\n"
-             "(or the user's `/persona NAME`). It copies the persona into `.claude/agents`. ")
-_WATCHED = ("Claude Code picks up new agent files during the session: wait for the\n"
-            "\"New agent types are now available\" note, then launch the persona by its name with the Agent tool.")
+_ACTIVATE = ("To use a cold persona now, keeping its tools and model: {manager}run\n"
+             "`ctxtui activate NAME`{command}: it copies the persona into `.claude/agents`.\n")
+_WATCHED = ("Claude Code picks up new agent files during the session: wait for its note\n"
+            "\"New agent types are now available\", then launch the persona by name with the Agent tool.")
 _RELOAD = ("This Claude Code reads agent files only at start: ask the user to run `/reload-plugins`\n"
            "(or restart), then launch the persona by its name with the Agent tool.")
 _UNKNOWN = ("When Claude Code announces \"New agent types are now available\", launch it by name with\n"
@@ -389,7 +389,9 @@ _FALLBACK = ("If it cannot be activated (the cap, or no reload possible), Read i
 def in_session_text(inp: BlockInput, manager: str = "") -> str:
     """How to use a cold persona mid-session, for the Claude Code version at hand."""
     how = _WATCHED if inp.agents_watched else _RELOAD if inp.agents_watched is False else _UNKNOWN
-    return _ACTIVATE.format(manager=manager) + how + "\n" + _FALLBACK
+    # the slash command `ctxtui init` adds; named only where it exists
+    command = " (or the user's `/persona NAME`)" if (inp.workspace / ".claude" / "commands" / "persona.md").is_file() else ""
+    return _ACTIVATE.format(manager=manager, command=command) + how + "\n" + _FALLBACK
 
 
 def render_block(inp: BlockInput, density: str) -> str:
