@@ -3,7 +3,7 @@ ctxtui out of it, and checking it.
 
 Wiring (import this module only when one of the three runs)::
 
-    cli_project.register(subparsers)      # adds the init, reset and doctor parsers
+    cli_project.register(subparsers, common=_common)   # init, reset, doctor (+ shared options)
     return cli_project.run(args)          # exit code; refusals raise CtxtuiError (one line)
 
 ``--workspace`` and ``--library`` are added here unless the caller's common options already
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     _add(p, "--json", action="store_true", help="print the result as JSON")
 
 
-def register(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
-    """Add ``init``, ``reset`` and ``doctor`` to an argparse subparsers object."""
+def register(subparsers: Any, common: Callable[[argparse.ArgumentParser], None] | None = None,
+             ) -> dict[str, argparse.ArgumentParser]:
+    """Add ``init``, ``reset`` and ``doctor`` to an argparse subparsers object. ``common``
+    (the CLI's shared options) is applied to each first; options it defines are not added
+    again."""
     raw = argparse.RawDescriptionHelpFormatter
     init = subparsers.add_parser("init", help=INIT_HELP, description=INIT_DESCRIPTION, formatter_class=raw)
+    if common:
+        common(init)
     _common(init)
     _add(init, "--library", "-l", type=Path, help="the persona library folder to record (default: the one found)")
     init.add_argument("--gitignore", action="store_true",
@@ -63,9 +69,13 @@ def register(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     init.add_argument("--no-search", action="store_true", help="do not look for a library folder")
     init.add_argument("--reason", default="", help="why (kept in history)")
     reset = subparsers.add_parser("reset", help=RESET_HELP, description=RESET_DESCRIPTION, formatter_class=raw)
+    if common:
+        common(reset)
     _common(reset)
     reset.add_argument("--reason", default="", help="why (kept in history)")
     doctor = subparsers.add_parser("doctor", help=DOCTOR_HELP, description=DOCTOR_HELP)
+    if common:
+        common(doctor)
     _common(doctor)
     return {"init": init, "reset": reset, "doctor": doctor}
 
