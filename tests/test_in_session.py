@@ -30,6 +30,19 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return h
 
 
+MID_SESSION = Path(__file__).parent / "data" / "claude_code" / "mid_session.json"
+
+
+def test_agents_watched_matches_what_claude_codes_own_code_watches():
+    """Data from scripts/claude_code/mid_session.py over the shipped CLIs."""
+    data = json.loads(MID_SESSION.read_text())
+    assert set(data) == {"2.1.112", "2.1.332"}
+    for version, facts in data.items():
+        watched = ["projectSettings", "agents"] in facts["watched"]
+        assert profile_for(version).agents_watched is watched, version
+        assert facts["reload_plugins"] and facts["new_agent_note"]  # both generations have both
+
+
 def test_profiles_say_where_new_agents_are_picked_up_mid_session():
     assert profile_for("2.1.332").agents_watched is True
     assert profile_for("2.1.112").agents_watched is False
