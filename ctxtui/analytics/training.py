@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ctxtui.analytics.redaction import redact
 from ctxtui.analytics.transcripts import Session
+from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.journal import atomic_write
 from ctxtui.core.library import read_body
 from ctxtui.core.workspace import Workspace
@@ -105,6 +106,10 @@ def export(ws: Workspace, sessions: list[Session], out: Path, fmt: str = "openai
     """Write ``<out>`` (train) and ``<out stem>.val<suffix>`` (validation) as JSONL."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if not out.absolute().parent.is_dir():  # never create folders wherever a typo points
+        raise CtxtuiError(f"--out {out}: folder {out.absolute().parent} does not exist; create it first")
+    if out.is_dir():
+        raise CtxtuiError(f"--out {out} is a folder; name a file")
     summary = ExportSummary()
     train, val = [], []
     for ex in sorted(examples(ws, sessions, summary), key=lambda e: e.key):

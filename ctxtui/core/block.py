@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from ctxtui.core import claude_md
 from ctxtui.core.config import Settings, WorkspaceConfig, bundled_dir
+from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.library import Library
 from ctxtui.core.persona import Persona
 from ctxtui.core.registry import FineTunedModel, load_registry, pick_model
@@ -88,8 +89,23 @@ def block_input(ws: BlockSource, strategy: str, hot: list[str], model: FineTuned
         strategy=strategy, hot=hot, pinned=ws.pinned, cold=cold,
         variants=ws.library.same_body(), roots=[*ws.library.roots, bundled_dir("personas")],
         workspace=ws.settings.workspace, model=model.name if covered else None,
-        covered=sorted(covered) if covered else None,
+        covered=sorted(covered) if covered else None, agents_watched=agents_watched(ws),
     )
+
+
+def agents_watched(ws: BlockSource) -> bool | None:
+    """Whether the project's Claude Code picks up new agent files mid-session (its version's
+    profile); None when the version is unknown."""
+    from ctxtui.core.claude_code.profiles import profile_for
+    from ctxtui.core.claude_version import detect
+    from ctxtui.core.config import cache_dir
+
+    try:
+        found = detect(setting=ws.config.claude_version, workspace=ws.settings.workspace,
+                       projects_dir=ws.settings.transcripts, cache_dir=cache_dir())
+    except CtxtuiError:
+        return None
+    return None if found.version is None else profile_for(found.version).agents_watched
 
 
 def choose_density(ws: BlockSource, inp: claude_md.BlockInput, density: str | None) -> str:

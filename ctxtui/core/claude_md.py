@@ -36,7 +36,7 @@ from importlib import resources
 from pathlib import Path
 
 from ctxtui.core import tokens
-from ctxtui.core.config import config_dir
+from ctxtui.core.config import bundled_dir, config_dir
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.memory import import_refs, resolve_ref
 from ctxtui.core.persona import Persona
@@ -276,13 +276,23 @@ def category(persona: Persona, roots: list[Path]) -> str:
 
 
 def display_path(path: Path, workspace: Path) -> str:
-    """A path as the block shows it: relative to the workspace when inside it, ~ for home."""
-    try:
+    """A path as the block shows it, portable for a team that commits CLAUDE.md: relative to
+    the project when inside it or beside it (``../lib/x.md``), ``~/...`` under the home
+    folder, ``demo: NAME.md`` for ctxtui's bundled demo personas (never a venv path), else
+    relative to the project all the same (never absolute)."""
+    path, workspace = Path(os.path.abspath(path)), Path(os.path.abspath(workspace))
+    if path.is_relative_to(Path(os.path.abspath(bundled_dir("personas")))):
+        return f"demo: {path.name} (bundled with ctxtui)"
+    if path.is_relative_to(workspace):
         return path.relative_to(workspace).as_posix()
-    except ValueError:
-        home = str(Path.home())
-        text = str(path)
-        return "~" + text[len(home) :] if text.startswith(home + os.sep) else text
+    home = Path(os.path.abspath(Path.home()))
+    near = path.is_relative_to(workspace.parent) and workspace.parent != Path(workspace.anchor)
+    if path.is_relative_to(home) and not near:
+        return "~/" + path.relative_to(home).as_posix()
+    try:
+        return Path(os.path.relpath(path, workspace)).as_posix()
+    except ValueError:  # another drive (Windows): nothing relative exists
+        return path.name
 
 
 def template_text(workspace: Path) -> str:
@@ -326,6 +336,9 @@ class BlockInput:
     workspace: Path
     model: str | None = None
     covered: list[str] | None = None
+    agents_watched: bool | None = None
+    """Whether Claude Code picks up new agent files mid-session (its version's profile);
+    None: version unknown, the block covers both cases."""
 
 
 def cold_index(inp: BlockInput, density: str) -> str:
@@ -359,6 +372,28 @@ def cold_index(inp: BlockInput, density: str) -> str:
     return f"Cold personas ({len(cold)}):\n" + "\n".join(lines)
 
 
+_ACTIVATE = ("To use a cold persona now, keeping its tools and model: {manager}run\n"
+             "`ctxtui activate NAME`{command}: it copies the persona into `.claude/agents`.\n")
+_WATCHED = ("Claude Code picks up new agent files during the session: wait for its note\n"
+            "\"New agent types are now available\", then launch the persona by name with the Agent tool.")
+_RELOAD = ("This Claude Code reads agent files only at start: ask the user to run `/reload-plugins`\n"
+           "(or restart), then launch the persona by its name with the Agent tool.")
+_UNKNOWN = ("When Claude Code announces \"New agent types are now available\", launch it by name with\n"
+            "the Agent tool; if no such note arrives, ask the user to run `/reload-plugins` (or restart).")
+_FALLBACK = ("If it cannot be activated (the cap, or no reload possible), Read its file and give its\n"
+             "instructions (the text after the frontmatter) with the task to a general-purpose subagent,\n"
+             "passing the persona's `model` as the Agent tool's model and telling it to use only the\n"
+             "persona's `tools`.")
+
+
+def in_session_text(inp: BlockInput, manager: str = "") -> str:
+    """How to use a cold persona mid-session, for the Claude Code version at hand."""
+    how = _WATCHED if inp.agents_watched else _RELOAD if inp.agents_watched is False else _UNKNOWN
+    # the slash command `ctxtui init` adds; named only where it exists
+    command = " (or the user's `/persona NAME`)" if (inp.workspace / ".claude" / "commands" / "persona.md").is_file() else ""
+    return _ACTIVATE.format(manager=manager, command=command) + how + "\n" + _FALLBACK
+
+
 def render_block(inp: BlockInput, density: str) -> str:
     """The whole managed block, markers included, with LF line endings (:func:`splice`
     writes it with the file's). Library text passes :func:`inline`; the template's own text
@@ -371,12 +406,14 @@ def render_block(inp: BlockInput, density: str) -> str:
         names = [inline(n) for n in inp.covered or []]
         listed = f": {', '.join(names)}" if len(names) <= 10 else ""  # a long list would cost more than it helps
         model_line = f"Fine-tuned model `{inline(inp.model)}` embeds {len(names)} persona(s) (no file needed){listed}.\n\n"
+    manager = "ask the `persona-manager` subagent, or " if "persona-manager" in inp.hot else ""
     template = _break_comments(_drop_controls(template_text(inp.workspace).replace("\r\n", "\n"), keep="\n\t"))
     body = string.Template(template).safe_substitute(
         strategy=inline(inp.strategy),
         hot=hot,
         model=model_line,
-        manager="ask the `persona-manager` subagent, or " if "persona-manager" in inp.hot else "",
+        manager=manager,
+        in_session=in_session_text(inp, manager),
         cold_index=cold_index(inp, density),
     ).strip("\n")
     return f"{BEGIN}\n{body}\n{END}"

@@ -88,11 +88,17 @@ class Settings:
     """Watch files for changes in the TUI."""
     keymap: dict[str, str] = field(default_factory=dict)
     """TUI key remapping: binding id -> keys (e.g. {"toggle": "space"})."""
+    demo: bool = False
+    """Use the bundled demo personas as the library (``--demo``)."""
 
     @property
     def libraries(self) -> list[Path]:
-        """Library roots in priority order: the workspace's cold store, then configured ones."""
-        dirs = self.library_dirs or [bundled_dir("personas")]
+        """Library roots in priority order: the workspace's cold store, then configured ones.
+        The bundled personas are a demo: used with ``demo``, or when no library is given and
+        the project has no agents of its own (so they never pose as the user's library)."""
+        dirs = list(self.library_dirs)
+        if self.demo or (not dirs and not any(self.agents_dir.glob("**/*.md"))):
+            dirs.append(bundled_dir("personas"))
         return [self.cold_store, *dirs]
 
     @property
@@ -147,6 +153,7 @@ class SettingsFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omi
     transcripts_dir: str | None | msgspec.UnsetType = msgspec.UNSET
     watch: bool | msgspec.UnsetType = msgspec.UNSET
     keymap: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
+    demo: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 _PATHS = {"workspace", "claude_home", "cache_path", "transcripts_dir"}

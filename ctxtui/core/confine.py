@@ -23,7 +23,8 @@ from pathlib import Path
 from ctxtui.core.errors import UnsafePathError
 
 #: Single files ctxtui may write, relative to the workspace.
-MANAGED_FILES = ("CLAUDE.md", ".claude/CLAUDE.md", ".claude/settings.local.json", "hybrid-config.json")
+MANAGED_FILES = ("CLAUDE.md", ".claude/CLAUDE.md", ".claude/settings.local.json", "hybrid-config.json",
+                 ".gitignore")  # .gitignore: only `ctxtui init --gitignore` appends to it
 #: Folders whose content ctxtui may write, relative to the workspace.
 MANAGED_DIRS = (".claude/agents", ".claude/ctxtui", ".claude/skills", ".claude/commands")
 #: Managed files that may be symlinks written through (when the target is in the workspace).

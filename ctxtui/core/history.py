@@ -105,6 +105,7 @@ class History:
             s.workspace / "CLAUDE.md",
             s.workspace / ".claude" / "CLAUDE.md",
             s.workspace / ".claude" / "settings.local.json",
+            s.workspace / ".claude" / "commands" / "persona.md",  # the /persona command (init, reset)
             s.state_dir / "state.json",
         ):
             if p.is_file() and (not p.is_symlink() or _linked_inside(guard, p)):
@@ -181,6 +182,7 @@ class History:
             return True  # recorded by `fix` (see _tracked_cold)
         return rel.startswith(".claude/agents/") or rel in {
             "CLAUDE.md", ".claude/CLAUDE.md", ".claude/settings.local.json", state_rel,
+            ".claude/commands/persona.md",
         }
 
     def restore_steps(self, target: Snapshot, tx: journal.Transaction) -> list[str]:

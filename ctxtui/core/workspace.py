@@ -200,6 +200,9 @@ class Workspace:
     def library_roots(self) -> list[Path]:
         """Library folders: the cold store, then the settings' folders, else the workspace
         config's ``library``, else the bundled library."""
+        missing = next((p for p in self.settings.library_dirs if not p.is_dir()), None)
+        if missing is not None:  # a mistyped --library would otherwise read as an empty library
+            raise WorkspaceError(f"library {missing} is not a folder")
         if not self.settings.library_dirs and self.config.library:
             return [self.settings.cold_store, *self.config.library_paths(self.settings.workspace)]
         return self.settings.libraries
@@ -365,8 +368,9 @@ class Workspace:
             return out
 
         self.hot = scan(self.settings.agents_dir, "project")
-        self.user_hot = (
-            scan(self.settings.user_agents_dir, "user") if self.settings.include_user_scope else []
+        self.user_hot = (  # run from $HOME, the project folder *is* the user scope: count it once
+            scan(self.settings.user_agents_dir, "user")
+            if self.settings.include_user_scope and not self.is_user_scope() else []
         )
         self.clashes = []
         project_names: dict[str, Path] = {}
@@ -382,6 +386,10 @@ class Workspace:
                 self.clashes.append(
                     f"{h.name!r} in user scope ({h.persona.path}) is overridden by the project's {project_names[h.name]}"
                 )
+
+    def is_user_scope(self) -> bool:
+        """Whether the project's agents folder is the user scope (ctxtui run from $HOME)."""
+        return os.path.realpath(self.settings.agents_dir) == os.path.realpath(self.settings.user_agents_dir)
 
     def hot_names(self) -> list[str]:
         """Names of the project's hot personas."""
@@ -584,6 +592,11 @@ class Workspace:
         file system refuses (nothing changed unless the message says otherwise).
         """
         self.guard.check_folders(self.state_dir / "journal")
+        if self.is_user_scope():
+            raise WorkspaceError(
+                f"{self.settings.workspace} is your home folder: its .claude/agents is the user scope, "
+                "shared by every project; run ctxtui in a project folder (or pass --workspace PROJECT)"
+            )
         tx: journal.Transaction | None = None
         try:
             with self._locked():

@@ -70,6 +70,13 @@ class Profile:
     """cl100k sizes of the fixed request parts per entrypoint (see ``fixed_<version>.json``)."""
     listing_wrapper_tokens: int = 0
     """cl100k tokens of the listing's own header (and closing note, when it is a message)."""
+    agents_watched: bool = False
+    """Mid-session: True, the session watches ``.claude/agents`` (project and user; chokidar,
+    polling every 2 s, 1 s write-settle) and announces an added agent in the next turn
+    ("New agent types are now available for the Agent tool:"), read in the 2.1.332 code
+    (skillChangeDetector). False: agent files are read at start and again only on
+    ``/reload-plugins`` (interactive; it clears the agent-definition cache), read in the
+    2.1.112 code. Versions between were not read: they get the 2.1.112 behaviour."""
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -162,7 +169,7 @@ GENERATIONS: tuple[tuple[str, dict[str, object]], ...] = (
     ("2.1.292", {"max_name_length": 256}),
     ("2.1.293", {"ascii_first_sort": True}),
     ("2.1.330", {"sorted_discovery": True}),
-    ("2.1.332", {}),  # the newest, captured in full (wshobson corpus, per-file edge runs)
+    ("2.1.332", {"agents_watched": True}),  # the newest, captured in full (wshobson corpus, per-file edge runs)
 )
 
 

@@ -1,0 +1,122 @@
+"""``ctxtui reset``: take out everything ctxtui added to a project, in one change.
+
+Removed: the CLAUDE.md block (the user's text around it stays byte for byte), the deny rules
+of hidden personas, ctxtui's prompt hook and the model it set in ``.claude/settings.local.json``,
+the skills it converted (each persona goes back to ``.claude/agents`` as its original file)
+and the ``/persona`` command it wrote. Personas stay as plain agent files; the library, the
+cold store and ``hybrid-config.json`` are left alone. The change is journalled with a history
+entry, so ``ctxtui rollback`` puts everything back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+
+from ctxtui.core import claude_hooks, claude_md, claude_settings
+from ctxtui.core.block import claude_md_path, decode, encode, registry_path
+from ctxtui.core.errors import WorkspaceError
+from ctxtui.core.history import Entry, History
+from ctxtui.core.project_init import PERSONA_COMMAND, PERSONA_COMMAND_TEXT
+from ctxtui.core.registry import load_registry
+from ctxtui.core.tiers import _Plan  # the tier planner: skill -> original agent file
+from ctxtui.core.workspace import Workspace
+
+
+@dataclass
+class ResetResult:
+    """What ``reset`` did."""
+
+    changes: list[str]
+    notes: list[str]
+    entry: str | None
+
+    def to_json(self) -> dict:
+        """JSON form."""
+        return {"changes": self.changes, "notes": self.notes, "entry": self.entry}
+
+
+def reset(ws: Workspace, reason: str = "") -> ResetResult:
+    """Remove ctxtui's additions (see the module docstring). Raises WorkspaceError (nothing
+    changed) when a file it must edit is malformed."""
+    history = History(ws.settings)
+    root = ws.settings.workspace.absolute()
+    changes: list[str] = []
+    notes: list[str] = []
+    entry: Entry | None = None
+    emptied: list = []
+    with ws.transaction("reset", library=True) as tx:
+        state = ws.read_state(tx)
+        before = history.snapshot(tx)
+        tokens_before = ws.budget().startup_tokens
+        md = claude_md_path(ws)
+        text = decode(tx.read(md))
+        if claude_md.block_span(text) is not None:
+            tx.write(md, encode(claude_md.splice(text, None)))
+            changes.append(f"remove the ctxtui block from {md.relative_to(root).as_posix()}")
+        plan = _Plan(ws, tx, state)
+        for name, rec in sorted(plan.records.items()):
+            if rec.get("tier") == "skill" and ws.tier_of(name) == "skill":
+                plan.from_skill(name, place=True)
+            elif rec.get("tier") == "hidden":
+                plan.show.add(name)
+                plan.records.pop(name)
+        changes += plan.lines
+        notes += plan.notes
+        emptied = plan.emptied
+        settings_path = claude_settings.settings_path(ws.settings.workspace)
+        raw = tx.read(settings_path)
+        new = raw
+        if raw is not None:
+            shown = claude_settings.with_deny(settings_path, new, set(), plan.show) if plan.show else None
+            if shown is not None:
+                new = shown
+                changes.append("remove deny rules " + ", ".join(f"Agent({n})" for n in sorted(plan.show))
+                               + " from .claude/settings.local.json")
+            try:
+                unhooked = claude_hooks.plan_remove(new)
+            except claude_hooks.HookSettingsError as exc:
+                raise WorkspaceError(str(exc)) from None
+            if unhooked != new:
+                new = unhooked
+                changes.append("remove ctxtui's prompt hook from .claude/settings.local.json")
+            managed = {m.name for m in load_registry(registry_path(ws))} | {state.get("model") or ""}
+            unmodel = claude_settings.with_model(settings_path, None, managed - {""}, new)
+            if unmodel is not None:
+                new = unmodel
+                changes.append("remove the model ctxtui set from .claude/settings.local.json")
+        if new is not None and new != raw:
+            tx.write(settings_path, new)
+        cmd = root / PERSONA_COMMAND
+        have = tx.read(cmd)
+        if have == PERSONA_COMMAND_TEXT.encode():
+            tx.remove(cmd)
+            changes.append(f"remove {PERSONA_COMMAND}")
+            emptied.append(cmd.parent)
+        elif have is not None:
+            notes.append(f"{PERSONA_COMMAND} was edited; left as it is")
+        for key in ("strategy", "model", "density", "tiers", "lazy_hot"):
+            state.pop(key, None)
+        state["strategy"] = "eager"  # the personas in .claude/agents are all there is
+        if not changes:
+            return ResetResult([], notes, None)
+        ws.write_state(tx, state)
+        entry = Entry(
+            id=history.next_id(), time=time.strftime("%Y-%m-%dT%H:%M:%S"), kind="reset",
+            from_strategy=ws.strategy, to_strategy="eager", reason=reason or "ctxtui reset",
+            tokens_before=tokens_before, tokens_after=tokens_before, changes=changes, before=before,
+            notes=notes,
+        )
+        entry.after = history.after_of(before, tx)
+        history.entry_step(entry, tx)
+    for folder in emptied:  # only folders this change emptied; rmdir refuses a non-empty one
+        with contextlib.suppress(OSError):
+            ws.guard.check_folders(folder)
+            os.rmdir(folder)
+    with ws._locked():
+        entry.tokens_after = ws.budget().startup_tokens
+        history.rewrite_entry(entry)
+    ws.emit("reset", "", entry=entry.id)
+    return ResetResult(changes, notes, entry.id)
