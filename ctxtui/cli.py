@@ -91,7 +91,7 @@ def emit_json(data: Any) -> None:
 def open_workspace(settings: Settings) -> Workspace:
     """A workspace whose changes are recorded as usage events when tracking is on."""
     ws = Workspace(settings)  # what recovery did is reported through core.notices (see main)
-    if ws.config["analytics"]["track_usage"]:
+    if ws.config.analytics.track_usage:
         from ctxtui.analytics.events import EventStore
 
         store = EventStore.default()

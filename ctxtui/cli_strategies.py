@@ -29,15 +29,15 @@ def cmd_claude_md(args: argparse.Namespace, settings: Settings) -> int:
     pv = strategies.preview(ws, args.density)
     if args.write:
         wrote = strategies.write_preview(ws, args.density)
-        console.print(f"{'wrote' if wrote else 'unchanged:'} {pv['path']} ({pv['block_tokens']:,} block tokens, density {pv['density']})")
+        console.print(f"{'wrote' if wrote else 'unchanged:'} {pv.path} ({pv.block_tokens:,} block tokens, density {pv.density})")
         return 0
     if wants_json(args):
-        emit_json({k: v for k, v in pv.items() if k != "text"} | {"text": pv["text"]})
+        emit_json(pv.to_json())
         return 0
-    print(pv["diff"] if args.diff else pv["block"])
-    costs = ", ".join(f"{d} {n:,}" for d, n in pv["costs"].items())
-    console.print(f"[dim]block: {pv['block_tokens']:,} tokens (cl100k), density {pv['density']} "
-                  f"(default for this library: {pv['default_density']}); all densities: {costs}[/]")
+    print(pv.diff if args.diff else pv.block)
+    costs = ", ".join(f"{d} {n:,}" for d, n in pv.costs.items())
+    console.print(f"[dim]block: {pv.block_tokens:,} tokens (cl100k), density {pv.density} "
+                  f"(default for this library: {pv.default_density}); all densities: {costs}[/]")
     return 0
 
 

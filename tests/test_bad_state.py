@@ -43,7 +43,7 @@ def test_truncated_or_malformed_history_entry_is_set_aside(settings, library, ca
     (b"[]", "must be a JSON object"),
     (b"\xff\xfe", "not UTF-8"),
     (b'{"library_dirs": [1, 2]}', "library_dirs"),
-    (b'{"window": "big"}', "window has the wrong type"),
+    (b'{"window": "big"}', "settings.json: window: Expected int, got str"),
     (b"[" * 100000, "nested too deeply"),
     (b'{"theme": ', "not valid JSON"),
 ])

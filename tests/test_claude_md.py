@@ -57,7 +57,7 @@ def test_full_density_lists_each_cold_persona_with_trigger_and_path(settings):
 def test_density_costs_grow_from_search_to_full_and_default_by_size(settings):
     ws = Workspace(settings)
     pv = strategies.preview(ws)
-    assert pv["costs"]["search"] < pv["costs"]["full"]
+    assert pv.costs["search"] < pv.costs["full"]
     assert claude_md.default_density(10) == "full"
     assert claude_md.default_density(100) == "names"
     assert claude_md.default_density(500) == "search"
@@ -73,7 +73,7 @@ def test_names_density_groups_by_category(tmp_path):
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(persona_text(name, body=f"You are {name}.\n"))
     ws = Workspace(load_settings(workspace=tmp_path, library_dirs=[lib]))
-    block = strategies.preview(ws, "names")["block"]
+    block = strategies.preview(ws, "names").block
     assert "- **db**: nosql, sql" in block and "- **web**: react" in block
     assert "- **general**: persona-manager" in block
     assert "ask the `persona-manager`" not in block  # it is cold here, so the block doesn't point at it

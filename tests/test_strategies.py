@@ -198,7 +198,7 @@ def test_block_lists_personas_adopted_by_the_same_migration(settings):
     block = (settings.workspace / "CLAUDE.md").read_text()
     for i in range(5):
         assert f"- `own{i}`: mine {i} — .claude/ctxtui/cold/own{i}.md" in block
-    assert strategies.preview(ws, "full")["changed"] is False  # the plan matched what landed
+    assert strategies.preview(ws, "full").changed is False  # the plan matched what landed
 
 
 def test_deactivating_an_unmanaged_file_in_lazy_lists_it_in_the_block(settings):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ctxtui.core import claude_md
-from ctxtui.core.config import Settings, bundled_dir
+from ctxtui.core.config import Settings, WorkspaceConfig, bundled_dir
 from ctxtui.core.library import Library
 from ctxtui.core.persona import Persona
 from ctxtui.core.registry import FineTunedModel, load_registry, pick_model
@@ -23,7 +23,7 @@ class BlockSource(Protocol):
     """What rendering needs from a workspace."""
 
     settings: Settings
-    config: dict[str, Any]
+    config: WorkspaceConfig
     library: Library
 
     @property
@@ -34,14 +34,14 @@ class BlockSource(Protocol):
 
 def registry_path(ws: BlockSource) -> Path:
     """The fine-tuned model registry file."""
-    return ws.settings.workspace / ws.config["fine_tuning"]["model_registry"]
+    return ws.settings.workspace / ws.config.fine_tuning.model_registry
 
 
 def fine_tuned_model(ws: BlockSource) -> tuple[FineTunedModel | None, str]:
     """The model to use and, if it cannot be used, why."""
     models = load_registry(registry_path(ws))
-    key = "research" if ws.config["fine_tuning"]["experimental"] else "production"
-    model = pick_model(models, ws.config["models"].get(key))
+    model = pick_model(models, ws.config.models.research if ws.config.fine_tuning.experimental
+                       else ws.config.models.production)
     if model is None:
         return None, f"no fine-tuned model is registered in {registry_path(ws)}"
     if not model.healthy:
@@ -94,7 +94,7 @@ def block_input(ws: BlockSource, strategy: str, hot: list[str], model: FineTuned
 
 def choose_density(ws: BlockSource, inp: claude_md.BlockInput, density: str | None) -> str:
     """The requested density, the configured one, or the default for the library's size."""
-    d = density or ws.config["lazy_loading"]["index_density"]
+    d = density or ws.config.lazy_loading.index_density
     return claude_md.default_density(len(inp.cold)) if d == "auto" else d
 
 

@@ -8,14 +8,15 @@ The workspace file holds what a team commits: strategy, cap, pins, profiles.
 
 from __future__ import annotations
 
-import copy
+import contextvars
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 import platformdirs
 
 from ctxtui.core.errors import CtxtuiError
@@ -130,53 +131,63 @@ def settings_file() -> Path:
     return config_dir() / "settings.json"
 
 
+class SettingsFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+    """The user settings file: every key optional, each one a :class:`Settings` field."""
+
+    workspace: str | msgspec.UnsetType = msgspec.UNSET
+    library_dirs: list[str] | msgspec.UnsetType = msgspec.UNSET
+    claude_home: str | msgspec.UnsetType = msgspec.UNSET
+    include_user_scope: bool | msgspec.UnsetType = msgspec.UNSET
+    window: Annotated[int, msgspec.Meta(gt=0)] | msgspec.UnsetType = msgspec.UNSET
+    target: Annotated[int, msgspec.Meta(gt=0)] | msgspec.UnsetType = msgspec.UNSET
+    calibration: dict[str, float] | msgspec.UnsetType = msgspec.UNSET
+    default_factor: Annotated[float, msgspec.Meta(gt=0)] | msgspec.UnsetType = msgspec.UNSET
+    theme: str | msgspec.UnsetType = msgspec.UNSET
+    cache_path: str | None | msgspec.UnsetType = msgspec.UNSET
+    transcripts_dir: str | None | msgspec.UnsetType = msgspec.UNSET
+    watch: bool | msgspec.UnsetType = msgspec.UNSET
+    keymap: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
+
+
+_PATHS = {"workspace", "claude_home", "cache_path", "transcripts_dir"}
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Defaults < settings file < environment < overrides (None values are ignored)."""
     s = Settings(cache_path=cache_dir() / "tokens.sqlite")
     path = settings_file()
     if os.path.lexists(path):
         data = read_json_object(path)
-        _apply(s, data, str(path))
+        try:
+            typed = msgspec.convert(data, SettingsFile)
+        except msgspec.ValidationError as exc:
+            raise config_error(str(path), exc, data, SettingsFile) from None
+        _apply(s, msgspec.structs.asdict(typed))
     env_lib = os.environ.get("CTXTUI_LIBRARY")
     if env_lib:
         s.library_dirs = [Path(p).expanduser() for p in env_lib.split(os.pathsep) if p]
     if os.environ.get("CTXTUI_CLAUDE_HOME"):
         s.claude_home = Path(os.environ["CTXTUI_CLAUDE_HOME"]).expanduser()
-    _apply(s, {k: v for k, v in overrides.items() if v is not None}, "option")
+    unknown = [k for k in overrides if k not in SettingsFile.__struct_fields__]
+    if unknown:
+        raise TypeError(f"unknown setting override {unknown[0]!r}")  # a bug in a face
+    _apply(s, {k: v for k, v in overrides.items() if v is not None})
     s.workspace = Path(s.workspace).expanduser().absolute()
     s.library_dirs = [Path(p).expanduser().absolute() for p in s.library_dirs]
     return s
 
 
-_SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
-    "workspace": (str, Path), "library_dirs": list, "claude_home": (str, Path),
-    "include_user_scope": bool, "window": int, "target": int, "calibration": dict,
-    "default_factor": (int, float), "theme": str, "cache_path": (str, Path, type(None)),
-    "transcripts_dir": (str, Path, type(None)), "watch": bool, "keymap": dict,
-}
-_PATHS = {"workspace", "claude_home", "cache_path", "transcripts_dir"}
-
-
-def _apply(s: Settings, data: dict, origin: str) -> None:
-    for key, value in data.items():
-        if key not in _SETTING_TYPES:
-            raise ConfigError(f"{origin}: unknown setting {key!r}")
-        if not isinstance(value, _SETTING_TYPES[key]):
-            raise ConfigError(f"{origin}: {key} has the wrong type ({type(value).__name__})")
-        if key == "library_dirs" and not all(isinstance(v, (str, Path)) for v in value):
-            raise ConfigError(f"{origin}: library_dirs must be a list of folders")
-        if key == "calibration" and not all(
-            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in value.items()
-        ):
-            raise ConfigError(f"{origin}: calibration must map model names to numbers")
-        if key == "keymap" and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise ConfigError(f"{origin}: keymap must map binding ids to keys")
-        if key in ("window", "target") and (isinstance(value, bool) or value <= 0):
-            raise ConfigError(f"{origin}: {key} must be a positive whole number")
+def _apply(s: Settings, values: dict[str, Any]) -> None:
+    """Set typed values on Settings (paths expanded; UNSET skipped)."""
+    for key, value in values.items():
+        if value is msgspec.UNSET:
+            continue
         if key in _PATHS and value is not None:
             value = Path(value).expanduser()
-        if key == "library_dirs":
+        elif key == "library_dirs":
             value = [Path(v).expanduser() for v in value]
+        elif key == "calibration":
+            value = dict(value)
         setattr(s, key, value)
 
 
@@ -192,35 +203,151 @@ def save_setting(key: str, value: Any) -> None:
 
         raise WriteError(f"{exc}; not overwritten") from None
     data[key] = value
+    try:
+        msgspec.convert(data, SettingsFile)
+    except msgspec.ValidationError as exc:
+        raise config_error(str(path), exc, data, SettingsFile) from None
     atomic_write(path, (json.dumps(data, indent=2) + "\n").encode())
 
 
 # ---------------------------------------------------------------- workspace config
 
-DEFAULT_WORKSPACE_CONFIG: dict[str, Any] = {
-    "context_management": {"strategy": "lazy_loading", "mode": "production"},
-    "lazy_loading": {
-        "enabled": True,
-        "max_active_personas": 3,
-        "auto_optimize": False,
-        "auto_optimize_interval": "30min",
-        "pinned": ["persona-manager"],
-        "index_density": "auto",
-    },
-    "fine_tuning": {
-        "experimental": False,
-        "fallback_enabled": True,
-        "model_registry": "models/fine-tuned.json",
-    },
-    "analytics": {"track_usage": True, "generate_training_data": False, "compare_strategies": True},
-    "models": {
-        "research": "claude-opus-4-1",
-        "production": "claude-sonnet-4-5",
-        "fallback": "claude-sonnet-4-5",
-    },
-    "adaptive": {"experimental": "fine_tuned", "production": "lazy_loading", "default": "hybrid"},
-    "profiles": {},
-}
+Strategy = Literal["eager", "lazy_loading", "fine_tuned", "hybrid", "adaptive"]
+Concrete = Literal["eager", "lazy_loading", "fine_tuned", "hybrid"]
+Density = Literal["auto", "full", "names", "search"]
+Tier = Literal["file", "hidden", "skill"]
+TIERS: tuple[str, ...] = ("file", "hidden", "skill")
+ModelName = Annotated[str, msgspec.Meta(min_length=1)]
+PersonaNames = list[str]
+_VERSION = r"^\d+\.\d+\.\d+$"
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A section of ``hybrid-config.json``: unknown keys are refused with their name."""
+
+
+class ContextManagement(_Section):
+    """``context_management``: the preferred strategy and the context mode."""
+
+    strategy: Strategy = "lazy_loading"
+    """The strategy a workspace without a recorded migration is on."""
+    mode: str = "production"
+    """The context mode ``adaptive`` picks a strategy by."""
+
+
+class LazyLoading(_Section):
+    """``lazy_loading``: the cap, the pins and the CLAUDE.md index."""
+
+    enabled: bool = True
+    max_active_personas: Annotated[int, msgspec.Meta(ge=1)] = 3
+    """The max-active cap: hot personas ctxtui lets into ``.claude/agents``."""
+    auto_optimize: bool = False
+    """Propose (never apply) a hot set from usage every interval."""
+    auto_optimize_interval: str = "30min"
+    pinned: PersonaNames = msgspec.field(default_factory=lambda: ["persona-manager"])
+    """Personas that stay hot (they count against the cap)."""
+    index_density: Density = "auto"
+
+    def __post_init__(self) -> None:
+        try:
+            interval_seconds(self.auto_optimize_interval)
+        except ConfigError as exc:
+            raise ValueError(f"auto_optimize_interval: {exc}") from None
+
+
+class FineTuning(_Section):
+    """``fine_tuning``: the model registry and whether to fall back to lazy loading."""
+
+    experimental: bool = False
+    fallback_enabled: bool = True
+    model_registry: str = "models/fine-tuned.json"
+    """The registry file, relative to the workspace."""
+
+
+class Analytics(_Section):
+    """``analytics``: what usage data ctxtui keeps."""
+
+    track_usage: bool = True
+    generate_training_data: bool = False
+    compare_strategies: bool = True
+
+
+class Models(_Section):
+    """``models``: model names per context mode."""
+
+    research: ModelName = "claude-opus-4-1"
+    production: ModelName = "claude-sonnet-4-5"
+    fallback: ModelName = "claude-sonnet-4-5"
+
+    def get(self, mode: str) -> str | None:
+        """The model for a context mode (None for an unknown mode)."""
+        return getattr(self, mode, None) if mode in self.__struct_fields__ else None
+
+
+class Adaptive(_Section):
+    """``adaptive``: the concrete strategy per context mode."""
+
+    experimental: Concrete = "fine_tuned"
+    production: Concrete = "lazy_loading"
+    default: Concrete = "hybrid"
+
+    def pick(self, mode: str) -> str:
+        """The strategy for a context mode, else ``default``."""
+        return getattr(self, mode) if mode in ("experimental", "production") else self.default
+
+
+class WorkspaceConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """``hybrid-config.json``: what a team commits. Every key is optional."""
+
+    context_management: ContextManagement = msgspec.field(default_factory=ContextManagement)
+    lazy_loading: LazyLoading = msgspec.field(default_factory=LazyLoading)
+    fine_tuning: FineTuning = msgspec.field(default_factory=FineTuning)
+    analytics: Analytics = msgspec.field(default_factory=Analytics)
+    models: Models = msgspec.field(default_factory=Models)
+    adaptive: Adaptive = msgspec.field(default_factory=Adaptive)
+    profiles: dict[str, PersonaNames] = msgspec.field(default_factory=dict)
+    """Named hot sets (``ctxtui profile save|use``)."""
+    strategy: Strategy | None = None
+    """Short form of ``context_management.strategy`` (as README once documented it)."""
+    library: list[str] = msgspec.field(default_factory=list)
+    """Library folders, portable: relative to the project or ``~/...``."""
+    claude_version: Annotated[str, msgspec.Meta(pattern=_VERSION)] | None = None
+    """The Claude Code version (X.Y.Z) the project targets; None: detect it."""
+    default_tier: Tier = "file"
+    """How a lazy strategy keeps a persona out of the startup context (file, hidden, skill)."""
+    tiers: dict[str, Tier] = msgspec.field(default_factory=dict)
+    """Per-persona tier, overriding ``default_tier``."""
+
+    def __post_init__(self) -> None:
+        if self.strategy is not None:
+            if "context_management" in _given.get() and self.strategy != self.context_management.strategy:
+                raise ValueError(f"strategy: says {self.strategy!r} but context_management.strategy "
+                                 f"says {self.context_management.strategy!r}; keep one")
+            self.context_management.strategy = self.strategy
+        for n, lib in enumerate(self.library):
+            if not lib or os.path.isabs(lib) or (lib.startswith("~") and not lib.startswith("~/")):
+                raise ValueError(f"library[{n}]: {lib!r} must be relative to the project or start with ~/")
+
+    @property
+    def preferred_strategy(self) -> str:
+        """The configured strategy (either spelling)."""
+        return self.context_management.strategy
+
+    def tier_for(self, name: str) -> str:
+        """The configured tier of a persona."""
+        return self.tiers.get(name, self.default_tier)
+
+    def library_paths(self, workspace: Path) -> list[Path]:
+        """``library`` as absolute folders."""
+        return [(workspace / p if not p.startswith("~") else Path(p).expanduser()).absolute() for p in self.library]
+
+    def to_json(self) -> dict[str, Any]:
+        """The config as JSON data (defaults filled in)."""
+        return msgspec.to_builtins(self)
+
+
+# which top-level keys the file being decoded sets (for the two spellings of the strategy)
+_given: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("_given", default=frozenset())
 
 _INTERVAL = re.compile(r"^(\d+)\s*(s|sec|min|m|h|hr)$")
 
@@ -234,56 +361,100 @@ def interval_seconds(text: str) -> int:
     return int(m.group(1)) * unit
 
 
-def _check(cond: bool, key: str, problem: str) -> None:
-    if not cond:
-        raise ConfigError(f"{WORKSPACE_CONFIG_NAME}: {key} {problem}")
+DEFAULT_WORKSPACE_CONFIG: dict[str, Any] = WorkspaceConfig().to_json()
+_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<key>.*)`$", re.S)
+_OWN = re.compile(r"^(?P<key>[A-Za-z_]+(?:\[\d+\])?): (?P<msg>.*)$", re.S)  # raised in __post_init__
 
 
-def validate_workspace_config(data: Any) -> dict[str, Any]:
-    """Merge over defaults and validate; raises ConfigError naming the key and problem."""
-    _check(isinstance(data, dict), "(top level)", "must be a JSON object")
-    merged = copy.deepcopy(DEFAULT_WORKSPACE_CONFIG)
-    for section, value in data.items():
-        _check(section in merged, section, "is not a known section")
-        _check(isinstance(value, dict), section, "must be an object")
-        if section == "profiles":
-            merged[section] = value
+def _dict_key(path: str, data: Any, top: type) -> str:
+    """``.profiles[...][0]`` -> ``.profiles["backend"][0]``: the first key whose value fails."""
+    m = re.match(r"^\.(\w+)\[\.\.\.\]", path)
+    if not m or not isinstance(data, dict) or not isinstance(data.get(m.group(1)), dict):
+        return path
+    field_type = msgspec.inspect.type_info(top)
+    info = next((f.type for f in getattr(field_type, "fields", ()) if f.name == m.group(1)), None)
+    value_type = getattr(info, "value_type", None)
+    for key, value in data[m.group(1)].items():
+        try:
+            msgspec.convert(value, _py_type(value_type))
+        except (msgspec.ValidationError, TypeError):
+            return path.replace("[...]", f"[{json.dumps(key)}]", 1)
+    return path
+
+
+def _py_type(info: Any) -> Any:
+    if isinstance(info, msgspec.inspect.LiteralType):
+        return Literal[tuple(info.values)]
+    if isinstance(info, msgspec.inspect.ListType):
+        return list[_py_type(info.item_type)]  # type: ignore[misc]
+    if isinstance(info, msgspec.inspect.StrType):
+        return str
+    return Any
+
+
+def _allowed(path: str, top: type) -> str | None:
+    """The allowed values of the Literal field at ``path``, as text."""
+    info: Any = msgspec.inspect.type_info(top)
+    for part in re.findall(r"\.(\w+)|\[[^]]*\]", path):
+        if part:
+            info = next((f.type for f in getattr(info, "fields", ()) if f.name == part), None)
         else:
-            for key in value:
-                _check(key in merged[section], f"{section}.{key}", "is not a known key")
-            merged[section].update(value)
-    cm, ll, ft, an = (merged[k] for k in ("context_management", "lazy_loading", "fine_tuning", "analytics"))
-    _check(cm["strategy"] in STRATEGIES, "context_management.strategy", f"must be one of {', '.join(STRATEGIES)} (got {cm['strategy']!r})")
-    _check(isinstance(cm["mode"], str), "context_management.mode", "must be text")
-    cap = ll["max_active_personas"]
-    _check(isinstance(cap, int) and not isinstance(cap, bool) and cap >= 1, "lazy_loading.max_active_personas", f"must be a whole number >= 1 (got {cap!r})")
-    flags = {"lazy_loading": ("enabled", "auto_optimize"), "fine_tuning": ("experimental", "fallback_enabled"), "analytics": tuple(an)}
-    for section, keys in flags.items():
-        for k in keys:
-            value = merged[section][k]
-            _check(isinstance(value, bool), f"{section}.{k}", f"must be true or false (got {value!r})")
+            info = getattr(info, "value_type", None) or getattr(info, "item_type", None)
+        if isinstance(info, msgspec.inspect.UnionType):
+            info = next((t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)), None)
+    return ", ".join(map(str, info.values)) if isinstance(info, msgspec.inspect.LiteralType) else None
+
+
+def config_error(origin: str, exc: msgspec.ValidationError, data: Any = None,
+                 top: type | None = None) -> ConfigError:
+    """One line naming the file and the key: ``hybrid-config.json: lazy_loading.x: ...``."""
+    m = _AT.match(str(exc))
+    msg, path = (m.group("msg"), m.group("path") or "") if m else (str(exc), "")
+    if top is not None:
+        path = _dict_key(path, data, top)
+    unknown = _UNKNOWN.match(msg)
+    if unknown:
+        path, msg = f"{path}.{unknown.group('key')}", "is not a known key"
+    missing = re.match(r"^Object missing required field `(?P<key>.*)`$", msg, re.S)
+    if missing:
+        path, msg = f"{path}.{missing.group('key')}", "is required"
+    own = _OWN.match(msg)
+    if own and not unknown and not missing:
+        path, msg = f"{path}.{own.group('key')}", own.group("msg")
+    key = path.lstrip(".") or "(top level)"
+    msg = " ".join(msg.replace("`", "").split())
+    enum = re.match(r"Invalid enum value (.*)", msg)
+    if enum:
+        allowed = _allowed(path, top) if top is not None else None
+        msg = f"must be one of {allowed} (got {enum.group(1)})" if allowed else f"{enum.group(1)} is not allowed"
+    if "matching regex" in msg and key.endswith("version"):
+        msg = "must be a version like 2.1.112"
+    return ConfigError(f"{origin}: {key}: {msg}")
+
+
+def decode_workspace_config(data: Any, origin: str = WORKSPACE_CONFIG_NAME) -> WorkspaceConfig:
+    """Typed config from JSON data; raises ConfigError naming the key and the problem."""
+    token = _given.set(frozenset(data) if isinstance(data, dict) else frozenset())
     try:
-        interval_seconds(str(ll["auto_optimize_interval"]))
-    except ConfigError as exc:
-        raise ConfigError(f"{WORKSPACE_CONFIG_NAME}: lazy_loading.auto_optimize_interval: {exc}") from None
-    _check(isinstance(ll["pinned"], list) and all(isinstance(x, str) for x in ll["pinned"]), "lazy_loading.pinned", "must be a list of persona names")
-    _check(ll["index_density"] in DENSITIES, "lazy_loading.index_density", f"must be one of {', '.join(DENSITIES)}")
-    _check(isinstance(ft["model_registry"], str), "fine_tuning.model_registry", "must be a path")
-    for k, v in merged["models"].items():
-        _check(isinstance(v, str) and v, f"models.{k}", "must be a model name")
-    for k, v in merged["adaptive"].items():
-        _check(v in STRATEGIES and v != "adaptive", f"adaptive.{k}", "must name a concrete strategy")
-    for k, v in merged["profiles"].items():
-        _check(isinstance(v, list) and all(isinstance(x, str) for x in v), f"profiles.{k}", "must be a list of persona names")
-    return merged
+        return msgspec.convert(data, WorkspaceConfig)
+    except msgspec.ValidationError as exc:
+        raise config_error(origin, exc, data, WorkspaceConfig) from None
+    finally:
+        _given.reset(token)
 
 
-def load_workspace_config(workspace: Path) -> dict[str, Any]:
-    """The workspace's validated config; defaults when the file does not exist."""
+def validate_workspace_config(data: Any) -> WorkspaceConfig:
+    """Kept name of :func:`decode_workspace_config`."""
+    return decode_workspace_config(data)
+
+
+def load_workspace_config(workspace: Path) -> WorkspaceConfig:
+    """The workspace's typed config; defaults when the file does not exist."""
     path = workspace / WORKSPACE_CONFIG_NAME
     if not os.path.lexists(path):
-        return copy.deepcopy(DEFAULT_WORKSPACE_CONFIG)
-    return validate_workspace_config(read_json_object(path))
+        return WorkspaceConfig()
+    return decode_workspace_config(read_json_object(path))
 
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024

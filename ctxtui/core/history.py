@@ -1,8 +1,8 @@
 """Migration history: content-addressed snapshots and entries that can be rolled back to.
 
-The files a strategy switch touches (the managed set) are every file in the project's
-``.claude/agents/``, ``CLAUDE.md`` / ``.claude/CLAUDE.md``, ``.claude/settings.local.json``
-and ctxtui's ``state.json``. Each entry records their content hashes before and after; the
+The files a strategy switch or tier change touches (the managed set) are every file in the
+project's ``.claude/agents/``, each ``.claude/skills/*/SKILL.md``, ``CLAUDE.md`` /
+``.claude/CLAUDE.md``, ``.claude/settings.local.json`` and ctxtui's ``state.json``. Each entry records their content hashes before and after; the
 bytes live once each in ``.claude/ctxtui/history/blobs/<sha256>``. Restoring a snapshot
 writes every file back byte for byte (and removes files the snapshot did not have, whose
 bytes are in the snapshot taken just before, so nothing is lost).
@@ -36,7 +36,7 @@ class Entry:
 
     id: str
     time: str
-    kind: str  # migrate | rollback | profile | optimize
+    kind: str  # migrate | rollback | profile | optimize | tier
     from_strategy: str
     to_strategy: str
     reason: str
@@ -94,6 +94,12 @@ class History:
                 p for p in s.agents_dir.rglob("*.md")
                 if p.is_file() and not p.is_symlink()
                 and not any(part.startswith(".") for part in p.relative_to(s.agents_dir).parts)
+            )
+        skills = s.workspace / ".claude" / "skills"
+        if skills.is_dir() and not skills.is_symlink():
+            paths += sorted(
+                p for p in skills.glob("*/SKILL.md")
+                if p.is_file() and not p.is_symlink() and not p.parent.is_symlink() and not p.parent.name.startswith(".")
             )
         for p in (
             s.workspace / "CLAUDE.md",
@@ -156,6 +162,9 @@ class History:
 
     def _is_managed_rel(self, rel: str) -> bool:
         state_rel = self.rel(self.settings.state_dir / "state.json")
+        parts = rel.split("/")
+        if len(parts) == 4 and parts[:2] == [".claude", "skills"] and parts[3] == "SKILL.md":
+            return True
         return rel.startswith(".claude/agents/") or rel in {
             "CLAUDE.md", ".claude/CLAUDE.md", ".claude/settings.local.json", state_rel,
         }

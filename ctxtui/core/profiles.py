@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from ctxtui.core import strategies
-from ctxtui.core.config import WORKSPACE_CONFIG_NAME, ConfigError, validate_workspace_config
+from ctxtui.core.config import WORKSPACE_CONFIG_NAME, ConfigError, decode_workspace_config
 from ctxtui.core.errors import WorkspaceError
 from ctxtui.core.history import Entry
 from ctxtui.core.workspace import Workspace
@@ -16,7 +16,7 @@ from ctxtui.core.workspace import Workspace
 
 def profiles(ws: Workspace) -> dict[str, list[str]]:
     """Saved profiles by name."""
-    return dict(ws.config.get("profiles", {}))
+    return dict(ws.config.profiles)
 
 
 def save(ws: Workspace, name: str, personas: list[str] | None = None) -> list[str]:
@@ -40,7 +40,7 @@ def save(ws: Workspace, name: str, personas: list[str] | None = None) -> list[st
         if not isinstance(profiles_, dict):
             raise ConfigError(f"{WORKSPACE_CONFIG_NAME}: profiles must be an object")
         profiles_[name] = names
-        validate_workspace_config(raw)
+        decode_workspace_config(raw)
         tx.write(path, (json.dumps(raw, indent=2) + "\n").encode())
     return names
 

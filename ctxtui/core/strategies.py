@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ctxtui.core import claude_md, claude_settings, journal
 from ctxtui.core.block import (
     block_input,
@@ -40,7 +42,7 @@ from ctxtui.core.registry import FineTunedModel, load_registry
 from ctxtui.core.tokens import count
 from ctxtui.core.workspace import Workspace
 
-__all__ = ["CONCRETE", "Plan", "StrategyError", "apply", "block_input", "choose_density",
+__all__ = ["CONCRETE", "Plan", "PlanSummary", "Preview", "StrategyError", "apply", "block_input", "choose_density",
            "claude_md_path", "fine_tuned_model", "history", "migrate", "plan", "preview",
            "registry_path", "render_claude_md", "resolve", "rollback", "rollback_target",
            "write_preview"]
@@ -58,9 +60,7 @@ def resolve(ws: Workspace, strategy: str) -> str:
         raise StrategyError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
     if strategy != "adaptive":
         return strategy
-    mode = ws.config["context_management"]["mode"]
-    table = ws.config["adaptive"]
-    return table.get(mode, table["default"])
+    return ws.config.adaptive.pick(ws.config.context_management.mode)
 
 
 @dataclass
@@ -98,16 +98,66 @@ class Plan:
             out.append(f"rewrite .claude/settings.local.json (model: {self.model or 'unset'})")
         return out
 
+    def summary(self) -> PlanSummary:
+        """The typed JSON form of the plan."""
+        return PlanSummary(
+            from_strategy=self.from_strategy, to_strategy=self.to_strategy, requested=self.requested,
+            reason=self.reason, hot_after=self.hot_after, activate=self.activate,
+            deactivate=self.deactivate, changes=self.changes(), model=self.model,
+            density=self.density, tokens_before=self.tokens_before,
+            tokens_after=self.tokens_after, eager_tokens=self.eager_tokens,
+            notes=self.notes, persona_imports=self.persona_imports,
+        )
+
     def to_json(self) -> dict[str, Any]:
         """JSON form for ``migrate --dry-run --json``."""
-        return {
-            "from": self.from_strategy, "to": self.to_strategy, "requested": self.requested,
-            "reason": self.reason, "hot_after": self.hot_after, "activate": self.activate,
-            "deactivate": self.deactivate, "changes": self.changes(), "model": self.model,
-            "density": self.density, "tokens_before": self.tokens_before,
-            "tokens_after": self.tokens_after, "eager_tokens": self.eager_tokens,
-            "notes": self.notes, "persona_imports": self.persona_imports,
-        }
+        return msgspec.to_builtins(self.summary())
+
+
+class PlanSummary(msgspec.Struct, kw_only=True):
+    """What ``migrate --dry-run --json`` prints (a stable shape)."""
+
+    from_strategy: str = msgspec.field(name="from")
+    to_strategy: str = msgspec.field(name="to")
+    requested: str
+    reason: str
+    hot_after: list[str]
+    activate: list[str]
+    deactivate: list[str]
+    changes: list[str]
+    model: str | None
+    density: str
+    tokens_before: int
+    tokens_after: int
+    eager_tokens: int
+    notes: list[str]
+    persona_imports: list[str]
+
+
+class Preview(msgspec.Struct, kw_only=True):
+    """The CLAUDE.md the current hot set would generate (``claude-md`` and the TUI preview)."""
+
+    path: str
+    strategy: str
+    density: str
+    """The density used."""
+    costs: dict[str, int]
+    """Block tokens per density."""
+    default_density: str
+    """The density ctxtui picks for this library's size."""
+    text: str
+    """The whole generated file."""
+    block: str
+    """The ctxtui block alone."""
+    block_tokens: int
+    tokens: int
+    diff: str
+    """Unified diff against the file on disk."""
+    changed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (``claude-md --json``)."""
+        return msgspec.to_builtins(self)
 
 
 def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str],
@@ -129,7 +179,7 @@ def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str],
             )
     else:
         room = max(ws.cap - len(pins), 0)
-        current = [h.name for h in ws.hot if h.name not in pins and h.name not in exclude]
+        current = [h.name for h in ws.hot if h.name not in pins and h.name not in exclude and h.name not in ws.denied]
         if _strategy(ws, state) == "eager" or len(current) > room:
             # Too many to keep (an eager setup): don't guess which matter. Restore the last
             # lazy hot set if there was one; the rest waits for `activate` or auto-optimize.
@@ -146,7 +196,7 @@ def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str],
 
 
 def _strategy(ws: Workspace, state: dict[str, Any]) -> str:
-    return state.get("strategy") or ws.config["context_management"]["strategy"]
+    return state.get("strategy") or ws.config.preferred_strategy
 
 
 def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
@@ -170,7 +220,7 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
     if target in ("fine_tuned", "hybrid"):
         model, why = fine_tuned_model(ws)
         if model is None:
-            if not ws.config["fine_tuning"]["fallback_enabled"]:
+            if not ws.config.fine_tuning.fallback_enabled:
                 raise StrategyError(f"cannot switch to {target}: {why} (fallback is disabled)")
             notes.append(f"{why}; fell back to lazy_loading")
             reason = f"{reason} [fallback: {why}]".strip()
@@ -187,8 +237,14 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
     else:
         hot_after, more = _lazy_hot(ws, hot, covered, state)
         notes += more
-    hot_after = list(dict.fromkeys(hot_after))
-    current_hot = ws.hot_names()
+    # personas in the hidden or skill tier are the tier command's: a migration leaves them be
+    skills = {n for n in ws.tier_records if ws.tier_of(n) == "skill"}
+    held = sorted(skills | {h.name for h in ws.hot if h.name in ws.denied})
+    if held:
+        notes.append(f"{len(held)} persona(s) in the hidden or skill tier stay as they are: {', '.join(held[:5])}"
+                     + (" ..." if len(held) > 5 else ""))
+    hot_after = [n for n in dict.fromkeys(hot_after) if n not in skills]
+    current_hot = [n for n in ws.hot_names() if n not in ws.denied]
     activate = [n for n in hot_after if n not in current_hot]
     deactivate = list(dict.fromkeys(n for n in current_hot if n not in hot_after))
     blocked = [h for h in ws.hot if h.name in deactivate and h.persona.is_symlink]
@@ -314,7 +370,7 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
         state = ws.read_state(tx)
         before = history.snapshot(tx)
         changes = history.restore_steps(target, tx)
-        to_strategy = _strategy_of(history, target, ws.config["context_management"]["strategy"])
+        to_strategy = _strategy_of(history, target, ws.config.preferred_strategy)
         entry = Entry(
             id=history.next_id(), time=_now(), kind="rollback", from_strategy=_strategy(ws, state),
             to_strategy=to_strategy, reason=reason or f"rollback to {label}",
@@ -331,7 +387,7 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
     return entry
 
 
-def preview(ws: Workspace, density: str | None = None, text: str | None = None) -> dict[str, Any]:
+def preview(ws: Workspace, density: str | None = None, text: str | None = None) -> Preview:
     """The CLAUDE.md the current hot set would generate, each density's cost, and a diff
     (against ``text``, default the file now)."""
     strategy = ws.strategy
@@ -349,12 +405,12 @@ def preview(ws: Workspace, density: str | None = None, text: str | None = None) 
     ))
     span = claude_md.block_span(new_text)
     block = new_text[span[0] : span[1]] if span else ""
-    return {
-        "path": str(path), "strategy": strategy, "density": used, "costs": costs,
-        "default_density": claude_md.default_density(len(inp.cold)),
-        "text": new_text, "block": block, "block_tokens": count(block),
-        "tokens": count(new_text), "diff": diff, "changed": new_text != old_text,
-    }
+    return Preview(
+        path=str(path), strategy=strategy, density=used, costs=dict(costs),
+        default_density=claude_md.default_density(len(inp.cold)),
+        text=new_text, block=block, block_tokens=count(block),
+        tokens=count(new_text), diff=diff, changed=new_text != old_text,
+    )
 
 
 def write_preview(ws: Workspace, density: str | None = None) -> bool:
@@ -363,9 +419,9 @@ def write_preview(ws: Workspace, density: str | None = None) -> bool:
     with ws.transaction("write CLAUDE.md block") as tx:
         path = claude_md_path(ws)
         pv = preview(ws, density, text=decode(tx.read(path)))
-        if pv["changed"]:
-            tx.write(path, encode(pv["text"]))
-    return bool(pv["changed"])
+        if pv.changed:
+            tx.write(path, encode(pv.text))
+    return pv.changed
 
 
 def history(ws: Workspace) -> list[Entry]:

@@ -15,15 +15,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core import block, journal, lock, memory, notices
+from ctxtui.core import block, claude_settings, journal, lock, memory, notices
 from ctxtui.core.budget import AGENT_WARN_TOKENS, Budget, BudgetItem
-from ctxtui.core.config import STRATEGIES, Settings, bundled_dir, load_workspace_config
+from ctxtui.core.config import (
+    STRATEGIES,
+    Settings,
+    WorkspaceConfig,
+    bundled_dir,
+    load_workspace_config,
+)
 from ctxtui.core.confine import Guard, quarantine
 from ctxtui.core.errors import CapError, CtxtuiError, UnsafePathError, WorkspaceError, WriteError
 from ctxtui.core.library import Library, TokenCache, index_files, index_library, is_doc_file
@@ -58,6 +65,12 @@ def discover_hot(folder: Path) -> list[Path]:
     return found
 
 
+# where a skill record's paths may point (state.json is read as untrusted input)
+_SKILL_REL = re.compile(r"^\.claude/skills/(?!\.\.?/)[^/\\]+/SKILL\.md$")
+_KEPT_REL = re.compile(r"^\.claude/ctxtui/tiers/[^/\\]+\.md$")
+_AGENT_REL = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[^\\]+\.md$")
+
+
 def _problem_in_state(data: Any) -> str | None:
     if not isinstance(data, dict):
         return "is not a JSON object"
@@ -75,6 +88,19 @@ def _problem_in_state(data: Any) -> str | None:
     for key in ("model", "density"):
         if not isinstance(data.get(key), (str, type(None))):
             return f"'{key}' is not text"
+    tiers = data.get("tiers", {})
+    if not isinstance(tiers, dict):
+        return "'tiers' is not an object"
+    for name, rec in tiers.items():
+        if not isinstance(rec, dict) or rec.get("tier") not in ("hidden", "skill") or not all(
+            isinstance(v, (str, bool)) for v in rec.values()
+        ):
+            return f"tier record of {name!r} is malformed"
+        if rec["tier"] == "skill" and not (
+            _SKILL_REL.match(str(rec.get("skill", ""))) and _KEPT_REL.match(str(rec.get("kept", "")))
+            and _AGENT_REL.match(str(rec.get("agent", "")) or "x.md")
+        ):
+            return f"tier record of {name!r} names files outside the skill and ctxtui folders"
     lazy = data.get("lazy_hot", [])
     if not isinstance(lazy, list) or not all(isinstance(n, str) for n in lazy):
         return "'lazy_hot' is not a list of names"
@@ -146,7 +172,10 @@ class Workspace:
         self.user_hot: list[HotPersona] = []
         self.clashes: list[str] = []
         self.memory = memory.MemoryScan()
-        self.config: dict[str, Any] = {}
+        self.config = WorkspaceConfig()
+        self.denied: set[str] = set()
+        """Agents hidden by ``Agent(NAME)``/``Task(NAME)`` deny rules in the project settings."""
+        self.tier_records: dict[str, dict[str, Any]] = {}
         self.guard = Guard(settings.workspace)
         self._holding_lock = False
         self.refresh()
@@ -161,12 +190,19 @@ class Workspace:
     @property
     def cap(self) -> int:
         """The max-active cap from the workspace config."""
-        return int(self.config["lazy_loading"]["max_active_personas"])
+        return self.config.lazy_loading.max_active_personas
 
     @property
     def pinned(self) -> list[str]:
         """Personas that stay hot in lazy loading (they count against the cap)."""
-        return list(self.config["lazy_loading"]["pinned"])
+        return list(self.config.lazy_loading.pinned)
+
+    def library_roots(self) -> list[Path]:
+        """Library folders: the cold store, then the settings' folders, else the workspace
+        config's ``library``, else the bundled library."""
+        if not self.settings.library_dirs and self.config.library:
+            return [self.settings.cold_store, *self.config.library_paths(self.settings.workspace)]
+        return self.settings.libraries
 
     def refresh(self, library: bool = True) -> None:
         """Re-read from disk: config, library (unless ``library`` is False), hot folders and
@@ -174,7 +210,7 @@ class Workspace:
         self._recover()
         self.config = load_workspace_config(self.settings.workspace)
         if library:
-            self.library = index_library(self.settings.libraries, self.cache)
+            self.library = index_library(self.library_roots(), self.cache)
             self._add_bundled_pins()
         self._scan_hot()
         self.memory = memory.scan(
@@ -261,15 +297,46 @@ class Workspace:
     @property
     def model(self) -> str:
         """The model sessions run on: a fine-tuned one set by ctxtui, else the production model."""
-        return self.state().get("model") or self.config["models"]["production"]
+        return self.state().get("model") or self.config.models.production
 
     @property
     def strategy(self) -> str:
         """The applied strategy: recorded by the last migration, else the configured one."""
-        return self.state().get("strategy") or self.config["context_management"]["strategy"]
+        return self.state().get("strategy") or self.config.preferred_strategy
+
+    def _read_denied(self) -> set[str]:
+        out: set[str] = set()
+        for name in ("settings.json", "settings.local.json"):
+            path = self.settings.workspace / ".claude" / name
+            try:
+                out |= claude_settings.denied_agents(claude_settings.read(path))
+            except CtxtuiError:
+                continue  # a broken settings file hides nothing (Claude Code ignores it too)
+        return out
+
+    def tier_of(self, name: str) -> str:
+        """How a persona is kept in or out of the startup listing: ``skill`` (converted by
+        ctxtui to ``.claude/skills``), ``hidden`` (a deny rule), else ``file`` (hot when its
+        file is in ``.claude/agents``, cold otherwise)."""
+        rec = self.tier_records.get(name)
+        if rec and rec.get("tier") == "skill" and (self.settings.workspace / rec.get("skill", "")).is_file():
+            return "skill"
+        return "hidden" if name in self.denied else "file"
+
+    def tiers(self) -> dict[str, str]:
+        """Every persona's tier (library, project hot, skills), for ``list --json`` and views."""
+        names = [*self.library.by_name, *self.hot_names(), *self.tier_records, *sorted(self.denied)]
+        return {n: self.tier_of(n) for n in dict.fromkeys(names)}
+
+    def visible_hot(self) -> list[HotPersona]:
+        """Project hot personas Claude Code lists (hidden ones left out)."""
+        return [h for h in self.hot if h.name not in self.denied]
 
     def _scan_hot(self) -> None:
-        state = self.state().get("hot", {})
+        full_state = self.state()
+        self.tier_records = dict(full_state.get("tiers", {}))
+        self.denied = self._read_denied()
+        state = full_state.get("hot", {})
         lib_shas = {p.sha256 for p in self.library.personas}
         pins = set(self.pinned)
 
@@ -288,7 +355,7 @@ class Workspace:
                 rel = str(p.path.relative_to(folder))
                 rec = state.get(rel) if scope == "project" else None
                 in_lib = p.sha256 in lib_shas or p.name in self.library.by_name
-                edited = bool(rec) and rec.get("sha256") != p.sha256
+                edited = rec is not None and bool(rec) and rec.get("sha256") != p.sha256
                 if rec is None and p.name in self.library.by_name:
                     edited = p.sha256 not in lib_shas
                 out.append(HotPersona(
@@ -366,10 +433,13 @@ class Workspace:
         project = [(p, "project") for p in hot] if hot is not None else [(h.persona, "project") for h in self.hot]
         names = {p.name for p, _ in project}
         user = [(h.persona, "user") for h in self.user_hot if h.name not in names]
-        agents = [(p, scope) for p, scope in project + user if p.usable]
+        agents = [(p, scope) for p, scope in project + user if p.usable and p.name not in self.denied]
         for p, scope in agents:
             items.append(BudgetItem("agent", p.name, str(p.path), scope, p.startup_tokens))
         agent_tokens = sum(p.startup_tokens for p, _ in agents)
+        for name, path, tokens in self.skill_lines():
+            items.append(BudgetItem("skill", name, path, "project", tokens))
+            agent_tokens += tokens
         lib_names = set(self.library.by_name)
         outside_library = sum(p.startup_tokens for p, _ in agents if p.name not in lib_names)
         eager = scan.tokens - block_tokens + self.library.eager_startup_tokens + outside_library
@@ -384,6 +454,29 @@ class Workspace:
             items, scan.tokens + agent_tokens, eager, self.settings.window,
             self.settings.target, factor, warnings,
         )
+
+    def skill_lines(self) -> list[tuple[str, str, int]]:
+        """(name, SKILL.md path, tokens) of each persona ctxtui turned into a skill: its line in
+        the skills listing, ``- NAME: DESCRIPTION``, as Claude Code 2.1.112 builds it: a
+        description is cut at 1,536 characters, and past the listing budget (1% of the window
+        x 4 characters per token) every description is cut to an equal share, or left out
+        below 20 characters. Other skills in the listing (the user's, bundled ones) are not
+        counted here (see core.skills for the whole listing)."""
+        from ctxtui.core.tokens import count
+
+        entries = []
+        for name, rec in sorted(self.tier_records.items()):
+            if self.tier_of(name) == "skill":
+                text = str(rec.get("description", ""))
+                text = text if len(text) <= 1536 else text[:1535] + "\u2026"
+                entries.append((name, str(rec.get("dir", name)), str(self.settings.workspace / rec["skill"]), text))
+        budget = self.settings.window * 4 // 100
+        lines = [f"- {d}: {t}" for _, d, _, t in entries]
+        if sum(map(len, lines)) + len(lines) - 1 > budget and entries:
+            share = (budget - sum(len(d) + 4 for _, d, _, _ in entries) - (len(entries) - 1)) // len(entries)
+            lines = [f"- {d}" if share < 20 else f"- {d}: {t if len(t) <= share else t[: share - 1] + chr(0x2026)}"
+                     for _, d, _, t in entries]
+        return [(n, path, count(line)) for (n, _, path, _), line in zip(entries, lines, strict=True)]
 
     # ------------------------------------------------------------------ changing
 
@@ -536,7 +629,7 @@ class Workspace:
 
     def _sync_block(self, tx: journal.Transaction, state: dict) -> None:
         """Keep an existing CLAUDE.md block in step with the hot set (lazy and hybrid)."""
-        strategy = state.get("strategy") or self.config["context_management"]["strategy"]
+        strategy = state.get("strategy") or self.config.preferred_strategy
         if strategy not in ("lazy_loading", "hybrid"):
             return
         from ctxtui.core import claude_md
@@ -581,11 +674,17 @@ class Workspace:
         names = list(dict.fromkeys(names))
 
         def plan(tx: journal.Transaction, state: dict) -> list[str]:
+            skills = [n for n in names if self.tier_of(n) == "skill"]
+            if skills:
+                raise WorkspaceError(
+                    f"{skills[0]!r} is a skill now; `ctxtui tier {skills[0]} file` makes it an agent file again"
+                )
             hot = set(self.hot_names())
             new = [n for n in names if n not in hot]
-            if new and len(self.hot) + len(new) > self.cap:
+            visible = len(self.visible_hot())  # hidden files are not listed: they take no slot
+            if new and visible + len(new) > self.cap:
                 raise CapError(
-                    f"activating {len(new)} would make {len(self.hot) + len(new)} hot; the cap is "
+                    f"activating {len(new)} would make {visible + len(new)} hot; the cap is "
                     f"{self.cap}. Deactivate some first or raise lazy_loading.max_active_personas"
                 )
             return self.plan_activate(names, tx, state)

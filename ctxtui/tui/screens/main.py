@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label
 
 from ctxtui.core import strategies
-from ctxtui.core.config import Settings
+from ctxtui.core.config import Settings, WorkspaceConfig
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.library import read_body
 from ctxtui.core.workspace import Workspace
@@ -130,13 +130,13 @@ class MainScreen(Screen):
         self.load()
         self.read_invocations()
 
-    def _schedule_auto_optimize(self, config: dict) -> None:
+    def _schedule_auto_optimize(self, config: WorkspaceConfig) -> None:
         """With lazy_loading.auto_optimize on, propose (never apply) every interval."""
         from ctxtui.core.config import interval_seconds
 
-        if self._auto_timer is not None or not config["lazy_loading"]["auto_optimize"]:
+        if self._auto_timer is not None or not config.lazy_loading.auto_optimize:
             return
-        seconds = interval_seconds(config["lazy_loading"]["auto_optimize_interval"])
+        seconds = interval_seconds(config.lazy_loading.auto_optimize_interval)
         self._auto_timer = self.set_interval(seconds, self.propose_hot_set)
 
     @work(thread=True, group="analytics", exclusive=True)
@@ -207,7 +207,7 @@ class MainScreen(Screen):
             with self.lock:
                 if self.ws is None:
                     self.ws = Workspace(self.settings)
-                    if self.ws.config["analytics"]["track_usage"]:
+                    if self.ws.config.analytics.track_usage:
                         self._attach_events(self.ws)
                 else:
                     self.ws.refresh()

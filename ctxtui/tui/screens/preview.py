@@ -2,43 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static, TabbedContent, TabPane, TextArea
 
+from ctxtui.core.strategies import Preview
+
 
 class PreviewScreen(ModalScreen[bool]):
-    """Shows a preview dict from ``strategies.preview``; ``w`` asks the app to write it."""
+    """Shows a :class:`Preview` from ``strategies.preview``; ``w`` asks the app to write it."""
 
     BINDINGS = [
         Binding("w", "write", "Write CLAUDE.md", id="preview-write"),
         Binding("escape,q", "dismiss(False)", "Close", id="preview-close"),
     ]
 
-    def __init__(self, preview: dict[str, Any]) -> None:
+    def __init__(self, preview: Preview) -> None:
         super().__init__()
         self.preview = preview
 
     def compose(self) -> ComposeResult:
         pv = self.preview
-        costs = ", ".join(f"{d} {n:,}" for d, n in pv["costs"].items())
+        costs = ", ".join(f"{d} {n:,}" for d, n in pv.costs.items())
         with Vertical(id="preview-box"):
             yield Static(
-                f"{pv['path']} · block {pv['block_tokens']:,} tokens (cl100k) · density {pv['density']} "
-                f"· all densities: {costs} · {'changed' if pv['changed'] else 'up to date'}",
+                f"{pv.path} · block {pv.block_tokens:,} tokens (cl100k) · density {pv.density} "
+                f"· all densities: {costs} · {'changed' if pv.changed else 'up to date'}",
                 id="preview-title",
             )
             with TabbedContent(initial="rendered"):
                 with TabPane("Rendered", id="rendered"):
-                    yield Markdown(pv["block"])
+                    yield Markdown(pv.block)
                 with TabPane("Raw", id="raw"):
-                    yield TextArea(pv["text"], read_only=True, id="raw-text")
+                    yield TextArea(pv.text, read_only=True, id="raw-text")
                 with TabPane("Diff", id="diff"):
-                    yield TextArea(pv["diff"] or "(no differences)", read_only=True, language=None, id="diff-text")
+                    yield TextArea(pv.diff or "(no differences)", read_only=True, language=None, id="diff-text")
 
     def action_write(self) -> None:
         self.dismiss(True)
