@@ -88,6 +88,8 @@ class Settings:
     """Watch files for changes in the TUI."""
     keymap: dict[str, str] = field(default_factory=dict)
     """TUI key remapping: binding id -> keys (e.g. {"toggle": "space"})."""
+    claude_version: str | None = None
+    """Claude Code version whose loader rules apply (``--claude-version``); None: detect."""
 
     @property
     def libraries(self) -> list[Path]:
@@ -147,6 +149,7 @@ class SettingsFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omi
     transcripts_dir: str | None | msgspec.UnsetType = msgspec.UNSET
     watch: bool | msgspec.UnsetType = msgspec.UNSET
     keymap: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
+    claude_version: Annotated[str, msgspec.Meta(pattern=_VERSION)] | None | msgspec.UnsetType = msgspec.UNSET
 
 
 _PATHS = {"workspace", "claude_home", "cache_path", "transcripts_dir"}
