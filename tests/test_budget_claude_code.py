@@ -35,11 +35,7 @@ DUPLICATE_KEY = "---\nname: twice\ndescription: first\ndescription: the one Bun 
 
 
 @pytest.fixture(autouse=True)
-def no_claude_on_path(monkeypatch, tmp_path):
-    """Version detection must not find a ``claude`` binary of the machine running the tests."""
-    empty = tmp_path / "_nobin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
+def no_claude_config_dir(monkeypatch):
     monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
 
 

@@ -474,9 +474,13 @@ class Workspace:
         listed = self._listed_agents(project)
         agent_items = [BudgetItem("agent", v.name or "", v.path, scope, verdicts.line_tokens(v))
                        for v, scope in listed]
-        skill_items = [BudgetItem("skill", n, path, "project", t) for n, path, t in self.skill_lines()]
-        items = memory.budget_items(scan) + agent_items + skill_items
-        whole = self._whole(agent_items, memory.budget_items(scan), block_tokens)
+        mem_items = memory.budget_items(scan)
+        whole = self._whole(agent_items, mem_items, block_tokens)
+        # ctxtui's skills as the version's skill listing sends them (budget and collapse rules)
+        names = {path: name for name, path, _ in self.skill_lines()}
+        skill_items = [BudgetItem("skill", names.get(i.source, i.label), i.source, i.scope, i.tokens or 0)
+                       for i in whole.items if i.kind == "skill" and i.managed]
+        items = mem_items + agent_items + skill_items
         lib_names = set(self.library.by_name)
         outside_library = sum(i.tokens for i in agent_items
                               if i.scope == "project" and i.label not in lib_names)
