@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CORPUS = HERE.parent.parent / "shared" / "corpora" / "wshobson__agents"
 BUNDLED = HERE.parent / "personas"
+
+
+def corpora() -> Path:
+    """The shared real corpora: $CTXTUI_CORPORA, else ../shared/corpora beside the repository
+    or its worktree folder, else /work/shared/corpora."""
+    env = os.environ.get("CTXTUI_CORPORA")
+    candidates = [Path(env)] if env else []
+    candidates += [p / "shared" / "corpora" for p in (HERE.parent.parent, HERE.parent.parent.parent, Path("/work"))]
+    return next((c for c in candidates if c.is_dir()), candidates[-1])
+
+
+CORPUS = corpora() / "wshobson__agents"
 
 
 def sources() -> list[str]:
     """Real persona texts to sample from (the shared corpus, else the bundled library)."""
     root = CORPUS if CORPUS.is_dir() else BUNDLED
+    if root is BUNDLED:
+        print(f"bench: {CORPUS} not found; sampling the bundled personas instead")
     return [p.read_text() for p in sorted(root.rglob("*.md")) if p.name[0].islower()]
 
 

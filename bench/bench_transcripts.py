@@ -1,115 +1,121 @@
-"""Transcript analysis benchmark: a generated history of at least 500 MB.
+"""Transcript analysis benchmark: ``ctxtui analyze`` on a large generated history.
 
-Prints analysis throughput (read + parse + link + analyse) as a ratio to a bare loop that
-only reads and JSON-decodes the same lines. Target: >= 0.7.
-Run: python bench/bench_transcripts.py [MB]
+Whole processes, wall clock, best of several runs, all in one run of this script:
+
+  ours      ``ctxtui analyze --json`` (read, link, analyse, print)
+  ccusage   ccusage 20's native build, its per-session usage report (``claude session
+            --offline --json``) on the same folder; target: ours at least as fast
+  bare      a Python process that only reads every ``.jsonl`` line of the same folder and
+            decodes it with the standard library's json; target: ours >= 1.5x its throughput
+
+The history is generated from the real transcripts (bench/_history.py); its size is
+$CTXTUI_BENCH_MB (default 600) or --mb. ccusage is installed with npm into a temporary folder
+(``npm install ccusage@20.0.24``); without npm, or with --no-ccusage, that row is skipped.
+Run: python bench/bench_transcripts.py [--mb 600] [--repeats 3]
 """
 
 from __future__ import annotations
 
-import json
-import random
+import argparse
+import os
+import shutil
+import stat
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from ctxtui.analytics.transcripts import read_all
-from ctxtui.analytics.usage import analyze
-
 HERE = Path(__file__).resolve().parent
-CORPUS = HERE.parent.parent / "shared" / "corpora" / "transcripts"
-PERSONAS = ["backend-engineer", "code-reviewer", "test-engineer", "debugger", "security-auditor",
-            "frontend-engineer", "database-architect", "devops-engineer"]
+sys.path.insert(0, str(HERE))
+from _history import generate  # noqa: E402
+from _measure import PYTHON, Runs, load_note, print_table, ratio_row, run  # noqa: E402
+
+CCUSAGE = "ccusage@20.0.24"
+BARE = """
+import json, os, sys
+loads = json.loads
+n = 0
+for dirpath, _, files in os.walk(sys.argv[1]):
+    for name in files:
+        if name.endswith(".jsonl"):
+            with open(os.path.join(dirpath, name), "rb") as fh:
+                for line in fh:
+                    try:
+                        loads(line)
+                    except ValueError:
+                        pass
+                    n += 1
+print(n)
+"""
 
 
-def sample_records() -> list[dict]:
-    """Real records to vary; a small built-in set when the corpus is absent."""
-    recs: list[dict] = []
-    for f in sorted(CORPUS.rglob("*.jsonl")) if CORPUS.is_dir() else []:
-        for line in f.read_text(errors="replace").splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict):
-                recs.append(rec)
-    return recs or [{"type": "user", "message": {"role": "user", "content": "hello"}}]
+def install_ccusage(dest: Path) -> Path | None:
+    """ccusage's native binary for this platform, installed with npm; None if unavailable."""
+    npm = shutil.which("npm")
+    if npm is None:
+        print("bench: npm not found; ccusage skipped")
+        return None
+    done = subprocess.run([npm, "install", "--prefix", str(dest), "--no-audit", "--no-fund", CCUSAGE],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"bench: npm install {CCUSAGE} failed; ccusage skipped: {done.stderr.strip()[-300:]}")
+        return None
+    found = sorted((dest / "node_modules" / "@ccusage").glob("ccusage-*/bin/ccusage"))
+    if not found:
+        print("bench: ccusage ships no native binary for this platform; skipped")
+        return None
+    found[0].chmod(found[0].stat().st_mode | stat.S_IXUSR)
+    return found[0]
 
 
-def generate(dest: Path, megabytes: int, seed: int = 3) -> int:
-    """Write sessions of real-shaped records (plus subagent calls) until the size is reached."""
-    rng = random.Random(seed)
-    recs = sample_records()
-    lines = [json.dumps(r) for r in recs]
-    size, n = 0, 0
-    target = megabytes * 1024 * 1024
-    while size < target:
-        proj = dest / f"-home-user-project-{n % 7}"
-        proj.mkdir(parents=True, exist_ok=True)
-        sid = f"{n:08d}-0000-4000-8000-000000000000"
-        chunk = []
-        for i in range(400):
-            if i % 40 == 5:
-                persona = rng.choice(PERSONAS)
-                chunk.append(json.dumps({"type": "user", "sessionId": sid, "timestamp": f"2026-11-{1 + n % 28:02d}T10:00:{i % 60:02d}Z",
-                                         "message": {"role": "user", "content": f"please ask the {persona} about item {i}"}}))
-                chunk.append(json.dumps({"type": "assistant", "sessionId": sid, "requestId": f"r{n}-{i}",
-                                         "message": {"id": f"m{n}-{i}", "role": "assistant", "model": "claude-sonnet-4-5",
-                                                     "usage": {"input_tokens": 10, "output_tokens": 20, "cache_read_input_tokens": 1000},
-                                                     "content": [{"type": "tool_use", "id": f"t{n}-{i}", "name": "Task",
-                                                                  "input": {"subagent_type": persona, "description": "d", "prompt": f"work on {i}"}}]}}))
-                chunk.append(json.dumps({"type": "user", "sessionId": sid, "message": {"role": "user", "content": [
-                    {"type": "tool_result", "tool_use_id": f"t{n}-{i}", "content": [{"type": "text", "text": "done " * 50}]}]},
-                    "toolUseResult": {"agentId": f"a{n}{i}", "totalTokens": 1234}}))
-            else:
-                chunk.append(rng.choice(lines))
-        if n % 50 == 0:
-            chunk.append('{"broken": ')  # malformed lines must be skipped, not fatal
-        data = "\n".join(chunk) + "\n"
-        (proj / f"{sid}.jsonl").write_text(data)
-        size += len(data.encode())
-        n += 1
-    return size
-
-
-def bare_loop(root: Path) -> int:
-    """Only read and JSON-decode every line."""
-    count = 0
-    loads = json.loads
-    for f in sorted(root.rglob("*.jsonl")):
-        with open(f, "rb") as fh:
-            for line in fh:
-                try:  # noqa: SIM105 - the cheapest form keeps the baseline honest
-                    loads(line)
-                except ValueError:
-                    pass
-                count += 1
-    return count
-
-
-def main(megabytes: int = 500) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        t = time.perf_counter()
-        size = generate(root, megabytes)
-        print(f"generated {size / 1e6:.0f} MB in {time.perf_counter() - t:.1f} s")
-        bare_loop(root)  # warm the page cache for both runs
-        bares, fulls = [], []
-        for _ in range(3):  # alternate, keep the median of each
-            t = time.perf_counter()
-            lines = bare_loop(root)
-            bares.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            sessions, stats = read_all(root)
-            a = analyze(sessions, set(PERSONAS), set(), stats)
-            fulls.append(time.perf_counter() - t)
-        bare, full = sorted(bares)[1], sorted(fulls)[1]
-        print(f"bare read+decode {bare:.2f} s ({size / 1e6 / bare:.0f} MB/s, {lines:,} lines)")
-        print(f"ctxtui analysis  {full:.2f} s ({size / 1e6 / full:.0f} MB/s): {a.sessions:,} sessions, "
-              f"{a.invocations:,} invocations, {stats.malformed} malformed lines skipped")
-        print(f"throughput ratio analysis / bare loop = {bare / full:.2f}   (target >= 0.7)")
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=float, default=float(os.environ.get("CTXTUI_BENCH_MB", "600")))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-ccusage", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        claude = tmp / "claude"
+        size, files = generate(claude / "projects", args.mb)
+        print(f"history: {size / 1e6:.0f} MB in {files:,} files")
+        ccusage = None if args.no_ccusage else install_ccusage(tmp / "npm")
+        ws = tmp / "ws"
+        ws.mkdir()
+        env = dict(os.environ, HOME=str(tmp / "home"), CLAUDE_CONFIG_DIR=str(claude),
+                   CTXTUI_CONFIG_DIR=str(tmp / "cfg"), CTXTUI_DATA_DIR=str(tmp / "data"),
+                   CTXTUI_CACHE_DIR=str(tmp / "cache"), NO_COLOR="1")
+        commands = {
+            "bare": [PYTHON, "-c", BARE, str(claude / "projects")],
+            "ours": [PYTHON, "-m", "ctxtui", "--workspace", str(ws), "--claude-home", str(claude),
+                     "--no-user-scope", "analyze", "--json"],
+        }
+        if ccusage is not None:
+            commands["ccusage"] = [str(ccusage), "claude", "session", "--offline", "--json"]
+        runs = {k: Runs(k) for k in commands}
+        for cmd in commands.values():  # page cache, library index cache
+            run(cmd, env)
+        for _ in range(args.repeats):
+            for key, cmd in commands.items():
+                wall, rss = run(cmd, env)
+                runs[key].walls.append(wall)
+                runs[key].rss_kib.append(rss)
+    ours, bare = runs["ours"], runs["bare"]
+    mb = size / 1e6
+    rows = [ratio_row("analyze vs bare json loop (time)", ours.best, bare.best, "<= 0.67x",
+                      ours.best * 1.5 <= bare.best)]
+    rows.append([f"  throughput {mb / ours.best:.0f} MB/s vs {mb / bare.best:.0f} MB/s", "", "", f"{bare.best / ours.best:.2f}x",
+                 ">= 1.50x", "PASS" if ours.best * 1.5 <= bare.best else "FAIL"])
+    if "ccusage" in runs:
+        cc = runs["ccusage"]
+        rows.append(ratio_row("analyze vs ccusage session (time)", ours.best, cc.best, "<= 1.00x", ours.best <= cc.best))
+        rows.append(ratio_row("  peak RSS vs ccusage (info)", ours.rss_mib, cc.rss_mib, "-", True, unit="MiB"))
+    rows.append(ratio_row("  peak RSS vs bare loop (info)", ours.rss_mib, bare.rss_mib, "-", True, unit="MiB"))
+    print(f"analyze benchmark, best of {args.repeats} whole-process runs; {load_note()}")
+    print("(ours' peak RSS is the main process; the reader processes of a large history each hold one run's sessions)")
+    print_table(rows)
+    print("noise (worst/best wall): " + ", ".join(f"{k} {r.spread:.2f}" for k, r in runs.items()))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 500)
+    main()

@@ -365,3 +365,33 @@ def test_tiers_lists_every_persona_with_its_tier(settings):
     set_tier(ws, ["beta"], "skill")
     tiers = ws.tiers()
     assert (tiers["alpha"], tiers["beta"], tiers["gamma"]) == ("hidden", "skill", "file")
+
+
+@pytest.mark.parametrize("version", ["2.1.112", "2.1.332"])
+def test_tiers_match_what_claude_code_listed(tmp_path, version):
+    """tests/data/claude_code/tiers/<version>.json: the real CLI, offline, on a project whose
+    tiers ctxtui set (scripts/claude_code/capture_tiers.py). Rebuild it here and compare."""
+    from ctxtui.core.config import load_settings
+
+    data = json.loads((Path(__file__).parent / "data" / "claude_code" / "tiers" / f"{version}.json").read_text())
+    project, lib = tmp_path / "p", tmp_path / "lib"
+    (project / ".claude" / "agents").mkdir(parents=True)
+    lib.mkdir()
+    for n in ("alpha", "beta", "gamma", "delta"):
+        text = f"---\nname: {n}\ndescription: Use {n} for task {n}.\ntools: Read, Grep\nmodel: haiku\n---\n\nYou are {n}.\n"
+        (project / ".claude" / "agents" / f"{n}.md").write_text(text)
+        (lib / f"{n}.md").write_text(text)
+    ws = Workspace(load_settings(workspace=project, library_dirs=[lib], include_user_scope=False))
+    set_tier(ws, ["alpha"], "hidden")
+    set_tier(ws, ["gamma"], "skill")
+    assert (project / ".claude" / "skills" / "gamma" / "SKILL.md").read_text() == data["skill_md"]
+    local = project / LOCAL
+    local.write_text(json.dumps(data["settings_local"]))  # adds the hand-written Task(beta)
+    ws.refresh()
+    listed = sorted(i.label for i in ws.budget().items if i.kind == "agent")
+    assert listed == data["agents_listed"] == ["delta"]
+    assert {n: ws.tier_of(n) for n in ("alpha", "beta", "gamma")} == {"alpha": "hidden", "beta": "hidden", "gamma": "skill"}
+    gamma_line = next(line for line in data["listing_lines"] if line.startswith("- gamma:"))
+    from ctxtui.core.tokens import count
+
+    assert ws.skill_lines()[0][0] == "gamma" and ws.skill_lines()[0][2] == count(gamma_line)

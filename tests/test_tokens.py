@@ -14,11 +14,9 @@ from ctxtui.core import tokens
 
 @pytest.fixture
 def fresh_encoding():
-    tokens.encoding.cache_clear()
-    tokens.encoding_source.cache_clear()
+    tokens.reset()
     yield
-    tokens.encoding.cache_clear()
-    tokens.encoding_source.cache_clear()
+    tokens.reset()
 
 
 def test_counts_match_tiktoken_and_treat_special_tokens_as_text(fresh_encoding):
@@ -64,3 +62,54 @@ def test_calibration_picks_the_model_factor():
     assert cal.factor("claude-opus-4-1") == 1.4
     assert cal.factor("claude-sonnet-4-5") == 1.3
     assert cal.estimate(1000, "claude-3-5-haiku") == 1200
+
+
+def test_fast_bpe_parse_equals_tiktokens_own_loader(fresh_encoding):
+    from tiktoken.load import load_tiktoken_bpe
+
+    path = tokens._offline_package_file()
+    assert tokens._parse_bpe(path.read_bytes()) == load_tiktoken_bpe(str(path))
+
+
+def test_bpe_ranks_out_of_line_order_are_read_as_written():
+    import base64
+
+    data = b"\n".join(base64.b64encode(t) + b" " + r for t, r in [(b"a", b"0"), (b"b", b"2"), (b"c", b"1")])
+    assert tokens._parse_bpe(data) == {b"a": 0, b"b": 2, b"c": 1}
+
+
+def test_the_encoding_is_built_once_when_threads_ask_together(fresh_encoding, monkeypatch):
+    import threading
+
+    built = []
+    real = tiktoken.Encoding
+
+    def counting(*a, **k):
+        built.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(tokens.tiktoken, "Encoding", counting)
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(tokens.encoding())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and len({id(e) for e in seen}) == 1
+
+
+def test_count_many_on_worker_threads_equals_counting_one_by_one():
+    texts = [f"persona {i} " + "lorem ipsum dolor " * (i % 40) for i in range(300)]
+    assert tokens.count_many(texts) == [tokens.count(t) for t in texts]
+    with tokens.BackgroundCounter(threads=3) as counter:
+        assert tokens.count_many(texts, chunk=7, counter=counter) == [tokens.count(t) for t in texts]
+    assert tokens.count_many([]) == []
+
+
+def test_a_fifo_in_the_tiktoken_cache_is_skipped_without_blocking(fresh_encoding, tmp_path, monkeypatch):
+    import os
+
+    key = hashlib.sha1(tokens.CL100K_URL.encode()).hexdigest()
+    os.mkfifo(tmp_path / key)
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    assert tokens.encoding_source() == str(tokens._offline_package_file())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,117 @@ def test_arbitrary_record_shapes_never_raise(tmp_path, records):
     from ctxtui.analytics.usage import analyze
 
     assert analyze([s], {"x"}, {"x"}).sessions == 1
+
+
+# --- the fast (msgspec, lazy) path reads exactly what the standard library path reads ---------
+
+def _everything(root: Path, **kw) -> tuple[list[dict], dict, dict]:
+    from dataclasses import asdict
+
+    from ctxtui.analytics.usage import analyze
+
+    sessions, stats = read_all(root, **kw)
+    return ([asdict(s) | {"path": str(s.path)} for s in sessions], vars(stats),
+            analyze(sessions, {"code-reviewer", "nobody"}, {"debugger"}, stats).to_json())
+
+
+@needs_corpus
+def test_fast_decoding_matches_the_stdlib_path_on_the_real_corpus():
+    fast = _everything(TRANSCRIPTS)
+    assert fast == _everything(TRANSCRIPTS, fast=False)
+    assert fast[0] and fast[1]["lines"] > 1000
+
+
+ODD_LINES = [
+    '{"type": "user", "message": {"content": "nan usage"}, "isMeta": NaN}',
+    '{"type": "assistant", "message": {"id": "n", "usage": {"input_tokens": 1e400, "output_tokens": 2}, "content": []}}',
+    '{"type": "user", "message": {"content": "lone \\ud83d surrogate"}}',
+    '{"type": "user", "message": {"content": "dup"}, "message": {"content": "second wins"}}',
+    '{"type": "user", "message": {"content": "one"}} {"type": "user", "message": {"content": "two"}}',
+    '{"type": "user", "message":\n{"content": "pretty, across lines"}}',
+    '\ufeff{"type": "user", "message": {"content": "bom inside the file"}}',
+    '{"type": "user", "message": {"content": [1, "x", {"type": "text", "text": "mixed blocks"}]}}',
+    '{"type": "user", "message": {"content": null}}',
+    '{"type": "assistant", "message": "not an object"}',
+    '{"type": "progress", "parentToolUseID": "t1", "data": ["not", "an", "object"]}',
+    '{"type": "progress", "parentToolUseID": "t1", "data": {"agentId": {"nested": 1e400}}}',
+    '   ',
+    '"just a string"',
+]
+
+
+def test_odd_json_reads_the_same_on_both_paths(tmp_path):
+    lines = [{"type": "user", "message": {"content": "ask the reviewer"}}, task_call("t1", "code-reviewer")]
+    lines += ODD_LINES
+    lines.append({"type": "user", "toolUseResult": "Error: a string result", "message": {"content": [
+        {"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "done \udc80"}]}]}})
+    path = write_lines(tmp_path / "p" / "s.jsonl", [x if isinstance(x, str) else json.dumps(x) for x in lines])
+    with open(path, "ab") as fh:
+        fh.write(b'{"type": "user", "message": {"content": "invalid utf-8 \xff here"}}\n')
+    assert _everything(tmp_path) == _everything(tmp_path, fast=False)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(record_types, json_values, json_values), max_size=8))
+def test_arbitrary_record_shapes_read_the_same_on_both_paths(tmp_path, records):
+    lines = [{"type": t, "message": m, "toolUseResult": r, "data": r, "parentToolUseID": "t", "agentId": "t"}
+             for t, m, r in records]
+    path = write_lines(tmp_path / "same" / "s.jsonl", [task_call("t", "x"), *lines])
+    write_lines(tmp_path / "same" / "s" / "subagents" / "agent-t.jsonl", lines)
+    assert _everything(path.parent) == _everything(path.parent, fast=False)
+
+
+def test_a_line_nested_2000_deep_is_skipped_not_a_recursion_error(tmp_path):
+    deep = '{"type": "user", "message": {"content": ' + "[" * 2000 + "]" * 2000 + "}}"
+    deep_progress = '{"type": "progress", "parentToolUseID": "t1", "data": ' + '{"a": ' * 2000 + "1" + "}" * 2000 + "}"
+    results = '{"type": "user", "message": {"content": [' + '{"type": "tool_result", "tool_use_id": "t1", "content": [' * 60 \
+        + '{"type": "text", "text": "deep"}' + "]}" * 60 + "]}}"
+    path = write_lines(tmp_path / "p" / "s.jsonl", [
+        {"type": "user", "message": {"content": "first"}}, task_call("t1", "debugger"), deep, deep_progress, results,
+        {"type": "user", "message": {"content": "still read"}},
+    ])
+    for fast in (True, False):
+        stats = ReadStats()
+        s = read_session(path, stats, fast=fast)
+        assert [p for _, p in s.prompts] == ["first", "still read"]
+        assert stats.malformed == 2 and s.invocations[0].response == ""
+
+
+def test_lines_across_read_boundaries_and_oversize_lines(tmp_path, monkeypatch):
+    long_prompt = "y" * 3000
+    path = write_lines(tmp_path / "p" / "s.jsonl", [
+        {"type": "user", "message": {"content": "short"}},
+        {"type": "user", "message": {"content": long_prompt}},   # over the cap below
+        {"type": "user", "message": {"content": "after " * 30}},
+    ])
+    with open(path, "ab") as fh:  # a last line with no newline
+        fh.write(json.dumps({"type": "user", "message": {"content": "no newline"}}).encode())
+    monkeypatch.setattr(tr, "MAX_LINE_BYTES", 1000)
+    expected = None
+    for size in (7, 64, 999, 1001, 4096, 1 << 20):
+        monkeypatch.setattr(tr, "_READ_BYTES", size)
+        stats = ReadStats()
+        s = read_session(path, stats)
+        got = ([p for _, p in s.prompts], stats.lines, stats.oversize)
+        assert got == (expected or got)
+        expected = got
+    assert expected == (["short", ("after " * 30).strip(), "no newline"], 3, 1)
+
+
+def test_a_fifo_named_like_a_transcript_is_skipped_without_blocking(tmp_path):
+    proj = tmp_path / "-home-x"
+    write_lines(proj / "ok.jsonl", [{"type": "user", "message": {"content": "hello"}}])
+    os.mkfifo(proj / "trap.jsonl")
+    sessions, _ = read_all(tmp_path)
+    assert [s.prompts[0][1] for s in sessions] == ["hello"]
+
+
+def test_reading_on_several_processes_gives_the_same_sessions_in_order(tmp_path, monkeypatch):
+    for n in range(12):
+        write_lines(tmp_path / f"-proj-{n % 3}" / f"s{n:02d}.jsonl", [
+            {"type": "user", "timestamp": f"2026-11-{n + 1:02d}T00:00:00Z", "message": {"content": f"prompt {n}"}},
+            task_call(f"t{n}", ["debugger", "code-reviewer"][n % 2]),
+            "not json",
+        ])
+    monkeypatch.setattr(tr, "PARALLEL_BYTES", 0)
+    assert _everything(tmp_path, workers=2) == _everything(tmp_path, workers=1)

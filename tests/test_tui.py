@@ -4,9 +4,11 @@ live reload and themes. Every move must show up on disk (the core did it) and in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from conftest import persona_text
 from ctxtui.core import config
@@ -20,11 +22,13 @@ SIZE = (140, 40)
 
 
 async def settle(pilot, app) -> MainScreen:
-    """Wait until the screen has a model and no worker is running."""
+    """Wait on the workers themselves until the screen shows a model and no I/O worker runs."""
     for _ in range(200):
-        await pilot.pause(0.02)
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a refusal is a failed worker
+            await app.workers.wait_for_complete([w for w in app.workers if w.group in ("io", "body")])
+        await pilot.pause(0.02)  # with a delay: a bare pause() waits on every widget's queue
         screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
-        if screen is not None and screen.ready.is_set() and not [w for w in app.workers if w.group == "io" and w.is_running]:
+        if screen is not None and screen.model is not None and not [w for w in app.workers if w.group == "io" and w.is_running]:
             await pilot.pause(0.05)
             return screen
     raise AssertionError("the app never settled")
@@ -307,3 +311,135 @@ async def test_user_scope_agents_are_shown_but_not_moved(settings):
         await settle(pilot, app)
         assert any("user scope" in n.message for n in app._notifications)
         assert (settings.user_agents_dir / "global.md").exists()
+
+
+def test_a_keymap_that_names_an_unknown_action_or_removes_quit_is_refused(workspace, library):
+    from ctxtui.core.errors import CtxtuiError
+
+    for keymap, words in (({"tog": "x"}, "unknown action 'tog'"), ({"quit": ""}, "Quit needs a key"),
+                          ({"toggle": "q"}, "both")):
+        s = load_settings(workspace=workspace, library_dirs=[library], keymap=keymap)
+        with pytest.raises(CtxtuiError, match=words) as info:
+            app_for(s)
+        assert "\n" not in str(info.value)
+
+
+def test_cli_refuses_a_bad_keymap_with_one_line(capsys, workspace, library):
+    from ctxtui.cli import main
+
+    config.save_setting("keymap", {"quit": ""})
+    assert main(["-w", str(workspace), "-l", str(library)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "keymap.quit" in err and "Traceback" not in err
+
+
+async def test_a_remapped_key_shows_in_footer_help_and_palette(workspace, library):
+    from ctxtui.tui.commands import CtxCommands
+
+    s = load_settings(workspace=workspace, library_dirs=[library], keymap={"toggle": "x", "sort": "ctrl+o"})
+    app = app_for(s)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        footer_keys = {b.binding.id: key for key, b in screen.active_bindings.items()}
+        assert footer_keys["toggle"] == "x" and footer_keys["sort"] == "ctrl+o"
+        entries = {title: help_text for title, _, help_text in CtxCommands(screen)._entries()}
+        assert entries["Toggle"].endswith("[x]") and "^o" in entries["Sort"]
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        text = app.screen.query_one("Markdown")._markdown
+        assert "| `x` | move the persona under the cursor" in text
+        assert "`t`" not in text.split("| Key | Action |")[1].split("move the persona")[0]
+
+
+async def test_cold_pane_is_exactly_the_cores_cold_list(settings, library):
+    from ctxtui.core.workspace import Workspace
+
+    (library / "broken.md").write_text("no frontmatter at all\n")
+    (library / "sub").mkdir()
+    (library / "sub" / "alpha.md").write_text(persona_text("alpha", "A duplicate name"))
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        shown = sorted(r.name for r in screen.model.cold)
+    assert shown == sorted(p.name for p in Workspace(settings).cold())
+
+
+async def test_a_burst_of_file_events_is_one_reload(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        loads = []
+        original = screen._model
+        screen._model = lambda: (loads.append(1), original())[1]
+        for _ in range(20):
+            screen.post_message(MainScreen.FilesChanged())
+        await settle(pilot, app)
+        assert 1 <= len(loads) <= 2  # queued events coalesce; an event during a load adds one
+
+
+async def test_a_failing_operation_is_reported_once_and_the_app_keeps_running(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+
+        def boom(ws):
+            raise OSError("disk on fire")
+
+        screen.run_core("never", boom)
+        await settle(pilot, app)
+        messages = [n.message for n in app._notifications if "disk on fire" in n.message]
+        assert messages == ["disk on fire"]
+        await pilot.press("t")
+        await settle(pilot, app)
+        assert hot_files(settings) == ["alpha.md"]
+
+
+def _own_names(cls) -> set[str]:
+    """Methods, properties and ``self.x =`` attributes a class of ours defines."""
+    import ast
+    import inspect
+
+    names = {n for n, v in vars(cls).items() if callable(v) or isinstance(v, property)}
+    for node in ast.walk(ast.parse(inspect.getsource(cls))):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for t in targets:
+            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                names.add(t.attr)
+    return names
+
+
+def test_members_do_not_shadow_textual(settings):
+    """Our methods and attributes never replace one of Textual's (``lock``, ``visible``…)."""
+    from textual.app import App
+    from textual.reactive import Reactive
+    from textual.screen import Screen
+    from textual.widgets import DataTable
+
+    from ctxtui.tui.app import CtxApp
+    from ctxtui.tui.screens.analytics import AnalyticsScreen
+    from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
+
+    allowed = {"BINDINGS", "CSS_PATH", "TITLE", "COMMANDS", "DEFAULT_CSS", "can_focus", "can_focus_children"}
+    pairs = ((MainScreen, Screen()), (AnalyticsScreen, Screen()), (PersonaList, DataTable()),
+             (HistoryList, DataTable()), (StrategySwitcher, Screen()), (CtxApp, App()))
+    for cls, base in pairs:
+        theirs = set(dir(base))
+        clash = {n for n in _own_names(cls) - allowed if not n.startswith("_") and n in theirs
+                 and not isinstance(getattr(type(base), n, None), Reactive)  # setting a reactive is its use
+                 and not n.startswith(("on_", "watch_", "compose", "get_theme_variable_defaults"))}
+        assert not clash, f"{cls.__name__} shadows {sorted(clash)}"
+    assert "lock" in dir(Screen()) and "visible" in dir(DataTable())  # what the check protects
+
+
+async def test_a_theme_that_cannot_be_saved_is_reported_once(settings):
+    config.settings_file().mkdir(parents=True)  # a folder where the settings file should be
+    app = app_for(settings, remember_theme=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        app.theme = "ctxtui-high-contrast"
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if any("theme" in n.message for n in app._notifications):
+                break
+        assert app.theme == "ctxtui-high-contrast" and app.is_running
+        assert len([n for n in app._notifications if "Could not save the theme" in n.message]) == 1

@@ -8,23 +8,41 @@ write subagent records inline with ``isSidechain: true``.
 The subagent tool is ``Task`` (before Claude Code 2.1.63) or ``Agent`` (since);
 ``input.subagent_type`` names the persona. One API response is written as several lines that
 repeat the same ``usage``: we count it once per ``message.id`` + ``requestId``, as ccusage does.
-Files are read line by line, so a multi-GB history is never loaded whole; malformed, oversize
-and non-object lines are skipped and counted.
+Files are read in 8 MB pieces (regular files only), so a multi-GB history is never loaded
+whole; malformed, oversize, too deeply nested and non-object lines are skipped and counted.
+
+Decoding is lazy: msgspec decodes each line into small structs holding only the fields read
+here, and keeps the large parts (tool results, subagent progress, ``toolUseResult``, tool
+inputs) as raw JSON, decoded only when the analysis needs them. A line msgspec refuses (it is
+stricter: NaN, lone surrogates...) goes through the standard library's ``json`` and becomes
+the same structs (:func:`_as`), so both paths give the same result; ``tests/test_transcripts.py``
+holds them equal on the real corpora, odd JSON and fuzzed records. A large history is read by
+one process per core (:func:`read_all`).
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
+import stat
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, Union
+
+import msgspec
 
 SUBAGENT_TOOLS = {"Task", "Agent"}
 _DECODER = json.JSONDecoder()
 MAX_LINE_BYTES = 64 * 1024 * 1024
+MAX_TEXT_DEPTH = 16
+"""Tool results nested in tool results deeper than this contribute no text."""
 
 
 @dataclass
@@ -106,59 +124,205 @@ class ReadStats:
     skipped_compaction: int = 0
 
 
-def iter_lines(path: Path, stats: ReadStats) -> Iterator[bytes]:
-    """Lines of a file, never more than MAX_LINE_BYTES each (longer ones are skipped)."""
-    with open(path, "rb") as fh:
-        while True:
-            line = fh.readline(MAX_LINE_BYTES + 1)
-            if not line:
-                return
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+def _open_regular(path: Path) -> int | None:
+    """A read descriptor for a regular file; None for FIFOs, devices, sockets (never blocks)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        return fd
+    os.close(fd)
+    return None
+
+
+_READ_BYTES = 8 * 1024 * 1024
+
+
+def iter_lines(path: Path, stats: ReadStats) -> Iterator[memoryview]:
+    """Lines of a regular file, without their newline, as views into 8 MB reads; a line longer
+    than MAX_LINE_BYTES is skipped and counted (and never held whole)."""
+    limit = MAX_LINE_BYTES
+    try:
+        fd = _open_regular(path)
+    except OSError:
+        return
+    if fd is None:
+        return
+    with open(fd, "rb", buffering=0) as fh:
+        head = b""  # the start of a line continued in the next read
+        skipping = False  # inside an oversize line: drop everything up to its newline
+        while chunk := fh.read(_READ_BYTES):
+            if skipping:
+                cut = chunk.find(b"\n")
+                if cut < 0:
+                    continue
+                chunk, skipping = chunk[cut + 1 :], False
+            data = head + chunk if head else chunk
+            view = memoryview(data)
+            start = 0
+            while (end := data.find(b"\n", start)) >= 0:
+                if end - start > limit:
+                    stats.oversize += 1
+                else:
+                    yield view[start:end]
+                start = end + 1
+            head = data[start:]
+            if len(head) > limit:
                 stats.oversize += 1
-                while True:  # drain the rest of the oversize line
-                    rest = fh.readline(MAX_LINE_BYTES)
-                    if not rest or rest.endswith(b"\n"):
-                        break
-                continue
-            yield line
+                head, skipping = b"", True
+        if head and not skipping:
+            yield memoryview(head)
 
 
-def iter_records(path: Path, stats: ReadStats) -> Iterator[dict[str, Any]]:
-    """JSON objects of a JSONL file; bad lines are counted in ``stats``."""
-    decode = _DECODER.decode  # str input skips json.loads' per-call encoding detection
+class _Block(msgspec.Struct):
+    type: Any = None
+    text: Any = None
+    name: Any = None
+    id: Any = None
+    tool_use_id: Any = None
+    input: msgspec.Raw = msgspec.Raw()
+    content: msgspec.Raw = msgspec.Raw()
+
+
+class _Message(msgspec.Struct):
+    id: Any = None
+    model: Any = None
+    usage: Any = None
+    content: str | list[_Block] | None = None
+
+
+class _Record(msgspec.Struct):
+    """The fields of a transcript line the analysis reads; big parts stay raw JSON."""
+
+    type: Any = None
+    timestamp: Any = None
+    cwd: Any = None
+    version: Any = None
+    sessionId: Any = None
+    isSidechain: Any = None
+    isMeta: Any = None
+    isCompactSummary: Any = None
+    agentId: Any = None
+    requestId: Any = None
+    uuid: Any = None
+    parentToolUseID: Any = None
+    message: _Message | None = None
+    data: msgspec.Raw = msgspec.Raw()
+    toolUseResult: msgspec.Raw = msgspec.Raw()
+
+
+class _Input(msgspec.Struct):
+    subagent_type: Any = None
+    description: Any = None
+    prompt: Any = None
+
+
+class _AgentRef(msgspec.Struct):
+    """``progress.data`` and ``toolUseResult``: only the agent id and its token total."""
+
+    agentId: Any = None
+    totalTokens: Any = None
+
+
+_RECORD = msgspec.json.Decoder(_Record)
+_LAZY = {
+    "content": msgspec.json.Decoder(Union[str, list[_Block]]),  # noqa: UP007 - a runtime type
+    "input": msgspec.json.Decoder(_Input),
+    "data": msgspec.json.Decoder(_AgentRef),
+    "toolUseResult": msgspec.json.Decoder(_AgentRef),
+}
+_GENERIC = msgspec.json.Decoder()
+_Raw = msgspec.Raw
+
+
+def _stdlib(data: bytes | str) -> Any:
+    """The reference decoder: the standard library on text (invalid UTF-8 as U+FFFD)."""
+    text = str(data, "utf-8", "replace") if not isinstance(data, str) else data
+    return _DECODER.decode(text[1:] if text.startswith("\ufeff") else text)
+
+
+def _lazy(raw: msgspec.Raw, key: str) -> Any:
+    """Decode a raw part when it is read: as its struct, else as plain JSON values."""
+    if not raw:
+        return None  # the key was absent
+    try:
+        return _LAZY[key].decode(raw)
+    except msgspec.ValidationError:  # another shape than the struct (a list, a string...)
+        pass
+    except RecursionError:
+        return None
+    try:
+        return _GENERIC.decode(raw)
+    except (msgspec.MsgspecError, UnicodeDecodeError):  # let the reference decoder judge
+        pass
+    except RecursionError:
+        return None
+    try:
+        return _stdlib(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _part(value: Any, key: str) -> Any:
+    """A field that may still be raw JSON, decoded now (see :func:`_lazy`)."""
+    return _lazy(value, key) if type(value) is _Raw else value
+
+
+_S = TypeVar("_S", bound=msgspec.Struct)
+
+
+def _as(cls: type[_S], value: Any) -> _S | None:
+    """``value`` as a ``cls`` struct if it is a JSON object (decoded as ``cls`` already, or a
+    plain dict from the reference decoder), else None."""
+    if type(value) is cls:
+        return value
+    if type(value) is dict:
+        return cls(**{f: value.get(f) for f in cls.__struct_fields__})
+    return None
+
+
+def iter_records(path: Path, stats: ReadStats, *, fast: bool = True) -> Iterator[_Record]:
+    """The JSON objects of a JSONL file; bad lines are counted in ``stats``. ``fast=False``
+    decodes every line with the standard library (the reference path)."""
+    decode = _RECORD.decode
     for line in iter_lines(path, stats):
         stats.lines += 1
-        if not line.strip():
+        if fast:
+            try:
+                yield decode(line)
+                continue
+            except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+                pass  # blank, not an object, or JSON msgspec is stricter about: ask the reference
+        if not bytes(line).strip():
             continue
         try:
-            text = line.decode("utf-8", "replace")
-            rec = decode(text[1:] if text.startswith("\ufeff") else text)
-        except ValueError:
+            rec = _stdlib(line)
+        except (ValueError, RecursionError):
             stats.malformed += 1
             continue
-        if type(rec) is dict:
-            yield rec
-        else:
+        record = _as(_Record, rec)
+        if record is None:
             stats.malformed += 1
+        else:
+            yield record
 
 
-def _blocks(content: Any) -> list[dict[str, Any]]:
-    """The dict blocks of a message content (anything else yields nothing)."""
-    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+def _blocks(content: Any) -> list[_Block]:
+    """The object blocks of a message content (anything else yields nothing)."""
+    if not isinstance(content, list):
+        return []
+    return [b for b in (_as(_Block, x) for x in content) if b is not None]
 
 
-def _text(content: Any) -> str:
+def _text(content: Any, depth: int = 0) -> str:
     """Plain text of a message content (a string or a list of blocks)."""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
+    if isinstance(content, list) and depth < MAX_TEXT_DEPTH:
         parts = []
-        for block in content:
-            if isinstance(block, dict):
-                if block.get("type") == "text" and isinstance(block.get("text"), str):
-                    parts.append(block["text"])
-                elif block.get("type") == "tool_result":
-                    parts.append(_text(block.get("content")))
+        for block in _blocks(content):
+            if block.type == "text" and isinstance(block.text, str):
+                parts.append(block.text)
+            elif block.type == "tool_result":
+                parts.append(_text(_part(block.content, "content"), depth + 1))
         return "\n".join(p for p in parts if p)
     return ""
 
@@ -182,21 +346,22 @@ def _is_prompt(content: Any) -> bool:
     if isinstance(content, str):
         return bool(content.strip()) and not content.lstrip().startswith(_WRAPPERS)
     if isinstance(content, list):
-        texts = [b.get("text") for b in content if isinstance(b, dict) and b.get("type") == "text"]
+        blocks = _blocks(content)
+        texts = [b.text for b in blocks if b.type == "text"]
         return bool(texts) and not any(isinstance(t, str) and t.lstrip().startswith(_WRAPPERS) for t in texts) and not any(
-            isinstance(b, dict) and b.get("type") == "tool_result" for b in content
+            b.type == "tool_result" for b in blocks
         )
     return False
 
 
-def _usage_key(msg: dict[str, Any], rec: dict[str, Any]) -> tuple[str, str] | None:
+def _usage_key(msg: _Message, rec: _Record) -> tuple[str, str] | None:
     """message id + request id (ccusage's de-duplication key); None when there is no id,
     so records without one are each counted rather than merged."""
-    mid = msg.get("id") or rec.get("uuid")
-    return (str(mid), str(rec.get("requestId") or "")) if mid else None
+    mid = msg.id or rec.uuid
+    return (str(mid), str(rec.requestId or "")) if mid else None
 
 
-def read_session(path: Path, stats: ReadStats, project: str = "") -> Session:
+def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool = True) -> Session:
     """Read one main transcript, then link its subagent files."""
     stats.files += 1
     s = Session(id=path.stem, project=project or path.parent.name, path=path)
@@ -205,97 +370,99 @@ def read_session(path: Path, stats: ReadStats, project: str = "") -> Session:
     by_agent: dict[str, Invocation] = {}
     sidechain_usage: dict[str, Usage] = {}
     last_prompt = ""
-    for rec in iter_records(path, stats):
-        rtype = rec.get("type")
+    for rec in iter_records(path, stats, fast=fast):
+        rtype = rec.type
         if rtype == "progress":
-            data = rec.get("data")
-            if isinstance(data, dict) and data.get("agentId"):
-                inv = pending.get(str(rec.get("parentToolUseID") or ""))
-                if inv is not None and not inv.agent_id:
-                    inv.agent_id = str(data["agentId"])
+            # most lines are progress: look at their (large) data only for a pending call
+            inv = pending.get(str(rec.parentToolUseID or ""))
+            if inv is not None and not inv.agent_id:
+                data = _as(_AgentRef, _part(rec.data, "data"))
+                if data is not None and data.agentId:
+                    inv.agent_id = str(data.agentId)
                     by_agent[inv.agent_id] = inv
             continue
         if rtype not in ("user", "assistant"):
             continue
-        ts = rec.get("timestamp") or ""
+        ts = rec.timestamp or ""
         if isinstance(ts, str) and ts:
             s.start = s.start or ts
             s.end = ts
-        if not s.cwd and isinstance(rec.get("cwd"), str):
-            s.cwd = rec["cwd"]
-        if not s.version and isinstance(rec.get("version"), str):
-            s.version = rec["version"]
-        if isinstance(rec.get("sessionId"), str) and s.id != rec["sessionId"] and not s.invocations:
-            s.id = rec["sessionId"]
-        msg = rec.get("message")
-        if not isinstance(msg, dict):
+        if not s.cwd and isinstance(rec.cwd, str):
+            s.cwd = rec.cwd
+        if not s.version and isinstance(rec.version, str):
+            s.version = rec.version
+        if isinstance(rec.sessionId, str) and s.id != rec.sessionId and not s.invocations:
+            s.id = rec.sessionId
+        msg = _as(_Message, rec.message)
+        if msg is None:
             continue
-        sidechain = rec.get("isSidechain") is True
+        sidechain = rec.isSidechain is True
         if rtype == "assistant":
-            usage = msg.get("usage")
+            usage = msg.usage
             key = _usage_key(msg, rec)
             if isinstance(usage, dict) and (key is None or key not in seen):
                 if key is not None:
                     seen.add(key)
                 if sidechain:
-                    sidechain_usage.setdefault(str(rec.get("agentId") or ""), Usage()).add(usage)
+                    sidechain_usage.setdefault(str(rec.agentId or ""), Usage()).add(usage)
                 else:
                     s.usage.add(usage)
                     if not s.first_prompt_tokens:
                         first = Usage()
                         first.add(usage)
                         s.first_prompt_tokens = first.prompt
-                        s.model = str(msg.get("model") or "")
+                        s.model = str(msg.model or "")
             if sidechain:
                 continue
-            for block in _blocks(msg.get("content")):
-                name = block.get("name")
-                if block.get("type") == "tool_use" and isinstance(name, str) and name in SUBAGENT_TOOLS:
-                    inp = block.get("input") if isinstance(block.get("input"), dict) else {}
+            for block in _blocks(_part(msg.content, "content")):
+                name = block.name
+                if block.type == "tool_use" and isinstance(name, str) and name in SUBAGENT_TOOLS:
+                    inp = _as(_Input, _part(block.input, "input")) or _Input()
                     inv = Invocation(
-                        tool_use_id=str(block.get("id") or ""),
-                        persona=str(inp.get("subagent_type") or "general-purpose"),
-                        description=str(inp.get("description") or ""),
-                        prompt=str(inp.get("prompt") or ""),
+                        tool_use_id=str(block.id or ""),
+                        persona=str(inp.subagent_type or "general-purpose"),
+                        description=str(inp.description or ""),
+                        prompt=str(inp.prompt or ""),
                         time=ts if isinstance(ts, str) else "",
                         trigger=last_prompt,
                     )
                     s.invocations.append(inv)
                     pending[inv.tool_use_id] = inv
         else:  # user
-            content = msg.get("content")
+            content = _part(msg.content, "content")
             if sidechain:
                 continue
-            if _is_prompt(content) and not rec.get("isMeta") and not rec.get("isCompactSummary"):
+            if _is_prompt(content) and not rec.isMeta and not rec.isCompactSummary:
                 text = prompt_text(content)
                 if text:
                     last_prompt = text
                     s.prompts.append((ts if isinstance(ts, str) else "", text))
             if isinstance(content, list):
-                result = rec.get("toolUseResult")
                 for block in _blocks(content):
-                    if block.get("type") == "tool_result":
-                        inv = pending.get(str(block.get("tool_use_id")))
+                    if block.type == "tool_result":
+                        inv = pending.get(str(block.tool_use_id))
                         if inv is None:
                             continue
-                        inv.response = _text(block.get("content"))
-                        agent = (result.get("agentId") if isinstance(result, dict) else None) or rec.get("agentId")
+                        inv.response = _text(_part(block.content, "content"))
+                        result = _as(_AgentRef, _part(rec.toolUseResult, "toolUseResult"))  # large: only now
+                        agent = (result.agentId if result is not None else None) or rec.agentId
                         if agent and not inv.agent_id:
                             inv.agent_id = str(agent)
                             by_agent[inv.agent_id] = inv
-                        if isinstance(result, dict):
-                            inv.tokens = _int(result.get("totalTokens")) or inv.tokens
+                        if result is not None:
+                            inv.tokens = _int(result.totalTokens) or inv.tokens
     for agent_id, usage in sidechain_usage.items():
         inv = by_agent.get(agent_id)
         if inv is None and not agent_id and len(s.invocations) == 1:
             inv = s.invocations[0]  # old inline sidechains without ids: only one candidate
         if inv is not None and not inv.tokens:
             inv.tokens = usage.total
-    _link_subagent_files(path, s, by_agent, stats)
+    _link_subagent_files(path, s, by_agent, stats, fast)
     return s
 
 
-def _link_subagent_files(path: Path, s: Session, by_agent: dict[str, Invocation], stats: ReadStats) -> None:
+def _link_subagent_files(path: Path, s: Session, by_agent: dict[str, Invocation], stats: ReadStats,
+                         fast: bool = True) -> None:
     folder = path.with_suffix("") / "subagents"
     if not folder.is_dir():
         return
@@ -308,17 +475,19 @@ def _link_subagent_files(path: Path, s: Session, by_agent: dict[str, Invocation]
         usage = Usage()
         seen: set[tuple[str, str]] = set()
         last_text = ""
-        for rec in iter_records(sub, stats):
-            agent_id = str(rec.get("agentId") or agent_id)
-            msg = rec.get("message")
-            if rec.get("type") != "assistant" or not isinstance(msg, dict):
+        for rec in iter_records(sub, stats, fast=fast):
+            agent_id = str(rec.agentId or agent_id)
+            if rec.type != "assistant":
+                continue
+            msg = _as(_Message, rec.message)
+            if msg is None:
                 continue
             key = _usage_key(msg, rec)
-            if isinstance(msg.get("usage"), dict) and (key is None or key not in seen):
+            if isinstance(msg.usage, dict) and (key is None or key not in seen):
                 if key is not None:
                     seen.add(key)
-                usage.add(msg["usage"])
-            text = _text(msg.get("content"))
+                usage.add(msg.usage)
+            text = _text(_part(msg.content, "content"))
             if text:
                 last_text = text
         inv = by_agent.get(agent_id)
@@ -341,22 +510,89 @@ def transcript_files(root: Path) -> list[tuple[str, Path]]:
     return out
 
 
+PARALLEL_BYTES = 48 * 1024 * 1024
+"""Below this much transcript text, reading in one process is quicker than starting more."""
+
+
 def read_all(root: Path, *, project: str | None = None, since: datetime | None = None,
-             stats: ReadStats | None = None) -> tuple[list[Session], ReadStats]:
-    """Every session under a folder, optionally one project's, optionally since a date."""
+             stats: ReadStats | None = None, fast: bool = True,
+             workers: int | None = None) -> tuple[list[Session], ReadStats]:
+    """Every session under a folder, optionally one project's, optionally since a date.
+
+    ``fast=False`` decodes every line with the standard library (the reference path).
+    A large history is read by ``workers`` processes (default: one per usable core), each
+    taking a run of files; the result is the same as reading them in order here."""
     stats = stats or ReadStats()
+    jobs = [(proj, path) for proj, path in transcript_files(root)
+            if not project or project in proj or project in str(path.parent)]
     sessions = []
-    for proj, path in transcript_files(root):
-        if project and project not in proj and project not in str(path.parent):
-            continue
-        s = read_session(path, stats, proj)
-        if project and s.cwd and project not in s.cwd and project not in proj:
+    for s in _read_sessions(jobs, stats, fast, workers):
+        if project and s.cwd and project not in s.cwd and project not in s.project:
             continue
         if since is not None and s.end and parse_time(s.end) < since:
             continue
         if s.prompts or s.invocations or s.usage.total:
             sessions.append(s)
     return sessions, stats
+
+
+def _read_run(jobs: list[tuple[str, Path]], fast: bool) -> tuple[list[Session], ReadStats]:
+    stats = ReadStats()
+    return [read_session(path, stats, proj, fast=fast) for proj, path in jobs], stats
+
+
+def _add_stats(total: ReadStats, part: ReadStats) -> None:
+    for name, value in vars(part).items():
+        setattr(total, name, getattr(total, name) + value)
+
+
+def _read_sessions(jobs: list[tuple[str, Path]], stats: ReadStats, fast: bool,
+                   workers: int | None) -> list[Session]:
+    sizes = []
+    for _, path in jobs:
+        try:
+            sizes.append(path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    n = workers if workers is not None else _usable_cores()
+    # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
+    if n < 2 or sum(sizes) < PARALLEL_BYTES or len(jobs) < 2 or threading.active_count() > 1 \
+            or "fork" not in multiprocessing.get_all_start_methods():
+        sessions, part = _read_run(jobs, fast)
+        _add_stats(stats, part)
+        return sessions
+    runs = _runs(jobs, sizes, n * 4)  # several runs per process even out uneven files
+    try:
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_read_run, runs, [fast] * len(runs)))
+    except (BrokenProcessPool, OSError):
+        results = [_read_run(run, fast) for run in runs]
+    sessions = []
+    for part_sessions, part in results:
+        sessions += part_sessions
+        _add_stats(stats, part)
+    return sessions
+
+
+def _runs(jobs: list[tuple[str, Path]], sizes: list[int], count: int) -> list[list[tuple[str, Path]]]:
+    """Consecutive runs of jobs of about equal total size, in order."""
+    share = max(1, sum(sizes) // count)
+    runs: list[list[tuple[str, Path]]] = [[]]
+    total = 0
+    for job, size in zip(jobs, sizes, strict=True):
+        if total >= share and runs[-1]:
+            runs.append([])
+            total = 0
+        runs[-1].append(job)
+        total += size
+    return runs
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def parse_time(ts: str) -> datetime:

@@ -8,6 +8,7 @@ rare terms. Pairs are ranked by lift: P(A and B in a session) / (P(A) P(B)).
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -145,27 +146,38 @@ def analyze(sessions: list[Session], library: set[str] | None = None, hot: set[s
 def trigger_terms(sessions: list[Session], top: int = 8, prior: float = 100.0) -> dict[str, list[Trigger]]:
     """Per persona, the terms of its trigger prompts ranked by log-odds z-score."""
     background: Counter[str] = Counter()
+    triggers = {inv.trigger for s in sessions for inv in s.invocations if inv.trigger}
+    seen: dict[str, list[str]] = {}  # a trigger is also a prompt: split it once
     for s in sessions:
         for _, text in s.prompts:
-            background.update(terms(text))
+            found = terms(text)
+            if text in triggers:
+                seen[text] = found
+            background.update(found)
     by_persona: dict[str, Counter[str]] = {}
     for s in sessions:
         for inv in s.invocations:
             if inv.trigger:
-                by_persona.setdefault(inv.persona, Counter()).update(terms(inv.trigger))
+                found = seen.get(inv.trigger)
+                by_persona.setdefault(inv.persona, Counter()).update(terms(inv.trigger) if found is None else found)
     total_bg = sum(background.values())
+    denominator = total_bg + len(background) + 1
+    bg_count = background.get
+    log, sqrt = math.log, math.sqrt
     out: dict[str, list[Trigger]] = {}
     for persona, counts in by_persona.items():
         n_i = sum(counts.values())
-        rest = background - counts
-        n_j = sum(rest.values())
+        rows = [(term, y_i, bg_count(term, 0)) for term, y_i in counts.items()]
+        # "rest" is the background without this persona's counts, floored at zero as
+        # Counter subtraction does; only the persona's own terms change, so only they are
+        # visited (subtracting a whole Counter per persona is quadratic in practice).
+        n_j = total_bg - sum(y_i if y_i < bg else bg for _, y_i, bg in rows)
         ranked = []
-        for term, y_i in counts.items():
-            a_w = prior * (background[term] + 1) / (total_bg + len(background) + 1)
-            y_j = rest[term]
-            d = math.log((y_i + a_w) / (n_i + prior - y_i - a_w)) - math.log((y_j + a_w) / (n_j + prior - y_j - a_w))
-            z = d / math.sqrt(1 / (y_i + a_w) + 1 / (y_j + a_w))
-            ranked.append(Trigger(term, round(z, 3), y_i))
-        ranked.sort(key=lambda t: (-t.z, t.term))
-        out[persona] = ranked[:top]
+        for term, y_i, bg in rows:
+            a_w = prior * (bg + 1) / denominator
+            y_j = bg - y_i if bg > y_i else 0
+            d = log((y_i + a_w) / (n_i + prior - y_i - a_w)) - log((y_j + a_w) / (n_j + prior - y_j - a_w))
+            z = d / sqrt(1 / (y_i + a_w) + 1 / (y_j + a_w))
+            ranked.append((-round(z, 3), term, y_i))
+        out[persona] = [Trigger(term, -neg_z, y_i) for neg_z, term, y_i in heapq.nsmallest(top, ranked)]
     return out

@@ -32,9 +32,13 @@ import re
 import sqlite3
 import stat
 import time
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from ctxtui.core import tokens
 from ctxtui.core.persona import (
@@ -195,15 +199,20 @@ class TokenCache:
             """
         )
 
-    def snapshot(self, key: str) -> list[dict] | None:
-        """A whole file set's parse results, if that exact set (paths and stats) was indexed."""
+    def snapshot(self, key: str) -> list[str] | None:
+        """The content hashes of a whole file set, in order, if that exact set (paths and
+        stats) was indexed; a file that was not read (too large...) has no hash (``""``)."""
         row = self.db.execute("SELECT data FROM snapshot WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        items = _load_json(row[0])
+        return items if isinstance(items, list) and all(isinstance(i, str) for i in items) else None
 
-    def store_snapshot(self, key: str, items: list[dict], keep: int = 16) -> None:
-        """Remember a file set's results; only the most recent ``keep`` sets are kept."""
+    def store_snapshot(self, key: str, items: list[str], keep: int = 16) -> None:
+        """Remember a file set's content hashes; only the most recent ``keep`` sets are kept.
+        (Hashes, not results: a set of 10,000 results would double a cold index's memory.)"""
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (?,?,?)", (key, time.time(), json.dumps(items, default=str)))
+            self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (?,?,?)", (key, time.time(), _dump_json(items)))
             self.db.execute(
                 "DELETE FROM snapshot WHERE key NOT IN (SELECT key FROM snapshot ORDER BY used DESC LIMIT ?)", (keep,)
             )
@@ -222,33 +231,67 @@ class TokenCache:
 
     def parsed(self, shas: Iterable[str]) -> dict[str, dict]:
         """Cached parse results for these content hashes (current parser version only)."""
-        wanted = list(set(shas))
+        wanted = sorted(set(shas))
         out: dict[str, dict] = {}
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
+        if not wanted:
+            return out
+        try:  # one query for any number of hashes
             rows = self.db.execute(
-                f"SELECT sha, data FROM parsed WHERE version=? AND sha IN ({marks})",
-                [PARSER_VERSION, *chunk],
-            )
-            out.update({sha: json.loads(data) for sha, data in rows})
+                "SELECT p.sha, p.data FROM json_each(?) AS w JOIN parsed AS p ON p.sha = w.value WHERE p.version=?",
+                (_dump_json(wanted), PARSER_VERSION),
+            ).fetchall()
+        except sqlite3.OperationalError:  # an SQLite built without JSON functions
+            rows = []
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                rows += self.db.execute(
+                    f"SELECT sha, data FROM parsed WHERE version=? AND sha IN ({','.join('?' * len(chunk))})",
+                    [PARSER_VERSION, *chunk],
+                ).fetchall()
+        for sha, data in rows:
+            item = _load_json(data)
+            if isinstance(item, dict):
+                out[sha] = item
         return out
 
-    def store(self, stat_rows: list[tuple], parsed_rows: list[tuple[str, dict]]) -> None:
+    def store(self, stat_rows: list[tuple], parsed_rows: Iterable[tuple[str, dict]]) -> None:
         """Remember stats and parse results in one transaction."""
         with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)",
-                [(os.fsencode(r[0]), *r[1:]) for r in stat_rows],  # bytes: file names need not be UTF-8
-            )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO parsed VALUES (?,?,?)",
-                [(sha, PARSER_VERSION, json.dumps(d, default=str)) for sha, d in parsed_rows],
-            )
+            self.add(stat_rows, parsed_rows)
+
+    def add(self, stat_rows: list[tuple], parsed_rows: Iterable[tuple[str, dict]]) -> None:
+        """Stats and parse results into the open transaction (the caller commits)."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)",
+            [(os.fsencode(r[0]), *r[1:]) for r in stat_rows],  # bytes: file names need not be UTF-8
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO parsed VALUES (?,?,?)",
+            ((sha, PARSER_VERSION, _dump_json(d)) for sha, d in parsed_rows),
+        )
 
     def close(self) -> None:
         """Close the database."""
         self.db.close()
+
+
+_JSON = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder(enc_hook=str)  # a YAML value JSON lacks (a set...) as its text
+
+
+def _dump_json(value: object) -> bytes:
+    return _ENCODER.encode(value)
+
+
+def _load_json(data: str | bytes) -> object:
+    """A cached JSON value; None if the cache row is damaged."""
+    try:
+        return _JSON.decode(data)
+    except (msgspec.MsgspecError, UnicodeDecodeError):  # json.dumps also writes NaN: ask json
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None
 
 
 def _path_text(value: bytes | str) -> str:
@@ -263,11 +306,14 @@ def _to_cache(p: Persona) -> dict:
     }
 
 
+_STATUS = {s.value: s for s in Status}  # Status(value) is an enum search: slow 10,000 times
+
+
 def _from_cache(path: Path, sha: str, d: dict, is_symlink: bool) -> Persona:
     return Persona(
         path=path, name=d["name"], description=d["description"], tools=d["tools"],
         model=d["model"], color=d["color"], extra=d["extra"], body="",
-        status=Status(d["status"]), problems=list(d["problems"]), sha256=sha, size=d["size"],
+        status=_STATUS[d["status"]], problems=list(d["problems"]), sha256=sha, size=d["size"],
         body_sha=d["body_sha"],
         startup_tokens=d["startup"], full_tokens=d["full"], is_symlink=is_symlink,
     )
@@ -322,7 +368,7 @@ def _readlink(path: Path) -> str:
 def _set_key(names: list[str]) -> str | None:
     """A key for a file set by paths and stats; None if any file is a link or unreadable
     (a link's target can change without the link's own stat changing)."""
-    h = hashlib.sha256(f"v{PARSER_VERSION}".encode())
+    h = hashlib.sha256(f"v{PARSER_VERSION}/shas".encode())
     for name in names:
         try:
             st = os.lstat(name)
@@ -343,13 +389,54 @@ def index_files(paths: list[Path], cache: TokenCache) -> tuple[list[Persona], in
     """
     names = [str(p) for p in paths]
     set_key = _set_key(names)
-    snap = cache.snapshot(set_key) if set_key else None
-    if snap is not None and len(snap) == len(paths):
-        return [_from_cache(p, d["sha"], d, False) for p, d in zip(paths, snap, strict=True)], len(paths), 0
+    if set_key is not None:
+        personas = _from_snapshot(paths, cache, set_key)
+        if personas is not None:
+            return personas, len(paths), 0
     personas, hits, fresh = _index_each(paths, names, cache)
     if set_key is not None:
-        cache.store_snapshot(set_key, [_to_cache(p) | {"sha": p.sha256} for p in personas])
+        cache.store_snapshot(set_key, [p.sha256 for p in personas])
     return personas, hits, fresh
+
+
+def _from_snapshot(paths: list[Path], cache: TokenCache, key: str) -> list[Persona] | None:
+    shas = cache.snapshot(key)
+    if shas is None or len(shas) != len(paths) or "" in shas:
+        return None
+    parsed = cache.parsed(shas)
+    try:
+        return [_from_cache(p, sha, parsed[sha], False) for p, sha in zip(paths, shas, strict=True)]
+    except (KeyError, TypeError, ValueError):  # a result has gone or is damaged: index again
+        return None
+
+
+_BLOCK = 64
+"""Files read, looked up and parsed together; their texts then go to the counters as one job."""
+_IN_FLIGHT = 4
+"""Jobs queued at most: bounds the texts held in memory while the counters catch up."""
+
+
+@dataclass
+class _Fresh:
+    """Personas parsed in this run whose token counts are pending."""
+
+    personas: list[Persona] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    stat_rows: list[tuple] = field(default_factory=list)
+    """(path, size, mtime_ns, inode, sha) of every file read in the block."""
+
+    def add(self, persona: Persona, text: str) -> None:
+        self.personas.append(persona)
+        self.texts.append(text)
+        if persona.usable:
+            self.texts.append(persona.startup_text)
+
+    def apply(self, counts: list[int]) -> None:
+        """Counts come as each persona's full text, then its startup entry if it is usable."""
+        it = iter(counts)
+        for p in self.personas:
+            p.full_tokens = next(it)
+            p.startup_tokens = next(it) if p.usable else 0
 
 
 def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple[list[Persona], int, int]:
@@ -367,13 +454,51 @@ def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple
             shas[path] = known[key][3]
     hits = cache.parsed(shas.values())
     out: dict[Path, Persona] = {}
-    fresh: list[tuple[Persona, str]] = []
-    stat_rows: list[tuple] = []
+    todo = [p for p in paths if shas.get(p) not in hits]
     for path in paths:
         sha = shas.get(path)
         if sha is not None and sha in hits:
             out[path] = _from_cache(path, sha, hits[sha], False)
-            continue
+    fresh: list[Persona] = []
+    # This thread reads and parses (Python, under the GIL) while worker threads count the
+    # blocks before (tiktoken drops the GIL), so parsing hides behind counting on a second core.
+    # Each block goes to the cache as soon as it is counted, in one transaction for the run.
+    counter = tokens.BackgroundCounter() if len(todo) > _BLOCK else None
+    jobs: deque[tuple[_Fresh, list[Future[list[int]]]]] = deque()
+    try:
+        with cache.db:
+            if counter is not None:
+                counter.submit([])  # load the encoding while the first block is read
+            for start in range(0, len(todo), _BLOCK):
+                block = _read_block(todo[start : start + _BLOCK], cache, out)
+                fresh += block.personas
+                if counter is None:
+                    block.apply(tokens.count_many(block.texts))
+                    _finish(block, [], cache)
+                    continue
+                jobs.append((block, counter.submit_split(block.texts)))
+                while len(jobs) > _IN_FLIGHT:
+                    _finish(*jobs.popleft(), cache)
+            while jobs:
+                _finish(*jobs.popleft(), cache)
+    finally:
+        if counter is not None:
+            counter.close()
+    return [out[p] for p in paths], len(paths) - len(fresh), len(fresh)
+
+
+def _finish(block: _Fresh, futures: list[Future[list[int]]], cache: TokenCache) -> None:
+    if futures:
+        block.apply([n for f in futures for n in f.result()])
+    block.texts.clear()
+    cache.add(block.stat_rows, ((p.sha256, _to_cache(p)) for p in block.personas))
+
+
+def _read_block(paths: list[Path], cache: TokenCache, out: dict[Path, Persona]) -> _Fresh:
+    """Read files, reuse what the cache knows by content hash, parse the rest."""
+    read: list[tuple[Path, bytes, str, bool]] = []
+    stat_rows: list[tuple] = []
+    for path in paths:
         data, placeholder, is_link = _read(path)
         if placeholder is not None:
             out[path] = placeholder
@@ -383,27 +508,21 @@ def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple
         if not is_link:
             st = os.stat(path)
             stat_rows.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino, sha))
-        if sha in hits or sha in (more := cache.parsed([sha])):
-            d = hits.get(sha) or more[sha]
-            out[path] = _from_cache(path, sha, d, is_link)
-            if is_link:
-                out[path].problems.append(f"symlink to {os.readlink(path)}")
-            continue
-        persona = parse_persona(path, data, is_symlink=is_link)
-        persona.sha256 = sha
+        read.append((path, data, sha, is_link))
+    known = cache.parsed(sha for _, _, sha, _ in read)
+    fresh = _Fresh(stat_rows=stat_rows)
+    for path, data, sha, is_link in read:
+        if sha in known:
+            persona = _from_cache(path, sha, known[sha], is_link)
+        else:
+            persona = parse_persona(path, data, is_symlink=is_link)
+            persona.sha256 = sha
+            persona.body = ""  # the index keeps no bodies, fresh or cached: read_body() reads one
+            fresh.add(persona, data.decode("utf-8", errors="replace"))
         if is_link:
             persona.problems.append(f"symlink to {os.readlink(path)}")
         out[path] = persona
-        fresh.append((persona, data.decode("utf-8", errors="replace")))
-    counts = tokens.count_many(
-        [text for _, text in fresh] + [p.startup_text for p, _ in fresh if p.usable]
-    )
-    full_counts, startup_counts = counts[: len(fresh)], iter(counts[len(fresh) :])
-    for (persona, _), full in zip(fresh, full_counts, strict=True):
-        persona.full_tokens = full
-        persona.startup_tokens = next(startup_counts) if persona.usable else 0
-    cache.store(stat_rows, [(p.sha256, _to_cache(p)) for p, _ in fresh])
-    return [out[p] for p in paths], len(paths) - len(fresh), len(fresh)
+    return fresh
 
 
 def resolve_duplicates(personas: list[Persona], roots: list[Path]) -> tuple[dict[str, Persona], list[Duplicate]]:
@@ -445,12 +564,12 @@ def index_library(roots: list[Path], cache: TokenCache) -> Library:
     """Index every persona below the given roots."""
     roots = [Path(r).absolute() for r in roots]
     paths: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()  # by text: hashing 10,000 Paths costs more than the rest of a warm index
     for root in roots:
         if root.is_dir():
             for p in discover(root):
-                if p not in seen:
-                    seen.add(p)
+                if (key := str(p)) not in seen:
+                    seen.add(key)
                     paths.append(p)
     personas, hits, fresh = index_files(paths, cache)
     by_name, dups = resolve_duplicates(personas, roots)

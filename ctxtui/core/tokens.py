@@ -12,11 +12,13 @@ cl100k is not Claude's tokenizer. We keep raw cl100k counts and derive
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +26,7 @@ from pathlib import Path
 import tiktoken
 
 from ctxtui.core.errors import CtxtuiError
+from ctxtui.core.safe_io import read_regular
 
 CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
 CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
@@ -71,26 +74,35 @@ def bpe_sources() -> list[Path]:
     return sources
 
 
+_MAX_BPE_BYTES = 16 * 1024 * 1024  # cl100k is 1.7 MB; anything far larger is not it
+
+
 def _verified_bytes(path: Path) -> bytes | None:
     try:
-        data = path.read_bytes()
-    except OSError:
+        data = read_regular(path, _MAX_BPE_BYTES)
+    except OSError:  # missing, unreadable, not a regular file, too large
         return None
     return data if hashlib.sha256(data).hexdigest() == CL100K_SHA256 else None
 
 
 def _parse_bpe(data: bytes) -> dict[bytes, int]:
-    ranks: dict[bytes, int] = {}
-    for line in data.splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
+    """Token bytes -> rank from the hash-verified cl100k file (base64 token, space, rank)."""
+    parts = data.split()
+    tokens, ranks = parts[0::2], parts[1::2]
+    if len(tokens) != len(ranks):
+        raise ValueError("odd number of fields in a BPE file")
+    # The verified cl100k file lists ranks 0..n-1 in line order (a test holds this against
+    # tiktoken's own loader), so range() stands in for parsing 100k integers.
+    if ranks[:1] == [b"0"] and ranks[-1] == str(len(ranks) - 1).encode():
+        return dict(zip(map(binascii.a2b_base64, tokens), range(len(tokens)), strict=True))
+    return dict(zip(map(binascii.a2b_base64, tokens), map(int, ranks), strict=True))
+
+
+_load_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def encoding() -> tiktoken.Encoding:
-    """The cl100k_base encoding, built from a verified local file. Cached per process."""
+def _load() -> tiktoken.Encoding:
     tried = []
     for path in bpe_sources():
         data = _verified_bytes(path)
@@ -108,6 +120,20 @@ def encoding() -> tiktoken.Encoding:
     )
 
 
+def encoding() -> tiktoken.Encoding:
+    """The cl100k_base encoding, built from a verified local file, once per process (worker
+    threads asking at the same moment wait for the one load instead of each building it)."""
+    with _load_lock:
+        return _load()
+
+
+def reset() -> None:
+    """Forget the loaded encoding and its source (tests that change the BPE sources)."""
+    with _load_lock:
+        _load.cache_clear()
+        encoding_source.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def encoding_source() -> str:
     """Which file the encoding was loaded from (for `ctxtui paths`)."""
@@ -122,12 +148,68 @@ def count(text: str) -> int:
     return len(encoding().encode_ordinary(text))
 
 
-def count_many(texts: Iterable[str]) -> list[int]:
-    """Counts for many texts; tiktoken releases the GIL, so a thread pool helps."""
-    items = list(texts)
-    if len(items) < 16:
-        return [count(t) for t in items]
-    return [len(ids) for ids in encoding().encode_ordinary_batch(items, num_threads=4)]
+def _count_chunk(texts: list[str]) -> list[int]:
+    # One text at a time: only that text's token ids are alive (a batch call keeps them all).
+    encode = encoding().encode_ordinary
+    return [len(encode(t)) for t in texts]
+
+
+def workers() -> int:
+    """Threads for counting: tiktoken encodes without the GIL, so one per usable core."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+class BackgroundCounter:
+    """Counts chunks of texts on worker threads while the caller keeps producing them.
+
+    The encoding loads on the first worker that needs it, so the caller's own work (reading,
+    parsing) overlaps with the load. Use as a context manager; ``submit`` returns a future of
+    the chunk's counts, in order.
+    """
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads or workers()
+        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="ctxtui-count")
+
+    def submit(self, texts: list[str]) -> Future[list[int]]:
+        """Count these texts in the background."""
+        return self._pool.submit(_count_chunk, texts)
+
+    def submit_split(self, texts: list[str]) -> list[Future[list[int]]]:
+        """Count these texts in one job per thread, so that every thread takes a share."""
+        size = -(-len(texts) // self._threads) if texts else 0
+        return [self.submit(texts[i : i + size]) for i in range(0, len(texts), size or 1)]
+
+    def close(self) -> None:
+        """Wait for submitted chunks and stop the threads."""
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> BackgroundCounter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def count_many(texts: Iterable[str], chunk: int = 64, counter: BackgroundCounter | None = None) -> list[int]:
+    """Counts for many texts, shared out over worker threads when there are enough.
+
+    Pass a ``counter`` to reuse its threads across calls."""
+    items = texts if isinstance(texts, list) else list(texts)
+    if len(items) <= chunk:
+        return _count_chunk(items)
+    own = counter is None
+    counter = counter or BackgroundCounter()
+    try:
+        futures = [counter.submit(items[i : i + chunk]) for i in range(0, len(items), chunk)]
+        return [n for f in futures for n in f.result()]
+    finally:
+        if own:
+            counter.close()
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding
+from textual.worker import Worker, WorkerState
 
 from ctxtui.core.config import Settings, save_setting
 from ctxtui.tui import watch
+from ctxtui.tui.actions import bindings, check_keymap
 from ctxtui.tui.commands import CtxCommands
 from ctxtui.tui.screens.main import MainScreen
 from ctxtui.tui.themes import THEME_VARIABLES, load_themes
@@ -22,12 +23,13 @@ class CtxApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "ctxtui"
     COMMANDS = App.COMMANDS | {CtxCommands}
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    BINDINGS = bindings("app")
 
     def __init__(self, settings: Settings, *, watch_files: bool | None = None, remember_theme: bool = True) -> None:
+        check_keymap(settings.keymap)  # before anything is built: one clear line, not a bad UI
         super().__init__()
         self.settings = settings
-        self.watch_files = settings.watch if watch_files is None else watch_files
+        self.live_reload = settings.watch if watch_files is None else watch_files
         self.remember_theme = remember_theme
         self._stop_watch = asyncio.Event()
         loaded = load_themes()
@@ -48,7 +50,7 @@ class CtxApp(App):
         self.push_screen(MainScreen(self.settings))
         for problem in self.theme_problems:
             self.notify(problem, title="Theme skipped", severity="warning")
-        if self.watch_files:
+        if self.live_reload:
             self.run_worker(self._watch_recursive(), group="watch", exit_on_error=False)
             self.run_worker(self._watch_workspace_root(), group="watch", exit_on_error=False)
 
@@ -56,21 +58,29 @@ class CtxApp(App):
         if self.remember_theme and self.is_running:
             self._save_theme(theme)
 
-    @work(thread=True, group="settings", exclusive=True)
+    @work(thread=True, group="settings", exclusive=True, exit_on_error=False)
     def _save_theme(self, theme: str) -> None:
-        """Remember the theme (file I/O stays off the UI thread)."""
-        try:
-            save_setting("theme", theme)
-        except OSError:
-            self.call_from_thread(self.notify, "Could not save the theme choice", severity="warning")
+        """Remember the theme (file I/O stays off the UI thread; a failure goes to the handler)."""
+        save_setting("theme", theme)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (theme saving, file watching) report a failure here, once.
+        Each screen handles its own workers the same way."""
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "settings":
+            self.notify(f"Could not save the theme choice: {event.worker.error}", severity="warning")
+        elif event.worker.group == "watch":
+            self.notify(f"Live reload stopped: {event.worker.error}; press r to reload", severity="warning")
 
     def _main(self) -> MainScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
 
     async def _changed(self, paths: set[Path]) -> None:
+        """Files changed on disk: tell the main screen (a burst becomes one reload there)."""
         main = self._main()
         if main is not None:
-            main.load()
+            main.post_message(MainScreen.FilesChanged(frozenset(paths)))
 
     async def _watch_recursive(self) -> None:
         s = self.settings
@@ -87,9 +97,8 @@ class CtxApp(App):
             if any(Path(p).name in names for _, p in changes):
                 await self._changed({Path(p) for _, p in changes})
 
-    async def action_quit(self) -> None:
-        self._stop_watch.set()
-        self.exit()
+    def on_unmount(self) -> None:
+        self._stop_watch.set()  # let the watchers end cleanly (Textual's own quit action runs)
 
 
 def make_app(settings: Settings, **kwargs) -> CtxApp:

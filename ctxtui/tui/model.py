@@ -1,13 +1,14 @@
 """The view model: plain data the views render, built from the core off the UI thread.
 
-Data flows one way: files -> index (core) -> this model -> widgets.
+Data flows one way: files -> index (core) -> this model -> widgets. Every rule comes from the
+core: the cold pane is ``Workspace.cold()`` (what ``ctxtui list --cold`` prints), the budget is
+``Workspace.budget()``; last-used times come from the usage analysis and ctxtui's own events.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ctxtui.core import strategies
 from ctxtui.core.budget import Budget
 from ctxtui.core.history import Entry
 from ctxtui.core.persona import Persona
@@ -51,13 +52,14 @@ def _flags(p: Persona, extra: list[str] | None = None) -> tuple[str, ...]:
 
 def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Model:
     """Snapshot the workspace into view data."""
+    from ctxtui.core import strategies  # the history list only: kept off the start-up imports
+
     used = last_used or {}
     hot = [
         Row(str(h.persona.path), h.name, h.persona.startup_tokens, h.persona.full_tokens, tuple(h.flags),
             h.persona.description, used.get(h.name, 0.0))
         for h in ws.hot
     ]
-    hot_names = {r.name for r in hot}
     user_hot = [  # user scope (~/.claude/agents): loaded too, shown, but ctxtui does not move it
         Row(str(h.persona.path), h.name, h.persona.startup_tokens, h.persona.full_tokens,
             ("user", *h.flags), h.persona.description, used.get(h.name, 0.0))
@@ -65,8 +67,7 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
     ]
     cold = [
         Row(str(p.path), p.name, p.startup_tokens, p.full_tokens, _flags(p), p.description, used.get(p.name, 0.0))
-        for p in ws.library.personas
-        if p.name not in hot_names and (ws.library.by_name.get(p.name) is p or not p.usable)
+        for p in ws.cold()
     ]
     personas = {p.name: p for p in ws.library.personas if ws.library.by_name.get(p.name) is p}
     personas.update({h.name: h.persona for h in ws.user_hot if h.name not in personas})

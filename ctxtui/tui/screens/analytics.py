@@ -1,4 +1,9 @@
-"""The analytics screen: usage per persona as bars, pairs, triggers, and auto-optimise."""
+"""The analytics screen: usage per persona as bars, pairs, triggers, and auto-optimise.
+
+The analysis is :func:`ctxtui.analytics.workspace_usage.workspace_usage`, the one ``ctxtui
+analyze`` prints. Applying the proposal is not done here: the screen dismisses with the
+proposal and the main screen applies it through its one command path.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,19 @@ from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Label, Static
+from textual.worker import Worker, WorkerState
 
 from ctxtui.analytics import optimize
 from ctxtui.analytics.transcripts import read_all
-from ctxtui.analytics.usage import Analysis, analyze
+from ctxtui.analytics.usage import Analysis
+from ctxtui.analytics.workspace_usage import workspace_usage
 from ctxtui.core.config import Settings
 from ctxtui.core.workspace import Workspace
+from ctxtui.tui.actions import bindings
 from ctxtui.tui.screens.confirm import ConfirmScreen
 
 
@@ -26,13 +33,13 @@ def bar(value: int, top: int, width: int = 24) -> str:
     return "█" * n + "·" * (width - n)
 
 
-class AnalyticsScreen(Screen):
-    """Reads transcripts in a worker; shows what is used, with whom, and after which words."""
+class AnalyticsScreen(Screen[optimize.Proposal | None]):
+    """Reads transcripts in a worker; shows what is used, with whom, and after which words.
 
-    BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back", id="analytics-back"),
-        Binding("o", "optimize", "Auto-optimise", id="analytics-optimize"),
-    ]
+    Dismisses with the proposal the user confirmed (the caller applies it), or is popped.
+    """
+
+    BINDINGS = bindings("analytics")
 
     @dataclass
     class Loaded(Message):
@@ -40,12 +47,6 @@ class AnalyticsScreen(Screen):
 
         analysis: Analysis
         proposal: optimize.Proposal | None
-
-    @dataclass
-    class Problem(Message):
-        """Reading transcripts failed."""
-
-        error: str
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()
@@ -75,21 +76,20 @@ class AnalyticsScreen(Screen):
         self.query_one("#triggers-table", DataTable).add_columns("persona", "terms")
         self.load()
 
-    @work(thread=True, group="analytics")
+    @work(thread=True, group="analytics", exit_on_error=False)
     def load(self) -> None:
-        """Read and analyse transcripts off the UI thread."""
-        try:
-            ws = Workspace(self.settings)
-            sessions, stats = read_all(self.settings.transcripts) if self.settings.transcripts.exists() else ([], None)
-            analysis = analyze(sessions, set(ws.library.by_name), set(ws.hot_names()), stats)
-            proposal = optimize.propose(ws, sessions) if sessions else None
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
-            self.post_message(self.Problem(str(exc)))
-            return
+        """Read and analyse transcripts off the UI thread (a failure is shown by the handler)."""
+        ws = Workspace(self.settings)
+        sessions, stats = read_all(self.settings.transcripts) if self.settings.transcripts.exists() else ([], None)
+        analysis = workspace_usage(ws, sessions, stats)
+        proposal = optimize.propose(ws, sessions) if sessions else None
         self.post_message(self.Loaded(analysis, proposal))
 
-    def on_analytics_screen_problem(self, message: Problem) -> None:
-        self.query_one("#analytics-summary", Static).update(f"Could not read transcripts: {message.error}")
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed read is reported."""
+        if event.state == WorkerState.ERROR and event.worker.group == "analytics":
+            error = event.worker.error
+            self.query_one("#analytics-summary", Static).update(f"Could not read transcripts: {error}")
 
     def on_analytics_screen_loaded(self, message: Loaded) -> None:
         a = message.analysis
@@ -108,8 +108,8 @@ class AnalyticsScreen(Screen):
                           bar(p.invocations, top), p.last_used[:10])
         pairs = self.query_one("#pairs-table", DataTable)
         pairs.clear()
-        for p in a.pairs[:20]:
-            pairs.add_row(p.a, p.b, str(p.sessions), f"{p.lift:.2f}")
+        for pair in a.pairs[:20]:
+            pairs.add_row(pair.a, pair.b, str(pair.sessions), f"{pair.lift:.2f}")
         trig = self.query_one("#triggers-table", DataTable)
         trig.clear()
         for name, ts in a.triggers.items():
@@ -132,11 +132,6 @@ class AnalyticsScreen(Screen):
 
         def done(ok: bool | None) -> None:
             if ok:
-                from ctxtui.tui.screens.main import MainScreen
-
-                main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
-                if main is not None:
-                    main.run_core("applied the auto-optimised hot set", lambda ws: optimize.apply(ws, prop))
-                self.app.pop_screen()
+                self.dismiss(prop)
 
         self.app.push_screen(ConfirmScreen("Apply the auto-optimised hot set?", body), done)

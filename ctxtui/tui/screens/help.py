@@ -1,6 +1,8 @@
-"""The help screen (``?``): every binding and how moving personas works."""
+"""The help screen (``?``): every key, built from the action table and the live keymap."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -8,42 +10,56 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
+from ctxtui.tui.actions import ACTIONS, bindings, effective_keys
+
+INTRO = """\
 # ctxtui
 
 Claude Code loads every persona in `.claude/agents/` at startup. Keep only a few **hot**;
 the rest stay **cold** in the library and are listed in the CLAUDE.md block.
+"""
 
-| Key | Action |
-|---|---|
-| `t` / `enter` | move the persona under the cursor to the other pane |
-| `space` | select several personas |
-| `m` | move every selected persona |
-| `u` | undo the last move |
-| `/` | filter the cold pane (name and description) |
-| `s` | cycle sort: name, tokens, last used |
-| `p` | preview the generated CLAUDE.md |
-| `w` | write the CLAUDE.md block |
-| `g` | choose a strategy (a recorded migration) |
-| `h` | focus the history; `enter` on an entry rolls back to it |
-| `r` | reload from disk |
-| `a` | analytics: usage, pairs, triggers, auto-optimise |
-| `ctrl+p` | command palette (every action, themes) |
-| `?` | this help |
-| `q` | quit |
-
+OUTRO = """
 **Mouse**: drag a row from one pane and drop it on the other. `escape` cancels a drag.
 A move over the max-active cap is refused and nothing changes.
 
 Counts are raw cl100k tokens; "≈Claude" applies the calibration factor.
 """
 
+#: Keys that are not bindings of ours (Textual's own, or the list's enter).
+_BUILT_IN = (("enter", "Move the persona under the cursor (in a pane)"),
+             ("ctrl+p", "Command palette: every action, strategies, themes"))
+_SCOPES = {"main", "list", "history", "app"}
+
+
+def _sentence(text: str) -> str:
+    """Table rows read as the end of "press KEY to …": lower-case first letter."""
+    return text[:1].lower() + text[1:]
+
+
+def help_markdown(keymap: Mapping[str, str], key_display: Callable[[str], str] = str) -> str:
+    """The help text for a keymap (pure: the help screen and its test use it)."""
+    rows = []
+    for a in ACTIONS:
+        if a.scope in _SCOPES:
+            keys = " / ".join(f"`{key_display(k)}`" for k in effective_keys(a, keymap)) or "(no key)"
+            rows.append(f"| {keys} | {_sentence(a.help or a.description)} |")
+    rows += [f"| `{k}` | {_sentence(text)} |" for k, text in _BUILT_IN]
+    return INTRO + "\n| Key | Action |\n|---|---|\n" + "\n".join(rows) + "\n" + OUTRO
+
 
 class HelpScreen(ModalScreen[None]):
     """Key reference."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="close-help")]
+    BINDINGS = bindings("help")
+
+    def __init__(self, keymap: Mapping[str, str]) -> None:
+        super().__init__()
+        self.keymap = dict(keymap)
 
     def compose(self) -> ComposeResult:
+        def display(key: str) -> str:
+            return self.app.get_key_display(Binding(key, ""))
+
         with VerticalScroll(id="help-box"):
-            yield Markdown(HELP)
+            yield Markdown(help_markdown(self.keymap, display))

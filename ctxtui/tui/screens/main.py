@@ -2,36 +2,46 @@
 
 Widgets post messages up; this screen runs core operations in thread workers (one at a
 time, under a lock) and pushes a fresh :class:`~ctxtui.tui.model.Model` down. No file I/O
-happens on the UI thread.
+happens on the UI thread. A failed worker is reported in one place,
+:meth:`MainScreen.on_worker_state_changed`. Modules only some actions need (the strategies,
+the preview and help screens with their Markdown and TextArea) are imported when used, so the
+first frame does not wait for them; transcripts are read after the first frame.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from ctxtui.core import strategies
 from ctxtui.core.config import Settings, WorkspaceConfig
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.library import read_body
 from ctxtui.core.workspace import Workspace
+from ctxtui.tui.actions import bindings
 from ctxtui.tui.model import Model, build_model
 from ctxtui.tui.screens.confirm import ConfirmScreen
-from ctxtui.tui.screens.help import HelpScreen
-from ctxtui.tui.screens.preview import PreviewScreen
 from ctxtui.tui.widgets.budget_bar import BudgetBar
 from ctxtui.tui.widgets.detail import PersonaDetail
 from ctxtui.tui.widgets.persona_list import SORTS, PersonaList
 from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
+
+if TYPE_CHECKING:
+    from ctxtui.analytics.optimize import Proposal
+    from ctxtui.core.strategies import Plan
+
+#: Failures the user caused or can fix (a refusal, a file problem, a held lock): one notification.
+USER_ERRORS = (CtxtuiError, OSError, TimeoutError)
 
 
 class DropPane(Vertical):
@@ -43,21 +53,7 @@ class DropPane(Vertical):
 class MainScreen(Screen):
     """Steer the hot set and watch the budget."""
 
-    BINDINGS = [
-        Binding("t", "toggle", "Toggle", id="toggle"),
-        Binding("m", "move_selected", "Move selected", id="move-selected"),
-        Binding("u", "undo", "Undo", id="undo"),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("s", "cycle_sort", "Sort", id="sort"),
-        Binding("p", "preview", "Preview CLAUDE.md", id="preview"),
-        Binding("w", "write_claude_md", "Write CLAUDE.md", id="write", show=False),
-        Binding("g", "focus_strategy", "Strategy", id="strategy"),
-        Binding("h", "focus_history", "History", id="history", show=False),
-        Binding("r", "reload", "Reload", id="reload", show=False),
-        Binding("a", "analytics", "Analytics", id="analytics"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("escape", "cancel", "Cancel", id="cancel", show=False),
-    ]
+    BINDINGS = bindings("main")
 
     @dataclass
     class ModelReady(Message):
@@ -67,10 +63,13 @@ class MainScreen(Screen):
         note: str = ""
 
     @dataclass
-    class Failed(Message):
-        """A worker's operation was refused or failed; nothing changed."""
+    class FilesChanged(Message):
+        """Files changed on disk. A burst still queued becomes one message, so one reload."""
 
-        error: str
+        paths: frozenset[Path] = frozenset()
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MainScreen.FilesChanged)
 
     @dataclass
     class BodyLoaded(Message):
@@ -91,13 +90,14 @@ class MainScreen(Screen):
         self.settings = settings
         self.ws: Workspace | None = None
         self.model: Model | None = None
-        self.lock = threading.Lock()
+        self.ws_lock = threading.Lock()
+        """One core operation at a time (Textual's own ``Widget.lock`` is left alone)."""
         self.undo_stack: list[tuple[bool, list[str]]] = []
-        self.ready = threading.Event()
         self._detail_shown: tuple | None = None
+        self._detail_queued = False
         self.invoked_at: dict[str, float] = {}
-        self.model_version = 0
-        """Incremented each time a new model is on screen (tests and benchmarks wait on it)."""
+        """When each persona was last invoked in a session (from the usage analysis)."""
+        self._auto_timer: Any = None
 
     # ---------------------------------------------------------------- layout
 
@@ -126,9 +126,7 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#cold", PersonaList).focus()
-        self._auto_timer = None
         self.load()
-        self.read_invocations()
 
     def _schedule_auto_optimize(self, config: WorkspaceConfig) -> None:
         """With lazy_loading.auto_optimize on, propose (never apply) every interval."""
@@ -139,7 +137,7 @@ class MainScreen(Screen):
         seconds = interval_seconds(config.lazy_loading.auto_optimize_interval)
         self._auto_timer = self.set_interval(seconds, self.propose_hot_set)
 
-    @work(thread=True, group="analytics", exclusive=True)
+    @work(thread=True, group="analytics", exclusive=True, exit_on_error=False)
     def propose_hot_set(self) -> None:
         """Compute a usage-based proposal; tell the user if it differs from the hot set."""
         from ctxtui.analytics import optimize
@@ -148,7 +146,7 @@ class MainScreen(Screen):
         if not self.settings.transcripts.exists() or self.ws is None:
             return
         sessions, _ = read_all(self.settings.transcripts, project=None)
-        with self.lock:
+        with self.ws_lock:
             prop = optimize.propose(self.ws, sessions)
             current = sorted(self.ws.hot_names())
         if sorted(prop.hot) != current and sessions:
@@ -161,8 +159,8 @@ class MainScreen(Screen):
     # ---------------------------------------------------------------- workers
 
     def _last_used(self) -> dict[str, float]:
-        """When each persona was last used: invoked in a session (transcripts, read once in
-        the background) or moved by ctxtui (events), whichever is later."""
+        """When each persona was last used: invoked in a session (the usage analysis, read
+        after the first frame) or moved by ctxtui (events), whichever is later."""
         from ctxtui.analytics.events import EventStore
 
         out = dict(self.invoked_at)
@@ -170,51 +168,48 @@ class MainScreen(Screen):
             for e in EventStore.default().events(self.settings.workspace):
                 if e.persona:
                     out[e.persona] = max(out.get(e.persona, 0.0), e.time)
-        except Exception:  # noqa: BLE001 - the sort falls back to names
+        except Exception:  # noqa: BLE001 - an unreadable event store only costs the sort
             pass
         return out
 
-    @work(thread=True, group="analytics", exclusive=True)
-    def read_invocations(self) -> None:
+    @work(thread=True, group="usage", exclusive=True, exit_on_error=False)
+    def read_usage(self) -> None:
         """Read transcripts once for the last-used sort, then rebuild the model."""
-        from ctxtui.analytics.transcripts import parse_time, read_all
-
         root = self.settings.transcripts
-        if not root.exists():
+        if not root.exists() or self.ws is None:
             return
-        try:
-            sessions, _ = read_all(root)
-        except OSError:
+        from ctxtui.analytics.workspace_usage import last_used_times, read_sessions, workspace_usage
+
+        worker = get_current_worker()
+        read = read_sessions(root, lambda: worker.is_cancelled)
+        if read is None:  # the app is closing
             return
-        for s in sessions:
-            for inv in s.invocations:
-                if inv.time:
-                    t = parse_time(inv.time).timestamp()
-                    self.invoked_at[inv.persona] = max(self.invoked_at.get(inv.persona, 0.0), t)
-        if self.invoked_at and self.ws is not None:
-            with self.lock:
-                model = self._model()
+        sessions, stats = read
+        with self.ws_lock:
+            self.invoked_at = last_used_times(workspace_usage(self.ws, sessions, stats))
+            model = self._model() if self.invoked_at else None
+        if model is not None:
             self.post_message(self.ModelReady(model))
 
     def _model(self) -> Model:
         assert self.ws is not None
         return build_model(self.ws, self._last_used())
 
-    @work(thread=True, group="io")
+    @work(thread=True, group="io", exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        """Index the library and build the first model."""
-        try:
-            with self.lock:
-                if self.ws is None:
-                    self.ws = Workspace(self.settings)
-                    if self.ws.config.analytics.track_usage:
-                        self._attach_events(self.ws)
-                else:
-                    self.ws.refresh()
-                model = self._model()
-        except (CtxtuiError, OSError, TimeoutError) as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
+        """Index the library (or re-read it) and post a model. A newer load cancels an older
+        one that is still waiting for the lock, so a burst of reloads does the work once."""
+        worker = get_current_worker()
+        with self.ws_lock:
+            if worker.is_cancelled:
+                return
+            if self.ws is None:
+                self.ws = Workspace(self.settings)
+                if self.ws.config.analytics.track_usage:
+                    self._attach_events(self.ws)
+            else:
+                self.ws.refresh()
+            model = self._model()
         self.post_message(self.ModelReady(model))
 
     def _attach_events(self, ws: Workspace) -> None:
@@ -226,22 +221,19 @@ class MainScreen(Screen):
             return
         ws.listeners.append(lambda action, persona, data: store.record(self.settings.workspace, persona, action, data))
 
-    @work(thread=True, group="io")
-    def run_core(self, label: str, fn: Any, moved: tuple[bool, list[str]] | None = None) -> None:
-        """Run one core operation, then post the new model (or the refusal)."""
-        try:
-            with self.lock:
-                assert self.ws is not None
-                fn(self.ws)
-                model = self._model()
-        except (CtxtuiError, OSError, TimeoutError) as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
+    @work(thread=True, group="io", exit_on_error=False)
+    def run_core(self, label: str, fn: Callable[[Workspace], object],
+                 moved: tuple[bool, list[str]] | None = None) -> None:
+        """Run one core operation, then post the new model (a refusal goes to the handler)."""
+        with self.ws_lock:
+            assert self.ws is not None
+            fn(self.ws)
+            model = self._model()
         if moved is not None:
             self.post_message(self.Moved(*moved))
         self.post_message(self.ModelReady(model, label))
 
-    @work(thread=True, group="body", exclusive=True)
+    @work(thread=True, group="body", exclusive=True, exit_on_error=False)
     def load_body(self, name: str) -> None:
         """Read a persona body for the detail pane."""
         model = self.model
@@ -252,6 +244,7 @@ class MainScreen(Screen):
     # ---------------------------------------------------------------- messages
 
     def on_main_screen_model_ready(self, message: ModelReady) -> None:
+        first = self.model is None
         m = self.model = message.model
         cold = self.query_one("#cold", PersonaList)
         hot = self.query_one("#hot", PersonaList)
@@ -273,11 +266,26 @@ class MainScreen(Screen):
         if message.note:
             self.notify(message.note, timeout=3)
         self._show_detail()
-        self.model_version += 1
-        self.ready.set()
+        if first:  # transcripts can be large: read them once the rows are on screen
+            self.call_after_refresh(self.read_usage)
 
-    def on_main_screen_failed(self, message: Failed) -> None:
-        self.notify(message.error, title="Refused", severity="error", timeout=6)
+    def on_main_screen_files_changed(self, message: FilesChanged) -> None:
+        self.load()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every failed worker of this screen ends here: nothing changed, the user is told once."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if event.worker.group == "usage":
+            self.notify(f"Could not read transcripts: {error}", title="Usage", severity="warning", timeout=6)
+        elif isinstance(error, USER_ERRORS):
+            self.notify(str(error), title="Refused", severity="error", timeout=6)
+        else:  # a bug: say what, keep the app (every write is journalled) and log the traceback
+            self.log.error(event.worker, error)
+            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=10)
+        if self.model is not None:  # e.g. a refused migration: the switcher shows the applied one
+            self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
     def on_main_screen_moved(self, message: Moved) -> None:
         self.undo_stack.append((message.to_hot, message.names))
@@ -334,17 +342,13 @@ class MainScreen(Screen):
         """Plan in a worker, confirm with the user, then apply."""
         self._plan_then_confirm(strategy)
 
-    @work(thread=True, group="io")
+    @work(thread=True, group="io", exit_on_error=False)
     def _plan_then_confirm(self, strategy: str) -> None:
-        try:
-            with self.lock:
-                assert self.ws is not None
-                plan = strategies.plan(self.ws, strategy, reason="from the TUI")
-        except (CtxtuiError, OSError, TimeoutError) as exc:
-            self.post_message(self.Failed(str(exc)))
-            if self.model is not None:  # put the switcher back on the applied strategy
-                self.post_message(self.ModelReady(self.model))
-            return
+        from ctxtui.core import strategies
+
+        with self.ws_lock:
+            assert self.ws is not None
+            plan = strategies.plan(self.ws, strategy, reason="from the TUI")
         body = "\n".join(plan.changes()[:15] or ["nothing to change"])
         if len(plan.changes()) > 15:
             body += f"\n… {len(plan.changes()) - 15} more"
@@ -352,7 +356,9 @@ class MainScreen(Screen):
         body += "".join(f"\nnote: {n}" for n in plan.notes)
         self.app.call_from_thread(self._confirm_plan, plan, body)
 
-    def _confirm_plan(self, plan: strategies.Plan, body: str) -> None:
+    def _confirm_plan(self, plan: Plan, body: str) -> None:
+        from ctxtui.core import strategies
+
         def done(ok: bool | None) -> None:
             if ok:
                 self.run_core(f"switched to {plan.to_strategy}", lambda ws: strategies.apply(ws, plan))
@@ -363,6 +369,8 @@ class MainScreen(Screen):
 
     def request_rollback(self, entry_id: str | None = None) -> None:
         """Confirm, then restore an entry (or undo the last one)."""
+        from ctxtui.core import strategies
+
         what = f"entry {entry_id}" if entry_id else "the last migration"
 
         def done(ok: bool | None) -> None:
@@ -386,6 +394,14 @@ class MainScreen(Screen):
         return self._focused_list().current_name()
 
     def _show_detail(self) -> None:
+        """Show the focused persona in the detail pane after the next frame: rendering
+        markdown is the slowest thing on screen, and rows and cursor must not wait for it."""
+        if not self._detail_queued:
+            self._detail_queued = True
+            self.call_after_refresh(self._render_detail)
+
+    def _render_detail(self) -> None:
+        self._detail_queued = False
         name = self._focused_name()
         detail = self.query_one(PersonaDetail)
         persona = self.model.personas.get(name) if (name and self.model) else None
@@ -399,7 +415,7 @@ class MainScreen(Screen):
         detail.show(persona, "…")
         self.load_body(persona.name)
 
-    def action_toggle(self) -> None:
+    def action_move_current(self) -> None:
         """Move the persona under the cursor to the other pane."""
         pane = self._focused_list()
         name = pane.current_name()
@@ -435,16 +451,15 @@ class MainScreen(Screen):
         if self.model:
             self.query_one("#cold-title", Label).update(f"Cold ({len(self.model.cold)})  sort: {cold.sort_by}")
 
-    @work(thread=True, group="io")
+    @work(thread=True, group="io", exit_on_error=False)
     def action_preview(self) -> None:
         """Open the CLAUDE.md preview (built in a worker)."""
-        try:
-            with self.lock:
-                assert self.ws is not None
-                pv = strategies.preview(self.ws)
-        except (CtxtuiError, OSError, TimeoutError) as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
+        from ctxtui.core import strategies
+        from ctxtui.tui.screens.preview import PreviewScreen
+
+        with self.ws_lock:
+            assert self.ws is not None
+            pv = strategies.preview(self.ws)
 
         def done(write: bool | None) -> None:
             if write:
@@ -454,6 +469,8 @@ class MainScreen(Screen):
 
     def action_write_claude_md(self) -> None:
         """Write the generated block into CLAUDE.md (atomic, through the core)."""
+        from ctxtui.core import strategies
+
         self.run_core("CLAUDE.md written", lambda ws: strategies.write_preview(ws))
 
     def action_focus_strategy(self) -> None:
@@ -473,14 +490,26 @@ class MainScreen(Screen):
         self.load()
 
     def action_help(self) -> None:
-        """Show the key reference."""
-        self.app.push_screen(HelpScreen())
+        """Show the key reference (built from the action table and the keymap)."""
+        from ctxtui.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.settings.keymap))
 
     def action_analytics(self) -> None:
-        """Open the analytics screen."""
+        """Open the analytics screen; a proposal it returns is applied as a migration here."""
         from ctxtui.tui.screens.analytics import AnalyticsScreen
 
-        self.app.push_screen(AnalyticsScreen(self.settings))
+        def done(proposal: Proposal | None) -> None:
+            if proposal is not None:
+                self.apply_proposal(proposal)
+
+        self.app.push_screen(AnalyticsScreen(self.settings), done)
+
+    def apply_proposal(self, proposal: Proposal) -> None:
+        """Apply a usage-based hot set (a recorded migration that can be rolled back)."""
+        from ctxtui.analytics import optimize
+
+        self.run_core("applied the auto-optimised hot set", lambda ws: optimize.apply(ws, proposal))
 
     def action_cancel(self) -> None:
         """Cancel a drag or clear the filter."""

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static, TabbedContent, TabPane, TextArea
 
 from ctxtui.core.strategies import Preview
+from ctxtui.tui.actions import bindings
 
 
 class PreviewScreen(ModalScreen[bool]):
     """Shows a :class:`Preview` from ``strategies.preview``; ``w`` asks the app to write it."""
 
-    BINDINGS = [
-        Binding("w", "write", "Write CLAUDE.md", id="preview-write"),
-        Binding("escape,q", "dismiss(False)", "Close", id="preview-close"),
-    ]
+    BINDINGS = bindings("preview")
 
     def __init__(self, preview: Preview) -> None:
         super().__init__()

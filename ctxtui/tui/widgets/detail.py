@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markdown import Markdown as RichMarkdown
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -37,5 +36,8 @@ class PersonaDetail(VerticalScroll):
         md.display = persona is not None
         if persona is not None:
             # Rich's markdown renders in one widget; Textual's Markdown mounts a widget per
-            # block, which is slow for long persona bodies.
+            # block, which is slow for long persona bodies. Imported here: markdown-it is not
+            # needed for the first frame.
+            from rich.markdown import Markdown as RichMarkdown
+
             md.update(RichMarkdown(describe(persona, body)))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 
 from ctxtui.core.history import Entry
+from ctxtui.tui.actions import bindings
 
 STRATEGY_LABELS = {
     "eager": "Eager (all hot)",
@@ -55,7 +55,7 @@ class StrategySwitcher(Vertical):
 class HistoryList(DataTable):
     """Past migrations; Enter on an entry asks to roll back to it."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Roll back", id="rollback-entry")]
+    BINDINGS = bindings("history")
 
     @dataclass
     class RollbackRequested(Message):
@@ -77,4 +77,5 @@ class HistoryList(DataTable):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.post_message(self.RollbackRequested(event.row_key.value))
+        if event.row_key.value is not None:
+            self.post_message(self.RollbackRequested(event.row_key.value))

@@ -7,16 +7,14 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rich.table import Table
-
 from ctxtui.analytics import optimize, report, training
 from ctxtui.analytics.calibrate import calibrate
 from ctxtui.analytics.events import EventStore
 from ctxtui.analytics.transcripts import ReadStats, Session, read_all
-from ctxtui.analytics.usage import analyze
-from ctxtui.cli import UserError, command, emit_json, open_workspace, wants_json
-from ctxtui.cli_commands import console
-from ctxtui.cli_strategies import print_plan
+from ctxtui.analytics.workspace_usage import workspace_usage
+from ctxtui.cli.base import UserError, command, open_workspace
+from ctxtui.cli.output import console, emit_json, new_table, wants_json
+from ctxtui.cli.strategies import print_plan
 from ctxtui.core import config, strategies
 from ctxtui.core.config import Settings
 from ctxtui.core.workspace import Workspace
@@ -51,7 +49,7 @@ def _analyze_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--price", type=float, default=3.0, help="USD per million input tokens (default 3.0)")
 
 
-@command("analyze", "usage per persona, pairs, triggers; --compare all --report FILE compares strategies", _analyze_args)
+@command("analyze", _analyze_args)
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     sessions, stats = load_sessions(args, settings)
@@ -66,25 +64,25 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
             for p in written:
                 console.print(f"wrote {p}")
         return 0
-    a = analyze(sessions, set(ws.library.by_name), set(ws.hot_names()), stats)
+    a = workspace_usage(ws, sessions, stats)
     if wants_json(args):
         emit_json(a.to_json())
         return 0
-    t = Table(title=f"Usage: {a.sessions} sessions, {a.invocations} invocations")
+    t = new_table(title=f"Usage: {a.sessions} sessions, {a.invocations} invocations")
     for col in ("persona", "invocations", "sessions", "projects", "last used", "tokens inside", "library"):
         t.add_column(col, justify="right" if col in ("invocations", "sessions", "projects", "tokens inside") else "left")
-    for p in a.personas:
-        t.add_row(p.name, str(p.invocations), str(p.sessions), str(p.projects), p.last_used[:16], f"{p.tokens:,}", "yes" if p.in_library else "no")
+    for u in a.personas:
+        t.add_row(u.name, str(u.invocations), str(u.sessions), str(u.projects), u.last_used[:16], f"{u.tokens:,}", "yes" if u.in_library else "no")
     console.print(t)
     if a.pairs:
-        pt = Table(title="Used together (lift > 1: more often than chance)")
+        pt = new_table(title="Used together (lift > 1: more often than chance)")
         for col in ("a", "b", "sessions", "lift"):
             pt.add_column(col)
-        for p in a.pairs[:15]:
-            pt.add_row(p.a, p.b, str(p.sessions), f"{p.lift:.2f}")
+        for pair in a.pairs[:15]:
+            pt.add_row(pair.a, pair.b, str(pair.sessions), f"{pair.lift:.2f}")
         console.print(pt)
     if a.triggers:
-        tt = Table(title="Trigger words (log-odds z-score vs all prompts)")
+        tt = new_table(title="Trigger words (log-odds z-score vs all prompts)")
         tt.add_column("persona")
         tt.add_column("terms")
         for name, trig in a.triggers.items():
@@ -104,7 +102,7 @@ def _optimize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--half-life", type=float, default=14.0, help="recency half-life in days (default 14)")
 
 
-@command("auto-optimize", "propose (and apply as a migration) the hot set that covers the most usage", _optimize_args)
+@command("auto-optimize", _optimize_args)
 def cmd_auto_optimize(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     sessions, _ = load_sessions(args, settings)
@@ -131,7 +129,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--validation", type=int, default=10, help="percent of examples for validation (default 10)")
 
 
-@command("export-training", "fine-tuning examples from real usage (redacted, deduplicated, split)", _export_args)
+@command("export-training", _export_args)
 def cmd_export_training(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     sessions, _ = load_sessions(args, settings)
@@ -152,7 +150,7 @@ def _calibrate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save", action="store_true", help="store the factor in the settings file")
 
 
-@command("calibrate", "fit measured startup tokens = fixed + factor x ctxtui's estimate", _calibrate_args)
+@command("calibrate", _calibrate_args)
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     sessions, _ = load_sessions(args, settings)

@@ -1,21 +1,15 @@
-"""Core subcommands: index, status, list, activate, deactivate, paths."""
+"""Persona commands: index, status, list, activate, deactivate."""
 
 from __future__ import annotations
 
 import argparse
-import os
 
-from rich.console import Console
-from rich.table import Table
-
-from ctxtui.cli import command, emit_json, open_workspace, wants_json
-from ctxtui.core import config, tokens
+from ctxtui.cli.base import command, open_workspace
+from ctxtui.cli.output import console, emit_json, new_table, wants_json
 from ctxtui.core.budget import Budget
 from ctxtui.core.config import Settings
 from ctxtui.core.persona import Persona
 from ctxtui.core.workspace import Workspace
-
-console = Console(highlight=False)
 
 
 def persona_json(p: Persona) -> dict:
@@ -34,7 +28,7 @@ def persona_json(p: Persona) -> dict:
     }
 
 
-@command("index", "index the library and show every persona file with its status")
+@command("index")
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     lib = ws.library
@@ -52,7 +46,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             "eager_startup_tokens": lib.eager_startup_tokens,
         })
         return 0
-    table = Table(title=f"Library: {', '.join(str(r) for r in lib.roots if r.is_dir())}")
+    table = new_table(title=f"Library: {', '.join(str(r) for r in lib.roots if r.is_dir())}")
     for col in ("name", "status", "startup", "full", "problem"):
         table.add_column(col, justify="right" if col in ("startup", "full") else "left")
     for p in sorted(lib.personas, key=lambda p: (p.status.value != "ok", p.name)):
@@ -73,7 +67,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def print_budget(b: Budget, ws: Workspace) -> None:
     """The human form of a budget."""
-    table = Table(title="Startup context (raw cl100k tokens)")
+    table = new_table(title="Startup context (raw cl100k tokens)")
     for col in ("kind", "item", "scope", "tokens"):
         table.add_column(col, justify="right" if col == "tokens" else "left")
     for item in b.items:
@@ -90,7 +84,7 @@ def print_budget(b: Budget, ws: Workspace) -> None:
         console.print(f"[yellow]warning:[/] {w}")
 
 
-@command("status", "show the hot set and the itemised startup budget")
+@command("status")
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     b = ws.budget()
@@ -116,7 +110,7 @@ def _list_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cold", action="store_true", help="only cold personas")
 
 
-@command("list", "list personas, hot and cold", _list_args)
+@command("list", _list_args)
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     rows = []
@@ -128,7 +122,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     if wants_json(args):
         emit_json({"personas": [{**persona_json(p), "where": where, "flags": flags} for p, where, flags in rows]})
         return 0
-    table = Table()
+    table = new_table()
     for col in ("name", "where", "startup", "full", "flags"):
         table.add_column(col, justify="right" if col in ("startup", "full") else "left")
     for p, where, flags in rows:
@@ -141,7 +135,7 @@ def _names(p: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="+", metavar="NAME", help="persona name(s)")
 
 
-@command("activate", "make personas hot (copies them into .claude/agents/)", _names)
+@command("activate", _names)
 def cmd_activate(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     done = ws.activate(args.names)
@@ -158,7 +152,7 @@ def cmd_activate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-@command("deactivate", "move hot personas back to cold storage", _names)
+@command("deactivate", _names)
 def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     done = ws.deactivate(args.names)
@@ -169,30 +163,4 @@ def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> int:
             console.print(f"deactivated {n}")
         b = ws.budget()
         console.print(f"hot {len(ws.hot)} / {ws.cap}; startup {b.startup_tokens:,} tokens ({b.reduction_pct}% below eager)")
-    return 0
-
-
-@command("paths", "print where every file and folder ctxtui uses is")
-def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
-    data = {
-        "workspace": str(settings.workspace),
-        "agents": str(settings.agents_dir),
-        "user_agents": str(settings.user_agents_dir),
-        "libraries": [str(p) for p in settings.libraries],
-        "cold_store": str(settings.cold_store),
-        "state": str(settings.state_dir),
-        "workspace_config": str(settings.workspace / config.WORKSPACE_CONFIG_NAME),
-        "settings_file": str(config.settings_file()),
-        "token_cache": str(settings.cache_path),
-        "events": str(config.data_dir() / "events.sqlite"),
-        "transcripts": str(settings.transcripts),
-        "bpe_file": tokens.encoding_source(),
-        "user_themes": str(config.config_dir() / "themes"),
-    }
-    if wants_json(args):
-        emit_json(data)
-    else:
-        width = max(map(len, data))
-        for k, v in data.items():
-            print(f"{k:<{width}}  {v if isinstance(v, str) else os.pathsep.join(v)}")
     return 0

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from rich.table import Table
-
-from ctxtui.cli import UserError, command, emit_json, open_workspace, wants_json
-from ctxtui.cli_commands import console
+from ctxtui.cli.base import UserError, command, open_workspace
+from ctxtui.cli.output import console, emit_json, new_table, wants_json
 from ctxtui.core import profiles, strategies
 from ctxtui.core.claude_md import DENSITIES, display_path, trigger
 from ctxtui.core.config import STRATEGIES, Settings
@@ -16,6 +15,9 @@ from ctxtui.core.library import read_body
 from ctxtui.core.search import rank
 from ctxtui.core.workspace import Workspace
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 
 def _claude_md_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--density", choices=DENSITIES, help="cold index density (default: by library size)")
@@ -23,7 +25,7 @@ def _claude_md_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--diff", action="store_true", help="show a diff against the file on disk")
 
 
-@command("claude-md", "preview (or --write) the CLAUDE.md block for the current hot set", _claude_md_args)
+@command("claude-md", _claude_md_args)
 def cmd_claude_md(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     pv = strategies.preview(ws, args.density)
@@ -75,7 +77,7 @@ def print_plan(plan: strategies.Plan) -> None:
         console.print(f"[yellow]note:[/] {note}")
 
 
-@command("migrate", "switch strategy: plan, snapshot, apply atomically, record history", _migrate_args)
+@command("migrate", _migrate_args)
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     plan = strategies.plan(ws, args.to, from_=args.from_, reason=args.reason, hot=args.hot,
@@ -99,7 +101,7 @@ def _rollback_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", required=True, help="why (kept in history)")
 
 
-@command("rollback", "restore a history entry's files byte for byte (default: undo the last entry)", _rollback_args)
+@command("rollback", _rollback_args)
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     entry = strategies.rollback(ws, to=args.to, entry_id=args.entry_id, reason=args.reason)
@@ -113,7 +115,7 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
 
 def history_table(entries: list[Entry]) -> Table:
     """History entries as a table."""
-    table = Table(title="Migration history")
+    table = new_table(title="Migration history")
     for col in ("id", "time", "kind", "from", "to", "Δ tokens", "reason"):
         table.add_column(col, justify="right" if col == "Δ tokens" else "left")
     for e in entries:
@@ -121,7 +123,7 @@ def history_table(entries: list[Entry]) -> Table:
     return table
 
 
-@command("history", "list migrations and rollbacks")
+@command("history")
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     entries = strategies.history(Workspace(settings))
     if wants_json(args):
@@ -138,7 +140,7 @@ def _profile_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="with use: print the plan only")
 
 
-@command("profile", "named hot sets: save NAME, use NAME (a migration), list", _profile_args)
+@command("profile", _profile_args)
 def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     if args.action == "list":
@@ -171,7 +173,7 @@ def _find_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=5)
 
 
-@command("find", "rank cold personas for a task (BM25 over name, description, body)", _find_args)
+@command("find", _find_args)
 def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     pool = ws.library.unique() if args.all else ws.cold()

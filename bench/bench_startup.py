@@ -1,0 +1,87 @@
+"""CLI start-up: ``ctxtui --help`` against an empty Python, ``ctxtui status`` (tiny, warm
+workspace) against ``python -c "import tiktoken"``. Whole process, wall time, best of N.
+
+Targets (issue 10): --help <= 4x ``python -c pass``; status <= 1.5x ``import tiktoken``.
+Run: python bench/bench_startup.py [repeats]
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PERSONA = "---\nname: {name}\ndescription: Use {name} for task {i}.\ntools: Read, Grep\n---\n\nYou are {name}.\n"
+
+
+def ctxtui_cmd() -> list[str]:
+    """The console script next to this Python (what users run), else ``python -m ctxtui``."""
+    script = Path(sys.executable).parent / "ctxtui"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ctxtui"]
+
+
+def once(cmd: list[str], env: dict[str, str]) -> float:
+    """Wall time of one run."""
+    t = time.perf_counter()
+    r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {r.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def best_pair(ours: list[str], peer: list[str], env: dict[str, str], repeats: int) -> tuple[float, float]:
+    """Fastest of ``repeats`` runs each, ours and the peer alternating so both see the same load."""
+    a, b = [], []
+    for _ in range(repeats):
+        a.append(once(ours, env))
+        b.append(once(peer, env))
+    return min(a), min(b)
+
+
+def tiny_workspace(root: Path) -> tuple[Path, Path]:
+    """Five personas in a library, an empty project."""
+    lib, ws = root / "lib", root / "project"
+    lib.mkdir()
+    ws.mkdir()
+    for i, name in enumerate(["alpha", "beta", "gamma", "delta", "epsilon"]):
+        (lib / f"{name}.md").write_text(PERSONA.format(name=name, i=i))
+    return lib, ws
+
+
+def row(label: str, ours: float, peer: float, peer_label: str, target: float) -> None:
+    ratio = ours / peer
+    verdict = "ok" if ratio <= target else "over"
+    print(f"{label:<16} {ours * 1000:7.1f} ms   {peer_label:<26} {peer * 1000:7.1f} ms   "
+          f"ratio {ratio:5.2f}   target <= {target:<4} {verdict}")
+
+
+def main(repeats: int = 15) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        env = dict(os.environ)
+        for var, sub in (("CTXTUI_CONFIG_DIR", "config"), ("CTXTUI_CACHE_DIR", "cache"),
+                         ("CTXTUI_DATA_DIR", "data"), ("CTXTUI_CLAUDE_HOME", "home/.claude")):
+            env[var] = str(root / "_env" / sub)
+        env.pop("CTXTUI_LIBRARY", None)
+        lib, ws = tiny_workspace(root)
+        cmd = ctxtui_cmd()
+        status = [*cmd, "status", "-l", str(lib), "-w", str(ws)]
+        once(status, env)  # warm: token cache written, files in the page cache
+        py = sys.executable
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, best of {repeats}, load {os.getloadavg()[0]:.1f}")
+        row("ctxtui --help", *best_pair([*cmd, "--help"], [py, "-c", "pass"], env, repeats),
+            "python -c pass", 4.0)
+        row("ctxtui status", *best_pair(status, [py, "-c", "import tiktoken"], env, repeats),
+            'python -c "import tiktoken"', 1.5)
+        row("status --json", *best_pair([*status, "--json"], [py, "-c", "import tiktoken"], env, repeats),
+            'python -c "import tiktoken"', 1.5)
+        shutil.rmtree(root / "_env", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)

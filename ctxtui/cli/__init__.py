@@ -1,0 +1,141 @@
+"""Every headless command. With no subcommand, ``ctxtui`` opens the TUI.
+
+Start-up stays cheap: this module imports only the standard library and ``ctxtui``'s version
+string. ``ctxtui --help`` lists :data:`COMMANDS` without importing a command's module; a
+command's module (and with it the core, rich, tiktoken, yaml) is imported only when that
+command is parsed, and Textual only when the TUI opens.
+
+Adding a command (the pattern every command group follows):
+
+1. Write ``ctxtui/cli/<group>.py`` (or add to an existing group) with the handler and, when it
+   takes arguments, a function that adds them::
+
+       from ctxtui.cli.base import command
+
+       def _route_args(p: argparse.ArgumentParser) -> None:
+           p.add_argument("prompt")
+
+       @command("route", _route_args)
+       def cmd_route(args: argparse.Namespace, settings: Settings) -> int:
+           ...
+           return 0
+
+   Print with :mod:`ctxtui.cli.output` (``console``, ``emit_json``, ``wants_json``); raise
+   :class:`ctxtui.cli.base.UserError` (or any ``CtxtuiError``) for a user mistake: ``main``
+   prints it as one line on stderr and exits 1.
+2. Add one line to :data:`COMMANDS` below: ``"route": ("router", "help shown in --help")``.
+
+Command modules import ``ctxtui.cli.base`` and ``ctxtui.cli.output``, never this package's
+``__init__`` (that would be an import cycle), and never each other except one way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from ctxtui import __version__
+
+# ``typing`` and ``pathlib`` are left out on purpose: every millisecond here is paid by --help.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type checkers know the idiom)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from ctxtui.cli.base import Command
+
+#: name -> (module under ``ctxtui.cli``, one-line help). The order is the order in ``--help``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "index": ("agents", "index the library and show every persona file with its status"),
+    "status": ("agents", "show the hot set and the itemised startup budget"),
+    "list": ("agents", "list personas, hot and cold"),
+    "activate": ("agents", "make personas hot (copies them into .claude/agents/)"),
+    "deactivate": ("agents", "move hot personas back to cold storage"),
+    "paths": ("paths", "print where every file and folder ctxtui uses is"),
+    "claude-md": ("strategies", "preview (or --write) the CLAUDE.md block for the current hot set"),
+    "migrate": ("strategies", "switch strategy: plan, snapshot, apply atomically, record history"),
+    "rollback": ("strategies", "restore a history entry's files byte for byte (default: undo the last entry)"),
+    "history": ("strategies", "list migrations and rollbacks"),
+    "profile": ("strategies", "named hot sets: save NAME, use NAME (a migration), list"),
+    "find": ("strategies", "rank cold personas for a task (BM25 over name, description, body)"),
+    "analyze": ("analytics", "usage per persona, pairs, triggers; --compare all --report FILE compares strategies"),
+    "auto-optimize": ("analytics", "propose (and apply as a migration) the hot set that covers the most usage"),
+    "export-training": ("analytics", "fine-tuning examples from real usage (redacted, deduplicated, split)"),
+    "calibrate": ("analytics", "fit measured startup tokens = fixed + factor x ctxtui's estimate"),
+}
+
+
+def _path(text: str) -> object:
+    """argparse type for a folder (pathlib is imported only when a path is given)."""
+    from pathlib import Path
+
+    return Path(text)
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Options every command accepts, before or after its name."""
+    s = argparse.SUPPRESS
+    p.add_argument("--workspace", "-w", type=_path, default=s, help="project folder (default: current folder)")
+    p.add_argument("--library", "-l", type=_path, action="append", default=s,
+                   help="library folder (repeatable; default: bundled personas/)")
+    p.add_argument("--claude-home", type=_path, default=s, help="user Claude Code folder (default ~/.claude)")
+    p.add_argument("--no-user-scope", action="store_true", default=s, help="leave ~/.claude out of the budget")
+    p.add_argument("--window", type=int, default=s, help="context window in tokens (default 200000)")
+    p.add_argument("--json", action="store_true", default=s, help="machine-readable output")
+
+
+def load_command(name: str) -> Command:
+    """The registered :class:`ctxtui.cli.base.Command` for ``name`` (imports its module)."""
+    module, _ = COMMANDS[name]
+    import_module(f"ctxtui.cli.{module}")
+    from ctxtui.cli.base import REGISTRY
+
+    return REGISTRY[name]
+
+
+class _LazySubcommands(argparse._SubParsersAction):
+    """Subcommands listed by name and help; a command's parser (and module) is built only
+    when that command is given. Building 16 parsers up front costs more than the rest of
+    ``--help`` (argparse looks up translations for every parser)."""
+
+    def add_lazy(self, name: str, help_text: str) -> None:
+        """List a subcommand without building its parser."""
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), help_text))
+        self._name_parser_map[name] = None
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
+        assert isinstance(values, list)  # nargs=PARSER: the command name, then its arguments
+        name = values[0]
+        if name in self._name_parser_map and self._name_parser_map[name] is None:
+            sub = self._parser_class(prog=f"{self._prog_prefix} {name}", description=COMMANDS[name][1])
+            add_common(sub)
+            load_command(name).add_arguments(sub)
+            self._name_parser_map[name] = sub
+        super().__call__(parser, namespace, values, option_string)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: every command's name and help; its arguments are added on use."""
+    parser = argparse.ArgumentParser(
+        prog="ctxtui", description="Keep Claude Code's startup context small. No subcommand opens the TUI."
+    )
+    parser.add_argument("--version", action="version", version=f"ctxtui {__version__}")
+    add_common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_LazySubcommands)
+    assert isinstance(sub, _LazySubcommands)
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_lazy(name, help_text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``ctxtui`` and ``claude-context``."""
+    for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    args = build_parser().parse_args(argv)
+    from ctxtui.cli.base import run
+
+    return run(args)

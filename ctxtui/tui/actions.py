@@ -1,0 +1,127 @@
+"""Every TUI action, declared once: id, default keys, description, footer and palette.
+
+Bindings (``BINDINGS`` of each screen and widget), the command palette and the help screen are
+all built from :data:`ACTIONS`, so a key remapped in the settings' ``keymap`` (binding id ->
+keys) shows the same everywhere. :func:`check_keymap` refuses a keymap that names an unknown
+action, leaves Quit without a key, or gives one key to two actions that are live together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingType
+
+from ctxtui.core.errors import CtxtuiError
+
+
+class KeymapError(CtxtuiError):
+    """The settings' keymap cannot be used."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One user action."""
+
+    id: str
+    """Binding id: the name used in the settings' ``keymap``."""
+    keys: str
+    """Default keys, comma separated (Textual key names)."""
+    action: str
+    """The Textual action it runs (``move_current`` runs ``action_move_current``)."""
+    description: str
+    """Short label for the footer and the help screen."""
+    scope: str
+    """Where it is bound: app, main, list, history, analytics, preview, confirm, help."""
+    help: str = ""
+    """Longer text for the command palette and the help screen."""
+    show: bool = True
+    """Shown in the footer."""
+    palette: bool = False
+    """Listed in the command palette (main screen actions)."""
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("toggle", "t", "move_current", "Toggle", "main",
+           "Move the persona under the cursor to the other pane", palette=True),
+    Action("mark", "space", "mark", "Select", "list", "Select several personas"),
+    Action("move-selected", "m", "move_selected", "Move selected", "main",
+           "Move every selected persona", palette=True),
+    Action("undo", "u", "undo", "Undo", "main", "Reverse the last activate or deactivate", palette=True),
+    Action("filter", "slash", "filter", "Filter", "main", "Filter the cold pane by name and description",
+           palette=True),
+    Action("sort", "s", "cycle_sort", "Sort", "main", "Cycle sort: name, tokens, last used", palette=True),
+    Action("preview", "p", "preview", "Preview CLAUDE.md", "main",
+           "Preview the CLAUDE.md block the hot set would generate", palette=True),
+    Action("write", "w", "write_claude_md", "Write CLAUDE.md", "main",
+           "Write the generated block into CLAUDE.md (atomic)", show=False, palette=True),
+    Action("strategy", "g", "focus_strategy", "Strategy", "main", "Choose a strategy (a recorded migration)"),
+    Action("history", "h", "focus_history", "History", "main", "Past migrations; enter rolls back to one",
+           show=False, palette=True),
+    Action("reload", "r", "reload", "Reload", "main", "Re-read library, agents and CLAUDE.md", show=False,
+           palette=True),
+    Action("analytics", "a", "analytics", "Analytics", "main",
+           "Usage per persona, pairs, triggers, auto-optimise", palette=True),
+    Action("help", "question_mark", "help", "Help", "main", "Every key and how moving personas works",
+           palette=True),
+    Action("cancel", "escape", "cancel", "Cancel", "main", "Cancel a drag or clear the filter", show=False),
+    Action("quit", "q", "quit", "Quit", "app", "Leave ctxtui"),
+    Action("rollback-entry", "enter", "select_cursor", "Roll back", "history",
+           "Roll back to the history entry under the cursor"),
+    Action("analytics-back", "escape,q", "app.pop_screen", "Back", "analytics", "Back to the main screen"),
+    Action("analytics-optimize", "o", "optimize", "Auto-optimise", "analytics",
+           "Apply the usage-based hot set (a migration)"),
+    Action("preview-write", "w", "write", "Write CLAUDE.md", "preview", "Write the previewed block"),
+    Action("preview-close", "escape,q", "dismiss(False)", "Close", "preview", "Close the preview"),
+    Action("confirm-yes", "y", "answer(True)", "Yes", "confirm", "Confirm"),
+    Action("confirm-no", "n,escape", "answer(False)", "No", "confirm", "Cancel"),
+    Action("close-help", "escape,q,question_mark", "dismiss", "Close", "help", "Close the help"),
+)
+
+BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
+
+#: Scopes whose bindings are live at the same time (the main screen with a list focused).
+_LIVE_TOGETHER = ({"app", "main", "list"}, {"app", "main", "history"})
+
+
+def bindings(scope: str) -> list[BindingType]:
+    """The ``BINDINGS`` of one scope, from the table."""
+    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id, tooltip=a.help)
+            for a in ACTIONS if a.scope == scope]
+
+
+def palette_actions() -> list[Action]:
+    """Main screen actions offered in the command palette."""
+    return [a for a in ACTIONS if a.palette]
+
+
+def _keys(text: str) -> list[str]:
+    return [k.strip() for k in text.split(",") if k.strip()]
+
+
+def check_keymap(keymap: Mapping[str, str]) -> None:
+    """Refuse a keymap Textual would apply silently wrong. Raises :class:`KeymapError`."""
+    for action_id, keys in keymap.items():
+        if action_id not in BY_ID:
+            known = ", ".join(sorted(BY_ID))
+            raise KeymapError(f"keymap: unknown action {action_id!r} (known: {known})")
+        if not isinstance(keys, str):
+            raise KeymapError(f"keymap.{action_id}: keys must be a string like 'ctrl+t' or 't,enter'")
+    effective = {a.id: _keys(keymap.get(a.id, a.keys)) for a in ACTIONS}
+    if not effective["quit"]:
+        raise KeymapError("keymap.quit: Quit needs a key (ctrl+q also quits)")
+    for scopes in _LIVE_TOGETHER:
+        owner: dict[str, str] = {}
+        for a in ACTIONS:
+            if a.scope not in scopes:
+                continue
+            for key in effective[a.id]:
+                if key in owner and owner[key] != a.id:
+                    raise KeymapError(f"keymap: key {key!r} is given to both {owner[key]} and {a.id}")
+                owner[key] = a.id
+
+
+def effective_keys(action: Action, keymap: Mapping[str, str]) -> list[str]:
+    """The keys an action answers to after the keymap."""
+    return _keys(keymap.get(action.id, action.keys))
