@@ -225,3 +225,54 @@ def test_version_precedence_and_its_source(tmp_path):
     chosen = Workspace(settings_for(proj, lib, home, claude_version="2.1.112")).claude_code
     assert (chosen.version, chosen.source) == ("2.1.112", "option")
     assert chosen.to_json() == {"version": "2.1.112", "profile": "2.1.112", "source": "option"}
+
+
+def run_cli(capsys, *args):
+    from ctxtui.cli import main
+
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_json_carries_the_verdict_the_version_and_the_split_totals(tmp_path, capsys):
+    ws = two_personas(tmp_path, 3, "2.1.112")
+    ws.activate(["twice", "fine"])
+    common = ("-w", ws.settings.workspace, "-l", tmp_path / "lib", "--claude-version", "2.1.112")
+    code, out, _ = run_cli(capsys, "list", "--json", *common)
+    rows = {p["name"]: p for p in json.loads(out)["personas"]}
+    assert code == 0 and rows["twice"]["status"] != "invalid"  # ctxtui's reading stays
+    assert rows["twice"]["claude_code"]["loads"] is False
+    assert "unique" in rows["twice"]["claude_code"]["reason"]
+    assert "skipped by Claude Code" in rows["twice"]["flags"]
+    assert rows["fine"]["claude_code"] == {
+        "loads": True, "reason": None, "name": "fine", "description": "Loads everywhere.",
+        "tools": None, "line": "- fine: Loads everywhere. (Tools: All tools)"}
+    code, out, _ = run_cli(capsys, "status", "--json", *common)
+    data = json.loads(out)
+    assert data["claude_code"]["version"] == "2.1.112" and data["claude_code"]["source"] == "option"
+    assert data["hot_listed"] == 1 and sorted(data["hot"]) == ["fine", "twice"]
+    items = data["startup_tokens"]["items"]
+    assert data["startup_tokens"]["total"] == sum(i["tokens"] or 0 for i in items)
+    assert [i["label"] for i in items if i["kind"] == "agent"] == ["fine"]
+    assert data["startup_tokens"]["managed"] == sum(i["tokens"] for i in items if i["managed"])
+    code, out, _ = run_cli(capsys, "index", "--json", *common)
+    data = json.loads(out)
+    assert data["claude_code"]["profile"] == "2.1.112"
+    assert {p["name"]: p["claude_code"]["loads"] for p in data["personas"]} == {"twice": False, "fine": True}
+    code, out, err = run_cli(capsys, "status", "-w", ws.settings.workspace, "--claude-version", "latest")
+    assert code != 0 and err.count("\n") == 1 and "X.Y.Z" in err
+
+
+def test_the_detail_pane_says_why_claude_code_skips_a_persona(tmp_path):
+    from ctxtui.tui.model import build_model
+    from ctxtui.tui.widgets.detail import describe
+
+    ws = two_personas(tmp_path, 3, "2.1.112")
+    model = build_model(ws)
+    twice = model.personas["twice"]
+    text = describe(twice, "body", model.verdicts["twice"])
+    assert "**Claude Code skips this:** frontmatter is not valid YAML" in text
+    assert "**startup** 0 " in text
+    assert "skipped by Claude Code" in next(r for r in model.cold if r.name == "twice").flags
+    assert "skips" not in describe(model.personas["fine"], "body", model.verdicts["fine"])
