@@ -251,7 +251,7 @@ def test_cli_json_carries_the_verdict_the_version_and_the_split_totals(tmp_path,
     code, out, _ = run_cli(capsys, "status", "--json", *common)
     data = json.loads(out)
     assert data["claude_code"]["version"] == "2.1.112" and data["claude_code"]["source"] == "option"
-    assert data["hot_listed"] == 1 and sorted(data["hot"]) == ["fine", "twice"]
+    assert data["cap_used"] == 1 and sorted(data["hot"]) == ["fine", "twice"]
     items = data["startup_tokens"]["items"]
     assert data["startup_tokens"]["total"] == sum(i["tokens"] or 0 for i in items)
     assert [i["label"] for i in items if i["kind"] == "agent"] == ["fine"]
@@ -276,3 +276,30 @@ def test_the_detail_pane_says_why_claude_code_skips_a_persona(tmp_path):
     assert "**startup** 0 " in text
     assert "skipped by Claude Code" in next(r for r in model.cold if r.name == "twice").flags
     assert "skips" not in describe(model.personas["fine"], "body", model.verdicts["fine"])
+
+
+def test_an_empty_or_half_written_hot_file_keeps_its_cap_slot(tmp_path):
+    """Claude Code skips an empty file too, but an editor's half-written save looks the same:
+    it may be listed a moment later, so it keeps its slot and the cap holds."""
+    ws = two_personas(tmp_path, 1, "2.1.112")
+    ws.settings.agents_dir.mkdir(parents=True)
+    (ws.settings.agents_dir / "being-saved.md").write_bytes(b"")
+    ws.refresh()
+    assert not ws.hot[0].listed and ws.hot[0].takes_slot
+    with pytest.raises(CapError):
+        ws.activate(["fine"])
+    assert [i for i in ws.budget().items if i.kind == "agent"] == []  # and it costs nothing
+
+
+def test_a_hot_file_rewritten_after_ctxtui_read_it_keeps_its_slot(tmp_path):
+    """The verdict is taken from the bytes ctxtui parsed; a file saved in between is stale,
+    and a stale file keeps its slot (it may load a moment later)."""
+    ws = two_personas(tmp_path, 1, "2.1.112")
+    ws.activate(["fine"])
+    (ws.settings.agents_dir / "fine.md").write_text("")  # an editor truncates before writing
+    hot = ws.find_hot("fine")
+    v = verdicts.verdict_for(hot.persona, ws.claude_code.profile)
+    assert verdicts.is_stale(v) and not v.loaded
+    assert hot.persona.usable  # ctxtui's reading is of the bytes before the save
+    hot.claude_code = v
+    assert hot.takes_slot and [h.name for h in ws.visible_hot()] == ["fine"]

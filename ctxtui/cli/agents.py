@@ -89,7 +89,7 @@ def print_budget(b: Budget, ws: Workspace) -> None:
     console.print(table)
     colour = "red" if b.over_target else "green"
     console.print(
-        f"Hot: {len(ws.visible_hot())} listed / cap {ws.cap}   Startup: {b.total_tokens:,} tokens "
+        f"Hot: {len(ws.visible_hot())} / cap {ws.cap}   Startup: {b.total_tokens:,} tokens "
         f"(≈{b.estimated_claude_tokens:,} Claude tokens at x{b.factor}); "
         f"managed (*): [{colour}]{b.startup_tokens:,}[/]   "
         f"Eager: {b.eager_startup_tokens:,}   Reduction: {b.reduction_pct}%   "
@@ -110,7 +110,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             "hot": ws.hot_names(),
             "user_hot": [h.name for h in ws.user_hot],
             "cap": ws.cap,
-            "hot_listed": len(ws.visible_hot()),
+            "cap_used": len(ws.visible_hot()),
             "claude_code": {**ws.claude_code.to_json(), "text": ws.claude_code.describe()},
             "strategy": ws.strategy,
             **data,
@@ -167,7 +167,7 @@ def cmd_activate(args: argparse.Namespace, settings: Settings) -> int:
         for n in skipped:
             console.print(f"{n} was already hot")
         b = ws.budget()
-        console.print(f"hot {len(ws.visible_hot())} listed / {ws.cap}; managed startup {b.startup_tokens:,} tokens "
+        console.print(f"hot {len(ws.visible_hot())} / {ws.cap}; managed startup {b.startup_tokens:,} tokens "
                       f"({b.reduction_pct}% below eager); whole startup {b.total_tokens:,}")
     return 0
 
@@ -182,6 +182,6 @@ def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> int:
         for n in done:
             console.print(f"deactivated {n}")
         b = ws.budget()
-        console.print(f"hot {len(ws.visible_hot())} listed / {ws.cap}; managed startup {b.startup_tokens:,} tokens "
+        console.print(f"hot {len(ws.visible_hot())} / {ws.cap}; managed startup {b.startup_tokens:,} tokens "
                       f"({b.reduction_pct}% below eager); whole startup {b.total_tokens:,}")
     return 0

@@ -9,6 +9,7 @@ budget, the hot count, the cap and the views count what Claude Code loads.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,8 @@ from ctxtui.core.safe_io import read_regular
 #: Largest persona file read for a verdict (Claude Code 2.1.196+ skips files over 1 MiB; older
 #: versions read any size, and the library index refuses files far smaller than this anyway).
 MAX_READ = 16 * 1024 * 1024
+CHANGED = "the file changed while ctxtui read it (it is read again on the next refresh)"
+"""The reason of a verdict on bytes that are not the ones ctxtui parsed: see :func:`is_stale`."""
 
 
 @dataclass(frozen=True)
@@ -77,14 +80,17 @@ def _verdict(path: str, sha256: str, data: bytes, version: str) -> AgentVerdict:
 def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -> AgentVerdict:
     """Claude Code's verdict on PERSONA's file (DATA: its bytes, read when not given).
 
-    An unreadable file gets a skipped verdict saying so. Verdicts are cached by content and
-    version, so views can ask freely.
+    An unreadable file gets a skipped verdict saying so; a file whose bytes are no longer the
+    ones PERSONA was parsed from (an editor is saving it) gets a stale one (:func:`is_stale`).
+    Verdicts are cached by content and version, so views can ask freely.
     """
     if data is None:
         try:
             data = read_regular(persona.path, MAX_READ)
         except OSError as exc:
             return AgentVerdict(str(persona.path), False, f"unreadable: {exc.strerror or exc}")
+        if persona.sha256 and hashlib.sha256(data).hexdigest() != persona.sha256:
+            return AgentVerdict(str(persona.path), False, CHANGED)
     verdict = _verdict(str(persona.path), persona.sha256, data, profile.version)
     return AgentVerdict(**{**vars(verdict), "tools": _copy(verdict.tools),
                            "disallowed_tools": _copy(verdict.disallowed_tools)})
@@ -92,6 +98,11 @@ def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -
 
 def _copy(items: list[str] | None) -> list[str] | None:
     return list(items) if items is not None else None
+
+
+def is_stale(verdict: AgentVerdict) -> bool:
+    """The verdict is on bytes other than ctxtui's reading (the file was being written)."""
+    return verdict.reason == CHANGED
 
 
 def line_tokens(verdict: AgentVerdict) -> int:

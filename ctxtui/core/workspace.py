@@ -140,8 +140,16 @@ class HotPersona:
 
     @property
     def listed(self) -> bool:
-        """Claude Code loads this file (a skipped file lists nothing and takes no cap slot)."""
+        """Claude Code loads this file (a skipped file lists nothing and costs 0 tokens)."""
         return self.claude_code is None or self.claude_code.loaded
+
+    @property
+    def takes_slot(self) -> bool:
+        """Counts against the cap: Claude Code lists it, or it is no persona by either reading
+        (empty or half-written: it may be listed once its writer is done), or it changed while
+        being read. A persona that only Claude Code's stricter loader skips takes no slot."""
+        return (self.listed or not self.persona.usable
+                or (self.claude_code is not None and verdicts.is_stale(self.claude_code)))
 
     @property
     def name(self) -> str:
@@ -361,9 +369,9 @@ class Workspace:
         return {n: self.tier_of(n) for n in dict.fromkeys(names)}
 
     def visible_hot(self) -> list[HotPersona]:
-        """Project hot personas Claude Code lists: files its loader skips and agents hidden by
-        a deny rule are left out (they take no cap slot)."""
-        return [h for h in self.hot if h.listed and h.name not in self.denied]
+        """Project hot files that count against the cap (:attr:`HotPersona.takes_slot`):
+        personas Claude Code skips and agents hidden by a deny rule are left out."""
+        return [h for h in self.hot if h.takes_slot and h.name not in self.denied]
 
     def _scan_hot(self) -> None:
         full_state = self.state()
@@ -781,7 +789,10 @@ class Workspace:
         """Whether Claude Code would list a library persona once hot (unknown names: yes, so
         the plan refuses them with its own message)."""
         persona = self.library.get(name)
-        return persona is None or (self.verdict(persona).loaded and name not in self.denied)
+        if persona is None:
+            return True
+        v = self.verdict(persona)
+        return (v.loaded or verdicts.is_stale(v)) and name not in self.denied
 
     def activate(self, names: Iterable[str]) -> list[str]:
         """Make library personas hot. Refused as a whole if it would exceed the cap."""

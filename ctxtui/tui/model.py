@@ -46,7 +46,7 @@ class Model:
     verdicts: dict[str, AgentVerdict] = field(default_factory=dict)
     """Claude Code's verdict on each shown persona, by name."""
     listed: int = 0
-    """Project hot personas Claude Code lists (what the cap counts)."""
+    """Project hot files that count against the cap (``Workspace.visible_hot``)."""
 
 
 def _flags(p: Persona, extra: list[str] | None = None, verdict: AgentVerdict | None = None) -> tuple[str, ...]:

@@ -251,7 +251,7 @@ class MainScreen(Screen):
         cold.show(m.cold)
         hot.show(m.hot + m.user_hot)
         self.query_one("#cold-title", Label).update(f"Cold ({len(m.cold)})  sort: {cold.sort_by}")
-        over = m.listed > m.cap  # the cap counts what Claude Code lists
+        over = m.listed > m.cap  # the cap counts what Claude Code lists (Workspace.visible_hot)
         user = f"  (+{len(m.user_hot)} user scope)" if m.user_hot else ""
         unlisted = len(m.hot) - m.listed
         unlisted_text = f"  (+{unlisted} not listed by Claude Code)" if unlisted else ""
