@@ -21,13 +21,13 @@ wait_for() {  # wait_for PATTERN SECONDS
   echo "FAIL: did not see /$1/ on screen:"; tmux capture-pane -p -t "$session"; return 1
 }
 
-wait_for "Startup [0-9,]+ tok" 30
+wait_for "Managed [0-9,]+ tok" 30
 wait_for "Hot 0 / 3" 10
-before=$(tmux capture-pane -p -t "$session" | grep -oE "Startup [0-9,]+ tok")
+before=$(tmux capture-pane -p -t "$session" | grep -oE "Managed [0-9,]+ tok")
 echo "before: $before"
 tmux send-keys -t "$session" t          # toggle the first cold persona to hot
 wait_for "Hot 1 / 3" 10
-after=$(tmux capture-pane -p -t "$session" | grep -oE "Startup [0-9,]+ tok")
+after=$(tmux capture-pane -p -t "$session" | grep -oE "Managed [0-9,]+ tok")
 echo "after t: $after"
 [[ "$before" != "$after" ]] || { echo "FAIL: budget line did not change"; exit 1; }
 ls "$tmp/ws/.claude/agents/" | grep -q "\.md$" || { echo "FAIL: no file in .claude/agents"; exit 1; }

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ctxtui.core import claude_version
 from ctxtui.core.config import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,6 +31,11 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         monkeypatch.setenv(var, str(tmp_path / "_env" / sub))
     monkeypatch.delenv("CTXTUI_LIBRARY", raising=False)
+    # Never run the `claude` of the machine running the tests: the Claude Code version (and so
+    # every loader rule and budget figure) must not depend on it. Explicit binaries still work.
+    probe = claude_version.from_path
+    monkeypatch.setattr(claude_version, "from_path",
+                        lambda cache_dir, *, which=None: probe(cache_dir, which=which) if which else None)
 
 
 def persona_text(name: str, description: str = "Does things.", body: str = "Body text.\n", **extra: str) -> str:

@@ -14,7 +14,7 @@ from ctxtui.analytics.events import Event, EventStore
 from ctxtui.analytics.transcripts import Invocation, Session, read_all
 from ctxtui.analytics.usage import analyze, terms
 from ctxtui.cli import main
-from ctxtui.core import strategies
+from ctxtui.core import strategies, verdicts
 from ctxtui.core.workspace import Workspace
 
 
@@ -161,7 +161,7 @@ def test_calibrate_uses_sessions_of_this_workspace(settings):
     base = ws.budget(hot=[]).startup_tokens
     sessions = []
     for day, hot in ((1, ["alpha"]), (2, ["alpha", "beta"]), (3, ["alpha", "beta", "gamma"])):
-        est = base + sum(lib[n].startup_tokens for n in hot)
+        est = base + sum(verdicts.line_tokens(ws.verdict(lib[n])) for n in hot)  # what Claude Code lists
         sessions.append(session(f"c{day}", [], day=day, first=round(12000 + 1.3 * est), cwd=root))
     sessions.append(session("other", [], day=2, first=99999, cwd="/elsewhere"))
     cal = calibrate(ws, sessions, events)

@@ -12,7 +12,7 @@ from hypothesis import settings as settings_
 from hypothesis import strategies as st
 
 from conftest import persona_text, snapshot_tree
-from ctxtui.core import claude_settings, journal, strategies
+from ctxtui.core import claude_settings, journal, strategies, verdicts
 from ctxtui.core.errors import CapError, ConflictError, WorkspaceError
 from ctxtui.core.tiers import set_tier
 from ctxtui.core.workspace import Workspace
@@ -188,7 +188,7 @@ def test_broken_settings_file_is_refused_and_untouched(settings):
 def test_budget_counts_a_skill_as_one_listing_line(settings):
     ws = Workspace(settings)
     ws.activate(["epsilon"])
-    agent_tokens = ws.find_hot("epsilon").persona.startup_tokens
+    agent_tokens = verdicts.line_tokens(ws.find_hot("epsilon").claude_code)  # its listing line
     before = ws.budget().startup_tokens
     set_tier(ws, ["epsilon"], "skill")
     items = [i for i in ws.budget().items if i.kind == "skill"]

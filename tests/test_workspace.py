@@ -8,7 +8,7 @@ import os
 import pytest
 
 from conftest import crash_at, persona_text, snapshot_tree
-from ctxtui.core import journal
+from ctxtui.core import journal, tokens, verdicts
 from ctxtui.core.config import load_settings
 from ctxtui.core.workspace import CapError, Workspace, WorkspaceError
 
@@ -134,12 +134,20 @@ def test_budget_itemises_memory_and_agents_against_eager(settings):
     ws.activate(["alpha"])
     b = ws.budget()
     kinds = [(i.kind, i.scope) for i in b.items]
-    assert kinds == [("memory", "project"), ("memory", "import"), ("agent", "project")]
-    assert b.startup_tokens == sum(i.tokens for i in b.items)
-    lib_agents = sum(p.startup_tokens for p in ws.library.eager())
-    assert b.eager_startup_tokens == ws.memory.tokens + lib_agents
+    # memory as Claude Code sends it: the text added once, then each file with its header
+    assert kinds == [("memory", "fixed"), ("memory", "project"), ("memory", "import"), ("agent", "project")]
+    assert sum(i.tokens for i in b.items if i.kind == "memory") == ws.memory.sent_tokens
+    # the managed part: agent lines plus ctxtui's block; eager: every library line instead
+    alpha = ws.verdict(ws.library.get("alpha"))
+    assert b.items[-1].tokens == verdicts.line_tokens(alpha) == tokens.count("\n" + alpha.line)
+    block = b.startup_tokens - b.items[-1].tokens
+    assert block >= 0
+    lib_agents = sum(verdicts.line_tokens(ws.verdict(p)) for p in ws.library.eager())
+    assert b.eager_startup_tokens == lib_agents
     assert 0 < b.reduction_pct < 100
-    assert b.context_left == b.window - round(b.startup_tokens * b.factor)
+    # the whole startup: Claude Code's fixed text too, every item summed
+    assert b.total_tokens == sum(i["tokens"] or 0 for i in b.whole["items"]) > b.startup_tokens + 1000
+    assert b.context_left == b.window - round(b.total_tokens * b.factor)
 
 
 def test_concurrent_edit_between_plan_and_commit_is_refused(settings, monkeypatch):
@@ -194,7 +202,7 @@ def test_budget_uses_the_calibration_factor_of_the_workspace_model(workspace, li
     s = load_settings(workspace=workspace, library_dirs=[library], calibration={"sonnet": 1.2, "opus": 1.4})
     (workspace / "hybrid-config.json").write_text('{"models": {"production": "claude-opus-4-1"}}')
     b = Workspace(s).budget()
-    assert b.factor == 1.4 and b.estimated_claude_tokens == round(b.startup_tokens * 1.4)
+    assert b.factor == 1.4 and b.estimated_claude_tokens == round(b.total_tokens * 1.4)
 
 
 def test_recovery_never_overwrites_a_file_edited_after_the_crash(settings, library):

@@ -82,6 +82,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--claude-home", type=_path, default=s, help="user Claude Code folder (default ~/.claude)")
     p.add_argument("--no-user-scope", action="store_true", default=s, help="leave ~/.claude out of the budget")
     p.add_argument("--window", type=int, default=s, help="context window in tokens (default 200000)")
+    p.add_argument("--claude-version", metavar="X.Y.Z", default=s,
+                   help="Claude Code version whose loader rules apply (default: detect)")
     p.add_argument("--json", action="store_true", default=s, help="machine-readable output")
 
 

@@ -6,14 +6,19 @@ import argparse
 
 from ctxtui.cli.base import command, open_workspace
 from ctxtui.cli.output import console, emit_json, new_table, wants_json
+from ctxtui.core import verdicts
 from ctxtui.core.budget import Budget
+from ctxtui.core.claude_code import AgentVerdict
 from ctxtui.core.config import Settings
 from ctxtui.core.persona import Persona
 from ctxtui.core.workspace import Workspace
 
 
-def persona_json(p: Persona) -> dict:
-    """The stable JSON shape of one persona."""
+def persona_json(p: Persona, verdict: AgentVerdict | None = None) -> dict:
+    """The stable JSON shape of one persona: ctxtui's own reading, and with VERDICT what
+    Claude Code makes of the file (``claude_code``: loads, reason, name, description, tools,
+    line)."""
+    extra = {"claude_code": verdicts.to_json(verdict)} if verdict is not None else {}
     return {
         "name": p.name,
         "path": str(p.path),
@@ -25,6 +30,7 @@ def persona_json(p: Persona) -> dict:
         "description": p.description,
         "tools": p.tools,
         "model": p.model,
+        **extra,
     }
 
 
@@ -35,7 +41,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if wants_json(args):
         emit_json({
             "roots": [str(r) for r in lib.roots],
-            "personas": [persona_json(p) for p in lib.personas],
+            "claude_code": ws.claude_code.to_json(),
+            "personas": [persona_json(p, ws.verdict(p)) for p in lib.personas],
             "duplicates": [
                 {"name": d.name, "winner": str(d.winner), "others": [str(o) for o in d.others],
                  "identical": d.identical, "reason": d.reason}
@@ -43,7 +50,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             ],
             "cache_hits": lib.cache_hits,
             "tokenised": lib.tokenised,
-            "eager_startup_tokens": lib.eager_startup_tokens,
+            "eager_startup_tokens": sum(verdicts.line_tokens(ws.verdict(p)) for p in lib.eager()),
         })
         return 0
     table = new_table(title=f"Library: {', '.join(str(r) for r in lib.roots if r.is_dir())}")
@@ -51,8 +58,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         table.add_column(col, justify="right" if col in ("startup", "full") else "left")
     for p in sorted(lib.personas, key=lambda p: (p.status.value != "ok", p.name)):
         style = {"ok": "", "repaired": "yellow", "invalid": "red"}[p.status.value]
+        v = ws.verdict(p)
+        problem = p.problem if v.loaded else f"Claude Code skips this: {v.reason}"
         table.add_row(p.name, f"[{style}]{p.status.value}[/]" if style else p.status.value,
-                      f"{p.startup_tokens:,}", f"{p.full_tokens:,}", p.problem)
+                      f"{verdicts.line_tokens(v):,}", f"{p.full_tokens:,}", problem)
     console.print(table)
     counts = {s: sum(1 for p in lib.personas if p.status.value == s) for s in ("ok", "repaired", "invalid")}
     console.print(
@@ -60,6 +69,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         f"{counts['invalid']} invalid; {len(lib.by_name)} names, {len(lib.duplicates)} duplicated. "
         f"Tokenised {lib.tokenised}, from cache {lib.cache_hits}. Counts are raw cl100k tokens."
     )
+    skipped = sum(1 for p in lib.personas if not ws.verdict(p).loaded)
+    console.print(f"{ws.claude_code.describe()} skips {skipped} of them; startup is its listing line.")
     for d in lib.duplicates:
         console.print(f"[dim]duplicate {d.name!r}: {d.reason}[/]")
     return 0
@@ -67,16 +78,20 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def print_budget(b: Budget, ws: Workspace) -> None:
     """The human form of a budget."""
-    table = new_table(title="Startup context (raw cl100k tokens)")
-    for col in ("kind", "item", "scope", "tokens"):
+    table = new_table(title=f"Startup context of {ws.claude_code.describe()} (raw cl100k tokens)")
+    for col in ("kind", "item", "scope", "tokens", "basis"):
         table.add_column(col, justify="right" if col == "tokens" else "left")
-    for item in b.items:
-        table.add_row(item.kind, item.label, item.scope, f"{item.tokens:,}")
+    rows = b.whole["items"] if b.whole is not None else [{**vars(i), "basis": "computed"} for i in b.items]
+    for item in rows:
+        size = "unknown" if item["tokens"] is None else f"{item['tokens']:,}"
+        label = item["label"] + (" *" if item.get("managed") else "")
+        table.add_row(item["kind"], label, item["scope"], size, item["basis"])
     console.print(table)
     colour = "red" if b.over_target else "green"
     console.print(
-        f"Hot: {len(ws.hot)} / cap {ws.cap}   Startup: [{colour}]{b.startup_tokens:,}[/] tokens "
-        f"(≈{b.estimated_claude_tokens:,} Claude tokens at x{b.factor})   "
+        f"Hot: {len(ws.visible_hot())} / cap {ws.cap}   Startup: {b.total_tokens:,} tokens "
+        f"(≈{b.estimated_claude_tokens:,} Claude tokens at x{b.factor}); "
+        f"managed (*): [{colour}]{b.startup_tokens:,}[/]   "
         f"Eager: {b.eager_startup_tokens:,}   Reduction: {b.reduction_pct}%   "
         f"Context left: {b.context_left:,} of {b.window:,}"
     )
@@ -95,6 +110,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             "hot": ws.hot_names(),
             "user_hot": [h.name for h in ws.user_hot],
             "cap": ws.cap,
+            "cap_used": len(ws.visible_hot()),
+            "claude_code": {**ws.claude_code.to_json(), "text": ws.claude_code.describe()},
             "strategy": ws.strategy,
             **data,
             "clashes": ws.clashes,
@@ -118,15 +135,17 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         rows += [(h.persona, "hot", h.flags) for h in ws.hot]
         rows += [(h.persona, "user", h.flags) for h in ws.user_hot]
     if not args.hot:
-        rows += [(p, "cold", [p.status.value] if p.status.value != "ok" else []) for p in ws.cold()]
+        rows += [(p, "cold", ([p.status.value] if p.status.value != "ok" else [])
+                  + ([] if ws.verdict(p).loaded else ["skipped by Claude Code"])) for p in ws.cold()]
     if wants_json(args):
-        emit_json({"personas": [{**persona_json(p), "where": where, "flags": flags} for p, where, flags in rows]})
+        emit_json({"personas": [{**persona_json(p, ws.verdict(p)), "where": where, "flags": flags}
+                                for p, where, flags in rows]})
         return 0
     table = new_table()
     for col in ("name", "where", "startup", "full", "flags"):
         table.add_column(col, justify="right" if col in ("startup", "full") else "left")
     for p, where, flags in rows:
-        table.add_row(p.name, where, f"{p.startup_tokens:,}", f"{p.full_tokens:,}", ", ".join(flags))
+        table.add_row(p.name, where, f"{verdicts.line_tokens(ws.verdict(p)):,}", f"{p.full_tokens:,}", ", ".join(flags))
     console.print(table)
     return 0
 
@@ -148,7 +167,8 @@ def cmd_activate(args: argparse.Namespace, settings: Settings) -> int:
         for n in skipped:
             console.print(f"{n} was already hot")
         b = ws.budget()
-        console.print(f"hot {len(ws.hot)} / {ws.cap}; startup {b.startup_tokens:,} tokens ({b.reduction_pct}% below eager)")
+        console.print(f"hot {len(ws.visible_hot())} / {ws.cap}; managed startup {b.startup_tokens:,} tokens "
+                      f"({b.reduction_pct}% below eager); whole startup {b.total_tokens:,}")
     return 0
 
 
@@ -162,5 +182,6 @@ def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> int:
         for n in done:
             console.print(f"deactivated {n}")
         b = ws.budget()
-        console.print(f"hot {len(ws.hot)} / {ws.cap}; startup {b.startup_tokens:,} tokens ({b.reduction_pct}% below eager)")
+        console.print(f"hot {len(ws.visible_hot())} / {ws.cap}; managed startup {b.startup_tokens:,} tokens "
+                      f"({b.reduction_pct}% below eager); whole startup {b.total_tokens:,}")
     return 0

@@ -64,6 +64,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         claude_home=getattr(args, "claude_home", None),
         include_user_scope=False if getattr(args, "no_user_scope", False) else None,
         window=getattr(args, "window", None),
+        claude_version=getattr(args, "claude_version", None),
     )
 
 

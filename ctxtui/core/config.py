@@ -90,6 +90,8 @@ class Settings:
     """TUI key remapping: binding id -> keys (e.g. {"toggle": "space"})."""
     demo: bool = False
     """Use the bundled demo personas as the library (``--demo``)."""
+    claude_version: str | None = None
+    """Claude Code version whose loader rules apply (``--claude-version``); None: detect."""
 
     @property
     def libraries(self) -> list[Path]:
@@ -154,6 +156,7 @@ class SettingsFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omi
     watch: bool | msgspec.UnsetType = msgspec.UNSET
     keymap: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
     demo: bool | msgspec.UnsetType = msgspec.UNSET
+    claude_version: Annotated[str, msgspec.Meta(pattern=_VERSION)] | None | msgspec.UnsetType = msgspec.UNSET
 
 
 _PATHS = {"workspace", "claude_home", "cache_path", "transcripts_dir"}

@@ -22,8 +22,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core import block, claude_settings, journal, lock, memory, notices
+from ctxtui.core import block, claude_settings, journal, lock, memory, notices, startup, verdicts
 from ctxtui.core.budget import AGENT_WARN_TOKENS, Budget, BudgetItem
+from ctxtui.core.claude_code import AgentVerdict, sort_key
 from ctxtui.core.config import (
     STRATEGIES,
     Settings,
@@ -134,6 +135,21 @@ class HotPersona:
     in_library: bool = False
     shadowed: bool = False
     pinned: bool = False
+    claude_code: AgentVerdict | None = None
+    """Claude Code's verdict on the file (``core.verdicts``) for the project's version."""
+
+    @property
+    def listed(self) -> bool:
+        """Claude Code loads this file (a skipped file lists nothing and costs 0 tokens)."""
+        return self.claude_code is None or self.claude_code.loaded
+
+    @property
+    def takes_slot(self) -> bool:
+        """Counts against the cap: Claude Code lists it, or it is no persona by either reading
+        (empty or half-written: it may be listed once its writer is done), or it changed while
+        being read. A persona that only Claude Code's stricter loader skips takes no slot."""
+        return (self.listed or not self.persona.usable
+                or (self.claude_code is not None and verdicts.is_stale(self.claude_code)))
 
     @property
     def name(self) -> str:
@@ -154,6 +170,8 @@ class HotPersona:
             out.append("shadowed")
         if self.persona.status.value != "ok":
             out.append(self.persona.status.value)
+        if not self.listed:
+            out.append("skipped by Claude Code")
         return out
 
 
@@ -178,6 +196,8 @@ class Workspace:
         self.tier_records: dict[str, dict[str, Any]] = {}
         self.guard = Guard(settings.workspace)
         self._holding_lock = False
+        self._target: verdicts.Target | None = None
+        self._account: startup.StartupAccount | None = None
         self.refresh()
 
     # ------------------------------------------------------------------ reading
@@ -212,6 +232,8 @@ class Workspace:
         memory files. Cheap when nothing changed (content-hash cache)."""
         self._recover()
         self.config = load_workspace_config(self.settings.workspace)
+        self._target = None
+        self._account = None
         if library:
             self.library = index_library(self.library_roots(), self.cache)
             self._add_bundled_pins()
@@ -219,7 +241,25 @@ class Workspace:
         self.memory = memory.scan(
             self.settings.workspace,
             self.settings.claude_home if self.settings.include_user_scope else None,
+            profile=memory.profile_for(self.claude_code.version),
         )
+
+    @property
+    def claude_code(self) -> verdicts.Target:
+        """The Claude Code version whose rules apply, and where it came from (detected once
+        per refresh; ``claude --version`` is cached on disk per binary)."""
+        if self._target is None:
+            self._target = verdicts.select(
+                option=self.settings.claude_version, setting=None,
+                workspace_setting=self.config.claude_version, workspace=self.settings.workspace,
+                projects_dir=self.settings.transcripts,
+                cache_dir=self.settings.cache_path.parent if self.settings.cache_path else None,
+            )
+        return self._target
+
+    def verdict(self, persona: Persona) -> AgentVerdict:
+        """Claude Code's verdict on a persona's file for this project's version."""
+        return verdicts.verdict_for(persona, self.claude_code.profile)
 
     def _notice(self, line: str) -> None:
         self.recovered.append(line)
@@ -332,8 +372,9 @@ class Workspace:
         return {n: self.tier_of(n) for n in dict.fromkeys(names)}
 
     def visible_hot(self) -> list[HotPersona]:
-        """Project hot personas Claude Code lists (hidden ones left out)."""
-        return [h for h in self.hot if h.name not in self.denied]
+        """Project hot files that count against the cap (:attr:`HotPersona.takes_slot`):
+        personas Claude Code skips and agents hidden by a deny rule are left out."""
+        return [h for h in self.hot if h.takes_slot and h.name not in self.denied]
 
     def _scan_hot(self) -> None:
         full_state = self.state()
@@ -364,6 +405,7 @@ class Workspace:
                 out.append(HotPersona(
                     p, scope, managed=rec is not None, source=(rec or {}).get("source"),
                     edited=edited, in_library=in_lib, pinned=p.name in pins,
+                    claude_code=self.verdict(p),
                 ))
             return out
 
@@ -415,7 +457,15 @@ class Workspace:
         return [p for p in self.library.unique() if p.name not in hot]
 
     def budget(self, hot: list[Persona] | None = None, claude_md: dict[Path, str] | None = None) -> Budget:
-        """The itemised startup budget now, and the eager baseline.
+        """The itemised startup budget now, and the eager baseline, as Claude Code will load it.
+
+        Agent items are the custom agents Claude Code lists (its loader's verdict, its
+        precedence: project over user, one per name), each costing its listing line; memory
+        items are the files as Claude Code sends them (headers, stripping, the text added once).
+        ``whole`` adds everything else Claude Code sends (``core.startup``). The managed part
+        (``startup_tokens``) is what strategies change: project agent lines, ctxtui's skill
+        lines and its CLAUDE.md block; ``eager_startup_tokens`` is that part with every library
+        persona hot.
 
         ``hot`` and ``claude_md`` project a change instead: the project's hot personas and
         memory-file texts as a migration would leave them.
@@ -423,45 +473,111 @@ class Workspace:
         from ctxtui.core.claude_md import block_span
         from ctxtui.core.tokens import count
 
+        target = self.claude_code
         scan = self.memory
         if claude_md is not None:
             scan = memory.scan(
                 self.settings.workspace,
                 self.settings.claude_home if self.settings.include_user_scope else None,
-                claude_md,
+                claude_md, profile=memory.profile_for(target.version),
             )
-        items: list[BudgetItem] = []
         block_tokens = 0
         for f in scan.files:
-            label = f"@import from {f.imported_by.name}" if f.imported_by else f.path.name
-            items.append(BudgetItem("memory", label, str(f.path), f.scope, f.tokens))
             span = block_span(f.text, strict=False) if f.scope == "project" else None
             if span is not None:
                 block_tokens += count(f.text[span[0] : span[1]])
-        project = [(p, "project") for p in hot] if hot is not None else [(h.persona, "project") for h in self.hot]
-        names = {p.name for p, _ in project}
-        user = [(h.persona, "user") for h in self.user_hot if h.name not in names]
-        agents = [(p, scope) for p, scope in project + user if p.usable and p.name not in self.denied]
-        for p, scope in agents:
-            items.append(BudgetItem("agent", p.name, str(p.path), scope, p.startup_tokens))
-        agent_tokens = sum(p.startup_tokens for p, _ in agents)
-        for name, path, tokens in self.skill_lines():
-            items.append(BudgetItem("skill", name, path, "project", tokens))
-            agent_tokens += tokens
+        project = list(hot) if hot is not None else [h.persona for h in self.hot]
+        listed = self._listed_agents(project)
+        agent_items = [BudgetItem("agent", v.name or "", v.path, scope, verdicts.line_tokens(v))
+                       for v, scope in listed]
+        mem_items = memory.budget_items(scan)
+        whole = self._whole(agent_items, mem_items, block_tokens)
+        # ctxtui's skills as the version's skill listing sends them (budget and collapse rules)
+        names = {path: name for name, path, _ in self.skill_lines()}
+        skill_items = [BudgetItem("skill", names.get(i.source, i.label), i.source, i.scope, i.tokens or 0)
+                       for i in whole.items if i.kind == "skill" and i.managed]
+        items = mem_items + agent_items + skill_items
         lib_names = set(self.library.by_name)
-        outside_library = sum(p.startup_tokens for p, _ in agents if p.name not in lib_names)
-        eager = scan.tokens - block_tokens + self.library.eager_startup_tokens + outside_library
+        outside_library = sum(i.tokens for i in agent_items
+                              if i.scope == "project" and i.label not in lib_names)
+        eager = sum(verdicts.line_tokens(self.verdict(p)) for p in self.library.eager()) + outside_library
         factor = self.settings.calibrator.factor(self.model)
         warnings = list(scan.warnings()) + list(self.clashes)
-        if agent_tokens * factor > AGENT_WARN_TOKENS:
+        warnings += [f"{h.persona.path}: Claude Code skips this: {h.claude_code.reason}"
+                     for h in self.hot + self.user_hot if h.claude_code and not h.listed]
+        warn_tokens = sum(v.warning_tokens for v, _ in listed)
+        if warn_tokens > AGENT_WARN_TOKENS:
             warnings.append(
-                f"agent descriptions total ~{round(agent_tokens * factor):,} tokens; "
+                f"agent descriptions total ~{warn_tokens:,} tokens (characters / 4); "
                 f"Claude Code warns above {AGENT_WARN_TOKENS:,}"
             )
         return Budget(
-            items, scan.tokens + agent_tokens, eager, self.settings.window,
-            self.settings.target, factor, warnings,
+            items, whole.managed, eager, self.settings.window,
+            self.settings.target, factor, warnings, whole=whole.to_json(),
         )
+
+    def _listed_agents(self, project: list[Persona]) -> list[tuple[AgentVerdict, str]]:
+        """(verdict, scope) of each custom agent Claude Code lists from the project's hot files
+        PROJECT and the user's, in listing order: skipped files and deny-rule names left out; a
+        name is listed once, the project's over the user's, the later path within a scope."""
+        winner: dict[str, tuple[AgentVerdict, str]] = {}
+        users = [h.persona for h in self.user_hot]
+        for scope, personas in (("user", users), ("project", project)):
+            for p in sorted(personas, key=lambda p: str(p.path)):
+                v = self.verdict(p)
+                if v.loaded and v.name is not None and v.name not in self.denied:
+                    winner[v.name] = (v, scope)
+        prof = self.claude_code.profile
+        return [winner[n] for n in sorted(winner, key=lambda n: sort_key(n, prof))]
+
+    def startup_account(self) -> startup.StartupAccount:
+        """Claude Code's whole startup context for this project as on disk (cached until the
+        next refresh): fixed text of the version, MCP servers, skills, commands, output style
+        (see ``core.startup``); :meth:`budget` replaces its agent and memory items with its own."""
+        if self._account is None:
+            env = dict(os.environ)
+            home: Path | None = None
+            if self.settings.include_user_scope:
+                home = self.settings.claude_home.parent
+                env["CLAUDE_CONFIG_DIR"] = str(self.settings.claude_home)
+            else:
+                env.pop("CLAUDE_CONFIG_DIR", None)
+            self._account = startup.account(
+                self.settings.workspace, home, version=self.claude_code.version, env=env,
+                window=self.settings.window,
+            )
+        return self._account
+
+    def _whole(self, agents: list[BudgetItem], mem: list[BudgetItem], block_tokens: int
+               ) -> startup.StartupAccount:
+        """The whole startup account with this budget's agent and memory items."""
+        acc = self.startup_account()
+        own = [self.settings.agents_dir.resolve(), self.settings.user_agents_dir.resolve()]
+        ctxtui_skills = {path for _, path, _ in self.skill_lines()}
+        fixed, extra_agents, rest = [], [], []
+        for i in acc.items:
+            if i.kind == "memory" or (i.kind == "agent" and any(
+                    Path(i.source).is_relative_to(d) for d in own)):
+                continue
+            if i.kind == "agent":  # an ancestor's or the managed policy's agents folder
+                extra_agents.append(replace(i, managed=False))
+            elif i.basis == "version-data":
+                fixed.append(i)
+            else:
+                rest.append(replace(i, managed=i.source in ctxtui_skills))
+        items = [
+            *fixed,
+            *(startup.StartupItem("agent", a.label, a.path, a.tokens, "computed", a.scope,
+                                  managed=a.scope == "project") for a in agents),
+            *extra_agents,
+            *(startup.StartupItem("memory", m.label, m.path, m.tokens, "computed", m.scope)
+              for m in mem),
+            *rest,
+        ]
+        whole = startup.StartupAccount(acc.version, acc.entrypoint, items, block_tokens,
+                                       measured_total=acc.measured_total)
+        whole.suggestions = startup.suggest(whole)
+        return whole
 
     def skill_lines(self) -> list[tuple[str, str, int]]:
         """(name, SKILL.md path, tokens) of each persona ctxtui turned into a skill: its line in
@@ -682,6 +798,15 @@ class Workspace:
         ]
         return [h.name for h in self.hot if h.persona.path.absolute() not in removed] + added
 
+    def _would_list(self, name: str) -> bool:
+        """Whether Claude Code would list a library persona once hot (unknown names: yes, so
+        the plan refuses them with its own message)."""
+        persona = self.library.get(name)
+        if persona is None:
+            return True
+        v = self.verdict(persona)
+        return (v.loaded or verdicts.is_stale(v)) and name not in self.denied
+
     def activate(self, names: Iterable[str]) -> list[str]:
         """Make library personas hot. Refused as a whole if it would exceed the cap."""
         names = list(dict.fromkeys(names))
@@ -693,8 +818,9 @@ class Workspace:
                     f"{skills[0]!r} is a skill now; `ctxtui tier {skills[0]} file` makes it an agent file again"
                 )
             hot = set(self.hot_names())
-            new = [n for n in names if n not in hot]
-            visible = len(self.visible_hot())  # hidden files are not listed: they take no slot
+            # Only what Claude Code will list takes a slot: hidden or skipped files do not.
+            new = [n for n in names if n not in hot and self._would_list(n)]
+            visible = len(self.visible_hot())
             if new and visible + len(new) > self.cap:
                 raise CapError(
                     f"activating {len(new)} would make {visible + len(new)} hot; the cap is "

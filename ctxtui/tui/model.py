@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ctxtui.core import verdicts as cc_verdicts
 from ctxtui.core.budget import Budget
+from ctxtui.core.claude_code import AgentVerdict
 from ctxtui.core.history import Entry
 from ctxtui.core.persona import Persona
 from ctxtui.core.workspace import Workspace
@@ -41,12 +43,18 @@ class Model:
     problems: list[str] = field(default_factory=list)
     user_hot: list[Row] = field(default_factory=list)
     personas: dict[str, Persona] = field(default_factory=dict)
+    verdicts: dict[str, AgentVerdict] = field(default_factory=dict)
+    """Claude Code's verdict on each shown persona, by name."""
+    listed: int = 0
+    """Project hot files that count against the cap (``Workspace.visible_hot``)."""
 
 
-def _flags(p: Persona, extra: list[str] | None = None) -> tuple[str, ...]:
+def _flags(p: Persona, extra: list[str] | None = None, verdict: AgentVerdict | None = None) -> tuple[str, ...]:
     out = list(extra or [])
     if p.status.value != "ok" and p.status.value not in out:
         out.append(p.status.value)
+    if verdict is not None and not verdict.loaded:
+        out.append("skipped by Claude Code")
     return tuple(out)
 
 
@@ -55,18 +63,20 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
     from ctxtui.core import strategies  # the history list only: kept off the start-up imports
 
     used = last_used or {}
+    # startup: the listing line Claude Code sends for the persona (0 when it skips the file)
     hot = [
-        Row(str(h.persona.path), h.name, h.persona.startup_tokens, h.persona.full_tokens, tuple(h.flags),
-            h.persona.description, used.get(h.name, 0.0))
+        Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(ws.verdict(h.persona)), h.persona.full_tokens,
+            tuple(h.flags), h.persona.description, used.get(h.name, 0.0))
         for h in ws.hot
     ]
     user_hot = [  # user scope (~/.claude/agents): loaded too, shown, but ctxtui does not move it
-        Row(str(h.persona.path), h.name, h.persona.startup_tokens, h.persona.full_tokens,
+        Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(ws.verdict(h.persona)), h.persona.full_tokens,
             ("user", *h.flags), h.persona.description, used.get(h.name, 0.0))
         for h in ws.user_hot
     ]
     cold = [
-        Row(str(p.path), p.name, p.startup_tokens, p.full_tokens, _flags(p), p.description, used.get(p.name, 0.0))
+        Row(str(p.path), p.name, cc_verdicts.line_tokens(v := ws.verdict(p)), p.full_tokens, _flags(p, verdict=v),
+            p.description, used.get(p.name, 0.0))
         for p in ws.cold()
     ]
     personas = {p.name: p for p in ws.library.personas if ws.library.by_name.get(p.name) is p}
@@ -75,4 +85,5 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
     return Model(
         cold=cold, hot=hot, user_hot=user_hot, cap=ws.cap, budget=ws.budget(), strategy=ws.strategy,
         history=strategies.history(ws), problems=list(ws.recovered), personas=personas,
+        verdicts={n: ws.verdict(p) for n, p in personas.items()}, listed=len(ws.visible_hot()),
     )

@@ -251,9 +251,12 @@ class MainScreen(Screen):
         cold.show(m.cold)
         hot.show(m.hot + m.user_hot)
         self.query_one("#cold-title", Label).update(f"Cold ({len(m.cold)})  sort: {cold.sort_by}")
-        over = len(m.hot) > m.cap
+        over = m.listed > m.cap  # the cap counts what Claude Code lists (Workspace.visible_hot)
         user = f"  (+{len(m.user_hot)} user scope)" if m.user_hot else ""
-        self.query_one("#hot-title", Label).update(f"Hot {len(m.hot)} / {m.cap}" + ("  over the cap" if over else "") + user)
+        unlisted = len(m.hot) - m.listed
+        unlisted_text = f"  (+{unlisted} not listed by Claude Code)" if unlisted else ""
+        self.query_one("#hot-title", Label).update(
+            f"Hot {m.listed} / {m.cap}" + ("  over the cap" if over else "") + unlisted_text + user)
         self.query_one("#hot-pane").set_class(over, "-over-cap")
         self.query_one(BudgetBar).budget = m.budget
         self.query_one(StrategySwitcher).set_current(m.strategy)
@@ -292,7 +295,8 @@ class MainScreen(Screen):
 
     def on_main_screen_body_loaded(self, message: BodyLoaded) -> None:
         if self.model and message.name in self.model.personas and self._focused_name() == message.name:
-            self.query_one(PersonaDetail).show(self.model.personas[message.name], message.body)
+            self.query_one(PersonaDetail).show(self.model.personas[message.name], message.body,
+                                               self.model.verdicts.get(message.name))
 
     @on(PersonaList.Highlighted)
     def _highlighted(self, message: PersonaList.Highlighted) -> None:
@@ -412,7 +416,7 @@ class MainScreen(Screen):
         if persona is None:
             detail.show(None)
             return
-        detail.show(persona, "…")
+        detail.show(persona, "…", self.model.verdicts.get(persona.name) if self.model else None)
         self.load_body(persona.name)
 
     def action_move_current(self) -> None:

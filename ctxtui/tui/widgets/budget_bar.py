@@ -1,4 +1,5 @@
-"""The always-visible budget line: startup tokens, eager baseline, reduction, context left."""
+"""The always-visible budget line: managed and whole startup tokens, eager baseline, reduction,
+context left."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ class BudgetBar(Static):
         filled = min(1.0, budget.startup_tokens / max(budget.target, 1))
         width = 20
         bar = "█" * round(filled * width) + "░" * (width - round(filled * width))
+        # The bar, target, eager and reduction are about the part ctxtui manages; "Startup" and
+        # "context left" are the whole startup context Claude Code sends.
         text = Text.assemble(
-            ("Startup ", "bold"), f"{budget.startup_tokens:,} tok ", (bar, "bold"),
+            ("Managed ", "bold"), f"{budget.startup_tokens:,} tok ", (bar, "bold"),
             f" target {budget.target:,}  ",
-            ("≈Claude ", "dim"), f"{budget.estimated_claude_tokens:,}  ",
+            ("Startup ", "dim"), f"{budget.total_tokens:,} (≈{budget.estimated_claude_tokens:,} Claude)  ",
             ("Eager ", "dim"), f"{budget.eager_startup_tokens:,}  ",
             ("Reduction ", "dim"), (f"{budget.reduction_pct}%", "bold"), "  ",
             ("Context left ", "dim"), f"{budget.context_left:,} / {budget.window:,}",

@@ -6,12 +6,20 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ctxtui.core.claude_code import AgentVerdict
 from ctxtui.core.persona import Persona
+from ctxtui.core.verdicts import line_tokens
 
 
-def describe(p: Persona, body: str) -> str:
-    """Markdown for one persona (pure, so it is easy to test)."""
-    lines = [f"## {p.name}", "", f"**status** {p.status.value} · **startup** {p.startup_tokens:,} · **full** {p.full_tokens:,} tokens (cl100k)", ""]
+def describe(p: Persona, body: str, verdict: AgentVerdict | None = None) -> str:
+    """Markdown for one persona (pure, so it is easy to test). With VERDICT, the startup
+    figure is Claude Code's listing line, and a file it skips says so first."""
+    startup = line_tokens(verdict) if verdict is not None else p.startup_tokens
+    lines = [f"## {p.name}", "", f"**status** {p.status.value} · **startup** {startup:,} · **full** {p.full_tokens:,} tokens (cl100k)", ""]
+    if verdict is not None and not verdict.loaded:
+        lines += [f"**Claude Code skips this:** {verdict.reason}", ""]
+    elif verdict is not None and verdict.name != p.name:
+        lines += [f"**Claude Code lists it as** `{verdict.name}`", ""]
     if p.problems:
         lines += ["**Problems**", ""] + [f"- {x}" for x in p.problems] + [""]
     lines += [f"**description** {p.description or '(none)'}", ""]
@@ -29,8 +37,8 @@ class PersonaDetail(VerticalScroll):
         yield Static("Select a persona", id="detail-empty")
         yield Static("", id="detail-md")
 
-    def show(self, persona: Persona | None, body: str = "") -> None:
-        """Render a persona (or the empty state)."""
+    def show(self, persona: Persona | None, body: str = "", verdict: AgentVerdict | None = None) -> None:
+        """Render a persona (or the empty state), with Claude Code's VERDICT on it."""
         self.query_one("#detail-empty", Static).display = persona is None
         md = self.query_one("#detail-md", Static)
         md.display = persona is not None
@@ -40,4 +48,4 @@ class PersonaDetail(VerticalScroll):
             # needed for the first frame.
             from rich.markdown import Markdown as RichMarkdown
 
-            md.update(RichMarkdown(describe(persona, body)))
+            md.update(RichMarkdown(describe(persona, body, verdict)))

@@ -1,0 +1,120 @@
+"""Claude Code's verdict on ctxtui's personas, for the Claude Code version a project runs.
+
+ctxtui's own reading of a persona (``core.persona``) is lenient: it recovers a name and a
+description from files Claude Code skips. What Claude Code will actually list is decided by
+its loader (``core.claude_code.load_agent``) for one version profile; this module picks that
+profile (:func:`select`) and joins each persona to its verdict (:func:`verdict_for`), so the
+budget, the hot count, the cap and the views count what Claude Code loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ctxtui.core import claude_version, tokens
+from ctxtui.core.claude_code import AgentVerdict, Profile, load_agent, newest, profile_for
+from ctxtui.core.persona import Persona
+from ctxtui.core.safe_io import read_regular
+
+#: Largest persona file read for a verdict (Claude Code 2.1.196+ skips files over 1 MiB; older
+#: versions read any size, and the library index refuses files far smaller than this anyway).
+MAX_READ = 16 * 1024 * 1024
+CHANGED = "the file changed while ctxtui read it (it is read again on the next refresh)"
+"""The reason of a verdict on bytes that are not the ones ctxtui parsed: see :func:`is_stale`."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The Claude Code version whose loader rules apply, and how it was chosen."""
+
+    version: str
+    """The profile's version (the behaviour generation the rules come from)."""
+    detected: str | None
+    """The version found (None: no source answered, the newest profile is used)."""
+    source: str
+    """``option``, ``setting``, ``workspace``, ``claude --version``, ``transcript`` or
+    ``newest profile``."""
+    profile: Profile
+
+    def describe(self) -> str:
+        """One line for ``status``: ``Claude Code 2.1.112 (from claude --version)``."""
+        if self.detected is None:
+            return f"Claude Code {self.version} (newest known; no version found)"
+        rules = "" if self.detected == self.version else f", rules of {self.version}"
+        return f"Claude Code {self.detected} (from {self.source}{rules})"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"version", "profile", "source"}`` for ``status --json``."""
+        return {"version": self.detected, "profile": self.version, "source": self.source}
+
+
+def select(*, option: str | None, setting: str | None, workspace_setting: str | None,
+           workspace: Path, projects_dir: Path, cache_dir: Path | None,
+           probe_path: bool = True) -> Target:
+    """The version by precedence: ``--claude-version`` (OPTION), the user ``claude_version``
+    setting, the workspace config's ``claude_version``, ``claude --version`` on PATH (cached
+    per binary), the newest transcript's ``version``, else the newest profile."""
+    found = claude_version.detect(option=option, setting=setting or workspace_setting,
+                                  workspace=workspace, projects_dir=projects_dir,
+                                  cache_dir=cache_dir, probe_path=probe_path)
+    source = found.source
+    if source == "setting" and not setting:
+        source = "workspace"
+    if found.version is None:
+        prof = newest()
+        return Target(prof.version, None, "newest profile", prof)
+    prof = profile_for(found.version)
+    return Target(prof.version, found.version, source, prof)
+
+
+@lru_cache(maxsize=4096)
+def _verdict(path: str, sha256: str, data: bytes, version: str) -> AgentVerdict:
+    del sha256  # part of the cache key only
+    return load_agent(path, data, profile_for(version))
+
+
+def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -> AgentVerdict:
+    """Claude Code's verdict on PERSONA's file (DATA: its bytes, read when not given).
+
+    An unreadable file gets a skipped verdict saying so; a file whose bytes are no longer the
+    ones PERSONA was parsed from (an editor is saving it) gets a stale one (:func:`is_stale`).
+    Verdicts are cached by content and version, so views can ask freely.
+    """
+    if data is None:
+        try:
+            data = read_regular(persona.path, MAX_READ)
+        except OSError as exc:
+            return AgentVerdict(str(persona.path), False, f"unreadable: {exc.strerror or exc}")
+        if persona.sha256 and hashlib.sha256(data).hexdigest() != persona.sha256:
+            return AgentVerdict(str(persona.path), False, CHANGED)
+    verdict = _verdict(str(persona.path), persona.sha256, data, profile.version)
+    return AgentVerdict(**{**vars(verdict), "tools": _copy(verdict.tools),
+                           "disallowed_tools": _copy(verdict.disallowed_tools)})
+
+
+def _copy(items: list[str] | None) -> list[str] | None:
+    return list(items) if items is not None else None
+
+
+def is_stale(verdict: AgentVerdict) -> bool:
+    """The verdict is on bytes other than ctxtui's reading (the file was being written)."""
+    return verdict.reason == CHANGED
+
+
+def line_tokens(verdict: AgentVerdict) -> int:
+    """What the agent adds to the startup context: its listing line and the newline joining it
+    (0 when Claude Code skips the file)."""
+    return tokens.count("\n" + verdict.line) if verdict.loaded else 0
+
+
+def to_json(verdict: AgentVerdict) -> dict[str, Any]:
+    """The ``claude_code`` object of ``index --json`` / ``list --json``."""
+    return {
+        "loads": verdict.loaded, "reason": verdict.reason or None, "name": verdict.name,
+        "description": verdict.description if verdict.loaded else None,
+        "tools": verdict.tools, "line": verdict.line or None,
+    }
