@@ -267,7 +267,7 @@ def _settings_change(settings: Any, label: str, plan: Any) -> str | None:
         else:
             tx.write(path, new)
         state = ws.read_state(tx)
-        strategy = state.get("strategy") or ws.config["context_management"]["strategy"]
+        strategy = state.get("strategy") or ws.config.context_management.strategy
         entry = Entry(id=history.next_id(), time=_now(), kind="hook", from_strategy=strategy,
                       to_strategy=strategy, reason=label, tokens_before=0, tokens_after=0,
                       changes=[f"{label}: {what} {SETTINGS_REL}"], before=before)
