@@ -32,7 +32,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         shutil.copy(DATA / "messy_library" / name, agents / name)
         os.utime(agents / name, (1_600_000_000, 1_600_000_000))  # before the captured session
     (root / "CLAUDE.md").write_bytes(b"# Project\nUse tabs.\n")
-    settings = load_settings(workspace=root, library_dirs=[tmp_path / "nolib"])
+    (tmp_path / "emptylib").mkdir()  # an empty library: only the project's own agents count
+    settings = load_settings(workspace=root, library_dirs=[tmp_path / "emptylib"])
 
     def install(version: str, edit=None) -> Path:
         text = (TRANSCRIPTS / f"{version}.jsonl").read_text(encoding="utf-8")
