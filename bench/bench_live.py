@@ -64,7 +64,7 @@ def bench_cli(n: int, tmp: Path) -> tuple[list[float], float]:
     log = folder / "s.jsonl"
     log.write_bytes(record(1))
     env = dict(os.environ, CTXTUI_CONFIG_DIR=str(tmp / "cfg"))
-    proc = subprocess.Popen([sys.executable, "-m", "ctxtui.cli_watch", "-w", str(ws), "--claude-home", str(home),
+    proc = subprocess.Popen([sys.executable, "-m", "ctxtui.cli.watch", "-w", str(ws), "--claude-home", str(home),
                              "--json", "--no-predict"], stdout=subprocess.PIPE, env=env)
     seen: queue.Queue = queue.Queue()
 

@@ -179,7 +179,7 @@ def test_cli_analytics_on_real_transcripts(capsys, library, workspace, tmp_path)
     capsys.readouterr()
     assert main(["auto-optimize", "--based-on", "usage_patterns", "--dry-run", "--json", *base]) == 0
     assert json.loads(capsys.readouterr().out)["hot"] == ["persona-manager"]
-    assert main(["export-training", "--out", str(tmp_path / "t.jsonl"), "--json", *base]) == 0
+    assert main(["export-training", "--format", "openai-chat", "--out", str(tmp_path / "t.jsonl"), "--json", *base]) == 0
     assert json.loads(capsys.readouterr().out)["train"] == 0  # only built-in subagents were used
     assert main(["calibrate", "--json", *base]) == 0
     assert json.loads(capsys.readouterr().out)["factor"] is None
@@ -195,3 +195,15 @@ def test_missing_transcripts_folder_is_a_clear_error(capsys, library, workspace,
     code = main(["analyze", "--transcripts", str(tmp_path / "nope"), "-l", str(library), "-w", str(workspace)])
     assert code == 1 and "no transcripts" in capsys.readouterr().err
     read_all(tmp_path)  # an empty folder is fine
+
+
+@pytest.mark.skipif(not TRANSCRIPTS.is_dir(), reason="shared transcripts not present")
+def test_export_defaults_to_router_data_and_response_formats_carry_a_notice(capsys, library, workspace, tmp_path):
+    base = ["-l", str(library), "-w", str(workspace), "--transcripts", str(TRANSCRIPTS)]
+    assert main(["export-training", "--out", str(tmp_path / "r.jsonl"), *base]) == 0
+    assert "terms" not in capsys.readouterr().err
+    rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert rows and all(set(r) >= {"prompt", "persona", "project", "time"} for r in rows)
+    assert "response" not in json.dumps(rows[0]) and "assistant" not in rows[0]
+    assert main(["export-training", "--format", "openai-chat", "--out", str(tmp_path / "o.jsonl"), *base]) == 0
+    assert "terms" in capsys.readouterr().err

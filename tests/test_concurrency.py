@@ -122,7 +122,9 @@ def test_two_ctxtui_processes_and_an_editor_lose_nothing(settings, library, tmp_
     }))
     reg = ws_dir / "models" / "fine-tuned.json"
     reg.parent.mkdir()
-    reg.write_text(json.dumps({"models": [{"name": "ft:acme-1", "personas": ["alpha"], "healthy": True}]}))
+    reg.write_text(json.dumps({"models": [{"name": "ft:acme-1", "personas": ["alpha"], "healthy": True,
+                                           "validation": {"baseline": "lazy_loading", "heldout_prompts": 60,
+                                                          "model_score": 0.9, "baseline_score": 0.8}}]}))
     (ws_dir / "CLAUDE.md").write_text("# Project notes\n")
     (ws_dir / ".claude").mkdir()
     (ws_dir / ".claude" / "settings.local.json").write_text('{"permissions": {}}\n')

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ctxtui import cli_project
+from ctxtui.cli import project as cli_project
 from ctxtui.analytics.doctor import (
     check_block,
     check_journal,

@@ -119,7 +119,7 @@ def test_watch_in_tmux_redraws_the_gauge_in_place(tmp_path):
     log = folder / "s.jsonl"
     log.write_bytes(line(assistant("m1", 25_353)))
     sock = str(tmp_path / "tmux.sock")
-    cmd = (f"CTXTUI_CONFIG_DIR={tmp_path / 'cfg'} {sys.executable} -m ctxtui.cli_watch -w {ws} "
+    cmd = (f"CTXTUI_CONFIG_DIR={tmp_path / 'cfg'} {sys.executable} -m ctxtui.cli.watch -w {ws} "
            f"--claude-home {home} --no-predict; echo EXIT=$?; sleep 30")
     subprocess.run(["tmux", "-S", sock, "new-session", "-d", "-x", "120", "-y", "20", cmd], check=True, timeout=10)
     try:

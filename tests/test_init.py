@@ -174,7 +174,7 @@ def _env(tmp_path: Path, home: Path) -> dict[str, str]:
 
 INIT_RUNNER = """
 import argparse, sys
-from ctxtui.cli_project import register, run
+from ctxtui.cli.project import register, run
 from ctxtui.core.errors import CtxtuiError
 p = argparse.ArgumentParser(prog="ctxtui"); sub = p.add_subparsers(dest="command"); register(sub)
 try:
@@ -188,7 +188,7 @@ except CtxtuiError as e:
 def test_newcomer_walkthrough(tmp_path, home):
     """Fresh project with its own agent and a separate library: `init --library ../lib`, then
     status, activate and find without --library use the recorded library. `init` runs through
-    ``ctxtui.cli_project`` (the lead wires it into ``ctxtui``); the rest is the real CLI."""
+    ``ctxtui.cli.project`` (the lead wires it into ``ctxtui``); the rest is the real CLI."""
     root = tmp_path / "work"
     proj = root / "app"
     (proj / ".claude" / "agents").mkdir(parents=True)

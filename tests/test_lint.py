@@ -150,7 +150,7 @@ def test_lint_of_unknown_name_is_refused(workspace, library):
 def run_cli(argv):
     import argparse
 
-    from ctxtui import cli_lint
+    from ctxtui.cli import lint as cli_lint
 
     parser = argparse.ArgumentParser()
     cli_lint.register(parser.add_subparsers(dest="command"))

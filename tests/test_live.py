@@ -450,7 +450,7 @@ def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:
 def test_watch_once_json_has_the_documented_keys(tmp_path):
     ws, home, folder = _setup(tmp_path)
     (folder / "abc.jsonl").write_bytes(line(user("x", "abc")) + line(assistant("m1", 26_000, sid="abc")))
-    r = subprocess.run([sys.executable, "-m", "ctxtui.cli_watch", "-w", str(ws), "--claude-home", str(home),
+    r = subprocess.run([sys.executable, "-m", "ctxtui.cli.watch", "-w", str(ws), "--claude-home", str(home),
                         "--once", "--json", "--no-predict"], capture_output=True, text=True, timeout=60, env=_env(home))
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
@@ -459,7 +459,7 @@ def test_watch_once_json_has_the_documented_keys(tmp_path):
 
 
 def test_watch_refuses_a_missing_workspace_in_one_line(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "ctxtui.cli_watch", "-w", str(tmp_path / "nope"), "--once"],
+    r = subprocess.run([sys.executable, "-m", "ctxtui.cli.watch", "-w", str(tmp_path / "nope"), "--once"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
 
@@ -468,7 +468,7 @@ def test_watch_json_streams_one_line_per_update_and_ctrl_c_exits_0(tmp_path):
     ws, home, folder = _setup(tmp_path)
     log = folder / "s.jsonl"
     log.write_bytes(line(assistant("m1", 20_000)))
-    proc = subprocess.Popen([sys.executable, "-m", "ctxtui.cli_watch", "-w", str(ws), "--claude-home", str(home),
+    proc = subprocess.Popen([sys.executable, "-m", "ctxtui.cli.watch", "-w", str(ws), "--claude-home", str(home),
                              "--json", "--no-predict"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=_env(home))
     lines: queue.Queue = queue.Queue()
@@ -487,7 +487,7 @@ def test_watch_json_streams_one_line_per_update_and_ctrl_c_exits_0(tmp_path):
 def test_register_adds_watch_to_a_parser_that_already_has_shared_options(tmp_path):
     import argparse
 
-    from ctxtui.cli_watch import register
+    from ctxtui.cli.watch import register
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
@@ -498,8 +498,8 @@ def test_register_adds_watch_to_a_parser_that_already_has_shared_options(tmp_pat
 
 
 def test_watch_and_live_never_import_textual():
-    code = ("import sys, ctxtui.cli_watch, ctxtui.analytics.live\n"
-            "from ctxtui.cli_watch import main\n"
+    code = ("import sys, ctxtui.cli.watch, ctxtui.analytics.live\n"
+            "from ctxtui.cli.watch import main\n"
             "bad = [m for m in sys.modules if m == 'textual' or m.startswith('textual.')]\n"
             "assert not bad, bad\n"
             "assert 'ctxtui.core.workspace' not in sys.modules  # the prediction is imported when it runs\n")

@@ -53,7 +53,7 @@ def test_any_sequence_keeps_every_persona_the_cap_and_exact_rollback(sequence):
         (ws_dir / "CLAUDE.md").write_text("# user notes\n")
         reg = ws_dir / "models" / "fine-tuned.json"
         reg.parent.mkdir()
-        reg.write_text('{"models": [{"name": "ft:x", "personas": ["alpha"], "healthy": true}]}')
+        reg.write_text('{"models": [{"name": "ft:x", "personas": ["alpha"], "healthy": true, "validation": {"baseline": "lazy_loading", "heldout_prompts": 60, "model_score": 0.9, "baseline_score": 0.8}}]}')
         s = load_settings(workspace=ws_dir, library_dirs=[lib], include_user_scope=False)
         ws = Workspace(s)
         history = History(s)

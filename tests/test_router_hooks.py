@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ctxtui import cli_router
+from ctxtui.cli import router as cli_router
 from ctxtui.core import claude_hooks, journal
 from ctxtui.core.claude_hooks import HookSettingsError, plan_install, plan_remove, status
 from ctxtui.core.config import load_settings

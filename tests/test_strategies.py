@@ -11,11 +11,15 @@ from ctxtui.core import journal, profiles, strategies
 from ctxtui.core.history import History
 from ctxtui.core.workspace import Workspace
 
+VALIDATED = {"baseline": "lazy_loading", "heldout_prompts": 120, "model_score": 0.82, "baseline_score": 0.8,
+             "metric": "task success"}
 
-def register(settings, healthy=True, personas=("alpha", "beta")):
+
+def register(settings, healthy=True, personas=("alpha", "beta"), validation=VALIDATED):
     reg = settings.workspace / "models" / "fine-tuned.json"
     reg.parent.mkdir(parents=True, exist_ok=True)
-    reg.write_text(json.dumps({"models": [{"name": "ft:acme-1", "personas": list(personas), "healthy": healthy}]}))
+    reg.write_text(json.dumps({"models": [{"name": "ft:acme-1", "personas": list(personas), "healthy": healthy,
+                                           "validation": validation}]}))
 
 
 def test_eager_makes_everything_hot_and_lazy_respects_the_cap(settings):
@@ -209,3 +213,4 @@ def test_deactivating_an_unmanaged_file_in_lazy_lists_it_in_the_block(settings):
     ws.refresh()
     ws.deactivate(["mine"])
     assert "- `mine`: hand made — .claude/ctxtui/cold/mine.md" in (settings.workspace / "CLAUDE.md").read_text()
+

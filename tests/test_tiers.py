@@ -233,7 +233,7 @@ def test_a_migration_leaves_hidden_and_skill_personas_alone(settings):
 def test_cli_tier_prints_json_and_refuses_in_one_line(settings, capsys):
     import argparse
 
-    from ctxtui import cli_tier
+    from ctxtui.cli import tier as cli_tier
     from ctxtui.core.errors import CtxtuiError
 
     parser = argparse.ArgumentParser()

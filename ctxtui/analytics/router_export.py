@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,39 +133,5 @@ def export(sessions: Iterable[Session], out: Path, validation_pct: int = 10) -> 
     return summary
 
 
-# --- what a fine-tuned model must prove before the fine_tuned strategy uses it ---------------
-
-MIN_HELDOUT_PROMPTS = 50
-"""Fewer held-out prompts than this prove nothing either way."""
-BASELINE = "lazy_loading"
-
-
-def validation_problem(record: Mapping[str, Any] | None) -> str | None:
-    """Why a registered fine-tuned model may not be used, or None when its validation record
-    shows it was compared with the lazy baseline on held-out prompts and did no worse.
-
-    The record is the ``validation`` object of the model's registry entry::
-
-        {"baseline": "lazy_loading", "heldout_prompts": 200,
-         "model_score": 0.83, "baseline_score": 0.80, "metric": "task success",
-         "date": "2026-11-20"}
-
-    Both scores are the same metric on the same held-out prompts (prompts the model was not
-    trained on), higher is better. Pure: no ctxtui imports, so ``core`` can call it.
-    """
-    if record is None:
-        return "it has no validation record (compare it with the lazy baseline on held-out prompts first)"
-    if not isinstance(record, Mapping):
-        return "its validation record is not an object"
-    if record.get("baseline") != BASELINE:
-        return f"its validation record does not compare it with the {BASELINE} baseline"
-    n = record.get("heldout_prompts")
-    if not isinstance(n, int) or isinstance(n, bool) or n < MIN_HELDOUT_PROMPTS:
-        return f"its validation used fewer than {MIN_HELDOUT_PROMPTS} held-out prompts"
-    scores = [record.get("model_score"), record.get("baseline_score")]
-    if not all(isinstance(s, (int, float)) and not isinstance(s, bool) and 0 <= s <= 1 for s in scores):
-        return "its validation record lacks model_score and baseline_score between 0 and 1"
-    if scores[0] < scores[1]:
-        return (f"it scored {scores[0]:.2f} against the lazy baseline's {scores[1]:.2f} on held-out "
-                "prompts")
-    return None
+# What a fine-tuned model must prove lives with the registry (core may not import analytics).
+from ctxtui.core.registry import BASELINE, MIN_HELDOUT_PROMPTS, validation_problem  # noqa: E402,F401

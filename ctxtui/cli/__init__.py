@@ -63,6 +63,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "auto-optimize": ("analytics", "propose (and apply as a migration) the hot set that covers the most usage"),
     "export-training": ("analytics", "fine-tuning examples from real usage (redacted, deduplicated, split)"),
     "calibrate": ("analytics", "fit measured startup tokens = fixed + factor x ctxtui's estimate"),
+    "init": ("project", "set ctxtui up in this project: find agents and library, record them, adopt hot agents"),
+    "doctor": ("project", "check the setup: ctxtui on PATH, library, Claude Code version, journal, block"),
+    "reset": ("project", "remove everything ctxtui added to this project in one change (can be rolled back)"),
+    "lint": ("lint", "list files Claude Code would skip or read differently from what their author meant"),
+    "fix": ("lint", "rewrite frontmatter so Claude Code loads personas as meant (journalled, rollback-able)"),
+    "verify": ("lint", "compare what the newest session was given with ctxtui's prediction"),
+    "tier": ("tier", "set how personas stay out of the startup context: file, hidden or skill"),
+    "watch": ("watch", "live context gauge of the project's active Claude Code session"),
+    "router": ("router", "train or evaluate the learned persona router"),
+    "route": ("router", "which persona the router names for a prompt (--hook: the UserPromptSubmit hook)"),
+    "hook": ("router", "install, remove or show the just-in-time persona hook"),
 }
 
 
@@ -137,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    raw = sys.argv[1:] if argv is None else argv
+    if raw[:2] == ["route", "--hook"]:  # the prompt hook: answer before importing anything else
+        from ctxtui.route_hook import main as hook_main
+
+        return hook_main([])
     args = build_parser().parse_args(argv)
     from ctxtui.cli.base import run
 

@@ -4,6 +4,7 @@ calibrate. Each reads Claude Code transcripts (``--transcripts DIR``)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -125,7 +126,9 @@ def cmd_auto_optimize(args: argparse.Namespace, settings: Settings) -> int:
 def _export_args(p: argparse.ArgumentParser) -> None:
     _transcripts(p)
     p.add_argument("--out", type=Path, required=True, help="train file (validation goes beside it)")
-    p.add_argument("--format", choices=training.FORMATS, default="openai-chat")
+    p.add_argument("--format", choices=training.EXPORT_FORMATS, default=training.DEFAULT_FORMAT,
+                   help="router (default): prompts and the persona each led to, for a router; "
+                        "openai-chat, anthropic, jsonl include Claude's responses (see the provider's terms)")
     p.add_argument("--validation", type=int, default=10, help="percent of examples for validation (default 10)")
 
 
@@ -133,14 +136,18 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 def cmd_export_training(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     sessions, _ = load_sessions(args, settings)
-    summary = training.export(ws, sessions, args.out, args.format, args.validation)
+    from ctxtui.analytics import router_export
+
+    summary, notice = router_export.export_any(ws, sessions, args.out, args.format, args.validation)
+    if notice:
+        print(f"ctxtui: note: {notice}", file=sys.stderr)
     if wants_json(args):
         emit_json(vars(summary))
         return 0
     console.print(f"train {summary.train}, validation {summary.validation} → {', '.join(summary.files)}")
     for name, n in sorted(summary.per_persona.items(), key=lambda kv: -kv[1]):
         console.print(f"  {name}: {n}")
-    for why, n in summary.skipped.items():
+    for why, n in getattr(summary, "skipped", {}).items():
         console.print(f"  [dim]skipped {n}: {why}[/]")
     return 0
 

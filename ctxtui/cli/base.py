@@ -46,6 +46,32 @@ class Command:
 REGISTRY: dict[str, Command] = {}
 
 
+class _OneParser:
+    """Stands in for argparse's subparsers object so that a module written as
+    ``register(subparsers)`` adds its arguments to the one parser ``ctxtui`` already built for
+    the command being run (other commands it registers go to a throwaway parser)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, name: str) -> None:
+        self.parser, self.name = parser, name
+
+    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+        if name != self.name:
+            return argparse.ArgumentParser(add_help=False, conflict_handler="resolve")
+        p = self.parser
+        for container in (p, p._optionals, p._positionals):  # groups keep their own copy
+            container.conflict_handler = "resolve"  # the module may repeat the shared options
+        for key in ("description", "formatter_class", "epilog"):
+            if key in kwargs:
+                setattr(p, key, kwargs[key])
+        return p
+
+
+def adopt(names: tuple[str, ...], register: Callable[[_OneParser], object], handler: Handler) -> None:
+    """Register commands of a module built as ``register(subparsers)`` + ``run(args, settings)``."""
+    for name in names:
+        REGISTRY[name] = Command(name, handler, lambda p, _n=name: register(_OneParser(p, _n)) and None)
+
+
 def command(name: str, args: ArgsAdder = _no_arguments) -> Callable[[Handler], Handler]:
     """Register a subcommand's handler (its help line lives in ``ctxtui.cli.COMMANDS``)."""
 

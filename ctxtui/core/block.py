@@ -17,7 +17,7 @@ from ctxtui.core.config import Settings, WorkspaceConfig, bundled_dir
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.library import Library
 from ctxtui.core.persona import Persona
-from ctxtui.core.registry import FineTunedModel, load_registry, pick_model
+from ctxtui.core.registry import FineTunedModel, load_registry, pick_model, validation_problem
 
 
 class BlockSource(Protocol):
@@ -47,6 +47,8 @@ def fine_tuned_model(ws: BlockSource) -> tuple[FineTunedModel | None, str]:
         return None, f"no fine-tuned model is registered in {registry_path(ws)}"
     if not model.healthy:
         return None, f"fine-tuned model {model.name} is marked unhealthy"
+    if (why := validation_problem(model.validation)) is not None:
+        return None, f"fine-tuned model {model.name} cannot be used: {why}"
     return model, ""
 
 

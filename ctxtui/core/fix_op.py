@@ -101,7 +101,7 @@ def _files(ws: Workspace, profile: Profile) -> list[tuple[Path, str]]:
     out: list[tuple[Path, str]] = [(p, "hot") for p in agent_files(s.agents_dir, profile)]
     seen = {p.resolve() for p, _ in out}
     cold = s.cold_store.absolute()
-    for root in s.libraries:
+    for root in ws.library_roots():
         root = Path(root).absolute()
         where = "cold" if root == cold else "library"
         if not root.is_dir():

@@ -13,7 +13,9 @@ ConfigError naming it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -27,6 +29,9 @@ class FineTunedModel(msgspec.Struct):
     personas: list[str] = msgspec.field(default_factory=list)
     """Personas the model embeds (they need no agent file)."""
     healthy: bool = True
+    validation: dict[str, Any] | None = None
+    """How the model compared with the lazy baseline on held-out prompts (see
+    :func:`validation_problem`); a model without it is never used."""
 
 
 class _Record(msgspec.Struct, kw_only=True):
@@ -35,6 +40,7 @@ class _Record(msgspec.Struct, kw_only=True):
     name: str | None = None
     personas: list[str] = msgspec.field(default_factory=list)
     healthy: bool = True
+    validation: dict[str, Any] | None = None
 
 
 class Registry(msgspec.Struct):
@@ -46,7 +52,8 @@ class Registry(msgspec.Struct):
         """Models in file order."""
         if isinstance(self.models, list):
             return self.models
-        return [FineTunedModel(name=r.name if r.name is not None else k, personas=r.personas, healthy=r.healthy)
+        return [FineTunedModel(name=r.name if r.name is not None else k, personas=r.personas, healthy=r.healthy,
+                               validation=r.validation)
                 for k, r in self.models.items()]
 
 
@@ -71,3 +78,41 @@ def pick_model(models: list[FineTunedModel], preferred: str | None = None) -> Fi
 
 
 __all__ = ["ConfigError", "FineTunedModel", "Registry", "load_registry", "pick_model"]
+
+
+# --- what a fine-tuned model must prove before the fine_tuned strategy uses it ---------------
+
+MIN_HELDOUT_PROMPTS = 50
+"""Fewer held-out prompts than this prove nothing either way."""
+BASELINE = "lazy_loading"
+
+
+def validation_problem(record: Mapping[str, Any] | None) -> str | None:
+    """Why a registered fine-tuned model may not be used, or None when its validation record
+    shows it was compared with the lazy baseline on held-out prompts and did no worse.
+
+    The record is the ``validation`` object of the model's registry entry::
+
+        {"baseline": "lazy_loading", "heldout_prompts": 200,
+         "model_score": 0.83, "baseline_score": 0.80, "metric": "task success",
+         "date": "2026-11-20"}
+
+    Both scores are the same metric on the same held-out prompts (prompts the model was not
+    trained on), higher is better.
+    """
+    if record is None:
+        return "it has no validation record (compare it with the lazy baseline on held-out prompts first)"
+    if not isinstance(record, Mapping):
+        return "its validation record is not an object"
+    if record.get("baseline") != BASELINE:
+        return f"its validation record does not compare it with the {BASELINE} baseline"
+    n = record.get("heldout_prompts")
+    if not isinstance(n, int) or isinstance(n, bool) or n < MIN_HELDOUT_PROMPTS:
+        return f"its validation used fewer than {MIN_HELDOUT_PROMPTS} held-out prompts"
+    scores = [record.get("model_score"), record.get("baseline_score")]
+    if not all(isinstance(s, (int, float)) and not isinstance(s, bool) and 0 <= s <= 1 for s in scores):
+        return "its validation record lacks model_score and baseline_score between 0 and 1"
+    if scores[0] < scores[1]:
+        return (f"it scored {scores[0]:.2f} against the lazy baseline's {scores[1]:.2f} on held-out "
+                "prompts")
+    return None

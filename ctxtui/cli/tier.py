@@ -74,3 +74,12 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     if result.entry:
         print(f"history entry {result.entry} (undo: ctxtui rollback)")
     return 0
+
+
+def _adopt() -> None:
+    from ctxtui.cli.base import adopt
+
+    adopt(('tier',), register, run)
+
+
+_adopt()

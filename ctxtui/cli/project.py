@@ -153,3 +153,12 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
 
 def _emit(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _adopt() -> None:
+    from ctxtui.cli.base import adopt
+
+    adopt(('init', 'reset', 'doctor'), register, run)
+
+
+_adopt()

@@ -281,3 +281,12 @@ def _now() -> str:
     import time
 
     return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _adopt() -> None:
+    from ctxtui.cli.base import adopt
+
+    adopt(('router', 'route', 'hook'), register, run)
+
+
+_adopt()

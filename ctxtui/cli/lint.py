@@ -171,3 +171,12 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("\n".join(report.lines()))
     return 0
+
+
+def _adopt() -> None:
+    from ctxtui.cli.base import adopt
+
+    adopt(('lint', 'fix', 'verify'), register, lambda args, settings: run(args))
+
+
+_adopt()

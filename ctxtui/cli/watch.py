@@ -3,7 +3,7 @@
 Plain output redraws a small block in place on a terminal (one block per update otherwise);
 ``--json`` prints one JSON object per line, flushed, per update; ``--once`` prints the current
 state and exits. Ctrl-C exits with code 0. Wire it with ``register(subparsers)`` and ``run(args)``;
-``python -m ctxtui.cli_watch`` runs it alone.
+``python -m ctxtui.cli.watch`` runs it alone.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace, predict: Predictor | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ctxtui.cli_watch [options]``."""
+    """``python -m ctxtui.cli.watch [options]``."""
     parser = argparse.ArgumentParser(prog="ctxtui watch", description="follow the active Claude Code session")
     add_arguments(parser)
     return run(parser.parse_args(argv))
@@ -131,3 +131,12 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _adopt() -> None:
+    from ctxtui.cli.base import adopt
+
+    adopt(('watch',), register, lambda args, settings: run(args))
+
+
+_adopt()
