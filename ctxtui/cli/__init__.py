@@ -74,6 +74,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "router": ("router", "train or evaluate the learned persona router"),
     "route": ("router", "which persona the router names for a prompt (--hook: the UserPromptSubmit hook)"),
     "hook": ("router", "install, remove or show the just-in-time persona hook"),
+    "completion": ("completion", "print a shell completion script: ctxtui completion bash|zsh|fish"),
 }
 
 
@@ -143,6 +144,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _suggest_command(raw: list[str]) -> None:
+    """Exit with one line and a suggestion when the command name is mistyped."""
+    takes_value = {"--workspace", "-w", "--library", "-l", "--claude-home", "--window", "--claude-version"}
+    i = 0
+    while i < len(raw):
+        word = raw[i]
+        if word in takes_value:
+            i += 2
+            continue
+        if word.startswith("-"):
+            i += 1
+            continue
+        if word not in COMMANDS:
+            import difflib
+
+            close = difflib.get_close_matches(word, list(COMMANDS), n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            print(f"ctxtui: error: unknown command {word!r}{hint} (see ctxtui --help)", file=sys.stderr)
+            raise SystemExit(2)
+        return
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``ctxtui`` and ``claude-context``."""
     for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
@@ -153,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         from ctxtui.route_hook import main as hook_main
 
         return hook_main([])
+    _suggest_command(raw)
     args = build_parser().parse_args(argv)
     from ctxtui.cli.base import run
 

@@ -98,7 +98,8 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 def _optimize_args(p: argparse.ArgumentParser) -> None:
     _transcripts(p)
-    p.add_argument("--based-on", choices=["usage_patterns"], default="usage_patterns")
+    p.add_argument("--based-on", choices=["usage_patterns"], default="usage_patterns",
+                   help="what the proposal is based on (usage_patterns: invocations in transcripts)")
     p.add_argument("--dry-run", action="store_true", help="show the proposal only")
     p.add_argument("--half-life", type=float, default=14.0, help="recency half-life in days (default 14)")
 

@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
 
     hk = subparsers.add_parser("hook", help="install, remove or show the just-in-time persona hook",
                                description="Manage ctxtui's UserPromptSubmit hook in .claude/settings.local.json.")
-    hk.add_argument("hook_action", choices=("install", "remove", "status"))
+    hk.add_argument("hook_action", choices=("install", "remove", "status"), help="install, remove or show the hook")
     hk.add_argument("--command", dest="hook_command", help="hook command (default: this ctxtui's `route --hook`)")
     hk.add_argument("--workspace", "-w", type=Path, default=argparse.SUPPRESS, help="project folder")
     hk.add_argument("--json", action="store_true", help="machine-readable output")

@@ -134,8 +134,8 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _profile_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("save", "use", "list"))
-    p.add_argument("name", nargs="?")
+    p.add_argument("action", choices=("save", "use", "list"), help="save the hot set, use one (a migration), or list them")
+    p.add_argument("name", nargs="?", help="profile name (save, use)")
     p.add_argument("--personas", nargs="+", metavar="NAME", help="with save: these instead of the hot set")
     p.add_argument("--dry-run", action="store_true", help="with use: print the plan only")
 
@@ -168,9 +168,9 @@ def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _find_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("query", nargs="+")
+    p.add_argument("query", nargs="+", help="words describing the task")
     p.add_argument("--all", action="store_true", help="search hot personas too")
-    p.add_argument("--limit", type=int, default=5)
+    p.add_argument("--limit", type=int, default=5, help="how many personas to show (default 5)")
 
 
 @command("find", _find_args)

@@ -1,6 +1,10 @@
 """Every refusal the user should see as one line, in one module so any layer can raise them
 without importing the layer that usually does (no import cycles)."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+
 
 class CtxtuiError(Exception):
     """Bad input or a refused operation; nothing was changed. Faces print ``str(exc)``."""
@@ -33,3 +37,16 @@ class StateError(CtxtuiError):
 
 class WriteError(CtxtuiError, OSError):
     """The file system refused a write (no space, read-only, permission)."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` (case-insensitive), else ``""``."""
+    import difflib
+
+    by_lower: dict[str, str] = {}
+    for c in choices:
+        by_lower.setdefault(c.lower(), c)
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=3, cutoff=0.6)
+    if not found:
+        return ""
+    return "; did you mean " + " or ".join(repr(by_lower[f]) for f in found) + "?"

@@ -33,7 +33,14 @@ from ctxtui.core.config import (
     load_workspace_config,
 )
 from ctxtui.core.confine import Guard, quarantine
-from ctxtui.core.errors import CapError, CtxtuiError, UnsafePathError, WorkspaceError, WriteError
+from ctxtui.core.errors import (
+    CapError,
+    CtxtuiError,
+    UnsafePathError,
+    WorkspaceError,
+    WriteError,
+    did_you_mean,
+)
 from ctxtui.core.library import Library, TokenCache, index_files, index_library, is_doc_file
 from ctxtui.core.persona import Persona, safe_stem
 from ctxtui.core.safe_io import read_regular
@@ -632,7 +639,7 @@ class Workspace:
         for name in names:
             persona = self.library.get(name)
             if persona is None:
-                raise WorkspaceError(f"no persona named {name!r} in the library")
+                raise WorkspaceError(f"no persona named {name!r} in the library{did_you_mean(name, self.library.by_name)}")
             if not persona.usable:
                 raise WorkspaceError(f"{name!r} cannot be activated: {persona.problem}")
             if name in hot:
@@ -665,7 +672,8 @@ class Workspace:
                     raise WorkspaceError(
                         f"{name!r} is hot in user scope ({self.settings.user_agents_dir}); ctxtui only moves project personas"
                     )
-                raise WorkspaceError(f"{name!r} is not hot in {self.settings.agents_dir}")
+                raise WorkspaceError(f"{name!r} is not hot in {self.settings.agents_dir}"
+                                     f"{did_you_mean(name, self.hot_names())}")
             for h in matches:
                 path = h.persona.path
                 if h.persona.is_symlink or path.is_symlink():

@@ -1,0 +1,57 @@
+"""CLI conventions people expect: suggestions, completion, help on every argument, one version."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from ctxtui import __version__
+from ctxtui.cli import COMMANDS, main
+from ctxtui.cli.completion import full_parser
+
+
+def test_a_mistyped_command_gets_one_line_with_a_suggestion(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["stauts"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "did you mean 'status'" in err
+
+
+def test_a_mistyped_persona_name_gets_a_suggestion(capsys, library, workspace):
+    assert main(["activate", "alpah", "-l", str(library), "-w", str(workspace)]) == 1
+    assert "did you mean 'alpha'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_script_knows_every_command(capsys, shell):
+    assert main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    missing = [name for name in COMMANDS if name not in script]
+    assert not missing, missing
+
+
+def _walk(parser: argparse.ArgumentParser, path: str = "ctxtui"):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _walk(sub, f"{path} {name}")
+        elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            yield path, action
+
+
+def test_every_argument_has_help():
+    bare = [f"{path} {'/'.join(a.option_strings) or a.dest}" for path, a in _walk(full_parser())
+            if not a.help or a.help == argparse.SUPPRESS and a.option_strings]
+    assert not bare, bare
+
+
+def test_version_is_written_once_and_package_metadata_agrees():
+    from importlib.metadata import version
+
+    assert version("ctxtui") == __version__
+    out = subprocess.run([sys.executable, "-m", "ctxtui", "--version"], capture_output=True, text=True).stdout
+    assert out.strip() == f"ctxtui {__version__}"
