@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from ctxtui.cli import project as cli_project
 from ctxtui.analytics.doctor import (
     check_block,
     check_journal,
@@ -19,6 +18,7 @@ from ctxtui.analytics.doctor import (
     check_version,
     run_checks,
 )
+from ctxtui.cli import project as cli_project
 from ctxtui.core import strategies
 from ctxtui.core.config import load_settings
 from ctxtui.core.project_init import init
