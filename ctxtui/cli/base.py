@@ -69,7 +69,10 @@ class _OneParser:
 def adopt(names: tuple[str, ...], register: Callable[[_OneParser], object], handler: Handler) -> None:
     """Register commands of a module built as ``register(subparsers)`` + ``run(args, settings)``."""
     for name in names:
-        REGISTRY[name] = Command(name, handler, lambda p, _n=name: register(_OneParser(p, _n)) and None)
+        def add_arguments(p: argparse.ArgumentParser, _name: str = name) -> None:
+            register(_OneParser(p, _name))
+
+        REGISTRY[name] = Command(name, handler, add_arguments)
 
 
 def command(name: str, args: ArgsAdder = _no_arguments) -> Callable[[Handler], Handler]:
