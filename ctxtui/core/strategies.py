@@ -300,13 +300,16 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
     hot_personas += [h.persona for h in ws.hot if h.name in hot_after and h.name not in ws.library.by_name]
     before = ws.budget()
     eager = before.eager_startup_tokens
-    new_text, used, after = "", "none", before
+    tried = []
     for d in _densities(ws, target, density):
-        new_text, used = render_claude_md(ws, target, hot_after, model, d, drop, leaving, text=old_text)
-        changed = new_text != old_text and not (not old_text and target == "eager")
-        after = ws.budget(hot=hot_personas, claude_md={md_path.absolute(): new_text} if changed else None)
-        if after.startup_tokens <= eager:
+        text_d, used_d = render_claude_md(ws, target, hot_after, model, d, drop, leaving, text=old_text)
+        changed = text_d != old_text and not (not old_text and target == "eager")
+        tried.append((ws.budget(hot=hot_personas, claude_md={md_path.absolute(): text_d} if changed else None), text_d, used_d))
+        if tried[-1][0].startup_tokens <= eager:
             break  # the richest index that still costs less than eager (chosen by net tokens)
+    else:
+        tried.sort(key=lambda t: t[0].startup_tokens)  # none pays: the cheapest
+    after, new_text, used = tried[-1] if tried[-1][0].startup_tokens <= eager else tried[0]
     md_new = None if new_text == old_text or (not old_text and target == "eager") else new_text
     managed_models = {m.name for m in load_registry(registry_path(ws))} | {state.get("model") or ""}
     settings_path = claude_settings.settings_path(ws.settings.workspace)
