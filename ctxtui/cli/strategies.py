@@ -91,7 +91,8 @@ def print_plan(plan: strategies.Plan) -> None:
     for note in plan.notes:
         console.print(f"[yellow]note:[/] {note}")
     if plan.refusal:
-        console.print(f"[red]refused without --force:[/] {plan.refusal}")
+        label = "[yellow]forced past the net-savings guard:[/]" if plan.request.get("force") else "[red]refused without --force:[/]"
+        console.print(f"{label} {plan.refusal}")
 
 
 @command("migrate", _migrate_args)

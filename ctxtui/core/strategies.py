@@ -371,6 +371,7 @@ def apply(ws: Workspace, p: Plan) -> Entry:
         if p.refusal and not request.get("force"):
             raise NetCostError(f"{p.refusal}; nothing changed (--force switches anyway)")
         state = ws.read_state(tx)
+        was = (_strategy(ws, state), state.get("model"), state.get("density"))
         before = history.snapshot(tx)
         ws.plan_deactivate(p.deactivate, tx, state)
         ws.plan_activate(p.activate, tx, state)
@@ -390,7 +391,11 @@ def apply(ws: Workspace, p: Plan) -> Entry:
             tokens_after=p.tokens_after, changes=p.changes(), before=before, notes=p.notes,
         )
         entry.after = history.after_of(before, tx)
-        if entry.after == before:
+        state_rel = history.rel(ws.settings.state_dir / "state.json")
+        same_files = {k: v for k, v in entry.after.items() if k != state_rel} == {
+            k: v for k, v in before.items() if k != state_rel}
+        if same_files and was == (state["strategy"], state["model"], state["density"]):
+            # only ctxtui's bookkeeping would change (e.g. the remembered lazy hot set)
             raise NothingToChange(f"nothing to change: the project already matches {p.to_strategy}; nothing recorded")
         history.entry_step(entry, tx)
     ws.emit("migrate", "", frm=p.from_strategy, to=p.to_strategy, reason=p.reason, entry=entry.id, hot=ws.hot_names())
