@@ -35,6 +35,7 @@ from ctxtui.core.block import (
     registry_path,
     render_claude_md,
 )
+from ctxtui.core.budget import Budget
 from ctxtui.core.config import STRATEGIES
 from ctxtui.core.errors import WorkspaceError
 from ctxtui.core.history import Entry, History, Snapshot
@@ -45,7 +46,7 @@ from ctxtui.core.workspace import Workspace
 __all__ = ["CONCRETE", "NetCostError", "NothingToChange", "Plan", "PlanSummary", "Preview",
            "StrategyError", "apply", "block_input", "choose_density",
            "claude_md_path", "fine_tuned_model", "history", "migrate", "plan", "preview",
-           "registry_path", "render_claude_md", "resolve", "rollback", "rollback_target",
+           "project", "registry_path", "render_claude_md", "resolve", "rollback", "rollback_target",
            "undo", "undo_target", "write_preview"]
 
 CONCRETE = ("eager", "lazy_loading", "fine_tuned", "hybrid")
@@ -335,6 +336,27 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
     )
 
 
+def project(ws: Workspace, strategy: str, hot: list[str], model: FineTunedModel | None = None,
+            density: str | None = None) -> tuple[Budget, str]:
+    """(startup budget, density) if ``strategy`` ran with this hot set (and model), the CLAUDE.md
+    block rendered as a migration would (density by net tokens). For comparisons; no files change."""
+    md_path = claude_md_path(ws)
+    old_text = read_text(md_path)
+    personas = [ws.library.by_name[n] for n in hot if n in ws.library.by_name]
+    personas += [h.persona for h in ws.hot if h.name in hot and h.name not in ws.library.by_name]
+    eager = ws.budget().eager_startup_tokens
+    best: tuple[Budget, str] | None = None
+    for d in _densities(ws, strategy, density):
+        text, used = render_claude_md(ws, strategy, hot, model, d, text=old_text)
+        budget = ws.budget(hot=personas, claude_md={md_path.absolute(): text})
+        if budget.startup_tokens <= eager:
+            return budget, used
+        if best is None or budget.startup_tokens < best[0].startup_tokens:
+            best = (budget, used)
+    assert best is not None
+    return best
+
+
 def _densities(ws: Workspace, target: str, density: str | None) -> list[str | None]:
     """Densities to try, richest first: an explicit or configured one alone; by default the
     library size's default and then each cheaper one (the first that beats eager wins)."""
@@ -505,7 +527,10 @@ def preview(ws: Workspace, density: str | None = None, text: str | None = None) 
     hot = ws.hot_names()
     inp = block_input(ws, strategy if strategy != "eager" else "lazy_loading", hot, model)
     costs = claude_md.density_costs(inp)
-    used = choose_density(ws, inp, density or ws.state().get("density"))
+    asked = density or ws.state().get("density")
+    if asked is None and ws.config.lazy_loading.index_density == "auto":
+        asked = project(ws, inp.strategy, hot, model)[1]  # by net tokens, as a migration picks it
+    used = choose_density(ws, inp, asked)
     path = claude_md_path(ws)
     old_text = read_text(path) if text is None else text
     new_text, _ = render_claude_md(ws, strategy if strategy != "eager" else "lazy_loading", hot, model, used, text=old_text)
