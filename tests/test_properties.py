@@ -70,7 +70,7 @@ def test_any_sequence_keeps_every_persona_the_cap_and_exact_rollback(sequence):
                 elif op == "deactivate":
                     ws.deactivate(arg)
                 elif op == "migrate":
-                    e = strategies.migrate(ws, arg)
+                    e = strategies.migrate(ws, arg, force=True)
                     after_of[e.id] = managed_bytes(history)
                 elif op == "rollback":
                     entries = strategies.history(ws)
