@@ -41,9 +41,9 @@ def main() -> int:
         elif roll < 0.45:
             args = ["deactivate", rng.choice(names)]
         elif roll < 0.60:
-            args = ["migrate", "--to", "lazy_loading", "--hot", *rng.sample(names, rng.randint(1, 2))]
+            args = ["migrate", "--to", "lazy_loading", "--force", "--hot", *rng.sample(names, rng.randint(1, 2))]
         elif roll < 0.68:
-            args = ["migrate", "--to", "hybrid", "--hot", rng.choice(names)]
+            args = ["migrate", "--to", "hybrid", "--force", "--hot", rng.choice(names)]
         elif roll < 0.72:
             args = ["migrate", "--to", "eager"]
         elif roll < 0.85:

@@ -59,7 +59,7 @@ def test_auto_optimize_picks_most_used_and_applies_as_a_rollbackable_migration(s
     prop = optimize.propose(ws, SESSIONS)
     assert prop.hot == ["persona-manager", "alpha", "beta"]
     assert prop.coverage_pct > 80
-    entry = optimize.apply(ws, prop)
+    entry = optimize.apply(ws, prop, force=True)  # five tiny personas: the guard would refuse it
     assert ws.hot_names() == ["alpha", "beta", "persona-manager"] and entry.kind == "optimize"
     strategies.rollback(ws, reason="no thanks")
     assert ws.hot_names() == []
@@ -120,13 +120,49 @@ def test_strategy_report_numbers_are_consistent(settings, tmp_path):
     rows = {r.strategy: r for r in comp.rows}
     assert list(rows) == ["eager", "lazy_loading", "lazy_loading (current)", "fine_tuned", "hybrid"]
     assert rows["lazy_loading (current)"].hot == 0 and rows["lazy_loading"].hot == 3
-    assert rows["eager"].expected_tokens == rows["eager"].startup_tokens  # nothing loads on demand
+    budget = ws.budget()
+    assert rows["eager"].startup_tokens == budget.eager_startup_tokens  # the budget's figures, block included
+    assert rows["lazy_loading (current)"].startup_tokens == strategies.preview(ws).managed_tokens
     assert rows["lazy_loading"].expected_tokens >= rows["lazy_loading"].startup_tokens
     for r in comp.rows:
         assert r.cost == pytest.approx(r.expected_tokens * comp.factor * 3.0 / 1e6, abs=1e-5)
-        assert r.context_left == comp.window - round(r.startup_tokens * comp.factor)
     md, html = report.write_report(comp, tmp_path / "r.md")
     assert "| eager |" in md.read_text() and "<svg" in html.read_text()
+
+
+def test_report_never_recommends_a_strategy_without_a_real_model(settings):
+    ws = Workspace(settings)
+    comp = report.compare(ws, SESSIONS)
+    for r in comp.rows:
+        if r.strategy in ("fine_tuned", "hybrid"):
+            r.expected_tokens = 0.0  # even when the hypothetical model would be cheapest
+    assert all(r.hypothetical for r in comp.rows if r.strategy in ("fine_tuned", "hybrid"))
+    best = report.recommended(comp)
+    assert best is not None and best.strategy not in ("fine_tuned", "hybrid")
+    assert "fine_tuned" not in report.conclusion(comp) and "hybrid" not in report.conclusion(comp)
+
+
+def test_html_report_says_what_the_markdown_says_and_fits_its_labels(settings):
+    import html as html_mod
+    import re
+
+    ws = Workspace(settings)
+    comp = report.compare(ws, SESSIONS)
+    page = report.html_report(comp)
+    text = html_mod.unescape(re.sub(r"<[^>]+>", " ", page))
+    text = " ".join(text.split())
+    for line in report.markdown(comp).splitlines():
+        prose = line.strip("#-| ").replace("**", "")
+        if prose and not set(prose) <= set("-:|"):
+            for cell in prose.split(" | "):
+                assert " ".join(cell.split()) in text, cell
+    for svg in re.findall(r"<svg[^>]*>.*?</svg>", page, re.S):
+        label_x = int(re.search(r'<rect x="(\d+)"', svg).group(1))
+        labels = re.findall(r'<text x="0" y="\d+">([^<]*)</text>', svg)
+        assert all(len(html_mod.unescape(lb)) * report.CHAR_PX < label_x for lb in labels)
+        width = int(re.search(r'width="(\d+)"', svg).group(1))
+        for x, value in re.findall(r'<text x="(\d+)" y="\d+">([\d,]+)</text>', svg):
+            assert int(x) + len(value) * report.CHAR_PX <= width
 
 
 def test_calibration_fit_recovers_a_known_line():

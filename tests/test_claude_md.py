@@ -29,7 +29,7 @@ def test_migration_to_lazy_preserves_user_text_around_the_block(settings):
     path = settings.workspace / "CLAUDE.md"
     path.write_bytes(USER_ABOVE.encode() + b"\n")
     ws = Workspace(settings)
-    strategies.migrate(ws, "lazy_loading", hot=["alpha"])
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], force=True)
     text = path.read_bytes().decode()
     assert text.startswith(USER_ABOVE + "\n")
     span = claude_md.block_span(text)
@@ -47,7 +47,7 @@ def test_migration_to_lazy_preserves_user_text_around_the_block(settings):
 
 def test_full_density_lists_each_cold_persona_with_trigger_and_path(settings):
     ws = Workspace(settings)
-    strategies.migrate(ws, "lazy_loading", hot=["alpha"], density="full")
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], density="full", force=True)
     text = (settings.workspace / "CLAUDE.md").read_text()
     for name in ("beta", "gamma", "delta", "epsilon"):
         line = next(x for x in text.splitlines() if x.startswith(f"- `{name}`"))
@@ -89,13 +89,13 @@ def test_persona_imports_are_detected_and_replaced_on_request(settings, library)
     path = settings.workspace / "CLAUDE.md"
     path.write_text(f"# Team\n@{library}/alpha.md\nSee @{library}/beta.md for reviews.\n@docs/other.md\n")
     ws = Workspace(settings)
-    plan = strategies.plan(ws, "lazy_loading")
+    plan = strategies.plan(ws, "lazy_loading", force=True)
     assert len(plan.persona_imports) == 2
     assert any("--replace-imports" in n for n in plan.notes)
     # The library is outside the project: Claude Code loads these only after the user approves
     # external imports, so they are flagged rather than counted.
     assert [ref for _, ref in ws.memory.needs_approval] == [f"{library}/alpha.md", f"{library}/beta.md"]
-    strategies.migrate(ws, "lazy_loading", replace_imports=True)
+    strategies.migrate(ws, "lazy_loading", replace_imports=True, force=True)
     text = path.read_text()
     assert "@" + str(library) not in text
     assert text.startswith("# Team\nSee `beta` (cold, see ctxtui block) for reviews.\n@docs/other.md\n")

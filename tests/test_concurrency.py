@@ -128,7 +128,7 @@ def test_two_ctxtui_processes_and_an_editor_lose_nothing(settings, library, tmp_
     (ws_dir / "CLAUDE.md").write_text("# Project notes\n")
     (ws_dir / ".claude").mkdir()
     (ws_dir / ".claude" / "settings.local.json").write_text('{"permissions": {}}\n')
-    strategies.migrate(Workspace(settings), "lazy_loading", hot=["alpha"])
+    strategies.migrate(Workspace(settings), "lazy_loading", hot=["alpha"], force=True)
 
     stop = threading.Event()
     editor = Editor(ws_dir, stop, seed=7)

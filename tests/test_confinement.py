@@ -101,7 +101,7 @@ def test_symlinked_journal_entry_is_quarantined(settings, tmp_path):
 
 def test_history_entry_with_a_dotdot_key_is_quarantined_and_rollback_stays_inside(settings, library, capsys, tmp_path):
     ws = Workspace(settings)
-    strategies.migrate(ws, "lazy_loading", hot=["alpha"])
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], force=True)
     history = History(settings)
     blob = history.store_blob(b"pwned")
     entry = json.loads(next(history.entries_dir.glob("*.json")).read_text())
@@ -143,7 +143,7 @@ def test_non_utf8_state_json_is_one_line(settings, library, capsys):
 
 
 def lazy(ws: Workspace) -> None:
-    strategies.migrate(ws, "lazy_loading", hot=["alpha"])
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], force=True)
 
 
 def test_claude_md_linked_inside_the_workspace_is_edited_through_the_link(settings):
@@ -181,7 +181,7 @@ def test_settings_local_linked_outside_is_refused(settings, tmp_path):
     (settings.workspace / ".claude").mkdir()
     (settings.workspace / ".claude" / "settings.local.json").symlink_to(outside)
     with pytest.raises(UnsafePathError):
-        strategies.migrate(Workspace(settings), "hybrid", hot=["gamma"])
+        strategies.migrate(Workspace(settings), "hybrid", hot=["gamma"], force=True)
     assert outside.read_text() == "{}\n"
 
 

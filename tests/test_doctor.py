@@ -99,7 +99,7 @@ def test_an_interrupted_change_fails_the_journal_check(settings):
 def test_block_missing_stale_malformed_and_current(settings, library):
     ws = Workspace(settings)
     assert check_block(ws).status == "warn"  # nothing applied yet: a hint, not a failure
-    strategies.migrate(ws, "lazy_loading", hot=["alpha"])
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], force=True)
     assert check_block(Workspace(settings)).status == "ok"
     (library / "zeta.md").write_text(persona_text("zeta", "New one."))
     c = check_block(Workspace(settings))

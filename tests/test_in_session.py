@@ -53,7 +53,7 @@ def block_for(settings, version: str | None) -> str:
     if version:
         (settings.workspace / "hybrid-config.json").write_text(json.dumps({"claude_version": version}))
     ws = Workspace(settings)
-    strategies.migrate(ws, "lazy_loading", hot=["alpha"])
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], force=True)
     return (settings.workspace / "CLAUDE.md").read_text()
 
 
@@ -93,7 +93,7 @@ def test_block_paths_are_portable_never_absolute(tmp_path, home, library):
     ws = Workspace(load_settings(workspace=proj))
     init(ws, lib)
     ws = Workspace(load_settings(workspace=proj))
-    strategies.migrate(ws, "lazy_loading", hot=[], density="full")
+    strategies.migrate(ws, "lazy_loading", hot=[], density="full", force=True)
     text = (proj / "CLAUDE.md").read_text()
     assert "../lib/beta.md" in text
     assert str(tmp_path) not in text and str(bundled_dir("personas")) not in text

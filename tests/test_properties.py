@@ -58,7 +58,7 @@ def test_any_sequence_keeps_every_persona_the_cap_and_exact_rollback(sequence):
         ws = Workspace(s)
         history = History(s)
         must_survive = {p.read_bytes() for p in lib.iterdir()}
-        after_of: dict[str, dict[str, bytes]] = {}
+        before_of: dict[str, dict[str, bytes]] = {}
         for n, (op, arg) in enumerate(sequence):
             ok = False
             # whatever is in the hot folder when ctxtui acts must survive what it does
@@ -70,16 +70,18 @@ def test_any_sequence_keeps_every_persona_the_cap_and_exact_rollback(sequence):
                 elif op == "deactivate":
                     ws.deactivate(arg)
                 elif op == "migrate":
-                    e = strategies.migrate(ws, arg)
-                    after_of[e.id] = managed_bytes(history)
+                    before = managed_bytes(history)
+                    e = strategies.migrate(ws, arg, force=True)
+                    before_of[e.id] = before
                 elif op == "rollback":
                     entries = strategies.history(ws)
                     if entries:
                         k = entries[arg % len(entries)]
+                        before = managed_bytes(history)
                         e = strategies.rollback(ws, entry_id=k.id, reason="property")
-                        if k.id in after_of:
-                            assert managed_bytes(history) == after_of[k.id]
-                        after_of[e.id] = managed_bytes(history)
+                        if k.id in before_of:  # --id restores the state before that change
+                            assert managed_bytes(history) == before_of[k.id]
+                        before_of[e.id] = before
                 elif op == "edit":
                     h = ws.find_hot(arg)
                     if h is not None:

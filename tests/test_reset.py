@@ -38,7 +38,7 @@ def full(workspace: Path, library: Path, home: Path) -> Workspace:
     (workspace / ".claude" / "settings.local.json").write_bytes(LOCAL)
     ws = Workspace(load_settings(workspace=workspace, library_dirs=[library]))
     init(ws, library)
-    strategies.migrate(ws, "lazy_loading", hot=["alpha", "beta"])
+    strategies.migrate(ws, "lazy_loading", hot=["alpha", "beta"], force=True)
     set_tier(ws, ["beta"], "hidden")
     set_tier(ws, ["gamma"], "skill")
     path = workspace / ".claude" / "settings.local.json"

@@ -27,7 +27,7 @@ def test_eager_makes_everything_hot_and_lazy_respects_the_cap(settings):
     strategies.migrate(ws, "eager", reason="baseline")
     assert sorted(ws.hot_names()) == ["alpha", "beta", "delta", "epsilon", "gamma"]
     assert ws.strategy == "eager"
-    strategies.migrate(ws, "lazy_loading", hot=["gamma", "delta"])
+    strategies.migrate(ws, "lazy_loading", hot=["gamma", "delta"], force=True)
     assert ws.hot_names() == ["delta", "gamma", "persona-manager"]
     with pytest.raises(strategies.StrategyError, match="exceed the cap"):
         strategies.plan(ws, "lazy_loading", hot=["alpha", "beta", "gamma"])
@@ -53,20 +53,20 @@ def test_fine_tuned_writes_model_and_keeps_other_settings(settings):
     local.parent.mkdir(parents=True)
     local.write_text('{"permissions": {"allow": ["Bash(ls)"]}}')
     ws = Workspace(settings)
-    strategies.migrate(ws, "hybrid", hot=["gamma"])
+    strategies.migrate(ws, "hybrid", hot=["gamma"], force=True)
     data = json.loads(local.read_text())
     assert data == {"permissions": {"allow": ["Bash(ls)"]}, "model": "ft:acme-1"}
     assert "alpha" not in ws.hot_names() and "gamma" in ws.hot_names()
     block = (settings.workspace / "CLAUDE.md").read_text()
     assert "ft:acme-1" in block and "`alpha`" not in block.split("Cold")[-1]
-    strategies.migrate(ws, "lazy_loading")
+    strategies.migrate(ws, "lazy_loading", force=True)
     assert json.loads(local.read_text()) == {"permissions": {"allow": ["Bash(ls)"]}}
 
 
 def test_unhealthy_model_falls_back_to_lazy_with_reason(settings):
     register(settings, healthy=False)
     ws = Workspace(settings)
-    entry = strategies.migrate(ws, "fine_tuned", reason="try it")
+    entry = strategies.migrate(ws, "fine_tuned", reason="try it", force=True)
     assert entry.to_strategy == "lazy_loading" and "unhealthy" in entry.reason
     assert ws.strategy == "lazy_loading"
 
@@ -90,28 +90,36 @@ def test_adaptive_picks_by_mode(settings):
     assert strategies.plan(ws, "adaptive").to_strategy == "lazy_loading"
 
 
-def test_rollback_restores_bytes_and_rollback_of_rollback_works(settings):
+def test_rollback_restores_bytes_and_undo_twice_goes_two_changes_back(settings):
     claude = settings.workspace / "CLAUDE.md"
     claude.write_bytes(b"# mine\r\n")
     ws = Workspace(settings)
     ws.activate(["alpha"])
-    start = snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": claude.read_bytes()}
+
+    def tree():
+        return snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": claude.read_bytes()}
+
+    start = tree()
     strategies.migrate(ws, "eager")
-    after_eager = snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": claude.read_bytes()}
-    strategies.rollback(ws, reason="too big")
-    assert snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": claude.read_bytes()} == start
-    strategies.rollback(ws, reason="undo the undo")
-    assert snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": claude.read_bytes()} == after_eager
+    after_eager = tree()
+    strategies.migrate(ws, "lazy_loading", hot=["beta"], force=True)
+    strategies.rollback(ws)  # --reason is optional
+    assert tree() == after_eager
+    strategies.undo(ws)
+    assert tree() == start  # a second undo goes one further back, not a toggle
+    with pytest.raises(strategies.StrategyError, match="nothing left to undo"):
+        strategies.undo(ws)
     kinds = [(e.kind, e.to_strategy) for e in strategies.history(ws)]
-    assert kinds == [("migrate", "eager"), ("rollback", "lazy_loading"), ("rollback", "eager")]
+    assert kinds == [("migrate", "eager"), ("migrate", "lazy_loading"), ("undo", "eager"), ("undo", "lazy_loading")]
 
 
-def test_rollback_by_id_and_by_strategy(settings):
+def test_rollback_by_id_restores_the_state_before_it_and_by_strategy_the_latest_state_on_it(settings):
     ws = Workspace(settings)
-    e1 = strategies.migrate(ws, "lazy_loading", hot=["alpha"])
+    ws.activate(["beta"])
+    e1 = strategies.migrate(ws, "lazy_loading", hot=["alpha"], force=True)
     strategies.migrate(ws, "eager")
     strategies.rollback(ws, entry_id=e1.id[:4].lstrip("0"), reason="by number")
-    assert ws.hot_names() == ["alpha", "persona-manager"]
+    assert ws.hot_names() == ["beta"]  # the state before entry 1, not after it
     strategies.rollback(ws, to="eager", reason="by strategy")
     assert len(ws.hot_names()) == 5
     with pytest.raises(strategies.StrategyError, match="no history entry"):
@@ -124,7 +132,7 @@ def test_profiles_save_use_and_roll_back(settings):
     assert profiles.save(ws, "backend") == ["beta", "gamma"]
     assert json.loads((settings.workspace / "hybrid-config.json").read_text())["profiles"] == {"backend": ["beta", "gamma"]}
     profiles.save(ws, "testing", ["delta"])
-    profiles.use(ws, "testing")
+    profiles.use(ws, "testing", force=True)
     assert ws.hot_names() == ["delta", "persona-manager"]
     strategies.rollback(ws, reason="back")
     assert ws.hot_names() == ["beta", "gamma"]
@@ -134,7 +142,7 @@ def test_profiles_save_use_and_roll_back(settings):
 
 def test_activate_in_lazy_updates_the_block_in_the_chosen_density(settings):
     ws = Workspace(settings)
-    strategies.migrate(ws, "lazy_loading", hot=["alpha"], density="names")
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], density="names", force=True)
     ws.activate(["beta"])
     block = (settings.workspace / "CLAUDE.md").read_text()
     assert "`beta`" in block.split("Cold")[0]
@@ -150,7 +158,7 @@ def test_migration_interrupted_after_snapshot_is_completed_or_undone(settings, l
     before = snapshot_tree(settings.workspace / ".claude" / "agents") | {"md": (settings.workspace / "CLAUDE.md").read_bytes()}
 
     with crash_at(point):
-        strategies.migrate(ws, "lazy_loading", hot=["beta"])
+        strategies.migrate(ws, "lazy_loading", hot=["beta"], force=True)
     ws2 = Workspace(settings)
     assert not journal.pending(settings.state_dir)
     entries = strategies.history(ws2)
@@ -166,7 +174,7 @@ def test_migration_interrupted_after_snapshot_is_completed_or_undone(settings, l
 def test_snapshots_are_content_addressed(settings):
     ws = Workspace(settings)
     strategies.migrate(ws, "eager")
-    strategies.migrate(ws, "lazy_loading")
+    strategies.migrate(ws, "lazy_loading", force=True)
     strategies.migrate(ws, "eager")
     h = History(settings)
     blobs = list(h.blobs.iterdir())
@@ -178,7 +186,7 @@ def test_first_migration_of_an_overfull_hot_folder_keeps_only_pins_and_adopts_th
     for i in range(6):
         (settings.agents_dir / f"own{i}.md").write_text(f"---\nname: own{i}\ndescription: mine {i}\n---\nbody {i}\n")
     ws = Workspace(settings)
-    plan = strategies.plan(ws, "lazy_loading")
+    plan = strategies.plan(ws, "lazy_loading", force=True)
     assert plan.hot_after == ["persona-manager"] and any("do not fit the cap" in n for n in plan.notes)
     strategies.apply(ws, plan)
     assert sorted(p.name for p in settings.cold_store.iterdir()) == [f"own{i}.md" for i in range(6)]
@@ -198,7 +206,7 @@ def test_block_lists_personas_adopted_by_the_same_migration(settings):
     for i in range(5):
         (settings.agents_dir / f"own{i}.md").write_text(f"---\nname: own{i}\ndescription: mine {i}\n---\nbody {i}\n")
     ws = Workspace(settings)
-    strategies.migrate(ws, "lazy_loading", density="full")
+    strategies.migrate(ws, "lazy_loading", density="full", force=True)
     block = (settings.workspace / "CLAUDE.md").read_text()
     for i in range(5):
         assert f"- `own{i}`: mine {i} — .claude/ctxtui/cold/own{i}.md" in block
@@ -207,7 +215,7 @@ def test_block_lists_personas_adopted_by_the_same_migration(settings):
 
 def test_deactivating_an_unmanaged_file_in_lazy_lists_it_in_the_block(settings):
     ws = Workspace(settings)
-    strategies.migrate(ws, "lazy_loading", hot=[], density="full")
+    strategies.migrate(ws, "lazy_loading", hot=[], density="full", force=True)
     settings.agents_dir.mkdir(parents=True, exist_ok=True)
     (settings.agents_dir / "mine.md").write_text("---\nname: mine\ndescription: hand made\n---\n")
     ws.refresh()

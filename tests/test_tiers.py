@@ -226,7 +226,7 @@ def test_a_migration_leaves_hidden_and_skill_personas_alone(settings):
     assert "beta" not in plan.activate and "alpha" not in plan.deactivate
     strategies.apply(ws, plan)
     assert ws.tier_of("alpha") == "hidden" and ws.tier_of("beta") == "skill"
-    strategies.migrate(ws, "lazy_loading")
+    strategies.migrate(ws, "lazy_loading", force=True)
     assert (settings.agents_dir / "alpha.md").exists() and ws.tier_of("alpha") == "hidden"
 
 

@@ -99,10 +99,13 @@ def propose(ws: Workspace, sessions: list[Session], half_life_days: float = 14.0
     return Proposal(pins + [c.name for c in chosen], pins, ws.cap, suggested, coverage, cands[:20], reasons)
 
 
-def apply(ws: Workspace, proposal: Proposal, dry_run: bool = False) -> strategies.Plan | strategies.Entry:
-    """Apply a proposal as a migration to lazy loading (so it can be rolled back)."""
+def apply(ws: Workspace, proposal: Proposal, dry_run: bool = False,
+          force: bool = False) -> strategies.Plan | strategies.Entry:
+    """Apply a proposal as a migration to lazy loading (so it can be rolled back). Refused
+    when it would cost more than eager (the net-savings guard), unless ``force``."""
     plan = strategies.plan(
         ws, "lazy_loading", hot=proposal.hot,
         reason=f"auto-optimize (covers {proposal.coverage_pct}% of expected invocations)", kind="optimize",
+        force=force,
     )
     return plan if dry_run else strategies.apply(ws, plan)

@@ -56,6 +56,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "claude-md": ("strategies", "preview (or --write) the CLAUDE.md block for the current hot set"),
     "migrate": ("strategies", "switch strategy: plan, snapshot, apply atomically, record history"),
     "rollback": ("strategies", "restore a history entry's files byte for byte (default: undo the last entry)"),
+    "undo": ("strategies", "step back over one change (again: one further back); alias of plain rollback"),
     "history": ("strategies", "list migrations and rollbacks"),
     "profile": ("strategies", "named hot sets: save NAME, use NAME (a migration), list"),
     "find": ("strategies", "rank cold personas for a task (BM25 over name, description, body)"),

@@ -102,6 +102,7 @@ def _optimize_args(p: argparse.ArgumentParser) -> None:
                    help="what the proposal is based on (usage_patterns: invocations in transcripts)")
     p.add_argument("--dry-run", action="store_true", help="show the proposal only")
     p.add_argument("--half-life", type=float, default=14.0, help="recency half-life in days (default 14)")
+    p.add_argument("--force", action="store_true", help="apply even when it costs more startup tokens than eager")
 
 
 @command("auto-optimize", _optimize_args)
@@ -109,7 +110,7 @@ def cmd_auto_optimize(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     sessions, _ = load_sessions(args, settings)
     prop = optimize.propose(ws, sessions, args.half_life)
-    result = optimize.apply(ws, prop, dry_run=args.dry_run)
+    result = optimize.apply(ws, prop, dry_run=args.dry_run, force=args.force)
     if wants_json(args):
         emit_json(prop.to_json() | ({"plan": result.to_json()} if isinstance(result, strategies.Plan) else {"entry": result.to_json()}))
         return 0

@@ -1,4 +1,4 @@
-"""Strategy subcommands: claude-md, migrate, rollback, history, profile, find."""
+"""Strategy subcommands: claude-md, migrate, rollback, undo, history, profile, find."""
 
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ def cmd_claude_md(args: argparse.Namespace, settings: Settings) -> int:
     pv = strategies.preview(ws, args.density)
     if args.write:
         wrote = strategies.write_preview(ws, args.density)
-        console.print(f"{'wrote' if wrote else 'unchanged:'} {pv.path} ({pv.block_tokens:,} block tokens, density {pv.density})")
+        if wants_json(args):
+            emit_json(pv.to_json() | {"written": wrote})
+        else:
+            console.print(f"{'wrote' if wrote else 'unchanged:'} {pv.path} ({pv.block_tokens:,} block tokens, density {pv.density}; "
+                          f"{_net(pv.net_saving, pv.managed_tokens, pv.eager_tokens)})")
         return 0
     if wants_json(args):
         emit_json(pv.to_json())
@@ -40,7 +44,15 @@ def cmd_claude_md(args: argparse.Namespace, settings: Settings) -> int:
     costs = ", ".join(f"{d} {n:,}" for d, n in pv.costs.items())
     console.print(f"[dim]block: {pv.block_tokens:,} tokens (cl100k), density {pv.density} "
                   f"(default for this library: {pv.default_density}); all densities: {costs}[/]")
+    console.print(f"[dim]{_net(pv.net_saving, pv.managed_tokens, pv.eager_tokens)}[/]")
     return 0
+
+
+def _net(saving: int, managed: int, eager: int) -> str:
+    """One line on what the agent lines and block save against eager."""
+    if saving >= 0:
+        return f"agent lines + block: {managed:,} tokens, {saving:,} fewer than eager ({eager:,})"
+    return f"agent lines + block: {managed:,} tokens, {-saving:,} MORE than eager ({eager:,}): eager is cheaper here"
 
 
 def _migrate_args(p: argparse.ArgumentParser) -> None:
@@ -51,6 +63,8 @@ def _migrate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--density", choices=DENSITIES, help="cold index density for the CLAUDE.md block")
     p.add_argument("--hot", nargs="+", metavar="NAME", help="hot set for lazy loading (pins are added)")
     p.add_argument("--replace-imports", action="store_true", help="drop @imports of persona files from CLAUDE.md")
+    p.add_argument("--force", action="store_true",
+                   help="switch even when the plan costs more startup tokens than eager (the net-savings guard)")
 
 
 def print_changes(lines: list[str], limit: int = 12) -> None:
@@ -72,44 +86,81 @@ def print_plan(plan: strategies.Plan) -> None:
     print_changes(plan.changes())
     delta = plan.tokens_after - plan.tokens_before
     hot = ", ".join(plan.hot_after[:10]) + (f" … ({len(plan.hot_after)} in all)" if len(plan.hot_after) > 10 else "")
-    console.print(f"startup tokens: {plan.tokens_before:,} → {plan.tokens_after:,} ({delta:+,}); eager {plan.eager_tokens:,}; hot after: {hot or 'none'}")
+    console.print(f"startup tokens (agent lines + ctxtui's block): {plan.tokens_before:,} → {plan.tokens_after:,} ({delta:+,}); "
+                  f"eager {plan.eager_tokens:,}; hot after: {hot or 'none'}")
     for note in plan.notes:
         console.print(f"[yellow]note:[/] {note}")
+    if plan.refusal:
+        label = "[yellow]forced past the net-savings guard:[/]" if plan.request.get("force") else "[red]refused without --force:[/]"
+        console.print(f"{label} {plan.refusal}")
 
 
 @command("migrate", _migrate_args)
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     plan = strategies.plan(ws, args.to, from_=args.from_, reason=args.reason, hot=args.hot,
-                           density=args.density, replace_imports=args.replace_imports)
+                           density=args.density, replace_imports=args.replace_imports, force=args.force)
     if args.dry_run:
         emit_json(plan.to_json()) if wants_json(args) else print_plan(plan)
         return 0
-    entry = strategies.apply(ws, plan)
+    try:
+        entry = strategies.apply(ws, plan)
+    except strategies.NothingToChange as exc:
+        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+        return 0
     if wants_json(args):
         emit_json(entry.to_json())
     else:
         print_plan(plan)
-        console.print(f"recorded as history entry {entry.id}; undo with `ctxtui rollback`")
+        console.print(f"recorded as history entry {entry.id}; undo with `ctxtui undo`")
     return 0
 
 
+ROLLBACK_HELP = """Without options (or as `ctxtui undo`): step back over one change; again goes one
+further back (not a toggle). --id ID: restore the state BEFORE change ID. --to STRATEGY:
+restore the most recent earlier state that used STRATEGY. Files come back byte for byte; the
+rollback is recorded as a change of its own (undo it with `rollback --id`). A rollback that
+would change nothing is not recorded."""
+
+
 def _rollback_args(p: argparse.ArgumentParser) -> None:
+    p.description = ROLLBACK_HELP
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--to", choices=strategies.CONCRETE, help="the latest entry that ended in this strategy")
-    g.add_argument("--id", dest="entry_id", help="a history entry id (or its number)")
-    p.add_argument("--reason", required=True, help="why (kept in history)")
+    g.add_argument("--to", choices=strategies.CONCRETE, help="restore the most recent earlier state that used this strategy")
+    g.add_argument("--id", dest="entry_id", help="restore the state before this history entry (its id or number)")
+    p.add_argument("--reason", default="", help="why (kept in history; optional)")
+
+
+def _print_rollback(args: argparse.Namespace, entry: Entry) -> None:
+    if wants_json(args):
+        emit_json(entry.to_json())
+        return
+    print_changes(entry.changes)
+    console.print(f"{'undid' if entry.undoes else 'rolled back'}: {entry.notes[0].removeprefix('restored ')} "
+                  f"(now {entry.to_strategy}); recorded as entry {entry.id}")
 
 
 @command("rollback", _rollback_args)
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
-    entry = strategies.rollback(ws, to=args.to, entry_id=args.entry_id, reason=args.reason)
-    if wants_json(args):
-        emit_json(entry.to_json())
-    else:
-        print_changes(entry.changes)
-        console.print(f"rolled back to {entry.to_strategy} ({entry.notes[0]}); recorded as entry {entry.id}")
+    try:
+        entry = strategies.rollback(ws, to=args.to, entry_id=args.entry_id, reason=args.reason)
+    except strategies.NothingToChange as exc:
+        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+        return 0
+    _print_rollback(args, entry)
+    return 0
+
+
+def _undo_args(p: argparse.ArgumentParser) -> None:
+    p.description = ROLLBACK_HELP
+    p.add_argument("--reason", default="", help="why (kept in history; optional)")
+
+
+@command("undo", _undo_args)
+def cmd_undo(args: argparse.Namespace, settings: Settings) -> int:
+    ws = open_workspace(settings)
+    _print_rollback(args, strategies.undo(ws, reason=args.reason))
     return 0
 
 
@@ -138,6 +189,7 @@ def _profile_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", help="profile name (save, use)")
     p.add_argument("--personas", nargs="+", metavar="NAME", help="with save: these instead of the hot set")
     p.add_argument("--dry-run", action="store_true", help="with use: print the plan only")
+    p.add_argument("--force", action="store_true", help="with use: switch even when it costs more than eager")
 
 
 @command("profile", _profile_args)
@@ -157,10 +209,16 @@ def cmd_profile(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError(f"profile {args.action} needs a NAME")
     if args.action == "save":
         names = profiles.save(ws, args.name, args.personas)
-        console.print(f"saved profile {args.name}: {', '.join(names) or '(empty)'}")
+        if wants_json(args):
+            emit_json({"profile": args.name, "personas": names})
+        else:
+            console.print(f"saved profile {args.name}: {', '.join(names) or '(empty)'}")
         return 0
-    result = profiles.use(ws, args.name, dry_run=args.dry_run)
-    if isinstance(result, strategies.Plan):
+    result = profiles.use(ws, args.name, dry_run=args.dry_run, force=args.force)
+    if wants_json(args):
+        emit_json({"profile": args.name} | ({"plan": result.to_json()} if isinstance(result, strategies.Plan)
+                                           else {"entry": result.to_json(), "hot": ws.hot_names()}))
+    elif isinstance(result, strategies.Plan):
         print_plan(result)
     else:
         console.print(f"switched to profile {args.name} (entry {result.id}); hot: {', '.join(ws.hot_names())}")

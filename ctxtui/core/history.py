@@ -46,6 +46,8 @@ class Entry:
     before: Snapshot = field(default_factory=dict)
     after: Snapshot = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    undoes: str | None = None
+    """For an ``undo``: the id of the change it stepped back over (older entries lack it)."""
 
     @property
     def token_delta(self) -> int:
@@ -264,6 +266,8 @@ class History:
             entry = Entry(**d)
         except (KeyError, TypeError) as exc:
             return None, f"is malformed ({exc})"
+        if entry.undoes is not None and not isinstance(entry.undoes, str):
+            return None, "has fields of the wrong type"
         texts = (entry.id, entry.time, entry.kind, entry.from_strategy, entry.to_strategy, entry.reason)
         if not all(isinstance(t, str) for t in texts) or not all(
             isinstance(n, int) and not isinstance(n, bool) for n in (entry.tokens_before, entry.tokens_after)

@@ -45,10 +45,12 @@ def save(ws: Workspace, name: str, personas: list[str] | None = None) -> list[st
     return names
 
 
-def use(ws: Workspace, name: str, reason: str = "", dry_run: bool = False) -> strategies.Plan | Entry:
-    """Switch to a profile's hot set (lazy loading); returns the plan on a dry run."""
+def use(ws: Workspace, name: str, reason: str = "", dry_run: bool = False, force: bool = False) -> strategies.Plan | Entry:
+    """Switch to a profile's hot set (lazy loading); returns the plan on a dry run. Like any
+    lazy plan it is refused when it costs more than eager, unless ``force``."""
     saved = profiles(ws)
     if name not in saved:
         raise WorkspaceError(f"no profile {name!r}; saved: {', '.join(saved) or 'none'}")
-    plan = strategies.plan(ws, "lazy_loading", hot=saved[name], reason=reason or f"profile {name}", kind="profile")
+    plan = strategies.plan(ws, "lazy_loading", hot=saved[name], reason=reason or f"profile {name}", kind="profile",
+                           force=force)
     return plan if dry_run else strategies.apply(ws, plan)

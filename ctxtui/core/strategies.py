@@ -35,6 +35,7 @@ from ctxtui.core.block import (
     registry_path,
     render_claude_md,
 )
+from ctxtui.core.budget import Budget
 from ctxtui.core.config import STRATEGIES
 from ctxtui.core.errors import WorkspaceError
 from ctxtui.core.history import Entry, History, Snapshot
@@ -42,16 +43,26 @@ from ctxtui.core.registry import FineTunedModel, load_registry
 from ctxtui.core.tokens import count
 from ctxtui.core.workspace import Workspace
 
-__all__ = ["CONCRETE", "Plan", "PlanSummary", "Preview", "StrategyError", "apply", "block_input", "choose_density",
+__all__ = ["CONCRETE", "NetCostError", "NothingToChange", "Plan", "PlanSummary", "Preview",
+           "StrategyError", "apply", "block_input", "choose_density",
            "claude_md_path", "fine_tuned_model", "history", "migrate", "plan", "preview",
-           "registry_path", "render_claude_md", "resolve", "rollback", "rollback_target",
-           "write_preview"]
+           "project", "registry_path", "render_claude_md", "resolve", "rollback", "rollback_target",
+           "undo", "undo_target", "write_preview"]
 
 CONCRETE = ("eager", "lazy_loading", "fine_tuned", "hybrid")
 
 
 class StrategyError(WorkspaceError):
     """A migration that cannot be done; nothing changed."""
+
+
+class NetCostError(StrategyError):
+    """A plan that would make startup bigger than eager (refused unless forced)."""
+
+
+class NothingToChange(StrategyError):
+    """The change would leave every managed file as it is; nothing is recorded."""
+
 
 
 def resolve(ws: Workspace, strategy: str) -> str:
@@ -87,6 +98,15 @@ class Plan:
     kind: str = "migrate"
     request: dict[str, Any] = field(default_factory=dict)
     """The arguments that made this plan: ``apply`` plans again from them under the lock."""
+    refusal: str | None = None
+    """Why the net-savings guard refuses this plan (None: it pays, or it is eager)."""
+    pays_above: int | None = None
+    """Roughly how many library personas lazy loading needs to beat eager here."""
+
+    @property
+    def net_saving(self) -> int:
+        """Eager managed tokens minus this plan's (agent lines and ctxtui's block)."""
+        return self.eager_tokens - self.tokens_after
 
     def changes(self) -> list[str]:
         """Human lines: files to add, remove and rewrite."""
@@ -107,6 +127,7 @@ class Plan:
             density=self.density, tokens_before=self.tokens_before,
             tokens_after=self.tokens_after, eager_tokens=self.eager_tokens,
             notes=self.notes, persona_imports=self.persona_imports,
+            net_saving=self.net_saving, refusal=self.refusal, pays_above=self.pays_above,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -132,6 +153,12 @@ class PlanSummary(msgspec.Struct, kw_only=True):
     eager_tokens: int
     notes: list[str]
     persona_imports: list[str]
+    net_saving: int
+    """eager_tokens - tokens_after: what this plan saves against eager, its block included."""
+    refusal: str | None
+    """Why the net-savings guard refuses it without ``force`` (None: allowed)."""
+    pays_above: int | None
+    """Roughly how many library personas lazy loading needs here to beat eager."""
 
 
 class Preview(msgspec.Struct, kw_only=True):
@@ -151,6 +178,12 @@ class Preview(msgspec.Struct, kw_only=True):
     """The ctxtui block alone."""
     block_tokens: int
     tokens: int
+    managed_tokens: int
+    """Agent lines and this block, as Claude Code would load them (the budget's managed part)."""
+    eager_tokens: int
+    """The managed part with every library persona hot and no block."""
+    net_saving: int
+    """eager_tokens - managed_tokens (negative: this block costs more than it saves)."""
     diff: str
     """Unified diff against the file on disk."""
     changed: bool
@@ -201,15 +234,17 @@ def _strategy(ws: Workspace, state: dict[str, Any]) -> str:
 
 def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
          hot: list[str] | None = None, density: str | None = None,
-         replace_imports: bool = False, kind: str = "migrate",
+         replace_imports: bool = False, kind: str = "migrate", force: bool = False,
          tx: journal.Transaction | None = None) -> Plan:
     """Plan a migration. Raises StrategyError (nothing changes) when it cannot be done.
 
     Without ``tx`` this is a preview of the files as they are now; :func:`apply` plans
-    again inside its transaction (``tx``), from the bytes it will guard.
+    again inside its transaction (``tx``), from the bytes it will guard. A plan that costs
+    more than eager gets a ``refusal`` (the net-savings guard); :func:`apply` refuses it
+    unless ``force``.
     """
     request = {"from_": from_, "reason": reason, "hot": hot, "density": density,
-               "replace_imports": replace_imports, "kind": kind}
+               "replace_imports": replace_imports, "kind": kind, "force": force}
     state = ws.read_state(tx) if tx is not None else ws.state()
     now = _strategy(ws, state)
     if from_ is not None and from_ != now:
@@ -262,25 +297,87 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
             "use --replace-imports to drop them (the ctxtui block lists them instead)"
         )
     leaving = [h for h in ws.hot if h.name in deactivate]
-    new_text, used = render_claude_md(ws, target, hot_after, model, density, drop, leaving, text=old_text)
+    hot_personas = [ws.library.by_name[n] for n in hot_after if n in ws.library.by_name]
+    hot_personas += [h.persona for h in ws.hot if h.name in hot_after and h.name not in ws.library.by_name]
+    before = ws.budget()
+    eager = before.eager_startup_tokens
+    tried = []
+    for d in _densities(ws, target, density):
+        text_d, used_d = render_claude_md(ws, target, hot_after, model, d, drop, leaving, text=old_text)
+        changed = text_d != old_text and not (not old_text and target == "eager")
+        tried.append((ws.budget(hot=hot_personas, claude_md={md_path.absolute(): text_d} if changed else None), text_d, used_d))
+        if tried[-1][0].startup_tokens <= eager:
+            break  # the richest index that still costs less than eager (chosen by net tokens)
+    else:
+        tried.sort(key=lambda t: t[0].startup_tokens)  # none pays: the cheapest
+    after, new_text, used = tried[-1] if tried[-1][0].startup_tokens <= eager else tried[0]
     md_new = None if new_text == old_text or (not old_text and target == "eager") else new_text
     managed_models = {m.name for m in load_registry(registry_path(ws))} | {state.get("model") or ""}
     settings_path = claude_settings.settings_path(ws.settings.workspace)
     settings_raw = tx.read(settings_path) if tx is not None else claude_settings.read_bytes(settings_path)
     want_model = model.name if target in ("fine_tuned", "hybrid") and model else None
     settings_new = claude_settings.with_model(settings_path, want_model, managed_models - {""}, settings_raw)
-    before = ws.budget()
-    hot_personas = [ws.library.by_name[n] for n in hot_after if n in ws.library.by_name]
-    hot_personas += [h.persona for h in ws.hot if h.name in hot_after and h.name not in ws.library.by_name]
-    after = ws.budget(hot=hot_personas, claude_md={md_path.absolute(): new_text} if md_new is not None else None)
+    refusal, pays_above = None, None
+    if target != "eager" and after.startup_tokens > eager:
+        pays_above = _pays_above(ws, target, hot_after, model, eager)
+        n = len({p.name for p in ws.library.eager()} | set(ws.hot_names()))
+        refusal = (
+            f"{target.replace('_', ' ')} costs {after.startup_tokens:,} tokens here against {eager:,} for eager "
+            f"(agent lines plus ctxtui's block): your {n} persona{'s are' if n != 1 else ' is'} cheaper hot "
+            f"(`ctxtui migrate --to eager`); lazy loading pays above ~{pays_above} personas"
+        )
     return Plan(
         from_strategy=now, to_strategy=target, requested=to, reason=reason, hot_after=hot_after,
         activate=activate, deactivate=deactivate, claude_md_path=md_path, claude_md_new=md_new,
         settings_new=settings_new, model=want_model, density=used,
         tokens_before=before.startup_tokens, tokens_after=after.startup_tokens,
-        eager_tokens=before.eager_startup_tokens, notes=notes, persona_imports=imports, kind=kind,
-        request=request,
+        eager_tokens=eager, notes=notes, persona_imports=imports, kind=kind,
+        request=request, refusal=refusal, pays_above=pays_above,
     )
+
+
+def project(ws: Workspace, strategy: str, hot: list[str], model: FineTunedModel | None = None,
+            density: str | None = None) -> tuple[Budget, str]:
+    """(startup budget, density) if ``strategy`` ran with this hot set (and model), the CLAUDE.md
+    block rendered as a migration would (density by net tokens). For comparisons; no files change."""
+    md_path = claude_md_path(ws)
+    old_text = read_text(md_path)
+    personas = [ws.library.by_name[n] for n in hot if n in ws.library.by_name]
+    personas += [h.persona for h in ws.hot if h.name in hot and h.name not in ws.library.by_name]
+    eager = ws.budget().eager_startup_tokens
+    best: tuple[Budget, str] | None = None
+    for d in _densities(ws, strategy, density):
+        text, used = render_claude_md(ws, strategy, hot, model, d, text=old_text)
+        budget = ws.budget(hot=personas, claude_md={md_path.absolute(): text})
+        if budget.startup_tokens <= eager:
+            return budget, used
+        if best is None or budget.startup_tokens < best[0].startup_tokens:
+            best = (budget, used)
+    assert best is not None
+    return best
+
+
+def _densities(ws: Workspace, target: str, density: str | None) -> list[str | None]:
+    """Densities to try, richest first: an explicit or configured one alone; by default the
+    library size's default and then each cheaper one (the first that beats eager wins)."""
+    if target == "eager" or density is not None or ws.config.lazy_loading.index_density != "auto":
+        return [density]
+    if target == "fine_tuned":
+        return [None]  # render_claude_md's own default for fine_tuned (search)
+    default = claude_md.default_density(len(ws.library.eager()))
+    return list(claude_md.DENSITIES[claude_md.DENSITIES.index(default):])
+
+
+def _pays_above(ws: Workspace, target: str, hot: list[str], model: FineTunedModel | None, eager: int) -> int:
+    """About how many library personas lazy loading needs to cost less than eager here: the
+    hot ones plus enough cold ones whose saved agent lines pay for the cheapest block."""
+    n = len(ws.library.eager())
+    per_line = eager / n if n else 0
+    inp = block_input(ws, target if target != "eager" else "lazy_loading", hot, model)
+    block = claude_md.density_costs(inp)["search"]
+    if per_line <= 0:
+        return n + 1
+    return len([h for h in hot if h in ws.library.by_name]) + int(block / per_line) + 1
 
 
 def apply(ws: Workspace, p: Plan) -> Entry:
@@ -293,7 +390,10 @@ def apply(ws: Workspace, p: Plan) -> Entry:
         fresh = plan(ws, p.requested, tx=tx, **request)
         for f in dataclasses.fields(Plan):
             setattr(p, f.name, getattr(fresh, f.name))
+        if p.refusal and not request.get("force"):
+            raise NetCostError(f"{p.refusal}; nothing changed (--force switches anyway)")
         state = ws.read_state(tx)
+        was = (_strategy(ws, state), state.get("model"), state.get("density"))
         before = history.snapshot(tx)
         ws.plan_deactivate(p.deactivate, tx, state)
         ws.plan_activate(p.activate, tx, state)
@@ -313,6 +413,12 @@ def apply(ws: Workspace, p: Plan) -> Entry:
             tokens_after=p.tokens_after, changes=p.changes(), before=before, notes=p.notes,
         )
         entry.after = history.after_of(before, tx)
+        state_rel = history.rel(ws.settings.state_dir / "state.json")
+        same_files = {k: v for k, v in entry.after.items() if k != state_rel} == {
+            k: v for k, v in before.items() if k != state_rel}
+        if same_files and was == (state["strategy"], state["model"], state["density"]):
+            # only ctxtui's bookkeeping would change (e.g. the remembered lazy hot set)
+            raise NothingToChange(f"nothing to change: the project already matches {p.to_strategy}; nothing recorded")
         history.entry_step(entry, tx)
     ws.emit("migrate", "", frm=p.from_strategy, to=p.to_strategy, reason=p.reason, entry=entry.id, hot=ws.hot_names())
     return entry
@@ -337,8 +443,23 @@ def _strategy_of(history: History, snap: Snapshot, fallback: str) -> str:
         return fallback
 
 
-def rollback_target(ws: Workspace, *, to: str | None = None, entry_id: str | None = None) -> tuple[Snapshot, str]:
-    """The snapshot to restore and a label. Default: undo the last entry."""
+def undo_target(entries: list[Entry]) -> Entry | None:
+    """The change ``undo`` steps back over: the newest entry that is not an undo and was not
+    undone yet (so undo twice goes two changes back)."""
+    undone = {e.undoes for e in entries if e.undoes}
+    for e in reversed(entries):
+        if e.undoes is None and e.id not in undone:
+            return e
+    return None
+
+
+def rollback_target(ws: Workspace, *, to: str | None = None, entry_id: str | None = None) -> tuple[Snapshot, str, str | None]:
+    """(snapshot to restore, label, id of the change undone or None).
+
+    * neither: undo, the state before the newest change not undone yet;
+    * ``entry_id``: the state before that change;
+    * ``to``: the most recent earlier state that used that strategy.
+    """
     history = History(ws.settings)
     entries = history.entries()
     if not entries:
@@ -347,35 +468,41 @@ def rollback_target(ws: Workspace, *, to: str | None = None, entry_id: str | Non
         e = history.get(entry_id)
         if e is None:
             raise StrategyError(f"no history entry {entry_id!r} (see `ctxtui history`)")
-        return e.after, f"entry {e.id}"
+        return e.before, f"the state before entry {e.id}", None
     if to is not None:
-        for e in reversed(entries):
-            if e.to_strategy == to:
-                return e.after, f"entry {e.id} ({to})"
-        first = entries[0]
-        if first.from_strategy == to:
-            return first.before, f"the state before entry {first.id} ({to})"
-        raise StrategyError(f"no history entry ends in {to}")
-    last = entries[-1]
-    return last.before, f"the state before entry {last.id}"
+        for i, e in enumerate(reversed(entries)):
+            if i and e.to_strategy == to:  # the newest entry's after is the state now
+                return e.after, f"the state after entry {e.id} ({to})", None
+            if e.from_strategy == to:
+                return e.before, f"the state before entry {e.id} ({to})", None
+        raise StrategyError(f"no earlier state in the history used {to}")
+    last = undo_target(entries)
+    if last is None:
+        raise StrategyError("nothing left to undo: every recorded change has been stepped back over")
+    return last.before, f"the state before entry {last.id}", last.id
 
 
 def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = None, reason: str = "") -> Entry:
-    """Restore a snapshot byte for byte and record the rollback as an entry of its own."""
+    """Restore a snapshot byte for byte and record the rollback as an entry of its own.
+    With neither ``to`` nor ``entry_id`` this is :func:`undo`. Raises NothingToChange (and
+    records nothing) when the files already match the target."""
     history = History(ws.settings)
     with ws.transaction("rollback", library=True) as tx:
-        target, label = rollback_target(ws, to=to, entry_id=entry_id)
+        target, label, undoes = rollback_target(ws, to=to, entry_id=entry_id)
         tx.label = f"rollback to {label}"
         tokens_before = ws.budget().startup_tokens
         state = ws.read_state(tx)
         before = history.snapshot(tx)
         changes = history.restore_steps(target, tx)
+        if not tx.steps:
+            raise NothingToChange(f"nothing to change: the project already matches {label}; nothing recorded")
         to_strategy = _strategy_of(history, target, ws.config.preferred_strategy)
         entry = Entry(
-            id=history.next_id(), time=_now(), kind="rollback", from_strategy=_strategy(ws, state),
-            to_strategy=to_strategy, reason=reason or f"rollback to {label}",
+            id=history.next_id(), time=_now(), kind="undo" if undoes else "rollback",
+            from_strategy=_strategy(ws, state), to_strategy=to_strategy,
+            reason=reason or f"{'undo' if undoes else 'rollback'}: {label}",
             tokens_before=tokens_before, tokens_after=0, changes=changes, before=before,
-            after=dict(target), notes=[f"restored {label}"],
+            after=dict(target), notes=[f"restored {label}"], undoes=undoes,
         )
         history.entry_step(entry, tx)
     # The budget after needs the restored files on disk; the entry is ctxtui's own record,
@@ -387,6 +514,11 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
     return entry
 
 
+def undo(ws: Workspace, reason: str = "") -> Entry:
+    """Step back over one change (the newest not undone yet); again goes one further back."""
+    return rollback(ws, reason=reason)
+
+
 def preview(ws: Workspace, density: str | None = None, text: str | None = None) -> Preview:
     """The CLAUDE.md the current hot set would generate, each density's cost, and a diff
     (against ``text``, default the file now)."""
@@ -395,7 +527,10 @@ def preview(ws: Workspace, density: str | None = None, text: str | None = None) 
     hot = ws.hot_names()
     inp = block_input(ws, strategy if strategy != "eager" else "lazy_loading", hot, model)
     costs = claude_md.density_costs(inp)
-    used = choose_density(ws, inp, density or ws.state().get("density"))
+    asked = density or ws.state().get("density")
+    if asked is None and ws.config.lazy_loading.index_density == "auto":
+        asked = project(ws, inp.strategy, hot, model)[1]  # by net tokens, as a migration picks it
+    used = choose_density(ws, inp, asked)
     path = claude_md_path(ws)
     old_text = read_text(path) if text is None else text
     new_text, _ = render_claude_md(ws, strategy if strategy != "eager" else "lazy_loading", hot, model, used, text=old_text)
@@ -405,11 +540,15 @@ def preview(ws: Workspace, density: str | None = None, text: str | None = None) 
     ))
     span = claude_md.block_span(new_text)
     block = new_text[span[0] : span[1]] if span else ""
+    projected = ws.budget(claude_md={path.absolute(): new_text})
     return Preview(
         path=str(path), strategy=strategy, density=used, costs=dict(costs),
         default_density=claude_md.default_density(len(inp.cold)),
         text=new_text, block=block, block_tokens=count(block),
-        tokens=count(new_text), diff=diff, changed=new_text != old_text,
+        tokens=count(new_text), managed_tokens=projected.startup_tokens,
+        eager_tokens=projected.eager_startup_tokens,
+        net_saving=projected.eager_startup_tokens - projected.startup_tokens,
+        diff=diff, changed=new_text != old_text,
     )
 
 

@@ -1,0 +1,124 @@
+"""Rollback semantics a person predicts: undo steps back one change at a time, --id restores
+the state before that change, --to the most recent earlier state on a strategy, and a change
+that changes nothing is not recorded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import snapshot_tree
+from ctxtui.cli import main
+from ctxtui.core import strategies
+from ctxtui.core.history import History
+from ctxtui.core.workspace import Workspace
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def agents(settings):
+    return snapshot_tree(settings.agents_dir) | {"md": (settings.workspace / "CLAUDE.md").read_bytes()
+                                                 if (settings.workspace / "CLAUDE.md").exists() else b""}
+
+
+def three_changes(settings):
+    """Start, then eager, then lazy with beta, then lazy with gamma; the tree at each step."""
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    trees = [agents(settings)]
+    strategies.migrate(ws, "eager")
+    trees.append(agents(settings))
+    strategies.migrate(ws, "lazy_loading", hot=["beta"], force=True)
+    trees.append(agents(settings))
+    strategies.migrate(ws, "lazy_loading", hot=["gamma"], force=True)
+    trees.append(agents(settings))
+    return ws, trees
+
+
+def test_cli_undo_steps_back_one_change_at_a_time(capsys, settings):
+    _, trees = three_changes(settings)
+    common = ["-l", settings.library_dirs[0], "-w", settings.workspace]
+    for expected in (trees[2], trees[1], trees[0]):
+        code, out, err = run(capsys, "undo", *common)
+        assert code == 0, err
+        assert agents(settings) == expected
+    code, _, err = run(capsys, "undo", *common)
+    assert code == 1 and "nothing left to undo" in err
+
+
+def test_plain_rollback_needs_no_reason_and_is_undo(capsys, settings):
+    _, trees = three_changes(settings)
+    common = ["-l", settings.library_dirs[0], "-w", settings.workspace]
+    assert run(capsys, "rollback", *common)[0] == 0
+    assert run(capsys, "rollback", *common)[0] == 0
+    assert agents(settings) == trees[1]  # two changes back, not a toggle
+
+
+def test_undo_after_a_new_change_undoes_that_change(settings):
+    ws, trees = three_changes(settings)
+    strategies.undo(ws)
+    assert agents(settings) == trees[2]
+    strategies.migrate(ws, "eager")
+    strategies.undo(ws)
+    assert agents(settings) == trees[2]
+    strategies.undo(ws)
+    assert agents(settings) == trees[1]
+
+
+def test_rollback_by_id_restores_the_state_before_that_change(settings):
+    ws, trees = three_changes(settings)
+    second = strategies.history(ws)[1]
+    strategies.rollback(ws, entry_id=second.id)
+    assert agents(settings) == trees[1]
+
+
+def test_rollback_to_a_strategy_restores_its_most_recent_earlier_state(settings):
+    ws, trees = three_changes(settings)
+    strategies.rollback(ws, to="eager")
+    assert agents(settings) == trees[1]
+    strategies.rollback(ws, to="lazy_loading")
+    assert agents(settings) == trees[3]  # the latest lazy state, not an older one
+
+
+def test_no_op_changes_are_not_recorded(capsys, settings):
+    ws, _ = three_changes(settings)
+    count = len(strategies.history(ws))
+    with pytest.raises(strategies.NothingToChange):
+        strategies.migrate(ws, "lazy_loading", hot=["gamma"], force=True)
+    last = strategies.history(ws)[-1]
+    strategies.undo(ws)  # back to the state before the last change
+    with pytest.raises(strategies.NothingToChange):
+        strategies.rollback(ws, entry_id=last.id)  # that very state: nothing to do
+    assert len(strategies.history(ws)) == count + 1
+    count += 1
+    code, out, _ = run(capsys, "migrate", "--to", "lazy_loading", "--hot", "beta", "--force",
+                       "-l", settings.library_dirs[0], "-w", settings.workspace)
+    assert code == 0 and "nothing to change" in out
+    assert len(strategies.history(ws)) == count
+
+
+def test_entries_written_before_undo_existed_stay_readable_and_undoable(settings):
+    ws, trees = three_changes(settings)
+    history = History(settings)
+    for p in history.entries_dir.glob("*.json"):
+        data = json.loads(p.read_text())
+        data.pop("undoes")
+        p.write_text(json.dumps(data))
+    assert len(strategies.history(ws)) == 3
+    strategies.undo(ws)
+    assert agents(settings) == trees[2]
+
+
+def test_a_malformed_undoes_field_is_quarantined_not_trusted(settings):
+    ws, _ = three_changes(settings)
+    history = History(settings)
+    p = sorted(history.entries_dir.glob("*.json"))[0]
+    data = json.loads(p.read_text())
+    data["undoes"] = ["not", "a", "string"]
+    p.write_text(json.dumps(data))
+    assert len(strategies.history(ws)) == 2
