@@ -138,15 +138,15 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
         library = library.expanduser()
         library = library if library.is_absolute() else (Path.cwd() / library)
     ws = Workspace(s)
-    r = init(ws, library, gitignore=args.gitignore, search=not args.no_search, reason=args.reason)
+    done = init(ws, library, gitignore=args.gitignore, search=not args.no_search, reason=args.reason)
     if as_json:
-        _emit(r.to_json())
+        _emit(done.to_json())
         return 0
-    for line in r.lines:
+    for line in done.lines:
         print(line)
-    for note in r.notes:
+    for note in done.notes:
         print(f"note: {note}", file=sys.stderr)
-    if not r.changes:
+    if not done.changes:
         print("Already set up: nothing changed.")
     return 0
 
