@@ -19,13 +19,19 @@ from ctxtui.tui.widgets.budget_bar import BudgetBar
 from ctxtui.tui.widgets.persona_list import PersonaList
 
 SIZE = (140, 40)
+WORKER_WAIT = 60.0  # seconds; generous for a loaded CI machine
 
 
 async def settle(pilot, app) -> MainScreen:
     """Wait on the workers themselves until the screen shows a model and no I/O worker runs."""
     for _ in range(200):
-        with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a refusal is a failed worker
-            await app.workers.wait_for_complete([w for w in app.workers if w.group in ("io", "body")])
+        busy = [w for w in app.workers if w.group in ("io", "body")]
+        try:  # bounded: a worker that never ends fails the test instead of hanging the suite
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a refusal is a failed worker
+                await asyncio.wait_for(app.workers.wait_for_complete(busy), WORKER_WAIT)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"workers still running after {WORKER_WAIT} s: "
+                                 f"{[w.name for w in busy if w.is_running]}") from None
         await pilot.pause(0.02)  # with a delay: a bare pause() waits on every widget's queue
         screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
         if screen is not None and screen.model is not None and not [w for w in app.workers if w.group == "io" and w.is_running]:
