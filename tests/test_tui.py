@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 
 import pytest
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -158,9 +159,19 @@ async def test_live_reload_shows_a_file_written_by_another_program(settings):
         await pilot.press("down", "down")
         selected = cold.current_name()
         settings.agents_dir.mkdir(parents=True, exist_ok=True)
-        await pilot.pause(0.3)  # let the watcher pick up the new folder
+        # Wait for the watcher itself, not a fixed pause: it starts in a worker after mount and
+        # misses what changed before it ran. A new folder each second until one is reported.
+        shown, end, n = screen.model, time.monotonic() + 30, 0
+        while screen.model is shown and time.monotonic() < end:
+            (settings.agents_dir / f"probe-{n}").mkdir()
+            n += 1
+            step = time.monotonic() + 1
+            while screen.model is shown and time.monotonic() < step:
+                await pilot.pause(0.05)
+        assert screen.model is not shown, "the watcher never reported a change"
         (settings.agents_dir / "outsider.md").write_text(persona_text("outsider", "Written by Claude Code"))
-        for _ in range(100):
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
             await pilot.pause(0.05)
             if screen.model and "outsider" in [r.name for r in screen.model.hot]:
                 break
