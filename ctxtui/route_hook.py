@@ -122,7 +122,8 @@ def answer(raw: bytes, now: float | None = None) -> str:
     data = json.loads(raw.decode("utf-8", "replace"))
     if not isinstance(data, dict) or not isinstance(data.get("prompt"), str):
         return ""
-    cwd = data.get("cwd") if isinstance(data.get("cwd"), str) and data.get("cwd") else os.getcwd()
+    given = data.get("cwd")
+    cwd = given if isinstance(given, str) and given else os.getcwd()
     import stat
 
     try:  # O_NONBLOCK: a FIFO in place of the model never blocks open()
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         return refresh()
     try:
         try:  # the C module: ``signal`` itself pulls in enum, a real cost at this scale
-            import _signal as signal
+            import _signal as signal  # type: ignore[import-not-found]  # CPython's C module: typeshed has no stub
         except ImportError:  # pragma: no cover - other interpreters
             import signal
         timer = hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 
 import pytest
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -19,13 +20,19 @@ from ctxtui.tui.widgets.budget_bar import BudgetBar
 from ctxtui.tui.widgets.persona_list import PersonaList
 
 SIZE = (140, 40)
+WORKER_WAIT = 60.0  # seconds; generous for a loaded CI machine
 
 
 async def settle(pilot, app) -> MainScreen:
     """Wait on the workers themselves until the screen shows a model and no I/O worker runs."""
     for _ in range(200):
-        with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a refusal is a failed worker
-            await app.workers.wait_for_complete([w for w in app.workers if w.group in ("io", "body")])
+        busy = [w for w in app.workers if w.group in ("io", "body")]
+        try:  # bounded: a worker that never ends fails the test instead of hanging the suite
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a refusal is a failed worker
+                await asyncio.wait_for(app.workers.wait_for_complete(busy), WORKER_WAIT)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"workers still running after {WORKER_WAIT} s: "
+                                 f"{[w.name for w in busy if w.is_running]}") from None
         await pilot.pause(0.02)  # with a delay: a bare pause() waits on every widget's queue
         screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
         if screen is not None and screen.model is not None and not [w for w in app.workers if w.group == "io" and w.is_running]:
@@ -152,9 +159,19 @@ async def test_live_reload_shows_a_file_written_by_another_program(settings):
         await pilot.press("down", "down")
         selected = cold.current_name()
         settings.agents_dir.mkdir(parents=True, exist_ok=True)
-        await pilot.pause(0.3)  # let the watcher pick up the new folder
+        # Wait for the watcher itself, not a fixed pause: it starts in a worker after mount and
+        # misses what changed before it ran. A new folder each second until one is reported.
+        shown, end, n = screen.model, time.monotonic() + 30, 0
+        while screen.model is shown and time.monotonic() < end:
+            (settings.agents_dir / f"probe-{n}").mkdir()
+            n += 1
+            step = time.monotonic() + 1
+            while screen.model is shown and time.monotonic() < step:
+                await pilot.pause(0.05)
+        assert screen.model is not shown, "the watcher never reported a change"
         (settings.agents_dir / "outsider.md").write_text(persona_text("outsider", "Written by Claude Code"))
-        for _ in range(100):
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
             await pilot.pause(0.05)
             if screen.model and "outsider" in [r.name for r in screen.model.hot]:
                 break

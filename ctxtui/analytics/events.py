@@ -49,7 +49,8 @@ class EventStore:
 
     def events(self, workspace: Path | str | None = None) -> list[Event]:
         """Events in time order, optionally for one workspace."""
-        sql, params = "SELECT time, workspace, persona, action, data FROM events", ()
+        sql = "SELECT time, workspace, persona, action, data FROM events"
+        params: tuple[str, ...] = ()
         if workspace is not None:
             sql, params = sql + " WHERE workspace=?", (str(workspace),)
         rows = self.db.execute(sql + " ORDER BY time", params)

@@ -577,9 +577,11 @@ class SessionGauge:
             model = _str(msg.get("model"))
             if model and not model.startswith("<"):  # "<synthetic>" marks Claude Code's own messages
                 self.model = model
-        for block in msg.get("content") if isinstance(msg.get("content"), list) else ():
+        content = msg.get("content")
+        for block in content if isinstance(content, list) else ():
             if isinstance(block, dict) and block.get("type") == "tool_use" and _str(block.get("name")) in SUBAGENT_TOOLS:
-                inp = block.get("input") if isinstance(block.get("input"), dict) else {}
+                given = block.get("input")
+                inp = given if isinstance(given, dict) else {}
                 persona = _str(inp.get("subagent_type")) or "general-purpose"
                 if persona not in self.subagents and len(self.subagents) >= MAX_PERSONAS:
                     persona = "(other personas)"  # a hostile transcript cannot grow the table forever
@@ -769,7 +771,8 @@ def _watcher(root: Path) -> Any:
     try:
         return RustNotify([str(root)], False, False, 300, False, False)
     except TypeError:  # watchfiles before ignore_permission_denied existed
-        return RustNotify([str(root)], False, False, 300, False)
+        # The stub is the installed watchfiles'; older releases take these five arguments.
+        return RustNotify([str(root)], False, False, 300, False)  # type: ignore[call-arg]
 
 
 def follow(live: LiveGauge, stop: Any = None, *, step_ms: int = 50, debounce_ms: int = 200,

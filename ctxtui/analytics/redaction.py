@@ -48,7 +48,7 @@ class Rule:
 
 def rules_text() -> str:
     """The shipped rule file."""
-    return resources.files("ctxtui").joinpath("data", "secrets.toml").read_text(encoding="utf-8")
+    return resources.files("ctxtui").joinpath("data").joinpath("secrets.toml").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)

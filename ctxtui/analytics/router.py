@@ -220,20 +220,22 @@ def fit_nb(exs: list[Example], params: RouterParams, descriptions: dict[str, str
     """
     classes = _classes(exs, params)
     index = {c: i for i, c in enumerate(classes)}
-    term_counts: list[Counter[str]] = [Counter() for _ in classes]
+    term_counts: list[dict[str, float]] = [{} for _ in classes]  # weights need not be whole
     docs = [0] * len(classes)
     for e in exs:
         ci = index.get(e.persona)
         if ci is None:
             continue  # too rare to learn; neither a class nor evidence for NONE
         docs[ci] += 1
-        term_counts[ci].update(_feats(e, params))
+        tc = term_counts[ci]
+        for t in _feats(e, params):
+            tc[t] = tc.get(t, 0) + 1
     for name, text in (descriptions or {}).items():
         ci = index.get(name)
         if ci and text:
             w = params.description_weight
             for t in features(f"{name.replace('-', ' ')} {text}"):
-                term_counts[ci][t] += w
+                term_counts[ci][t] = term_counts[ci].get(t, 0) + w
     vocab = set().union(*term_counts) if term_counts else set()
     v = len(vocab) or 1
     a = params.alpha
@@ -427,7 +429,8 @@ def train(exs: list[Example], params: RouterParams | None = None,
     """Fit, calibrate on expanding time windows, refit on everything."""
     params = params or RouterParams()
     groups = session_order(exs)
-    kept, total = [], 0
+    kept: list[list[Example]] = []
+    total = 0
     for g in reversed(groups):  # the latest sessions, up to max_examples prompts
         if total + len(g) > params.max_examples and kept:
             break

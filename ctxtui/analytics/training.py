@@ -111,7 +111,8 @@ def export(ws: Workspace, sessions: list[Session], out: Path, fmt: str = "openai
     if out.is_dir():
         raise CtxtuiError(f"--out {out} is a folder; name a file")
     summary = ExportSummary()
-    train, val = [], []
+    train: list[str] = []
+    val: list[str] = []
     for ex in sorted(examples(ws, sessions, summary), key=lambda e: e.key):
         bucket = val if int(ex.key[:8], 16) % 100 < validation_pct else train
         bucket.append(json.dumps(ex.render(fmt), ensure_ascii=False))

@@ -233,7 +233,7 @@ _GENERIC = msgspec.json.Decoder()
 _Raw = msgspec.Raw
 
 
-def _stdlib(data: bytes | str) -> Any:
+def _stdlib(data: bytes | memoryview | str) -> Any:
     """The reference decoder: the standard library on text (invalid UTF-8 as U+FFFD)."""
     text = str(data, "utf-8", "replace") if not isinstance(data, str) else data
     return _DECODER.decode(text[1:] if text.startswith("\ufeff") else text)

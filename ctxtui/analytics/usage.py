@@ -158,8 +158,8 @@ def trigger_terms(sessions: list[Session], top: int = 8, prior: float = 100.0) -
     for s in sessions:
         for inv in s.invocations:
             if inv.trigger:
-                found = seen.get(inv.trigger)
-                by_persona.setdefault(inv.persona, Counter()).update(terms(inv.trigger) if found is None else found)
+                split = seen.get(inv.trigger)
+                by_persona.setdefault(inv.persona, Counter()).update(terms(inv.trigger) if split is None else split)
     total_bg = sum(background.values())
     denominator = total_bg + len(background) + 1
     bg_count = background.get

@@ -90,7 +90,7 @@ def block_input(ws: BlockSource, strategy: str, hot: list[str], model: FineTuned
     return claude_md.BlockInput(
         strategy=strategy, hot=hot, pinned=ws.pinned, cold=cold,
         variants=ws.library.same_body(), roots=[*ws.library.roots, bundled_dir("personas")],
-        workspace=ws.settings.workspace, model=model.name if covered else None,
+        workspace=ws.settings.workspace, model=model.name if model is not None and covered else None,
         covered=sorted(covered) if covered else None, agents_watched=agents_watched(ws),
     )
 

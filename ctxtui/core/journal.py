@@ -143,10 +143,11 @@ class Transaction:
     steps: list[Step] = field(default_factory=list)
     guard: Guard | None = None
     reads: dict[Path, bytes | None] = field(default_factory=dict)
+    confine: Guard = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.guard is None:  # the workspace is two levels above <ws>/.claude/ctxtui
-            self.guard = Guard(self.state_dir.absolute().parent.parent)
+        # Without a guard, the workspace is two levels above <ws>/.claude/ctxtui.
+        self.confine = self.guard or Guard(self.state_dir.absolute().parent.parent)
 
     def _key(self, path: Path) -> Path:
         return Path(os.path.normpath(Path(path).absolute()))
@@ -157,7 +158,7 @@ class Transaction:
         precondition of any write or removal of the path."""
         key = self._key(path)
         if key not in self.reads:
-            real = self.guard.target(key)
+            real = self.confine.target(key)
             try:
                 self.reads[key] = read_regular(real, MAX_STATE_BYTES, follow_symlinks=False)
             except FileNotFoundError:
@@ -191,7 +192,7 @@ class Transaction:
         if len({st.path for st in self.steps}) != len(self.steps):
             raise RuntimeError(f"{self.label}: a path is planned twice")  # a bug in the plan
         for step in self.steps:
-            real = self.guard.target(step.path, remove=step.data is None)
+            real = self.confine.target(step.path, remove=step.data is None)
             if file_sha256(real) != step.expect:
                 raise ConflictError(f"{step.path} changed on disk while planning; nothing changed")
         _fault("checked")
@@ -199,7 +200,7 @@ class Transaction:
         txdir = journal_dir(self.state_dir) / txid
         manifest: dict[str, Any] = {"id": txid, "label": self.label, "steps": []}
         try:
-            self.guard.check_folders(txdir)
+            self.confine.check_folders(txdir)
             txdir.mkdir(parents=True)
             for n, step in enumerate(self.steps):
                 entry: dict[str, Any] = {"path": str(step.path), "op": "remove" if step.data is None else "write",
@@ -217,7 +218,7 @@ class Transaction:
             shutil.rmtree(txdir, ignore_errors=True)
             raise WriteError(f"cannot save the change ({_why(exc)}); nothing changed") from None
         try:
-            lines = _roll_forward(txdir, manifest, self.guard, recovering=False)
+            lines = _roll_forward(txdir, manifest, self.confine, recovering=False)
         except OSError as exc:
             raise WriteError(
                 f"could not finish {self.label or 'the change'} ({_why(exc)}); it is kept in "

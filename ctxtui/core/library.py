@@ -177,6 +177,24 @@ class Library:
         return sum(p.startup_tokens for p in self.eager())
 
 
+SETUP_WAIT = 10.0  # seconds a cache busy with another process's setup is waited for
+_SCHEMA = """
+    PRAGMA journal_mode=WAL;
+    PRAGMA synchronous=NORMAL;
+    CREATE TABLE IF NOT EXISTS parsed(
+        sha TEXT PRIMARY KEY, version INT, data TEXT);
+    CREATE TABLE IF NOT EXISTS stat(
+        path TEXT PRIMARY KEY, size INT, mtime_ns INT, ino INT, sha TEXT);
+    CREATE TABLE IF NOT EXISTS snapshot(
+        key TEXT PRIMARY KEY, used REAL, data TEXT);
+"""
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
 class TokenCache:
     """SQLite cache: parsed persona + token counts keyed by content hash; stat shortcut."""
 
@@ -186,18 +204,27 @@ class TokenCache:
             path.parent.mkdir(parents=True, exist_ok=True)
         # Callers serialise access (the TUI runs core work under one lock, from worker threads).
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
-        self.db.executescript(
-            """
-            PRAGMA journal_mode=WAL;
-            PRAGMA synchronous=NORMAL;
-            CREATE TABLE IF NOT EXISTS parsed(
-                sha TEXT PRIMARY KEY, version INT, data TEXT);
-            CREATE TABLE IF NOT EXISTS stat(
-                path TEXT PRIMARY KEY, size INT, mtime_ns INT, ino INT, sha TEXT);
-            CREATE TABLE IF NOT EXISTS snapshot(
-                key TEXT PRIMARY KEY, used REAL, data TEXT);
-            """
-        )
+        # The cache is shared by every ctxtui of this user, so another process may be setting
+        # it up at this moment. SQLite answers "locked" at once, without waiting, when the WAL
+        # switch meets another connection's write: retry for a while, then run uncached (a
+        # cache is a speed-up, never a reason to fail).
+        deadline = time.monotonic() + SETUP_WAIT
+        delay = 0.005
+        while True:
+            try:
+                self.db.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    break
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+        self.db.close()
+        self.path = None
+        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db.executescript(_SCHEMA)
 
     def snapshot(self, key: str) -> list[str] | None:
         """The content hashes of a whole file set, in order, if that exact set (paths and

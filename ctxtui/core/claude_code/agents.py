@@ -384,7 +384,9 @@ _PUNCT_RANK = {ch: i for i, ch in enumerate(_ASCII_PUNCT)}
 
 def _collation_key(text: str) -> tuple:
     """An approximation of ICU root collation (``localeCompare``): exact for ASCII."""
-    primary, secondary, tertiary = [], [], []
+    primary: list[tuple[int, int]] = []
+    secondary: list[tuple[int, ...]] = []
+    tertiary: list[int] = []
     for ch in unicodedata.normalize("NFD", text):
         if unicodedata.combining(ch):
             if secondary:

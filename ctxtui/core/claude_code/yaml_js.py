@@ -64,6 +64,10 @@ class _Loader(yaml.SafeLoader):
                     raise JsYamlError(f"Map keys must be unique: {key!r}")
         return super().construct_mapping(node, deep=deep)
 
+    def construct_plain_str(self, node: Any) -> Any:
+        """A scalar kept as its text (1.2 timestamps, merge keys, "=")."""
+        return self.construct_yaml_str(node)
+
     def construct_yaml_int(self, node: Any) -> int:  # noqa: D102
         value = self.construct_scalar(node)
         if value.startswith("0o"):
@@ -95,7 +99,7 @@ for _cls in (_Loader, _LoaderLastKeyWins):
     _cls.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
     # 1.2 has no timestamps, no merge keys, no "=" value: those stay strings.
     for _tag in ("timestamp", "merge", "value"):
-        _cls.add_constructor(f"tag:yaml.org,2002:{_tag}", yaml.SafeLoader.construct_yaml_str)
+        _cls.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader.construct_plain_str)
 
 
 def _keep_block_at_end(node: Any, text: str) -> None:
