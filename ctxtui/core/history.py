@@ -118,7 +118,7 @@ class History:
         """Cold-store files an entry recorded (``fix`` rewrites or adds them); a file put
         there by hand and never recorded is never touched by a rollback."""
         cold = self.rel(self.settings.cold_store) + "/"
-        rels = set()
+        rels: set[str] = set()
         for p in sorted(self.entries_dir.glob("*.json")) if self.entries_dir.is_dir() else ():
             entry, _ = self._load(p)
             if entry is not None:
