@@ -53,6 +53,21 @@ class Terminal:
             time.sleep(0.2)
         raise AssertionError(f"did not see /{pattern}/ on screen:\n{self.screen()}")
 
+    def filter(self, text: str) -> str:
+        """Press / and type TEXT; the screen once every shown cold row matches it."""
+        for key in ["/", *text]:  # one key at a time, as typed
+            self.keys("-l", key)
+            time.sleep(0.03)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            cold = screen.split("Hot ", 1)[0]
+            rows = re.findall(r"^\W+\d+\s+[\d,]+\s+(\S+)", cold, re.M)
+            if re.search(r"Cold \(\d+ of \d+\)", cold) and rows and all(text in r for r in rows):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"filter {text!r} not applied on screen:\n{self.screen()}")
+
     def keys(self, *keys: str) -> None:
         tmux("send-keys", "-t", self.name, *keys, check=True)
 
@@ -84,9 +99,7 @@ def test_wide_terminal_shows_long_names_in_full_and_the_hot_cap(terminal):
     t = terminal(160, 45)
     text = t.wait_for(r"Hot 0 / \d+")
     t.wait_for("q Quit")
-    t.keys("/")
-    t.keys("-l", "security")
-    text = t.wait_for(r"Cold \(\d+ of \d+\)")
+    text = t.filter("backend-api")
     rows = _security_rows(text)
     # 38 characters, a shared prefix: both rows readable in full and different.
     assert "backend-api-security-backend-architect" in rows, text
@@ -103,9 +116,7 @@ def test_80x24_keeps_names_distinguishable_and_quit_in_the_footer(terminal):
     footer = t.wait_for("q Quit").splitlines()[-1]
     for key in ("q Quit", "t Toggle", "? Help", "u Undo"):
         assert key in footer, footer
-    t.keys("/")
-    t.keys("-l", "backend-api-security")
-    text = t.wait_for(r"Cold \(\d+ of \d+\)")
+    text = t.filter("backend-api")
     rows = _security_rows(text)
     assert len(rows) >= 2 and len(set(rows)) == len(rows), text
     # The hot pane is one Tab from the cold list, and t moves a persona there.

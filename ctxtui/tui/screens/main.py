@@ -484,7 +484,9 @@ class MainScreen(Screen):
 
     def action_filter(self) -> None:
         """Focus the cold pane's filter."""
-        self.query_one("#filter", Input).focus()
+        # At once, not after the queue (Widget.focus defers): keys typed right after the slash
+        # are already queued and must reach the filter, not the list's bindings.
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_cycle_sort(self) -> None:
         """Sort both panes by name, tokens, then last used."""
