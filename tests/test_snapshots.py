@@ -46,6 +46,17 @@ def test_main_screen(snap_compare, snap_app):
     assert snap_compare(snap_app, terminal_size=SIZE, run_before=run_before)
 
 
+def test_main_screen_at_80x24(snap_compare, snap_app):
+    """Panes stacked, side column hidden, essential keys and Quit in the footer."""
+    async def run_before(pilot):
+        await _ready(pilot)
+        await pilot.press("down", "space", "down", "space", "m")
+        await _ready(pilot)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=run_before)
+
+
 def test_preview_screen(snap_compare, snap_app):
     async def run_before(pilot):
         await _ready(pilot)

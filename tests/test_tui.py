@@ -460,3 +460,112 @@ async def test_a_theme_that_cannot_be_saved_is_reported_once(settings):
                 break
         assert app.theme == "ctxtui-high-contrast" and app.is_running
         assert len([n for n in app._notifications if "Could not save the theme" in n.message]) == 1
+
+
+# ---------------------------------------------------------------- fitting the terminal
+
+def test_middle_ellipsis_keeps_the_end_that_tells_names_apart():
+    from ctxtui.tui.widgets.persona_list import middle_ellipsis
+
+    a = middle_ellipsis("backend-api-security-backend-architect", 20)
+    b = middle_ellipsis("backend-api-security-backend-security-coder", 20)
+    assert len(a) == len(b) == 20 and "…" in a
+    assert a.endswith("-architect") and b.endswith("ecurity-coder") and a != b
+    assert middle_ellipsis("short", 20) == "short"
+
+
+def _cell_marks(pane: PersonaList) -> set[str]:
+    return {r.name for key, r in pane.rows_by_key.items() if pane.get_cell(key, "mark") == "●"}
+
+
+async def test_refused_multi_move_keeps_marks_on_screen_equal_to_the_selection(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        cold = screen.query_one("#cold", PersonaList)
+        await pilot.press("space", "down", "space", "down", "space", "down", "space", "m")  # 4 > cap 3
+        await settle(pilot, app)
+        assert hot_files(settings) == []
+        assert cold.marked == _cell_marks(cold) == {"alpha", "beta", "delta", "epsilon"}  # sorted by name
+        await pilot.press("space", "m")  # unmark epsilon: three fit
+        await settle(pilot, app)
+        assert len(hot_files(settings)) == 3
+        assert cold.marked == _cell_marks(cold) == set()
+
+
+async def test_filter_shows_matches_of_total_in_the_cold_title(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        title = screen.query_one("#cold-title")
+        total = len(screen.model.cold)
+        assert title.render().plain.startswith(f"Cold ({total})")
+        await pilot.press("slash", *"alph")
+        await pilot.pause(0.1)
+        assert title.render().plain.startswith(f"Cold (1 of {total})")
+
+
+async def test_last_used_sort_shows_a_last_used_column(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        cold = screen.query_one("#cold", PersonaList)
+        assert "used" not in [c.value for c in cold.columns]
+        await pilot.press("s", "s")
+        await pilot.pause(0.1)
+        assert cold.sort_by == "last used"
+        assert "used" in [c.value for c in cold.columns]
+        assert all(cold.get_cell(k, "used") == "never" for k in cold.rows_by_key)
+
+
+async def test_home_end_and_pages_move_the_cursor(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        cold = screen.query_one("#cold", PersonaList)
+        await pilot.press("end")
+        assert cold.cursor_row == cold.row_count - 1
+        await pilot.press("home")
+        assert cold.cursor_row == 0
+        await pilot.press("pagedown")
+        assert cold.cursor_row == cold.row_count - 1  # a handful of rows: one page
+        await pilot.press("pageup")
+        assert cold.cursor_row == 0
+
+
+async def test_density_key_cycles_the_block_density_used_by_the_preview(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("d")
+        assert screen.density == "full"
+        assert "density: full" in screen.query_one("#cold-title").render().plain
+        await pilot.press("p")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if type(app.screen).__name__ == "PreviewScreen":
+                break
+        assert app.screen.preview.density == "full"
+
+
+async def test_at_80x24_panes_stack_the_side_hides_and_the_footer_keeps_quit(settings):
+    from textual.widgets._footer import FooterKey
+
+    app = app_for(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot, app)
+        assert screen.has_class("-narrow")
+        assert not screen.query_one("#side").display
+        cold, hot = screen.query_one("#cold"), screen.query_one("#hot")
+        assert cold.region.y < hot.region.y and cold.region.width == hot.region.width
+        keys = [k for k in screen.query(FooterKey) if k.region.width]
+        assert "quit" in [k.action for k in keys]
+        assert all(k.region.right <= 80 for k in keys)
+        await pilot.press("tab")
+        assert app.focused is hot  # the hot pane is one Tab away
+        await pilot.press("h")
+        await pilot.pause(0.1)
+        assert screen.query_one("#side").display and app.focused is screen.query_one("#history")
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert not screen.query_one("#side").display and app.focused is cold

@@ -40,19 +40,24 @@ class Action:
     """Shown in the footer."""
     palette: bool = False
     """Listed in the command palette (main screen actions)."""
+    essential: bool = False
+    """Kept in the footer of a narrow terminal (80 columns), where the others give way."""
 
 
 ACTIONS: tuple[Action, ...] = (
     Action("toggle", "t", "move_current", "Toggle", "main",
-           "Move the persona under the cursor to the other pane", palette=True),
-    Action("mark", "space", "mark", "Select", "list", "Select several personas"),
-    Action("move-selected", "m", "move_selected", "Move selected", "main",
-           "Move every selected persona", palette=True),
-    Action("undo", "u", "undo", "Undo", "main", "Reverse the last activate or deactivate", palette=True),
+           "Move the persona under the cursor to the other pane", palette=True, essential=True),
+    Action("mark", "space", "mark", "Select", "list", "Select several personas", essential=True),
+    Action("move-selected", "m", "move_selected", "Move sel.", "main",
+           "Move every selected persona", palette=True, essential=True),
+    Action("undo", "u", "undo", "Undo", "main", "Reverse the last activate or deactivate", palette=True,
+           essential=True),
     Action("filter", "slash", "filter", "Filter", "main", "Filter the cold pane by name and description",
-           palette=True),
+           palette=True, essential=True),
     Action("sort", "s", "cycle_sort", "Sort", "main", "Cycle sort: name, tokens, last used", palette=True),
-    Action("preview", "p", "preview", "Preview CLAUDE.md", "main",
+    Action("density", "d", "cycle_density", "Density", "main",
+           "Cycle the cold index density of the CLAUDE.md block: auto, full, names, search", palette=True),
+    Action("preview", "p", "preview", "Preview", "main",
            "Preview the CLAUDE.md block the hot set would generate", palette=True),
     Action("write", "w", "write_claude_md", "Write CLAUDE.md", "main",
            "Write the generated block into CLAUDE.md (atomic)", show=False, palette=True),
@@ -64,9 +69,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("analytics", "a", "analytics", "Analytics", "main",
            "Usage per persona, pairs, triggers, auto-optimise", palette=True),
     Action("help", "question_mark", "help", "Help", "main", "Every key and how moving personas works",
-           palette=True),
+           palette=True, essential=True),
     Action("cancel", "escape", "cancel", "Cancel", "main", "Cancel a drag or clear the filter", show=False),
-    Action("quit", "q", "quit", "Quit", "app", "Leave ctxtui"),
+    Action("quit", "q", "quit", "Quit", "app", "Leave ctxtui", essential=True),
+    Action("top", "home", "scroll_top", "First", "list", "First persona in the list", show=False),
+    Action("bottom", "end", "scroll_bottom", "Last", "list", "Last persona in the list", show=False),
+    Action("page-up", "pageup", "page_up", "Page up", "list", "One page up", show=False),
+    Action("page-down", "pagedown", "page_down", "Page down", "list", "One page down", show=False),
     Action("rollback-entry", "enter", "select_cursor", "Roll back", "history",
            "Roll back to the history entry under the cursor"),
     Action("analytics-back", "escape,q", "app.pop_screen", "Back", "analytics", "Back to the main screen"),

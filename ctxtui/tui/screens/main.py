@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label
+from textual.widgets import Header, Input, Label
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ctxtui.core.config import Settings, WorkspaceConfig
@@ -33,12 +33,18 @@ from ctxtui.tui.model import Model, build_model
 from ctxtui.tui.screens.confirm import ConfirmScreen
 from ctxtui.tui.widgets.budget_bar import BudgetBar
 from ctxtui.tui.widgets.detail import PersonaDetail
+from ctxtui.tui.widgets.fit_footer import FitFooter
 from ctxtui.tui.widgets.persona_list import SORTS, PersonaList
 from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
 
 if TYPE_CHECKING:
     from ctxtui.analytics.optimize import Proposal
     from ctxtui.core.strategies import Plan
+
+#: Below this many columns the panes stack alone and the side column (detail, strategy,
+#: history) opens only on demand; at and above it, names of 47 characters show in full.
+NARROW_BELOW = 120
+DENSITY_CYCLE: tuple[str | None, ...] = (None, "full", "names", "search")
 
 #: Failures the user caused or can fix (a refusal, a file problem, a held lock): one notification.
 USER_ERRORS = (CtxtuiError, OSError, TimeoutError)
@@ -98,35 +104,55 @@ class MainScreen(Screen):
         self.invoked_at: dict[str, float] = {}
         """When each persona was last invoked in a session (from the usage analysis)."""
         self._auto_timer: Any = None
+        self.density: str | None = None
+        """Cold index density for preview and write (None: the core picks by library size)."""
 
     # ---------------------------------------------------------------- layout
 
     def compose(self) -> ComposeResult:
+        # Cold above hot (one Tab apart), each as wide as names need; the side column holds
+        # what a narrow terminal can do without.
         yield Header()
         with Horizontal(id="panes"):
-            cold_pane = DropPane(id="cold-pane")
-            with cold_pane:
-                yield Label("Cold", id="cold-title", classes="pane-title")
-                yield Input(placeholder="/ filter name or description", id="filter")
-                cold = PersonaList("cold", id="cold")
-                yield cold
-            cold_pane.drop_pane = cold
-            hot_pane = DropPane(id="hot-pane")
-            with hot_pane:
-                yield Label("Hot", id="hot-title", classes="pane-title")
-                hot = PersonaList("hot", id="hot")
-                yield hot
+            with Vertical(id="lists"):
+                cold_pane = DropPane(id="cold-pane")
+                with cold_pane:
+                    yield Label("Cold", id="cold-title", classes="pane-title")
+                    yield Input(placeholder="/ filter name or description", id="filter")
+                    cold = PersonaList("cold", id="cold")
+                    yield cold
+                cold_pane.drop_pane = cold
+                hot_pane = DropPane(id="hot-pane")
+                with hot_pane:
+                    yield Label("Hot", id="hot-title", classes="pane-title")
+                    hot = PersonaList("hot", id="hot")
+                    yield hot
+                hot_pane.drop_pane = hot
+            with Vertical(id="side"):
+                yield PersonaDetail(id="detail")
                 yield StrategySwitcher(id="strategy")
                 yield Label("History (enter rolls back)", classes="pane-title")
                 yield HistoryList(id="history")
-            hot_pane.drop_pane = hot
-            yield PersonaDetail(id="detail")
         yield BudgetBar(id="budget")
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.query_one("#cold", PersonaList).focus()
+        self._fit_layout(self.app.size.width)
         self.load()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_layout(event.size.width)
+
+    def _fit_layout(self, width: int) -> None:
+        narrow = width < NARROW_BELOW
+        self.set_class(narrow, "-narrow")
+        self.query_one(FitFooter).narrow = narrow
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # In a narrow terminal the side column replaces the lists while it has focus.
+        in_side = any(node.id == "side" for node in event.widget.ancestors_with_self)
+        self.set_class(in_side, "-side-open")
 
     def _schedule_auto_optimize(self, config: WorkspaceConfig) -> None:
         """With lazy_loading.auto_optimize on, propose (never apply) every interval."""
@@ -250,7 +276,7 @@ class MainScreen(Screen):
         hot = self.query_one("#hot", PersonaList)
         cold.show(m.cold)
         hot.show(m.hot + m.user_hot)
-        self.query_one("#cold-title", Label).update(f"Cold ({len(m.cold)})  sort: {cold.sort_by}")
+        self._cold_title()
         over = m.listed > m.cap  # the cap counts what Claude Code lists (Workspace.visible_hot)
         user = f"  (+{len(m.user_hot)} user scope)" if m.user_hot else ""
         unlisted = len(m.hot) - m.listed
@@ -292,6 +318,9 @@ class MainScreen(Screen):
 
     def on_main_screen_moved(self, message: Moved) -> None:
         self.undo_stack.append((message.to_hot, message.names))
+        for pane in self.query(PersonaList):  # only a move that happened clears its marks
+            pane.marked -= set(message.names)
+            pane.refresh_marks()
 
     def on_main_screen_body_loaded(self, message: BodyLoaded) -> None:
         if self.model and message.name in self.model.personas and self._focused_name() == message.name:
@@ -309,7 +338,6 @@ class MainScreen(Screen):
 
     @on(PersonaList.Dropped)
     def _dropped(self, message: PersonaList.Dropped) -> None:
-        message.source.marked.clear()
         self.move(message.names, to_hot=message.target.side == "hot")
 
     @on(Input.Changed, "#filter")
@@ -317,6 +345,17 @@ class MainScreen(Screen):
         cold = self.query_one("#cold", PersonaList)
         cold.filter_text = event.value
         cold.refilter()
+        self._cold_title()
+
+    def _cold_title(self) -> None:
+        """``Cold (shown of total)`` while filtering, the sort, and the density if chosen."""
+        if self.model is None:
+            return
+        cold = self.query_one("#cold", PersonaList)
+        total = len(self.model.cold)
+        count = f"{cold.row_count} of {total}" if cold.filter_text else f"{total}"
+        density = f"  density: {self.density}" if self.density else ""
+        self.query_one("#cold-title", Label).update(f"Cold ({count})  sort: {cold.sort_by}{density}")
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
@@ -430,7 +469,8 @@ class MainScreen(Screen):
         """Move every selected persona in the focused pane."""
         pane = self._focused_list()
         names = pane.selected_names()
-        pane.marked.clear()
+        # Marks are cleared when the move is done (on_main_screen_moved): a refused move keeps
+        # them, on screen and in the selection alike.
         self.move(names, to_hot=pane.side == "cold")
 
     def action_undo(self) -> None:
@@ -444,16 +484,23 @@ class MainScreen(Screen):
 
     def action_filter(self) -> None:
         """Focus the cold pane's filter."""
-        self.query_one("#filter", Input).focus()
+        # At once, not after the queue (Widget.focus defers): keys typed right after the slash
+        # are already queued and must reach the filter, not the list's bindings.
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_cycle_sort(self) -> None:
         """Sort both panes by name, tokens, then last used."""
         for pane in self.query(PersonaList):
             pane.sort_by = SORTS[(SORTS.index(pane.sort_by) + 1) % len(SORTS)]
             pane.refilter()
-        cold = self.query_one("#cold", PersonaList)
-        if self.model:
-            self.query_one("#cold-title", Label).update(f"Cold ({len(self.model.cold)})  sort: {cold.sort_by}")
+        self._cold_title()
+
+    def action_cycle_density(self) -> None:
+        """Cycle the cold index density the preview and the write use (auto, full, names, search)."""
+        self.density = DENSITY_CYCLE[(DENSITY_CYCLE.index(self.density) + 1) % len(DENSITY_CYCLE)]
+        self._cold_title()
+        self.notify(f"CLAUDE.md density: {self.density or 'auto (by library size)'}; p previews, w writes",
+                    timeout=4)
 
     @work(thread=True, group="io", exit_on_error=False)
     def action_preview(self) -> None:
@@ -463,7 +510,7 @@ class MainScreen(Screen):
 
         with self.ws_lock:
             assert self.ws is not None
-            pv = strategies.preview(self.ws)
+            pv = strategies.preview(self.ws, self.density)
 
         def done(write: bool | None) -> None:
             if write:
@@ -475,19 +522,25 @@ class MainScreen(Screen):
         """Write the generated block into CLAUDE.md (atomic, through the core)."""
         from ctxtui.core import strategies
 
-        self.run_core("CLAUDE.md written", lambda ws: strategies.write_preview(ws))
+        self.run_core("CLAUDE.md written", lambda ws: strategies.write_preview(ws, self.density))
 
     def action_focus_strategy(self) -> None:
         """Open the strategy switcher."""
         from textual.widgets import Select
 
+        self.add_class("-side-open")  # in a narrow terminal the side column is shown first
         select = self.query_one("#strategy-select", Select)
-        select.focus()
-        select.action_show_overlay()
+
+        def open_select() -> None:
+            select.focus()
+            select.action_show_overlay()
+
+        self.call_after_refresh(open_select)
 
     def action_focus_history(self) -> None:
         """Focus the history list."""
-        self.query_one(HistoryList).focus()
+        self.add_class("-side-open")
+        self.call_after_refresh(self.query_one(HistoryList).focus)
 
     def action_reload(self) -> None:
         """Re-read everything from disk."""
@@ -521,6 +574,9 @@ class MainScreen(Screen):
             if pane.dragging:
                 pane.cancel_drag()
                 return
+        if self.has_class("-side-open"):
+            self.query_one("#cold", PersonaList).focus()
+            return
         flt = self.query_one("#filter", Input)
         if flt.value:
             flt.value = ""

@@ -8,6 +8,7 @@ always released.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -21,8 +22,32 @@ from ctxtui.tui.actions import bindings
 from ctxtui.tui.model import Row
 
 DRAG_THRESHOLD = 2
-_STARTUP_W, _FULL_W = 7, 6
+_STARTUP_W, _FULL_W, _USED_W = 7, 6, 8
+_FLAGS_MAX = 18
 SORTS = ("name", "tokens", "last used")
+
+
+def middle_ellipsis(text: str, width: int) -> str:
+    """TEXT in at most WIDTH cells, cut in the middle: persona names in real libraries share
+    long prefixes (``backend-api-security-…``), so the end is what tells two apart."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[-width:] if width > 0 else ""
+    head = (width - 1) // 3
+    tail = width - 1 - head
+    return f"{text[:head]}…{text[-tail:]}"
+
+
+def ago(when: float, now: float | None = None) -> str:
+    """A short "last used" figure: ``5m``, ``3h``, ``12d``, or ``never``."""
+    if when <= 0:
+        return "never"
+    secs = max(0.0, (now if now is not None else time.time()) - when)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{int(secs // size)}{unit} ago"
+    return "now"
 
 
 class PersonaList(DataTable):
@@ -63,14 +88,52 @@ class PersonaList(DataTable):
         self._press: tuple[int, int, str] | None = None
         self._dragging: list[str] | None = None
         self._ghost: Label | None = None
+        self.name_width = 0
+        """Cells given to the name column (set from the pane width; 0 before the first layout)."""
+        self._layout_key: tuple[int, int, bool] | None = None
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         # Numbers first: names in real libraries are long, and the counts must stay in view.
         self.add_column("", key="mark", width=1)
         self.add_column("startup", key="startup", width=_STARTUP_W)
         self.add_column("full", key="full", width=_FULL_W)
-        self.add_column("name", key="name")
-        self.add_column("flags", key="flags")
+        if self.sort_by == "last used":
+            self.add_column("used", key="used", width=_USED_W)
+        self.add_column("name", key="name", width=max(self.name_width, 4))
+        self.add_column("flags", key="flags", width=self._flags_width())
+
+    def _flags_width(self) -> int:
+        widest = max((len(" ".join(r.flags)) for r in self.rows_by_key.values() if r.flags), default=0)
+        return min(widest, _FLAGS_MAX)
+
+    def _fit(self) -> tuple[int, int, bool]:
+        """Name width for the pane's width: every name in full when it fits, else the most
+        the pane allows (a middle ellipsis keeps the end)."""
+        used = self.sort_by == "last used"
+        columns = 5 + used
+        fixed = 1 + _STARTUP_W + _FULL_W + (_USED_W if used else 0) + self._flags_width()
+        room = self.scrollable_content_region.width - fixed - 2 * self.cell_padding * columns - 1
+        longest = max((len(r.name) for r in self.rows_by_key.values()), default=4)
+        return max(4, min(longest, room)), self._flags_width(), used
+
+    def on_resize(self) -> None:
+        if self._fit() != self._layout_key:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Rebuild columns and rows for the current width and sort (cursor and marks kept)."""
+        current = self.current_key()
+        self._layout_key = self._fit()
+        self.name_width = self._layout_key[0]
+        self.clear(columns=True)
+        self._add_columns()
+        for r in self.rows_by_key.values():
+            self.add_row(*self._cells(r), key=r.key)
+        if current in self.rows_by_key:
+            self.move_cursor(row=self.get_row_index(current), animate=False)
 
     # ---------------------------------------------------------------- data down
 
@@ -103,6 +166,8 @@ class PersonaList(DataTable):
                 mark = "●" if r.name in self.marked else ""
                 if self.get_cell(key, "mark") != mark:
                     self.update_cell(key, "mark", mark)
+        elif self._fit() != self._layout_key:
+            self._rebuild()
         else:
             self.clear()
             for r in shown:
@@ -119,8 +184,19 @@ class PersonaList(DataTable):
             flags = Text(" ".join(r.flags), style="bold $warning")
             if "invalid" in r.flags:
                 flags.stylize("red")
-        return ("●" if r.name in self.marked else "", f"{r.startup:>{_STARTUP_W},}",
-                f"{r.full:>{_FULL_W},}", r.name, flags)
+        name = middle_ellipsis(r.name, self.name_width) if self.name_width else r.name
+        cells: tuple = ("●" if r.name in self.marked else "", f"{r.startup:>{_STARTUP_W},}",
+                        f"{r.full:>{_FULL_W},}")
+        if self.sort_by == "last used":
+            cells += (ago(r.last_used),)
+        return (*cells, name, flags)
+
+    def refresh_marks(self) -> None:
+        """Make the marks on screen match :attr:`marked` (after a move cleared or kept them)."""
+        for key, r in self.rows_by_key.items():
+            mark = "●" if r.name in self.marked else ""
+            if self.get_cell(key, "mark") != mark:
+                self.update_cell(key, "mark", mark)
 
     def refilter(self) -> None:
         """Re-apply filter and sort to the last rows shown."""

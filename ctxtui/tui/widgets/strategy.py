@@ -65,15 +65,17 @@ class HistoryList(DataTable):
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        for col in ("id", "time", "from → to", "Δ tokens", "reason"):
+        # The reason first after the id: in the side column it is what a person reads, and
+        # the columns after it may run off the pane's edge.
+        for col in ("id", "reason", "from → to", "Δ tokens", "time"):
             self.add_column(col, key=col)
 
     def show(self, entries: list[Entry]) -> None:
         """Newest first."""
         self.clear()
         for e in reversed(entries):
-            self.add_row(e.id[:4], e.time[11:16], f"{e.from_strategy} → {e.to_strategy}",
-                         f"{e.token_delta:+,}", e.reason or e.kind, key=e.id)
+            self.add_row(e.id[:4], (e.reason or e.kind)[:40], f"{e.from_strategy} → {e.to_strategy}",
+                         f"{e.token_delta:+,}", e.time[11:16], key=e.id)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
