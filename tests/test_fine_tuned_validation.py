@@ -17,10 +17,10 @@ from ctxtui.core.workspace import Workspace
 ])
 def test_a_model_without_a_passing_validation_record_is_never_used(settings, validation, why):
     register(settings, validation=validation)
-    entry = strategies.migrate(Workspace(settings), "fine_tuned", reason="try")
+    entry = strategies.migrate(Workspace(settings), "fine_tuned", reason="try", force=True)
     assert entry.to_strategy == "lazy_loading" and why in entry.reason  # the fallback, with the reason
 
 
 def test_a_validated_model_is_used(settings):
     register(settings)
-    assert strategies.migrate(Workspace(settings), "fine_tuned", reason="try").to_strategy == "fine_tuned"
+    assert strategies.migrate(Workspace(settings), "fine_tuned", reason="try", force=True).to_strategy == "fine_tuned"

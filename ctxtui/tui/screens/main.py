@@ -562,11 +562,27 @@ class MainScreen(Screen):
 
         self.app.push_screen(AnalyticsScreen(self.settings), done)
 
-    def apply_proposal(self, proposal: Proposal) -> None:
-        """Apply a usage-based hot set (a recorded migration that can be rolled back)."""
+    def apply_proposal(self, proposal: Proposal, force: bool = False) -> None:
+        """Apply a usage-based hot set (a recorded migration that can be rolled back). When the
+        net-savings guard refuses it, say why and offer to apply it anyway."""
         from ctxtui.analytics import optimize
+        from ctxtui.core.strategies import NetCostError
 
-        self.run_core("applied the auto-optimised hot set", lambda ws: optimize.apply(ws, proposal))
+        def apply(ws: Workspace) -> None:
+            try:
+                optimize.apply(ws, proposal, force=force)
+            except NetCostError as exc:
+                self.app.call_from_thread(self._offer_force, proposal, str(exc))
+                raise
+
+        self.run_core("applied the auto-optimised hot set", apply)
+
+    def _offer_force(self, proposal: Proposal, why: str) -> None:
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.apply_proposal(proposal, force=True)
+
+        self.app.push_screen(ConfirmScreen("Costs more than eager: apply anyway?", why), done)
 
     def action_cancel(self) -> None:
         """Cancel a drag or clear the filter."""
