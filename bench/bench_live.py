@@ -143,25 +143,36 @@ def bench_bare(n: int, tmp: Path) -> list[float]:
     def spin() -> None:
         offset = 0
         while not stop.is_set():
-            size = os.stat(log).st_size
-            if size > offset:
-                with open(log, "rb") as fh:
-                    fh.seek(offset)
-                    data = fh.read()
-                offset += len(data)
-                for raw in data.splitlines():
-                    got.put((time.perf_counter(), json.loads(raw)))
+            if os.stat(log).st_size > offset:
+                offset = _read_new(log, offset, got)
 
     th = threading.Thread(target=spin, daemon=True)
     th.start()
+    out = _latencies(log, got, n, pause=0.002)
+    stop.set()
+    th.join()
+    return out
+
+
+def _read_new(log: Path, offset: int, got: queue.Queue) -> int:
+    """Read what was appended after ``offset``, queue each decoded line with its time."""
+    with open(log, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read()
+    for raw in data.splitlines():
+        got.put((time.perf_counter(), json.loads(raw)))
+    return offset + len(data)
+
+
+def _latencies(log: Path, got: queue.Queue, n: int, pause: float = 0.0) -> list[float]:
+    """Append ``n`` records; milliseconds from each append until a reader queued it."""
     out = []
     for i in range(2, n + 2):
         t0 = append(log, record(i))
         t1, _ = got.get(timeout=10)
         out.append((t1 - t0) * 1000)
-        time.sleep(0.002)
-    stop.set()
-    th.join()
+        if pause:
+            time.sleep(pause)
     return out
 
 
@@ -181,20 +192,11 @@ def bench_bare_events(n: int, tmp: Path, step_ms: int = 50) -> list[float]:
     def loop() -> None:
         offset = 0
         while watcher.watch(200, step_ms, 0, stop) != "stop":
-            with open(log, "rb") as fh:
-                fh.seek(offset)
-                data = fh.read()
-            offset += len(data)
-            for raw in data.splitlines():
-                got.put((time.perf_counter(), json.loads(raw)))
+            offset = _read_new(log, offset, got)
 
     th = threading.Thread(target=loop, daemon=True)
     th.start()
-    out = []
-    for i in range(2, n + 2):
-        t0 = append(log, record(i))
-        t1, _ = got.get(timeout=10)
-        out.append((t1 - t0) * 1000)
+    out = _latencies(log, got, n)
     stop.set()
     th.join()
     watcher.close()
