@@ -49,15 +49,27 @@ def test_corrupt_probe_cache_is_ignored(tmp_path):
     assert cv.from_path(cache, which=str(exe)) == "2.1.112"
 
 
-def test_project_slug_matches_claude_code_naming(tmp_path):
-    from pathlib import Path
-    assert cv.project_slug(Path("/home/a/my.app_x")) == "-home-a-my-app-x"
+def test_project_dir_name_matches_claude_code_naming():
+    from ctxtui.core.sessions import project_dir_name
+    assert project_dir_name("/home/a/my.app_x") == "-home-a-my-app-x"
+
+
+def test_version_found_in_a_long_project_paths_hashed_folder(tmp_path):
+    from ctxtui.core.sessions import project_dir_name
+    ws = tmp_path / ("deep-" * 50)
+    ws.mkdir()
+    folder = tmp_path / "projects" / project_dir_name(str(ws))
+    assert len(folder.name) > 200 and folder.name[200] == "-"
+    folder.mkdir(parents=True)
+    (folder / "s.jsonl").write_text(json.dumps({"type": "user", "version": "2.1.332"}) + "\n")
+    assert cv.from_transcripts(tmp_path / "projects", ws) == "2.1.332"
 
 
 def test_newest_transcript_version(tmp_path):
+    from ctxtui.core.sessions import project_dir_name
     ws = tmp_path / "proj"
     ws.mkdir()
-    folder = tmp_path / "projects" / cv.project_slug(ws)
+    folder = tmp_path / "projects" / project_dir_name(str(ws))
     folder.mkdir(parents=True)
     old = folder / "old.jsonl"
     old.write_text(json.dumps({"type": "user", "version": "1.0.9"}) + "\n")

@@ -40,3 +40,18 @@ def test_link_not_followed_when_asked(tmp_path):
     (tmp_path / "l.md").symlink_to(tmp_path / "t.md")
     with pytest.raises(OSError):
         read_regular(tmp_path / "l.md", follow_symlinks=False)
+
+
+def test_read_head_lines_keeps_whole_lines_and_refuses_a_fifo(tmp_path):
+    from ctxtui.core.safe_io import read_head_lines
+
+    f = tmp_path / "log.jsonl"
+    f.write_bytes(b"one\ntwo\nthree\n")
+    assert read_head_lines(f, 100) == b"one\ntwo\nthree\n"
+    assert read_head_lines(f, 9) == b"one\ntwo\n"  # "three" would be cut: left out
+    assert read_head_lines(f, 8) == b"one\ntwo\n"
+    assert read_head_lines(f, 2) == b""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(UnsafeReadError):
+        read_head_lines(fifo, 10)

@@ -6,6 +6,8 @@ Captures: scripts/claude_code/startup_shapes.py -> tests/data/claude_code/startu
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -309,3 +311,73 @@ def test_transcripts_without_a_recorded_request_give_none(tmp_path):
                           transcript=t)
     assert acc.measured_total is None
     assert all(i.basis != "measured" for i in acc.items)
+
+
+def test_a_transcript_of_another_version_is_measured_but_keeps_this_versions_figures(tmp_path):
+    """The newest session may come from an older or newer Claude Code: its total is still what
+    it measured, but its system prompt and tools do not replace this version's figures."""
+    transcript = DATA / "2.1.332" / "p_skills.transcript.jsonl"
+    proj, home = build(tmp_path, "skills")
+    acc = startup.account(proj, home, version="2.1.112", entrypoint="print",
+                          managed_dir=tmp_path / "etc", env={}, transcript=transcript)
+    assert acc.measured_version == "2.1.332" and acc.measured_total
+    bases = {i.kind: i.basis for i in acc.items}
+    assert bases["system-prompt"] == bases["builtin-tools"] == "version-data"
+
+
+def test_the_first_request_is_found_in_a_transcript_longer_than_the_head(tmp_path, monkeypatch):
+    """A long session is read from its start only (whole lines), never refused for its size."""
+    from ctxtui.core import first_request as fr
+
+    src = (DATA / "2.1.332" / "p_skills.transcript.jsonl").read_bytes()
+    big = tmp_path / "long.jsonl"
+    filler = b'{"type":"assistant","message":{"content":"' + b"x" * 1000 + b'"}}\n'
+    big.write_bytes(src + filler * 200)
+    monkeypatch.setattr(fr, "HEAD_BYTES", len(src) + 500)  # cuts inside a filler line
+    rec = fr.first_request(big)
+    assert rec is not None and rec.total() == fr.first_request(
+        DATA / "2.1.332" / "p_skills.transcript.jsonl").total()
+
+
+def test_status_measures_the_projects_newest_session(tmp_path):
+    """``status --json`` reads the project's newest transcript (where Claude Code writes it)
+    and reports what its first request measured beside the prediction."""
+    from ctxtui.core.config import Settings
+    from ctxtui.core.sessions import project_transcripts
+    from ctxtui.core.workspace import Workspace
+
+    proj, home = build(tmp_path, "skills")
+    claude_home = home / ".claude"
+    folder = project_transcripts(claude_home / "projects", proj)
+    folder.mkdir(parents=True)
+    old = folder / "old.jsonl"
+    old.write_text('{"type":"user","message":{"role":"user","content":"hi"}}\n')
+    os.utime(old, (1, 1))
+    shutil.copy(DATA / "2.1.332" / "p_skills.transcript.jsonl", folder / "new.jsonl")
+    ws = Workspace(Settings(workspace=proj, claude_home=claude_home, claude_version="2.1.332"))
+    whole = ws.budget().whole
+    assert whole is not None
+    body = captured("2.1.332", "p", "skills")["body"]
+    assert whole["measured_total"] == request_total(body)
+    assert whole["measured_version"] == "2.1.332"
+    os.utime(folder / "new.jsonl", (1, 1))
+    os.utime(old, None)  # the plain session is now the newest: nothing measured
+    assert Workspace(Settings(workspace=proj, claude_home=claude_home,
+                              claude_version="2.1.332")).budget().whole["measured_total"] is None
+
+
+@pytest.mark.parametrize("entry", list(ENTRIES))
+def test_the_recorded_entrypoint_decides_which_figures_a_transcript_replaces(tmp_path, entry):
+    """A ``-p`` session measured for an interactive account (or the reverse) keeps its own
+    billing header in the measured total and leaves the account's figures alone."""
+    from ctxtui.core.first_request import first_request
+
+    transcript = DATA / "2.1.332" / f"{entry}_skills.transcript.jsonl"
+    rec = first_request(transcript)
+    assert rec is not None and rec.entrypoint == ENTRIES[entry]
+    other = "interactive" if entry == "p" else "print"
+    proj, home = build(tmp_path, "skills")
+    acc = startup.account(proj, home, version="2.1.332", entrypoint=other,
+                          managed_dir=tmp_path / "etc", env={}, transcript=transcript)
+    assert acc.measured_total == request_total(captured("2.1.332", entry, "skills")["body"])
+    assert {i.kind: i.basis for i in acc.items}["system-prompt"] == "version-data"

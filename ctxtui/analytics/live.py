@@ -38,6 +38,13 @@ from typing import Any
 
 from ctxtui.core.config import Settings
 from ctxtui.core.errors import CtxtuiError
+from ctxtui.core.sessions import (  # noqa: F401  (re-exported)
+    PROJECT_NAME_MAX,
+    is_main_transcript,
+    newest_transcript,
+    project_dir_name,
+    project_transcripts,
+)
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """Longer lines are skipped (counted), so one hostile line cannot exhaust memory."""
@@ -50,7 +57,6 @@ DEFAULT_WINDOW = 200_000
 LARGE_WINDOW = 1_000_000
 AUTOCOMPACT_BUFFER = 13_000
 SUMMARY_RESERVE_CAP = 20_000
-PROJECT_NAME_MAX = 200
 SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
 MAX_PERSONAS = 500
 _DECODE = json.JSONDecoder().decode
@@ -61,58 +67,11 @@ _WRAPPERS = ("<local-command", "<system-reminder", "<task-notification", "<bash-
 
 
 # ---------------------------------------------------------------- where transcripts live
-
-def _js_hash(text: str) -> int:
-    """Claude Code's 32-bit string hash (``h = h * 31 + code unit``, over UTF-16 code units)."""
-    h = 0
-    data = text.encode("utf-16-le", "surrogatepass")
-    for i in range(0, len(data), 2):
-        h = (h * 31 + int.from_bytes(data[i:i + 2], "little")) & 0xFFFFFFFF
-    return h - (1 << 32) if h & 0x80000000 else h
-
-
-def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if not n:
-            return out
-
-
-def project_dir_name(project: str) -> str:
-    """The folder name Claude Code gives a project's transcripts (``/a/b.c`` -> ``-a-b-c``)."""
-    units = len(project.encode("utf-16-le", "surrogatepass")) // 2
-    # JavaScript's regex replaces per UTF-16 code unit: a character outside the BMP gives two '-'.
-    name = "".join(c if c.isascii() and c.isalnum() else ("--" if ord(c) > 0xFFFF else "-") for c in project)
-    if units <= PROJECT_NAME_MAX:
-        return name
-    return f"{name[:PROJECT_NAME_MAX]}-{_base36(abs(_js_hash(project)))}"
-
-
-def project_transcripts(projects_root: Path, workspace: Path) -> Path:
-    """The transcripts folder of a project (the resolved path's, unless only the literal one exists)."""
-    literal = projects_root / project_dir_name(str(workspace.absolute()))
-    resolved = projects_root / project_dir_name(str(workspace.resolve()))
-    return literal if not resolved.is_dir() and literal.is_dir() else resolved
-
+# (ctxtui.core.sessions; re-exported here for the gauge's callers)
 
 def session_folder(settings: Settings) -> Path:
-    """Where the project's sessions are written: ``settings.transcripts`` / the project's name.
-
-    Claude Code keeps its files under ``$CLAUDE_CONFIG_DIR`` when that is set; we follow it unless
-    a transcripts folder or a Claude home other than ``~/.claude`` was configured.
-    """
-    root = settings.transcripts
-    env = os.environ.get("CLAUDE_CONFIG_DIR")
-    if env and settings.transcripts_dir is None and settings.claude_home == Path.home() / ".claude":
-        root = Path(env).expanduser() / "projects"
-    return project_transcripts(root, settings.workspace)
-
-
-def _is_main_transcript(entry: os.DirEntry[str]) -> bool:
-    return entry.name.endswith(".jsonl") and not entry.name.startswith(".") and entry.is_file(follow_symlinks=False)
+    """Where the project's sessions are written (``Settings.session_folder``)."""
+    return settings.session_folder
 
 
 def _written(path: Path) -> tuple[float, str]:
@@ -121,23 +80,6 @@ def _written(path: Path) -> tuple[float, str]:
     except OSError:
         return 0.0, path.name
 
-
-def newest_transcript(folder: Path, exclude: frozenset[str] | set[str] = frozenset()) -> Path | None:
-    """The most recently written main transcript of a project folder (subfolders are subagents');
-    names in ``exclude`` (files that could not be read) are passed over."""
-    best: tuple[float, str] | None = None
-    try:
-        with os.scandir(folder) as it:
-            for entry in it:
-                try:
-                    if entry.name not in exclude and _is_main_transcript(entry):
-                        key = (entry.stat(follow_symlinks=False).st_mtime, entry.name)
-                        best = key if best is None or key > best else best
-                except OSError:
-                    continue
-    except OSError:
-        return None
-    return folder / best[1] if best else None
 
 
 # ---------------------------------------------------------------- the window and autocompact
@@ -657,10 +599,10 @@ Predictor = Callable[[], "int | None"]
 
 
 def workspace_prediction(settings: Settings) -> Predictor:
-    """ctxtui's startup prediction for the project: the budget's estimate in Claude tokens.
-
-    It covers agents and memory files today (issue 14 items 2-3 widen it to the whole startup
-    context); pass another callable to ``LiveGauge`` / ``ContextGauge`` to change it.
+    """ctxtui's startup prediction for the project: the whole startup context (version
+    figures, tools, MCP, skills, memory, agents as they are on disk now) in Claude tokens
+    (``Budget.estimated_claude_tokens``); pass another callable to ``LiveGauge`` /
+    ``ContextGauge`` to change it.
     """
 
     def predict() -> int | None:

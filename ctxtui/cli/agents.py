@@ -95,6 +95,13 @@ def print_budget(b: Budget, ws: Workspace) -> None:
         f"Eager: {b.eager_startup_tokens:,}   Reduction: {b.reduction_pct}%   "
         f"Context left: {b.context_left:,} of {b.window:,}"
     )
+    measured = b.whole.get("measured_total") if b.whole is not None else None
+    if measured:
+        version = b.whole.get("measured_version") if b.whole is not None else None
+        console.print(
+            f"Measured: {measured:,} tokens at the start of this project's newest session"
+            + (f" (Claude Code {version})" if version else "")
+            + f"; predicted now: {b.total_tokens:,}")
     for w in b.warnings:
         console.print(f"[yellow]warning:[/] {w}")
 

@@ -46,18 +46,11 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
 
 
-def project_slug(workspace: Path) -> str:
-    """Claude Code's folder name for a project under ``~/.claude/projects``.
-
-    Claude Code replaces every character that is not an ASCII letter or digit of the absolute
-    project path with ``-`` (``/home/a/my.app`` -> ``-home-a-my-app``).
-    """
-    return re.sub(r"[^A-Za-z0-9]", "-", str(workspace.absolute()))
-
-
 def from_transcripts(projects_dir: Path, workspace: Path) -> str | None:
     """The ``version`` recorded last in the project's newest transcript, if any."""
-    folder = projects_dir / project_slug(workspace)
+    from ctxtui.core.sessions import project_transcripts
+
+    folder = project_transcripts(projects_dir, workspace)
     try:
         files = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(folder)
                  if e.name.endswith(".jsonl") and e.is_file()]

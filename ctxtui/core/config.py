@@ -133,6 +133,21 @@ class Settings:
         """Where Claude Code session transcripts are read from."""
         return self.transcripts_dir or self.claude_home / "projects"
 
+    @property
+    def session_folder(self) -> Path:
+        """Where the project's sessions are written: ``transcripts`` / the project's name.
+
+        Claude Code keeps its files under ``$CLAUDE_CONFIG_DIR`` when that is set; we follow it
+        unless a transcripts folder or a Claude home other than ``~/.claude`` was configured.
+        """
+        from ctxtui.core.sessions import project_transcripts
+
+        root = self.transcripts
+        env = os.environ.get("CLAUDE_CONFIG_DIR")
+        if env and self.transcripts_dir is None and self.claude_home == Path.home() / ".claude":
+            root = Path(env).expanduser() / "projects"
+        return project_transcripts(root, self.workspace)
+
 
 def settings_file() -> Path:
     """The user settings file."""

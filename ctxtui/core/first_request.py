@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ctxtui.core import tokens
-from ctxtui.core.safe_io import UnsafeReadError, read_regular
+from ctxtui.core.safe_io import UnsafeReadError, read_head_lines
 
-TRANSCRIPT_CAP = 64 * 1024 * 1024
+HEAD_BYTES = 16 * 1024 * 1024
+"""The first request comes within a session's first records: only this much of a transcript is
+read (whole lines), however long the session has grown."""
 MAX_RECORDS = 20_000
-"""The first request comes within the first records; stop looking after this many."""
+"""... and within this many of them."""
 
 
 @dataclass
@@ -34,6 +36,9 @@ class RecordedRequest:
     tools: list[dict[str, Any]]
     messages: list[dict[str, Any]]
     prompt: str = ""
+    entrypoint: str = ""
+    """``interactive`` or ``print`` (``-p``), from the session's records (``cli`` /
+    ``sdk-*``); empty when they do not say."""
 
     def system_tokens(self) -> int:
         """cl100k tokens of the system blocks (the billing header is added when sent)."""
@@ -68,15 +73,23 @@ def _text_of(block: Any) -> str | None:
     return block if isinstance(block, str) else None
 
 
+def _entrypoint(value: Any) -> str:
+    """A record's ``entrypoint`` as an account's: ``cli`` is interactive, the SDK's (``sdk-cli``
+    for ``-p``, ``sdk-ts``, ...) print; anything else is not known."""
+    if not isinstance(value, str):
+        return ""
+    return "interactive" if value == "cli" else "print" if value.startswith("sdk") else ""
+
+
 def first_request(transcript: Path) -> RecordedRequest | None:
     """The first recorded request of TRANSCRIPT, or None when it records none."""
     try:
-        data = read_regular(transcript, TRANSCRIPT_CAP)
+        data = read_head_lines(transcript, HEAD_BYTES)
     except (OSError, UnsafeReadError):
         return None
     shapes: dict[str, dict] = {}
     blobs: dict[str, dict] = {}
-    prompt = ""
+    prompt = entrypoint = ""
     for n, line in enumerate(data.splitlines()):
         if n >= MAX_RECORDS:
             break
@@ -93,6 +106,7 @@ def first_request(transcript: Path) -> RecordedRequest | None:
             msg = rec.get("message")
             content = msg.get("content") if isinstance(msg, dict) else None
             prompt = content if isinstance(content, str) else ""
+            entrypoint = _entrypoint(rec.get("entrypoint"))
         elif kind == "api-request-shape" and isinstance(rec.get("shape"), dict):
             shapes[str(rec.get("shapeHash"))] = rec["shape"]
         elif kind == "api-request-blob" and isinstance(rec.get("message"), dict):
@@ -106,5 +120,5 @@ def first_request(transcript: Path) -> RecordedRequest | None:
             system = [t for t in map(_text_of, shape.get("system") or []) if t is not None]
             tools = [t for t in shape.get("tools") or [] if isinstance(t, dict)]
             return RecordedRequest(str(rec.get("version", "")), system, tools,
-                                   [blobs[str(h)] for h in tail], prompt)
+                                   [blobs[str(h)] for h in tail], prompt, entrypoint)
     return None

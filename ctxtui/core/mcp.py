@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from ctxtui.core import tokens
-from ctxtui.core.safe_io import UnsafeReadError, read_regular
+from ctxtui.core.safe_io import UnsafeReadError, read_head_lines, read_regular
 
 CONFIG_CAP = 4 * 1024 * 1024
-TRANSCRIPT_CAP = 64 * 1024 * 1024
+TRANSCRIPT_HEAD = 16 * 1024 * 1024
+"""Tools are recorded as a session starts and its servers connect: only this much of a
+transcript (whole lines from its start) is read, however long the session has grown."""
 MAX_SERVERS = 500
 
 
@@ -190,7 +192,7 @@ def recorded_tools(transcript: Path) -> dict[str, list[str]]:
     """MCP tool names per server as a transcript recorded them (``deferred_tools_delta``
     attachments of newer Claude Code); {} when the transcript records none."""
     try:
-        data = read_regular(transcript, TRANSCRIPT_CAP)
+        data = read_head_lines(transcript, TRANSCRIPT_HEAD)
     except (OSError, UnsafeReadError):
         return {}
     out: dict[str, list[str]] = {}

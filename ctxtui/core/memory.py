@@ -675,26 +675,11 @@ AUTO_MEMORY_MAX_LINES = 200
 AUTO_MEMORY_MAX_CHARS = 25_000
 
 
-def _js_hash36(text: str) -> str:
-    data = text.encode("utf-16-le", "surrogatepass")
-    h = 0
-    for u in (int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)):
-        h = ((h << 5) - h + u) & 0xFFFFFFFF
-    h = h - (1 << 32) if h >= 1 << 31 else h
-    n, digits = abs(h), "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if not n:
-            return out
-
-
 def project_slug(folder: Path | str) -> str:
     """Claude Code's folder name for a project under ``~/.claude/projects``."""
-    text = str(folder)
-    slug = re.sub(r"[^a-zA-Z0-9]", "-", text)
-    return slug if len(slug) <= 200 else f"{slug[:200]}-{_js_hash36(text)}"
+    from ctxtui.core.sessions import project_dir_name
+
+    return project_dir_name(str(folder))
 
 
 def auto_memory_path(cwd: Path, claude_home: Path) -> Path:

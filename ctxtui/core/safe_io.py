@@ -60,16 +60,34 @@ def read_regular(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES, *,
 
 
 def read_head(path: Path | str, n: int = 4096) -> bytes:
-    """The first ``n`` bytes of a regular file (never blocks on a FIFO or reads a device).
+    """The first ``n`` bytes of a regular file (fewer when it is shorter); never blocks on a
+    FIFO or reads a device.
 
     Raises ``UnsafeReadError`` for a non-regular file and ``OSError`` as ``open`` does."""
     fd = os.open(path, _FLAGS)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UnsafeReadError(f"{path}: not a regular file; not read")
-        return os.read(fd, n)
+        chunks: list[bytes] = []
+        total = 0
+        while total < n:
+            data = os.read(fd, min(_CHUNK, n - total))
+            if not data:
+                break
+            chunks.append(data)
+            total += len(data)
+        return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def read_head_lines(path: Path | str, n: int) -> bytes:
+    """The whole lines within the first ``n`` bytes of a regular file (all of it when it is
+    shorter): a log too long to read whole is read from its start, never cut mid-line."""
+    data = read_head(path, n + 1)
+    if len(data) <= n:
+        return data
+    return data[:data.rfind(b"\n", 0, n) + 1]
 
 
 def is_regular(path: Path | str) -> bool:

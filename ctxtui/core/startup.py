@@ -78,6 +78,9 @@ class StartupAccount:
     suggestions: list[Suggestion] = field(default_factory=list)
     measured_total: int | None = None
     """The session's first request as its transcript recorded it (None: not recorded)."""
+    measured_version: str | None = None
+    """The Claude Code version that sent that request (its figures replace the version data
+    only when it is this account's version)."""
 
     @property
     def total(self) -> int:
@@ -106,7 +109,7 @@ class StartupAccount:
         return {
             "claude_code_version": self.version, "entrypoint": self.entrypoint,
             "total": self.total, "managed": self.managed,
-            "measured_total": self.measured_total,
+            "measured_total": self.measured_total, "measured_version": self.measured_version,
             "unknown_items": len(self.unknown), "by_kind": self.by_kind(),
             "items": [asdict(i) for i in self.items],
             "suggestions": [asdict(s) for s in self.suggestions],
@@ -241,7 +244,8 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
     recorded.update(mcp_recorded or {})
     mcp.apply_recorded(found, recorded, deferred)
     request = first_request(transcript) if transcript is not None else None
-    if request is not None:
+    if request is not None and request.version in ("", prof.version) and (
+            request.entrypoint in ("", entrypoint)):
         _use_recorded(request, found, items, fixed_figures(prof.version).get(entrypoint, {}))
     for s in found:
         if s.enabled:
@@ -262,8 +266,11 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
         items += _style_items(style, fixed_figures(prof.version).get(entrypoint, {}), items)
     result = StartupAccount(prof.version, entrypoint, items, block_tokens)
     if request is not None:
-        billing = fixed_figures(prof.version).get(entrypoint, {}).get("billing_header", 0)
+        sent_by = profile_for(request.version).version if request.version else prof.version
+        billing = fixed_figures(sent_by).get(request.entrypoint or entrypoint, {}).get(
+            "billing_header", 0)
         result.measured_total = request.total() + billing
+        result.measured_version = request.version or None
     result.suggestions = suggest(result)
     return result
 

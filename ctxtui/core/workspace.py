@@ -44,6 +44,7 @@ from ctxtui.core.errors import (
 from ctxtui.core.library import Library, TokenCache, index_files, index_library, is_doc_file
 from ctxtui.core.persona import Persona, safe_stem
 from ctxtui.core.safe_io import read_regular
+from ctxtui.core.sessions import newest_transcript
 
 __all__ = ["CapError", "HotPersona", "Workspace", "WorkspaceError", "file_stem", "parse_state"]
 
@@ -540,7 +541,9 @@ class Workspace:
     def startup_account(self) -> startup.StartupAccount:
         """Claude Code's whole startup context for this project as on disk (cached until the
         next refresh): fixed text of the version, MCP servers, skills, commands, output style
-        (see ``core.startup``); :meth:`budget` replaces its agent and memory items with its own."""
+        (see ``core.startup``); :meth:`budget` replaces its agent and memory items with its own.
+        The project's newest session transcript supplies what it recorded (its first request,
+        MCP tool names): those items are measured, and ``measured_total`` is set."""
         if self._account is None:
             env = dict(os.environ)
             home: Path | None = None
@@ -552,6 +555,7 @@ class Workspace:
             self._account = startup.account(
                 self.settings.workspace, home, version=self.claude_code.version, env=env,
                 window=self.settings.window,
+                transcript=newest_transcript(self.settings.session_folder),
             )
         return self._account
 
@@ -582,7 +586,8 @@ class Workspace:
             *rest,
         ]
         whole = startup.StartupAccount(acc.version, acc.entrypoint, items, block_tokens,
-                                       measured_total=acc.measured_total)
+                                       measured_total=acc.measured_total,
+                                       measured_version=acc.measured_version)
         whole.suggestions = startup.suggest(whole)
         return whole
 
