@@ -228,3 +228,48 @@ def test_export_training_never_creates_folders_for_out(settings, tmp_path):
     assert not (tmp_path / "typo").exists()
     summary = training.export(ws, [], tmp_path / "train.jsonl")
     assert summary.files[0] == str(tmp_path / "train.jsonl")
+
+
+def test_rollback_of_init_takes_back_the_config_it_created_and_the_gitignore_lines(project, library, home):
+    (project / ".gitignore").write_bytes(b"node_modules/\r\n*.log")
+    tree = snapshot_tree(project)
+    init(open_ws(project), library, gitignore=True)
+    assert (project / "hybrid-config.json").exists()
+    strategies.rollback(open_ws(project), reason="undo init")
+    assert not (project / "hybrid-config.json").exists()
+    assert (project / ".gitignore").read_bytes() == b"node_modules/\r\n*.log"
+    after = snapshot_tree(project)
+    assert {k: v for k, v in after.items() if ".claude/ctxtui" not in k} == {
+        k: v for k, v in tree.items() if ".claude/ctxtui" not in k}
+    ws = open_ws(project)
+    assert library.resolve() not in [r.resolve() for r in ws.library.roots]  # unrecorded again
+
+
+def test_rollback_of_init_restores_a_teams_config_byte_for_byte(project, library, home):
+    team = b'{\r\n  "lazy_loading": {"max_active_personas": 3}\r\n}'
+    (project / "hybrid-config.json").write_bytes(team)
+    init(open_ws(project), library)
+    assert json.loads((project / "hybrid-config.json").read_text())["library"] == ["../lib"]
+    strategies.rollback(open_ws(project), reason="undo init")
+    assert (project / "hybrid-config.json").read_bytes() == team
+
+
+def test_an_entry_older_than_the_recorded_config_leaves_the_config_alone(project, library, home):
+    """Entries written before hybrid-config.json was recorded name it nowhere: restoring one
+    must not read that as "the file did not exist" and remove the team's config."""
+    from ctxtui.core.history import ABSENT, History
+
+    ws = open_ws(project)
+    strategies.migrate(ws, "eager", reason="first")
+    hist = History(ws.settings)
+    entry = hist.entries()[-1]
+    path = hist.entries_dir / f"{entry.id}.json"
+    raw = json.loads(path.read_text())
+    assert raw["before"].get("hybrid-config.json") == ABSENT
+    for snap in (raw["before"], raw["after"]):
+        snap.pop("hybrid-config.json", None)
+        snap.pop(".gitignore", None)
+    path.write_text(json.dumps(raw))
+    (project / "hybrid-config.json").write_bytes(b'{"library": ["../lib"]}\n')
+    strategies.rollback(open_ws(project), reason="back")
+    assert (project / "hybrid-config.json").read_bytes() == b'{"library": ["../lib"]}\n'

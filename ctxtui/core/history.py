@@ -2,7 +2,8 @@
 
 The files a strategy switch or tier change touches (the managed set) are every file in the
 project's ``.claude/agents/``, each ``.claude/skills/*/SKILL.md``, ``CLAUDE.md`` /
-``.claude/CLAUDE.md``, ``.claude/settings.local.json`` and ctxtui's ``state.json``. Each entry records their content hashes before and after; the
+``.claude/CLAUDE.md``, ``.claude/settings.local.json`` and ctxtui's ``state.json``, and the
+files ``init`` may change (``hybrid-config.json``, ``.gitignore``: see ``RECORDED_ONLY``). Each entry records their content hashes before and after; the
 bytes live once each in ``.claude/ctxtui/history/blobs/<sha256>``. Restoring a snapshot
 writes every file back byte for byte (and removes files the snapshot did not have, whose
 bytes are in the snapshot taken just before, so nothing is lost).
@@ -28,6 +29,13 @@ from ctxtui.core.errors import StateError, UnsafePathError
 from ctxtui.core.safe_io import read_regular
 
 Snapshot = dict[str, str]  # path relative to the workspace -> sha256 (absent files are left out)
+
+RECORDED_ONLY = ("hybrid-config.json", ".gitignore")
+"""Project files ctxtui changes only on ``init``: a snapshot records them as they are, or as
+``ABSENT``, and a restore touches them only when its snapshot recorded them (entries older
+than this rule name neither, so restoring one leaves both files alone)."""
+ABSENT = "absent"
+"""A RECORDED_ONLY file that did not exist when the snapshot was taken."""
 
 
 @dataclass
@@ -112,7 +120,13 @@ class History:
         ):
             if p.is_file() and (not p.is_symlink() or _linked_inside(guard, p)):
                 paths.append(p)
-        return paths + self._tracked_cold()
+        return paths + self._tracked_cold() + self._recorded_only()
+
+    def _recorded_only(self) -> list[Path]:
+        """The RECORDED_ONLY files that exist as regular files (links are never followed)."""
+        root = self.settings.workspace
+        return [root / r for r in RECORDED_ONLY
+                if (root / r).is_file() and not (root / r).is_symlink()]
 
     def _tracked_cold(self) -> list[Path]:
         """Cold-store files an entry recorded (``fix`` rewrites or adds them); a file put
@@ -151,7 +165,7 @@ class History:
     def snapshot(self, tx: journal.Transaction | None = None) -> Snapshot:
         """Store every managed file now and return the snapshot map. With ``tx`` the files
         are read through it, so the bytes kept are the ones its preconditions guard."""
-        out = {}
+        out = dict.fromkeys(RECORDED_ONLY, ABSENT)
         for p in self.managed_paths():
             data = tx.read(p) if tx is not None else read_regular(p, journal.MAX_STATE_BYTES)
             if data is not None:
@@ -170,7 +184,10 @@ class History:
             if not self._is_managed_rel(rel):
                 continue
             if step.data is None:
-                after.pop(rel, None)
+                if rel in RECORDED_ONLY:
+                    after[rel] = ABSENT
+                else:
+                    after.pop(rel, None)
             else:
                 after[rel] = self.store_blob(step.data)
         return after
@@ -184,21 +201,27 @@ class History:
             return True  # recorded by `fix` (see _tracked_cold)
         return rel.startswith(".claude/agents/") or rel in {
             "CLAUDE.md", ".claude/CLAUDE.md", ".claude/settings.local.json", state_rel,
-            ".claude/commands/persona.md",
+            ".claude/commands/persona.md", *RECORDED_ONLY,
         }
 
     def restore_steps(self, target: Snapshot, tx: journal.Transaction) -> list[str]:
         """Add steps that make the managed files equal to a snapshot; returns change lines.
         Current contents are read through ``tx`` (call :meth:`snapshot` with it first)."""
         root = self.settings.workspace.absolute()
-        current = {}
+        current = dict.fromkeys(RECORDED_ONLY, ABSENT)
         for p in self.managed_paths():
             data = tx.read(p)
             if data is not None:
                 current[self.rel(p)] = journal.sha256_bytes(data)
         changes = []
         for rel in sorted(set(current) | set(target)):
+            if rel in RECORDED_ONLY and (rel not in target or (root / rel).is_symlink()):
+                continue  # not recorded, or a link (never replaced): leave it as it is
             want, have = target.get(rel), current.get(rel)
+            if want == ABSENT:
+                want = None
+            if have == ABSENT:
+                have = None
             if want == have:
                 continue
             path = root / rel
@@ -281,7 +304,7 @@ class History:
             for rel, sha in snap.items():
                 if not self._is_managed_rel(rel) or not _safe_rel(rel):
                     return None, f"names {rel!r}, outside the files ctxtui manages"
-                if not journal._is_sha(sha):
+                if not journal._is_sha(sha) and not (rel in RECORDED_ONLY and sha == ABSENT):
                     return None, f"has a malformed hash for {rel!r}"
         return entry, None
 
