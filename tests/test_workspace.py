@@ -235,3 +235,18 @@ def test_recovery_keeps_a_pending_write_aside_when_the_target_changed(settings, 
     staged = [p.read_bytes() for p in (settings.state_dir / "conflicts").rglob("*.stage")]
     assert (library / "beta.md").read_bytes() in staged
     assert any("kept as it is" in line for line in ws2.recovered)
+
+
+def test_a_name_declared_by_several_files_takes_one_slot_as_claude_code_lists_it_once(settings, library):
+    """Two other programs wrote their own ``alpha``: Claude Code lists ``alpha`` once, so it
+    counts once against the cap and another persona still fits."""
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    for n in (1, 2):
+        (settings.agents_dir / f"alpha-copy{n}.md").write_text(persona_text("alpha", f"copy {n}"))
+    ws.refresh()
+    assert len(ws.hot) == 3 and [h.name for h in ws.visible_hot()] == ["alpha"]
+    listed = [h.persona.path.name for h in ws.visible_hot()]
+    assert listed == ["alpha.md"]  # the later path, the one Claude Code lists
+    ws.activate(["beta", "gamma"])
+    assert len(ws.visible_hot()) == ws.cap == 3

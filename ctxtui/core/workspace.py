@@ -381,8 +381,16 @@ class Workspace:
 
     def visible_hot(self) -> list[HotPersona]:
         """Project hot files that count against the cap (:attr:`HotPersona.takes_slot`):
-        personas Claude Code skips and agents hidden by a deny rule are left out."""
-        return [h for h in self.hot if h.takes_slot and h.name not in self.denied]
+        personas Claude Code skips and agents hidden by a deny rule are left out, and a name
+        declared by several files counts once, as Claude Code lists it once (the file it
+        lists: the later path)."""
+        out: dict[str, HotPersona] = {}
+        for n, h in enumerate(sorted(self.hot, key=lambda h: str(h.persona.path))):
+            if h.takes_slot and h.name not in self.denied:
+                key = h.name if h.persona.usable and h.name else f"\0{n}"
+                out.pop(key, None)
+                out[key] = h
+        return list(out.values())
 
     def _scan_hot(self) -> None:
         full_state = self.state()
