@@ -109,7 +109,8 @@ def home_problem(settings: Settings) -> str | None:
 
 def portable(path: Path, workspace: Path) -> str:
     """A library path as a team can commit it: relative to the project when inside it or
-    beside it (``../lib``), ``~/...`` under the home folder, else relative all the same."""
+    beside it (``../lib``), ``~/...`` under the home folder, else absolute (``/opt/agents`` is
+    the same on every machine; a path climbing out of the checkout is not)."""
     path, workspace = Path(os.path.abspath(path)), Path(os.path.abspath(workspace))
     home = Path(os.path.abspath(Path.home()))
     try:
@@ -117,11 +118,11 @@ def portable(path: Path, workspace: Path) -> str:
     except ValueError:  # another drive (Windows)
         rel = None
     near = path.is_relative_to(workspace) or path.is_relative_to(workspace.parent)
-    if rel is not None and (near or not path.is_relative_to(home)):
+    if rel is not None and near:
         return Path(rel).as_posix()
     if path.is_relative_to(home):
         return "~/" + path.relative_to(home).as_posix() if path != home else "~/"
-    raise InitError(f"{path} cannot be written as a path relative to {workspace}; move the library nearer")
+    return path.as_posix()
 
 
 def _looks_like_agent(path: Path) -> bool:
