@@ -360,6 +360,8 @@ def test_status_measures_the_projects_newest_session(tmp_path):
     body = captured("2.1.332", "p", "skills")["body"]
     assert whole["measured_total"] == request_total(body)
     assert whole["measured_version"] == "2.1.332"
+    shown = ws.budget().to_json()["startup_context"]
+    assert (shown["measured_total"], shown["measured_version"]) == (whole["measured_total"], "2.1.332")
     os.utime(folder / "new.jsonl", (1, 1))
     os.utime(old, None)  # the plain session is now the newest: nothing measured
     assert Workspace(Settings(workspace=proj, claude_home=claude_home,

@@ -82,7 +82,8 @@ class Budget:
             startup["items"] = self.whole["items"]
             startup["unknown_items"] = self.whole["unknown_items"]
             extra["startup_context"] = {k: self.whole[k] for k in (
-                "claude_code_version", "entrypoint", "by_kind", "suggestions")}
+                "claude_code_version", "entrypoint", "by_kind", "suggestions",
+                "measured_total", "measured_version")}
         return {
             "startup_tokens": startup,
             **extra,
