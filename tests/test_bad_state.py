@@ -40,7 +40,7 @@ def test_truncated_or_malformed_history_entry_is_set_aside(settings, library, ca
 
 
 @pytest.mark.parametrize("content,why", [
-    (b"[]", "must be a JSON object"),
+    (b"[]", "not a JSON object"),
     (b"\xff\xfe", "not UTF-8"),
     (b'{"library_dirs": [1, 2]}', "library_dirs"),
     (b'{"window": "big"}', "settings.json: window: Expected int, got str"),
@@ -55,7 +55,7 @@ def test_bad_user_settings_file_is_one_line(library, workspace, capsys, tmp_path
     assert code == 1 and why in one_line(err)
 
 
-@pytest.mark.parametrize("content,why", [(b"\xff", "not UTF-8"), (b"[]", "must be a JSON object"),
+@pytest.mark.parametrize("content,why", [(b"\xff", "not UTF-8"), (b"[]", "not a JSON object"),
                                          (b'{"lazy_loading": {"max_active_personas": "3"}}', "max_active_personas")])
 def test_bad_workspace_config_is_one_line(library, workspace, capsys, content, why):
     (workspace / "hybrid-config.json").write_bytes(content)

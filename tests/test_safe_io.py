@@ -1,6 +1,7 @@
 """Bounded reads refuse FIFOs, devices and oversize files without blocking."""
 
 import os
+import re
 
 import pytest
 
@@ -55,3 +56,15 @@ def test_read_head_lines_keeps_whole_lines_and_refuses_a_fifo(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(UnsafeReadError):
         read_head_lines(fifo, 10)
+
+
+@pytest.mark.parametrize("raw,why", [
+    (b"\xff{}", "not UTF-8 text"), (b'{"a": ', "not valid JSON (line 1"),
+    (b"[" * 100_000, "nested too deeply"), (b"[1]", "not a JSON object (found list)"),
+])
+def test_json_object_says_in_a_few_words_why_bytes_are_not_an_object(raw, why):
+    from ctxtui.core.safe_io import NotAJsonObject, json_object
+
+    assert json_object(b'{"a": [1]}') == {"a": [1]}
+    with pytest.raises(NotAJsonObject, match=re.escape(why)):
+        json_object(raw)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtui.core.errors import WorkspaceError
-from ctxtui.core.safe_io import read_regular
+from ctxtui.core.safe_io import NotAJsonObject, json_object, read_regular
 
 MAX_BYTES = 16 * 1024 * 1024
 
@@ -37,16 +37,9 @@ def parse(path: Path, raw: bytes | None) -> dict[str, Any]:
     if raw is None:
         return {}
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise WorkspaceError(f"{path} is not UTF-8; fix it before switching strategy") from None
-    except json.JSONDecodeError as exc:
-        raise WorkspaceError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}); fix it before switching strategy") from None
-    except RecursionError:
-        raise WorkspaceError(f"{path} is nested too deeply to read") from None
-    if not isinstance(data, dict):
-        raise WorkspaceError(f"{path} is not a JSON object ({type(data).__name__}); fix it before switching strategy")
-    return data
+        return json_object(raw)
+    except NotAJsonObject as exc:
+        raise WorkspaceError(f"{path} is {exc}; fix it before ctxtui changes it") from None
 
 
 def read(path: Path) -> dict[str, Any]:

@@ -488,20 +488,11 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 def read_json_object(path: Path) -> dict[str, Any]:
     """A JSON object from a config file written by someone else: bounded, regular files
     only, UTF-8; anything else is a ConfigError naming the file and the problem."""
-    from ctxtui.core.safe_io import read_regular
+    from ctxtui.core.safe_io import NotAJsonObject, json_object, read_regular
 
     try:
-        raw = read_regular(path, MAX_CONFIG_BYTES)
+        return json_object(read_regular(path, MAX_CONFIG_BYTES))
+    except NotAJsonObject as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: must be a JSON object (found {type(data).__name__})")
-    return data

@@ -7,9 +7,11 @@ link to ``/dev/zero`` or a named pipe called ``x.md`` costs one syscall, not a h
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from ctxtui.core.errors import CtxtuiError
 
@@ -96,3 +98,23 @@ def is_regular(path: Path | str) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except (OSError, ValueError):
         return False
+
+
+class NotAJsonObject(ValueError):
+    """Bytes that are not one JSON object; the message says why in a few words."""
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """The JSON object in RAW (UTF-8). Raises NotAJsonObject: ``not UTF-8 text``, ``not valid
+    JSON (line N: why)``, ``nested too deeply``, ``not a JSON object (found list)``."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise NotAJsonObject("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise NotAJsonObject(f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise NotAJsonObject("nested too deeply") from None
+    if not isinstance(data, dict):
+        raise NotAJsonObject(f"not a JSON object (found {type(data).__name__})")
+    return data
