@@ -38,6 +38,16 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                         lambda cache_dir, *, which=None: probe(cache_dir, which=which) if which else None)
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder of its own (``$HOME``, with ``~/.claude`` as Claude Code's home)."""
+    h = tmp_path / "home"
+    (h / ".claude").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(h))
+    monkeypatch.setenv("CTXTUI_CLAUDE_HOME", str(h / ".claude"))
+    return h
+
+
 def persona_text(name: str, description: str = "Does things.", body: str = "Body text.\n", **extra: str) -> str:
     """A well-formed persona file."""
     lines = ["---", f"name: {name}", f"description: {description}"]

@@ -8,8 +8,6 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
-
 from ctxtui.analytics.doctor import (
     check_block,
     check_journal,
@@ -24,14 +22,6 @@ from ctxtui.core.config import load_settings
 from ctxtui.core.project_init import init
 from ctxtui.core.workspace import Workspace
 from tests.conftest import crash_at, persona_text
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    h = tmp_path / "home"
-    (h / ".claude").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(h))
-    return h
 
 
 def _exe(folder: Path) -> Path:

@@ -25,15 +25,6 @@ from tests.conftest import REPO, WSHOBSON, persona_text, snapshot_tree
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    h = tmp_path / "home"
-    (h / ".claude").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(h))
-    monkeypatch.setenv("CTXTUI_CLAUDE_HOME", str(h / ".claude"))
-    return h
-
-
-@pytest.fixture
 def project(workspace: Path) -> Path:
     """A project with two agents of its own."""
     agents = workspace / ".claude" / "agents"

@@ -23,14 +23,6 @@ LOCAL = b'{\n  "env": {"A": "1"},\n  "permissions": {"deny": ["Bash(rm:*)"]}\n}\
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    h = tmp_path / "home"
-    (h / ".claude").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(h))
-    return h
-
-
-@pytest.fixture
 def full(workspace: Path, library: Path, home: Path) -> Workspace:
     """A project where ctxtui added all it can: block, deny rule, skill, hook, /persona."""
     (workspace / "CLAUDE.md").write_bytes(USER_TEXT)
