@@ -212,6 +212,18 @@ def capture(claude: list[str], project: Path, home: Path, out: Path, prompt: str
     return reqs
 
 
+def version_commands(ap: argparse.ArgumentParser) -> tuple[argparse.Namespace, list[tuple[str, list[str]]]]:
+    """Parse AP with the repeatable ``--cli VERSION=COMMAND`` of every capture script added:
+    the options, and each (version, command as argv)."""
+    ap.add_argument("--cli", action="append", required=True, help="VERSION=COMMAND")
+    args = ap.parse_args()
+    pairs = []
+    for spec in args.cli:
+        version, _, command = spec.partition("=")
+        pairs.append((version, shlex.split(command)))
+    return args, pairs
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Capture Claude Code's requests offline.")
     ap.add_argument("--claude", required=True, help='command, e.g. "node /x/cli.js"')

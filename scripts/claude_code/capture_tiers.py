@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import re
-import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +24,7 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from capture import capture  # noqa: E402
+from capture import capture, version_commands  # noqa: E402
 
 NAMES = ("alpha", "beta", "gamma", "delta")
 
@@ -68,16 +67,13 @@ def summarise(bodies: list[dict]) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cli", action="append", required=True, help="VERSION=COMMAND")
-    args = ap.parse_args()
-    for spec in args.cli:
-        version, cmd = spec.split("=", 1)
+    _, clis = version_commands(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    for version, cmd in clis:
         with tempfile.TemporaryDirectory() as t:
             tmp = Path(t)
             project = tmp / "p"
             build(project, tmp)
-            bodies = capture(shlex.split(cmd), project=project, home=tmp / "h", out=tmp / "o", git_init=True)
+            bodies = capture(cmd, project=project, home=tmp / "h", out=tmp / "o", git_init=True)
             out = summarise(bodies)
             out["settings_local"] = json.loads((project / ".claude" / "settings.local.json").read_text())
             out["skill_md"] = (project / ".claude" / "skills" / "gamma" / "SKILL.md").read_text()

@@ -34,7 +34,7 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from capture import capture  # noqa: E402
+from capture import capture, version_commands  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "claude_code"
 EDGE = DATA / "agents_edge"
@@ -329,13 +329,11 @@ def run_scenarios(r: Runner, builtin_lines: list[str]) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="Record Claude Code ground truth.")
-    ap.add_argument("--cli", action="append", required=True, help="VERSION=COMMAND")
     ap.add_argument("--parts", default="fixed,edge,wshobson,scenarios")
-    args = ap.parse_args()
+    args, clis = version_commands(ap)
     parts = set(args.parts.split(","))
-    for spec in args.cli:
-        version, _, cmd = spec.partition("=")
-        record(version, shlex.split(cmd), parts)
+    for version, cmd in clis:
+        record(version, cmd, parts)
     return 0
 
 

@@ -29,6 +29,7 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
+from capture import version_commands  # noqa: E402
 from ground_truth import Runner, listing, strip_builtins  # noqa: E402
 
 from ctxtui.core.fix import fix_bytes  # noqa: E402
@@ -76,12 +77,10 @@ def record(version: str, cmd: list[str]) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description="Capture Claude Code on the messy library.")
-    ap.add_argument("--cli", action="append", required=True, help="VERSION=COMMAND")
-    args = ap.parse_args()
-    for spec in args.cli:
-        version, _, cmd = spec.partition("=")
-        record(version, shlex.split(cmd))
+    _, clis = version_commands(argparse.ArgumentParser(
+        description="Capture Claude Code on the messy library."))
+    for version, cmd in clis:
+        record(version, cmd)
     return 0
 
 

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-from capture import capture  # noqa: E402
+from capture import capture, version_commands  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "claude_code" / "startup"
 WSHOBSON = Path("/work/shared/corpora/wshobson__agents")
@@ -182,12 +182,11 @@ def run_shape(cmd: list[str], files: dict[str, str], scratch: Path, interactive:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="Capture whole-startup requests per project shape.")
-    ap.add_argument("--cli", action="append", required=True, help="VERSION=COMMAND")
     ap.add_argument("--shapes", default=",".join(shapes()))
     ap.add_argument("--entries", default="p,interactive")
     ap.add_argument("--transcripts", action="store_true",
                     help="also keep the session transcript as <entry>_<shape>.transcript.jsonl")
-    args = ap.parse_args()
+    args, clis = version_commands(ap)
     all_shapes = shapes()
     DATA.mkdir(parents=True, exist_ok=True)
     (DATA / "shapes.json").write_text(json.dumps({
@@ -195,9 +194,7 @@ def main() -> int:
         "mcp_server": f"scripts/claude_code/{MCP_SERVER}",
         "note": "{python}: the Python that ran the server; {server}: its path in the project",
         "shapes": all_shapes}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    for spec in args.cli:
-        version, _, command = spec.partition("=")
-        cmd = shlex.split(command)
+    for version, cmd in clis:
         out = DATA / version
         out.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f"cc-startup-{version}-"))

@@ -13,7 +13,6 @@ request with usage 1/0/0, so the measured size in these files is not a real one.
 from __future__ import annotations
 
 import argparse
-import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-from capture import capture  # noqa: E402
+from capture import capture, version_commands  # noqa: E402
 
 ROOT = Path("/tmp/ctxtui-verify")
 PROJECT = ROOT / "repo"
@@ -51,12 +50,10 @@ def record(version: str, cmd: list[str]) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description="Capture Claude Code session transcripts.")
-    ap.add_argument("--cli", action="append", required=True, help="VERSION=COMMAND")
-    args = ap.parse_args()
-    for spec in args.cli:
-        version, _, cmd = spec.partition("=")
-        record(version, shlex.split(cmd))
+    _, clis = version_commands(argparse.ArgumentParser(
+        description="Capture Claude Code session transcripts."))
+    for version, cmd in clis:
+        record(version, cmd)
     return 0
 
 
