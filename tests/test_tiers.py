@@ -395,3 +395,22 @@ def test_tiers_match_what_claude_code_listed(tmp_path, version):
     from ctxtui.core.tokens import count
 
     assert ws.skill_lines()[0][0] == "gamma" and ws.skill_lines()[0][2] == count(gamma_line)
+
+
+def test_list_and_index_json_carry_each_personas_tier(settings, capsys):
+    from ctxtui.cli import main
+
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    set_tier(ws, ["alpha"], "hidden")
+    set_tier(ws, ["beta"], "skill")
+    where = ["-l", str(settings.library_dirs[0]), "-w", str(settings.workspace)]
+    assert main(["list", "--json", *where]) == 0
+    listed = {p["name"]: p["tier"] for p in json.loads(capsys.readouterr().out)["personas"]}
+    assert (listed["alpha"], listed["gamma"]) == ("hidden", "file")
+    assert main(["index", "--json", *where]) == 0
+    indexed = {p["name"]: p["tier"] for p in json.loads(capsys.readouterr().out)["personas"]}
+    assert (indexed["alpha"], indexed["beta"], indexed["gamma"]) == ("hidden", "skill", "file")
+    assert main(["list", *where]) == 0
+    table = capsys.readouterr().out
+    assert "tier" in table and "hidden" in table

@@ -42,7 +42,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         emit_json({
             "roots": [str(r) for r in lib.roots],
             "claude_code": ws.claude_code.to_json(),
-            "personas": [persona_json(p, ws.verdict(p)) for p in lib.personas],
+            "personas": [{**persona_json(p, ws.verdict(p)), "tier": ws.tier_of(p.name)}
+                         for p in lib.personas],
             "duplicates": [
                 {"name": d.name, "winner": str(d.winner), "others": [str(o) for o in d.others],
                  "identical": d.identical, "reason": d.reason}
@@ -145,14 +146,15 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         rows += [(p, "cold", ([p.status.value] if p.status.value != "ok" else [])
                   + ([] if ws.verdict(p).loaded else ["skipped by Claude Code"])) for p in ws.cold()]
     if wants_json(args):
-        emit_json({"personas": [{**persona_json(p, ws.verdict(p)), "where": where, "flags": flags}
-                                for p, where, flags in rows]})
+        emit_json({"personas": [{**persona_json(p, ws.verdict(p)), "where": where, "flags": flags,
+                                 "tier": ws.tier_of(p.name)} for p, where, flags in rows]})
         return 0
     table = new_table()
-    for col in ("name", "where", "startup", "full", "flags"):
+    for col in ("name", "where", "tier", "startup", "full", "flags"):
         table.add_column(col, justify="right" if col in ("startup", "full") else "left")
     for p, where, flags in rows:
-        table.add_row(p.name, where, f"{verdicts.line_tokens(ws.verdict(p)):,}", f"{p.full_tokens:,}", ", ".join(flags))
+        table.add_row(p.name, where, ws.tier_of(p.name), f"{verdicts.line_tokens(ws.verdict(p)):,}",
+                      f"{p.full_tokens:,}", ", ".join(flags))
     console.print(table)
     return 0
 
