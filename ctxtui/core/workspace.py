@@ -588,26 +588,23 @@ class Workspace:
 
     def skill_lines(self) -> list[tuple[str, str, int]]:
         """(name, SKILL.md path, tokens) of each persona ctxtui turned into a skill: its line in
-        the skills listing, ``- NAME: DESCRIPTION``, as Claude Code 2.1.112 builds it: a
-        description is cut at 1,536 characters, and past the listing budget (1% of the window
-        x 4 characters per token) every description is cut to an equal share, or left out
-        below 20 characters. Other skills in the listing (the user's, bundled ones) are not
-        counted here (see core.skills for the whole listing)."""
+        the skills listing, ``- NAME: DESCRIPTION``, by ``core.skills`` (the one model of
+        Claude Code's listing: the description cut at 1,536 characters, and past the listing
+        budget, 1% of the window x 4 characters per token, the version's collapse rules).
+        Other skills in the listing (the user's, bundled ones) are not counted here (see
+        ``core.startup`` for the whole listing)."""
+        from ctxtui.core import skills
         from ctxtui.core.tokens import count
 
-        entries = []
+        entries: list[tuple[str, skills.Skill]] = []
         for name, rec in sorted(self.tier_records.items()):
             if self.tier_of(name) == "skill":
-                text = str(rec.get("description", ""))
-                text = text if len(text) <= 1536 else text[:1535] + "\u2026"
-                entries.append((name, str(rec.get("dir", name)), str(self.settings.workspace / rec["skill"]), text))
-        budget = self.settings.window * 4 // 100
-        lines = [f"- {d}: {t}" for _, d, _, t in entries]
-        if sum(map(len, lines)) + len(lines) - 1 > budget and entries:
-            share = (budget - sum(len(d) + 4 for _, d, _, _ in entries) - (len(entries) - 1)) // len(entries)
-            lines = [f"- {d}" if share < 20 else f"- {d}: {t if len(t) <= share else t[: share - 1] + chr(0x2026)}"
-                     for _, d, _, t in entries]
-        return [(n, path, count(line)) for (n, _, path, _), line in zip(entries, lines, strict=True)]
+                path = str(self.settings.workspace / rec["skill"])
+                entries.append((name, skills.Skill(name=str(rec.get("dir", name)), path=path, kind="skill",
+                                                   description=str(rec.get("description", "")))))
+        budget = skills.budget_chars(self.settings.window, env={})
+        lines = skills.listing([s for _, s in entries], skills.rules_for(self.claude_code.version), budget=budget)
+        return [(name, s.path, count(listed.line)) for (name, s), listed in zip(entries, lines, strict=True)]
 
     # ------------------------------------------------------------------ changing
 
