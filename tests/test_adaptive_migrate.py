@@ -256,3 +256,21 @@ def test_adaptive_without_usage_falls_back_to_the_context_mode(capsys, busy, tmp
                        "migrate", "--to", "adaptive", "--transcripts", empty, "--dry-run", "--json")
     assert code == 0
     assert any("context mode" in n for n in json.loads(out)["notes"])
+
+
+def test_auto_optimize_on_usage_and_router_is_the_same_proposal_and_asks_the_same(capsys, project):
+    ws, argv = project
+    root = argv[argv.index("--transcripts") + 1]
+    base = ["-w", ws.settings.workspace, "-l", ws.settings.library_dirs[0], "auto-optimize",
+            "--based-on", "usage_and_router", "--transcripts", root]
+    before = managed(ws)
+    code, out, _ = run(capsys, *argv, "--dry-run", "--json")
+    migrate = json.loads(out)["proposal"]
+    code, out, _ = run(capsys, *base, "--dry-run", "--json")
+    assert code == 0 and json.loads(out)["proposal"] == migrate
+    code, _, err = run(capsys, *base)
+    assert code != 0 and "--yes" in err and len(err.strip().splitlines()) == 1
+    assert managed(Workspace(ws.settings)) == before
+    code, out, err = run(capsys, *base, "--yes", "--force", "--json")
+    assert code == 0, err
+    assert json.loads(out)["entry"]["kind"] == "optimize"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from ctxtui.analytics.adaptive import AdaptivePlan
+    from ctxtui.analytics.transcripts import Session
 
 
 def _claude_md_args(p: argparse.ArgumentParser) -> None:
@@ -103,10 +104,11 @@ def print_plan(plan: strategies.Plan) -> None:
         console.print(f"{label} {plan.refusal}")
 
 
-def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | None,
-                      half_life: float = 14.0) -> AdaptivePlan | None:
-    """The adaptive proposal from this project's transcripts and the router's held-out figures
-    (the cached model, rebuilt when the transcripts changed); None without usage to go on."""
+def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | None, half_life: float = 14.0,
+                      sessions: list[Session] | None = None) -> AdaptivePlan | None:
+    """The adaptive proposal from this project's transcripts (or ``sessions``, already read)
+    and the router's held-out figures (the cached model, rebuilt when the transcripts
+    changed); None without usage to go on."""
     from ctxtui.analytics import adaptive, router
     from ctxtui.analytics.transcripts import read_all
     from ctxtui.core.config import bundled_dir, cache_dir
@@ -114,7 +116,7 @@ def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | Non
     root = transcripts or settings.transcripts
     if not root.exists():
         return None
-    sessions = adaptive.project_sessions(ws, read_all(root)[0])
+    sessions = adaptive.project_sessions(ws, read_all(root)[0] if sessions is None else sessions)
     if not any(s.invocations for s in sessions):
         return None
     descriptions, paths = router.library_personas(settings.library_dirs or [bundled_dir("personas")])
@@ -141,7 +143,7 @@ def _confirmed(args: argparse.Namespace) -> bool:
     if args.yes:
         return True
     if not (sys.stdin.isatty() and sys.stdout.isatty()) or wants_json(args):
-        raise UserError("migrate --to adaptive changes the hot set and tiers: review it with --dry-run, "
+        raise UserError("the adaptive proposal changes the hot set and tiers: review it with --dry-run, "
                         "then apply it with --yes")
     try:
         answer = input("apply this proposal? [y/N] ")
@@ -150,35 +152,54 @@ def _confirmed(args: argparse.Namespace) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *, reason: str = "adaptive proposal",
+                 kind: str = "migrate") -> int:
+    """Show an adaptive proposal and apply it (lazy loading with its hot set and tiers, one
+    journalled change) with ``--yes`` or the user's yes at a terminal; ``--dry-run`` shows it."""
+    plan = strategies.plan(ws, "adaptive", from_=getattr(args, "from_", None), reason=reason, hot=prop.hot,
+                           tiers=prop.tiers, density=getattr(args, "density", None), kind=kind,
+                           replace_imports=getattr(args, "replace_imports", False), force=args.force)
+    if args.dry_run:
+        if wants_json(args):
+            emit_json({"proposal": prop.to_json(), "plan": plan.to_json()})
+        else:
+            print_proposal(prop)
+            print_plan(plan)
+        return 0
+    shown = not args.yes and not wants_json(args) and sys.stdin.isatty() and sys.stdout.isatty()
+    if shown:
+        print_proposal(prop)
+        print_plan(plan)
+    if not _confirmed(args):
+        console.print("not applied; nothing changed")
+        return 1
+    try:
+        entry = strategies.apply(ws, plan)
+    except strategies.NothingToChange as exc:
+        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+        return 0
+    if wants_json(args):
+        emit_json({"proposal": prop.to_json(), "entry": entry.to_json()})
+        return 0
+    if not shown:
+        print_proposal(prop)
+        print_plan(plan)
+    console.print(f"recorded as history entry {entry.id}; undo with `ctxtui undo`")
+    return 0
+
+
 @command("migrate", _migrate_args)
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
-    prop = None
     if args.to == "adaptive" and args.hot is None:
         prop = adaptive_proposal(ws, settings, args.transcripts, args.half_life)
-    if prop is not None:
-        plan = strategies.plan(ws, "adaptive", from_=args.from_, reason=args.reason or "adaptive proposal",
-                               hot=prop.hot, tiers=prop.tiers, density=args.density,
-                               replace_imports=args.replace_imports, force=args.force)
-        if args.dry_run:
-            if wants_json(args):
-                emit_json({"proposal": prop.to_json(), "plan": plan.to_json()})
-            else:
-                print_proposal(prop)
-                print_plan(plan)
-            return 0
-        if not args.yes and not wants_json(args) and sys.stdin.isatty() and sys.stdout.isatty():
-            print_proposal(prop)
-            print_plan(plan)
-        if not _confirmed(args):
-            console.print("not applied; nothing changed")
-            return 1
-    else:
-        plan = strategies.plan(ws, args.to, from_=args.from_, reason=args.reason, hot=args.hot,
-                               density=args.density, replace_imports=args.replace_imports, force=args.force)
-        if args.to == "adaptive":
-            plan.notes.append("no usage of this project in the transcripts: adaptive picked "
-                              f"{plan.to_strategy} by the context mode")
+        if prop is not None:
+            return run_adaptive(args, ws, prop, reason=args.reason or "adaptive proposal")
+    plan = strategies.plan(ws, args.to, from_=args.from_, reason=args.reason, hot=args.hot,
+                           density=args.density, replace_imports=args.replace_imports, force=args.force)
+    if args.to == "adaptive":
+        plan.notes.append("no usage of this project in the transcripts: adaptive picked "
+                          f"{plan.to_strategy} by the context mode")
     if args.dry_run:
         emit_json(plan.to_json()) if wants_json(args) else print_plan(plan)
         return 0
