@@ -115,6 +115,21 @@ def test_threshold_is_chosen_for_precision_and_refuses_when_none_is_precise_enou
     assert router.choose_threshold(bad, params) == router.NEVER
 
 
+def test_thin_evidence_needs_a_wider_margin_than_plenty() -> None:
+    # 87% right at the top confidence: clears 80% + 2%, but over 12 prompts its Wilson bound
+    # does not (a young history); over 300 prompts it does
+    def preds(n: int) -> list[Prediction]:
+        right = round(n * 0.87)
+        return ([Prediction("a", "a", 0.95)] * right + [Prediction(NONE, "a", 0.95)] * (n - right)
+                + [Prediction("b", "a", 0.3)] * n + [Prediction(NONE, NONE, 0.9)] * 40 * n)
+
+    params = RouterParams(target_precision=0.8, min_fires=5)
+    assert router.choose_threshold(preds(12), RouterParams(target_precision=0.8, min_fires=5, precision_z=0)) < 0.95
+    assert router.choose_threshold(preds(12), params) == router.NEVER
+    assert router.choose_threshold(preds(300), params) < 0.95
+    assert router.wilson_lower(0.83, 12, 0.5) < 0.8 < router.wilson_lower(0.83, 300, 0.5) < 0.83
+
+
 def test_temperature_softens_an_overconfident_model() -> None:
     rows = [([10.0, 0.0], "a", True)] * 6 + [([10.0, 0.0], "b", True)] * 4
     assert router.fit_temperature(rows, ["a", "b"]) > 5  # 60% right: far from the raw e^10 odds

@@ -81,6 +81,10 @@ class RouterParams:
     """Named personas must be right this share of the time."""
     precision_margin: float = 0.02
     """Added to the target on the out-of-fold predictions the threshold is chosen on."""
+    precision_z: float = 0.5
+    """Also, the Wilson lower bound of that precision at this many standard errors must reach
+    the target: thin evidence (a small or young history) needs a wider margin than 0.02. With
+    a few hundred named prompts the fixed margin is the stricter of the two."""
     max_false_fire: float = 0.05
     """At most this share of no-persona prompts may fire on the calibration predictions."""
     folds: int = 5
@@ -350,13 +354,30 @@ def choose_threshold(preds: list[Prediction], params: RouterParams, never: float
         false += p.truth == NONE
         if i + 1 < len(ranked) and ranked[i + 1][1].confidence == p.confidence:
             continue  # a threshold cannot split tied confidences
-        if total / (i + 1) >= params.target_precision + params.precision_margin and false / none_total <= params.max_false_fire:
+        if _clears(total, i + 1, params) and false / none_total <= params.max_false_fire:
             best = p.confidence
             below = ranked[i + 1][1].confidence if i + 1 < len(ranked) else None
     if best == never:
         return never
     # halfway to the next lower confidence: new prompts rarely repeat a calibration score exactly
     return (best + below) / 2 if below is not None else best * 0.95
+
+
+def wilson_lower(p: float, n: int, z: float) -> float:
+    """The Wilson score lower bound of a proportion ``p`` seen over ``n`` trials."""
+    if n <= 0:
+        return 0.0
+    d = 1 + z * z / n
+    centre = p + z * z / (2 * n)
+    return (centre - z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d
+
+
+def _clears(right: float, n: int, params: RouterParams) -> bool:
+    """Whether ``right`` of ``n`` named personas clears the precision target: by the fixed
+    margin, and by the Wilson lower bound at ``precision_z`` standard errors."""
+    p = right / n
+    return p >= params.target_precision + params.precision_margin and (
+        params.precision_z <= 0 or wilson_lower(p, n, params.precision_z) >= params.target_precision)
 
 
 def _platt(xs: list[float], ys: list[float], l2: float = 1e-3) -> tuple[float, float]:
