@@ -129,11 +129,19 @@ def print_proposal(prop: AdaptivePlan) -> None:
     table = new_table(title=f"Adaptive proposal (cap {prop.cap})")
     for col in ("persona", "tier", "startup", "on demand", "why"):
         table.add_column(col, justify="right" if col in ("startup", "on demand") else "left")
+    unused: dict[str, int] = {}
     for d in prop.decisions:
         tier = "hot file" if d.hot else "cold file" if d.tier == "file" else d.tier
+        if not d.hot and d.reason.endswith("not used in the analysed sessions"):
+            unused[tier] = unused.get(tier, 0) + 1  # the long tail: one summary line
+            continue
         table.add_row(d.name, tier, f"{d.startup_tokens:,}", f"{d.on_demand_tokens:,.0f}",
                       d.reason.split(": ", 1)[-1])
     console.print(table)
+    if unused:
+        console.print(f"not used in the analysed sessions: {sum(unused.values())} persona(s), "
+                      + ", ".join(f"{n} {t}" for t, n in sorted(unused.items()))
+                      + " (--json lists each)")
     for note in prop.notes:
         console.print(f"[dim]{note}[/]")
 
