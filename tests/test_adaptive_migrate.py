@@ -274,3 +274,16 @@ def test_auto_optimize_on_usage_and_router_is_the_same_proposal_and_asks_the_sam
     code, out, err = run(capsys, *base, "--yes", "--force", "--json")
     assert code == 0, err
     assert json.loads(out)["entry"]["kind"] == "optimize"
+
+
+def test_a_hot_file_outside_the_library_can_stay_hot_in_a_plan(busy):
+    ws = busy
+    (ws.settings.agents_dir / "local-only.md").write_text("---\nname: local-only\ndescription: Mine alone.\n---\n\nBody.\n")
+    ws = Workspace(ws.settings)
+    before = managed(ws)
+    strategies.migrate(ws, "adaptive", hot=["local-only", "alpha"], force=True,
+                       tiers={"local-only": "file", "alpha": "file", "beta": "hidden"})
+    ws = Workspace(ws.settings)
+    assert {"local-only", "alpha"} <= {h.name for h in ws.visible_hot()} and ws.tier_of("beta") == "hidden"
+    strategies.undo(ws)
+    assert managed(Workspace(ws.settings)) == before

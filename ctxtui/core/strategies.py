@@ -213,7 +213,7 @@ def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str],
     if missing:
         notes.append(f"pinned persona(s) not in the library: {', '.join(missing)}")
     if wanted is not None:
-        unknown = [n for n in wanted if n not in ws.library.by_name]
+        unknown = [n for n in wanted if n not in ws.library.by_name and ws.find_hot(n) is None]
         if unknown:
             raise StrategyError(f"not in the library: {', '.join(unknown)}")
         rest = [n for n in wanted if n not in pins and n not in exclude]
