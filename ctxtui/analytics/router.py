@@ -8,10 +8,9 @@ Calibration is cross-fitted by session: the training sessions (in time order) ar
 ``folds`` groups; a model fitted on all but one group predicts that group, so every training
 prompt gets an out-of-sample prediction from a model nearly the size of the final one (a
 model fitted on a fraction of the data is less sure of itself, and a threshold chosen on it
-would be needlessly timid). Those predictions fit one temperature (pooled likelihood) and,
-through Platt scaling of "the named persona was right" on the confidence, the threshold: the
-lowest confidence above which named personas are right 82% of the time (the 80% target plus a
-margin) while the false-fire rate stays under its cap. The final
+would be needlessly timid). Those predictions fit one temperature (pooled likelihood) and
+the threshold: the lowest confidence above which the named personas were right 82% of the
+time (the 80% target plus a margin) while the false-fire rate stays under its cap. The final
 model is then fitted on every training session. With too little data the threshold stays
 above 1: the router never fires rather than guess. ``calibration="expanding"`` keeps the
 older time-ordered scheme (earlier chunks predict the next), for comparison.
