@@ -2,7 +2,7 @@
 
 Each seed writes a fresh corpus (tests/router_corpus.py, wshobson library), splits its
 sessions by time (latest 30% held out) and scores the router and BM25 on the held-out part.
-Run: python bench/eval_router.py SEED [SEED ...] [--sessions N] [--json]
+Run: python bench/eval_router.py SEED [SEED ...] [--sessions N] [--param KEY=VALUE] [--json]
 """
 
 from __future__ import annotations
@@ -23,32 +23,48 @@ from ctxtui.analytics import router, router_eval  # noqa: E402
 from ctxtui.analytics.transcripts import read_all  # noqa: E402
 
 
-def one(seed: int, sessions: int, descriptions: dict[str, str]) -> dict:
+def one(seed: int, sessions: int, descriptions: dict[str, str], params: router.RouterParams | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         generate(root, sessions=sessions, seed=seed)
         exs = router.examples(read_all(root)[0])
     start = time.perf_counter()
-    ev = router_eval.evaluate(exs, descriptions)
+    ev = router_eval.evaluate(exs, descriptions, params=params)
     return {"seed": seed, "seconds": round(time.perf_counter() - start, 1), **ev.to_json()}
+
+
+def _params(pairs: list[str]) -> router.RouterParams:
+    """RouterParams with KEY=VALUE overrides (to compare settings on the same seeds)."""
+    params = router.RouterParams()
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        old = getattr(params, key)
+        setattr(params, key, type(old)(value))
+    return params
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("seeds", type=int, nargs="+")
     ap.add_argument("--sessions", type=int, default=240)
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a RouterParams override")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
+    params = _params(a.param)
     descriptions = {p.name: p.description for p in load_library()}
     print(f"{'seed':>5} {'method':7} {'prec':>6} {'fire(need)':>10} {'recall':>7} {'false':>6} {'fires':>6} {'need':>5} {'s':>6}")
+    met = 0
     for seed in a.seeds:
-        r = one(seed, a.sessions, descriptions)
+        r = one(seed, a.sessions, descriptions, params)
         if a.json:
             print(json.dumps(r))
         for m in ("router", "bm25"):
             s = r[m]
             print(f"{seed:>5} {m:7} {s['precision']:>6.1%} {s['fire_rate_needed']:>10.1%} {s['recall']:>7.1%} "
                   f"{s['false_fire_rate']:>6.1%} {s['fires']:>6} {s['needed']:>5} {r['seconds']:>6}", flush=True)
+        s = r["router"]
+        met += s["precision"] >= 0.8 and s["fire_rate_needed"] >= 0.3 and s["false_fire_rate"] <= 0.1
+    print(f"router met all three targets on {met} of {len(a.seeds)} seeds")
 
 
 if __name__ == "__main__":

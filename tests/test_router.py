@@ -115,6 +115,40 @@ def test_threshold_is_chosen_for_precision_and_refuses_when_none_is_precise_enou
     assert router.choose_threshold(bad, params) == router.NEVER
 
 
+def test_thin_evidence_needs_a_wider_margin_than_plenty() -> None:
+    # 87% right at the top confidence: clears 80% + 2%, but over 12 prompts its Wilson bound
+    # does not (a young history); over 300 prompts it does
+    def preds(n: int) -> list[Prediction]:
+        right = round(n * 0.87)
+        return ([Prediction("a", "a", 0.95)] * right + [Prediction(NONE, "a", 0.95)] * (n - right)
+                + [Prediction("b", "a", 0.3)] * n + [Prediction(NONE, NONE, 0.9)] * 40 * n)
+
+    params = RouterParams(target_precision=0.8, min_fires=5, precision_z=0.5)
+    assert router.choose_threshold(preds(12), RouterParams(target_precision=0.8, min_fires=5)) < 0.95
+    assert router.choose_threshold(preds(12), params) == router.NEVER
+    assert router.choose_threshold(preds(300), params) < 0.95
+    assert router.wilson_lower(0.83, 12, 0.5) < 0.8 < router.wilson_lower(0.83, 300, 0.5) < 0.83
+
+
+def test_the_threshold_is_the_lowest_whose_counted_precision_clears_the_target() -> None:
+    import random
+
+    rng = random.Random(3)
+    # right more often the surer it is, but not evenly (the top is a little worse than the next)
+    preds = [Prediction("a" if rng.random() < min(0.95, 0.2 + c) - (0.15 if c > 0.93 else 0) else NONE, "a", c)
+             for c in (rng.random() for _ in range(400))] + [Prediction(NONE, NONE, 0.9)] * 4000
+    params = RouterParams()
+    th = router.choose_threshold(preds, params)
+
+    def counted(t: float) -> float:
+        fired = [p for p in preds if p.guess != NONE and p.confidence >= t]
+        return sum(p.guess == p.truth for p in fired) / len(fired)
+
+    assert counted(th) >= 0.82
+    lower = sorted(p.confidence for p in preds if p.guess != NONE and p.confidence < th)
+    assert all(counted(c) < 0.82 for c in lower)  # no lower threshold would qualify
+
+
 def test_temperature_softens_an_overconfident_model() -> None:
     rows = [([10.0, 0.0], "a", True)] * 6 + [([10.0, 0.0], "b", True)] * 4
     assert router.fit_temperature(rows, ["a", "b"]) > 5  # 60% right: far from the raw e^10 odds
@@ -163,6 +197,9 @@ def test_cache_is_rebuilt_only_when_transcripts_change(tmp_path: Path) -> None:
     with path.open("a", encoding="utf-8") as fh:
         fh.write("\n")
     assert router.build(root, cache).rebuilt
+    # other parameters (a newer threshold rule): rebuilt, once
+    assert router.build(root, cache, params=RouterParams(precision_margin=0.05)).rebuilt
+    assert not router.build(root, cache, params=RouterParams(precision_margin=0.05)).rebuilt
 
 
 def test_library_personas_gives_descriptions_and_paths() -> None:

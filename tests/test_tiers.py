@@ -414,3 +414,26 @@ def test_list_and_index_json_carry_each_personas_tier(settings, capsys):
     assert main(["list", *where]) == 0
     table = capsys.readouterr().out
     assert "tier" in table and "hidden" in table
+
+
+def test_skill_lines_past_the_budget_share_it_equally_as_the_listing_model_does(tmp_path, library):
+    from ctxtui.core import skills
+    from ctxtui.core.config import load_settings
+    from ctxtui.core.tokens import count
+
+    project = tmp_path / "small-window"
+    project.mkdir()
+    # 1,500 tokens of window: a 60-character budget, far less than the three full lines
+    ws = Workspace(load_settings(workspace=project, library_dirs=[library], window=1500))
+    set_tier(ws, ["alpha", "beta", "gamma"], "skill")
+    ws = Workspace(ws.settings)
+    got = ws.skill_lines()
+    assert [n for n, _, _ in got] == ["alpha", "beta", "gamma"]
+    rules = skills.rules_for(ws.claude_code.version)
+    budget = skills.budget_chars(1500, env={})
+    entries = [skills.Skill(n, f"Use {n} for task number {i}.", "", "skill") for i, n in enumerate(["alpha", "beta", "gamma"])]
+    lines = skills.listing(entries, rules, budget=budget)
+    assert any(x.collapsed or x.line != x.full_line for x in lines)  # the budget did bite
+    assert [t for _, _, t in got] == [count(x.line) for x in lines]
+    if not rules.priority_collapse:  # 2.1.112: equal shares, bare names below 20 characters
+        assert all(x.line == f"- {x.skill.name}" for x in lines)

@@ -28,9 +28,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ctxtui.analytics import router
+from ctxtui.analytics import optimize, router
 from ctxtui.analytics.router import Prediction
+from ctxtui.analytics.router_model import project_key
+from ctxtui.analytics.transcripts import Session
+from ctxtui.core import verdicts
 from ctxtui.core.persona import Persona
+from ctxtui.core.tokens import count
+from ctxtui.core.workspace import Workspace
 
 TIERS = ("file", "hidden", "skill")
 HINT_TOKENS = 45
@@ -235,3 +240,58 @@ def stats_from(personas: Iterable[Persona], rates: Mapping[str, float], *, figur
             pinned=name in pins, router=figures.get(name),
         ))
     return out
+
+
+def project_sessions(ws: Workspace, sessions: Iterable[Session]) -> list[Session]:
+    """The sessions Claude Code ran in this project (by working folder, else transcript folder)."""
+    root = str(ws.settings.workspace.absolute())
+    key = project_key(root)
+    return [s for s in sessions if (s.cwd == root if s.cwd else s.project == key)]
+
+
+def skill_line_tokens(name: str, description: str) -> int:
+    """One skills-listing line, ``- NAME: DESCRIPTION`` (cut at 1,536 characters, as Claude
+    Code 2.1.112 does), before any collapse under the listing budget."""
+    text = description if len(description) <= 1536 else description[:1535] + "\u2026"
+    return count(f"\n- {name}: {text}")
+
+
+def workspace_stats(ws: Workspace, sessions: list[Session], model: Mapping | None,
+                    half_life_days: float = 14.0) -> list[PersonaStats]:
+    """PersonaStats of every library persona and project agent file of ``ws``, from this
+    project's ``sessions`` (usage rates) and a router ``model`` (its held-out figures)."""
+    rates = optimize.rates(sessions, half_life_days) if sessions else {}
+    figures = figures_from_model(model) if model is not None else {}
+    skills = {name: tokens for name, _, tokens in ws.skill_lines()}
+    personas: dict[str, Persona] = {p.name: p for p in ws.library.unique()}
+    for h in ws.hot:
+        personas.setdefault(h.name, h.persona)
+    folder = {h.name for h in ws.hot}
+    visible = {h.name for h in ws.visible_hot()}
+    out = []
+    for name, p in personas.items():
+        startup = verdicts.line_tokens(ws.verdict(p))
+        if not startup:
+            continue  # Claude Code skips this file: no tier changes what it costs
+        listed = startup if name in visible else skills.get(name, 0)
+        out.append(PersonaStats(
+            name=name, startup_tokens=startup, full_tokens=p.full_tokens,
+            skill_tokens=skill_line_tokens(name, p.description), rate=float(rates.get(name, 0.0)),
+            listed_tokens=listed, in_agents_folder=name in folder, pinned=name in ws.pinned,
+            router=figures.get(name),
+        ))
+    return out
+
+
+def propose_for(ws: Workspace, sessions: list[Session], model: Mapping | None,
+                half_life_days: float = 14.0) -> AdaptivePlan:
+    """:func:`propose` for a workspace: its cap, its skill listing budget (1% of the window),
+    this project's usage and the router's figures. Pure: nothing is written."""
+    plan = propose(workspace_stats(ws, sessions, model, half_life_days), ws.cap,
+                   skill_budget_tokens=ws.settings.window // 100)
+    if model is None or not figures_from_model(model):
+        plan.notes.insert(0, "no router model with held-out figures: no persona is left to the router "
+                             "(`ctxtui router train` builds one)")
+    elif float(model.get("threshold", router.NEVER)) >= router.NEVER:
+        plan.notes.insert(0, "the router has too little data to fire yet: no persona is left to it")
+    return plan

@@ -15,7 +15,7 @@ from ctxtui.analytics.transcripts import ReadStats, Session, read_all
 from ctxtui.analytics.workspace_usage import workspace_usage
 from ctxtui.cli.base import UserError, command, open_workspace
 from ctxtui.cli.output import console, emit_json, new_table, wants_json
-from ctxtui.cli.strategies import print_plan
+from ctxtui.cli.strategies import adaptive_proposal, print_plan, run_adaptive
 from ctxtui.core import config, strategies
 from ctxtui.core.config import Settings
 from ctxtui.core.workspace import Workspace
@@ -98,8 +98,12 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 def _optimize_args(p: argparse.ArgumentParser) -> None:
     _transcripts(p)
-    p.add_argument("--based-on", choices=["usage_patterns"], default="usage_patterns",
-                   help="what the proposal is based on (usage_patterns: invocations in transcripts)")
+    p.add_argument("--based-on", choices=["usage_patterns", "usage_and_router"], default="usage_patterns",
+                   help="usage_patterns: the hot set that covers the most invocations in transcripts; "
+                        "usage_and_router: the adaptive proposal, the hot set and each persona's tier "
+                        "(file, hidden, skill) from this project's usage and the router")
+    p.add_argument("--yes", "-y", action="store_true",
+                   help="usage_and_router: apply without asking (otherwise it is shown and confirmed)")
     p.add_argument("--dry-run", action="store_true", help="show the proposal only")
     p.add_argument("--half-life", type=float, default=14.0, help="recency half-life in days (default 14)")
     p.add_argument("--force", action="store_true", help="apply even when it costs more startup tokens than eager")
@@ -109,6 +113,11 @@ def _optimize_args(p: argparse.ArgumentParser) -> None:
 def cmd_auto_optimize(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     sessions, _ = load_sessions(args, settings)
+    if args.based_on == "usage_and_router":
+        adaptive = adaptive_proposal(ws, settings, args.transcripts, args.half_life, sessions)
+        if adaptive is None:
+            raise UserError("no usage of this project in the transcripts: nothing to base tiers on")
+        return run_adaptive(args, ws, adaptive, reason="auto-optimize (usage and router)", kind="optimize")
     prop = optimize.propose(ws, sessions, args.half_life)
     result = optimize.apply(ws, prop, dry_run=args.dry_run, force=args.force)
     if wants_json(args):

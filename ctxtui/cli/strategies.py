@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctxtui.cli.base import UserError, command, open_workspace
@@ -17,6 +19,9 @@ from ctxtui.core.workspace import Workspace
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+    from ctxtui.analytics.adaptive import AdaptivePlan
+    from ctxtui.analytics.transcripts import Session
 
 
 def _claude_md_args(p: argparse.ArgumentParser) -> None:
@@ -65,6 +70,10 @@ def _migrate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replace-imports", action="store_true", help="drop @imports of persona files from CLAUDE.md")
     p.add_argument("--force", action="store_true",
                    help="switch even when the plan costs more startup tokens than eager (the net-savings guard)")
+    p.add_argument("--yes", "-y", action="store_true",
+                   help="adaptive: apply the proposal without asking (otherwise it is shown and confirmed)")
+    p.add_argument("--transcripts", type=Path, help="adaptive: transcripts folder (default ~/.claude/projects)")
+    p.add_argument("--half-life", type=float, default=14.0, help="adaptive: recency half-life of usage in days")
 
 
 def print_changes(lines: list[str], limit: int = 12) -> None:
@@ -95,11 +104,110 @@ def print_plan(plan: strategies.Plan) -> None:
         console.print(f"{label} {plan.refusal}")
 
 
+def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | None, half_life: float = 14.0,
+                      sessions: list[Session] | None = None) -> AdaptivePlan | None:
+    """The adaptive proposal from this project's transcripts (or ``sessions``, already read)
+    and the router's held-out figures (the cached model, rebuilt when the transcripts
+    changed); None without usage to go on."""
+    from ctxtui.analytics import adaptive, router
+    from ctxtui.analytics.transcripts import read_all
+    from ctxtui.core.config import bundled_dir, cache_dir
+
+    root = transcripts or settings.transcripts
+    if not root.exists():
+        return None
+    sessions = adaptive.project_sessions(ws, read_all(root)[0] if sessions is None else sessions)
+    if not any(s.invocations for s in sessions):
+        return None
+    descriptions, paths = router.library_personas(settings.library_dirs or [bundled_dir("personas")])
+    built = router.build(root, cache_dir(), locations=paths, descriptions=descriptions)
+    return adaptive.propose_for(ws, sessions, router.load(built.path), half_life)
+
+
+def print_proposal(prop: AdaptivePlan) -> None:
+    """The adaptive proposal: each persona's tier, why, and what it costs."""
+    table = new_table(title=f"Adaptive proposal (cap {prop.cap})")
+    for col in ("persona", "tier", "startup", "on demand", "why"):
+        table.add_column(col, justify="right" if col in ("startup", "on demand") else "left")
+    unused: dict[str, int] = {}
+    for d in prop.decisions:
+        tier = "hot file" if d.hot else "cold file" if d.tier == "file" else d.tier
+        if not d.hot and d.reason.endswith("not used in the analysed sessions"):
+            unused[tier] = unused.get(tier, 0) + 1  # the long tail: one summary line
+            continue
+        table.add_row(d.name, tier, f"{d.startup_tokens:,}", f"{d.on_demand_tokens:,.0f}",
+                      d.reason.split(": ", 1)[-1])
+    console.print(table)
+    if unused:
+        console.print(f"not used in the analysed sessions: {sum(unused.values())} persona(s), "
+                      + ", ".join(f"{n} {t}" for t, n in sorted(unused.items()))
+                      + " (--json lists each)")
+    for note in prop.notes:
+        console.print(f"[dim]{note}[/]")
+
+
+def _confirmed(args: argparse.Namespace) -> bool:
+    """--yes, or the user's yes at a terminal; refused in one line without either."""
+    if args.yes:
+        return True
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) or wants_json(args):
+        raise UserError("the adaptive proposal changes the hot set and tiers: review it with --dry-run, "
+                        "then apply it with --yes")
+    try:
+        answer = input("apply this proposal? [y/N] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *, reason: str = "adaptive proposal",
+                 kind: str = "migrate") -> int:
+    """Show an adaptive proposal and apply it (lazy loading with its hot set and tiers, one
+    journalled change) with ``--yes`` or the user's yes at a terminal; ``--dry-run`` shows it."""
+    plan = strategies.plan(ws, "adaptive", from_=getattr(args, "from_", None), reason=reason, hot=prop.hot,
+                           tiers=prop.tiers, density=getattr(args, "density", None), kind=kind,
+                           replace_imports=getattr(args, "replace_imports", False), force=args.force)
+    if args.dry_run:
+        if wants_json(args):
+            emit_json({"proposal": prop.to_json(), "plan": plan.to_json()})
+        else:
+            print_proposal(prop)
+            print_plan(plan)
+        return 0
+    shown = not args.yes and not wants_json(args) and sys.stdin.isatty() and sys.stdout.isatty()
+    if shown:
+        print_proposal(prop)
+        print_plan(plan)
+    if not _confirmed(args):
+        console.print("not applied; nothing changed")
+        return 1
+    try:
+        entry = strategies.apply(ws, plan)
+    except strategies.NothingToChange as exc:
+        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+        return 0
+    if wants_json(args):
+        emit_json({"proposal": prop.to_json(), "entry": entry.to_json()})
+        return 0
+    if not shown:
+        print_proposal(prop)
+        print_plan(plan)
+    console.print(f"recorded as history entry {entry.id}; undo with `ctxtui undo`")
+    return 0
+
+
 @command("migrate", _migrate_args)
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
+    if args.to == "adaptive" and args.hot is None:
+        prop = adaptive_proposal(ws, settings, args.transcripts, args.half_life)
+        if prop is not None:
+            return run_adaptive(args, ws, prop, reason=args.reason or "adaptive proposal")
     plan = strategies.plan(ws, args.to, from_=args.from_, reason=args.reason, hot=args.hot,
                            density=args.density, replace_imports=args.replace_imports, force=args.force)
+    if args.to == "adaptive":
+        plan.notes.append("no usage of this project in the transcripts: adaptive picked "
+                          f"{plan.to_strategy} by the context mode")
     if args.dry_run:
         emit_json(plan.to_json()) if wants_json(args) else print_plan(plan)
         return 0

@@ -5,7 +5,10 @@
 * ``fine_tuned``: a registered fine-tuned model embeds some personas; none of them needs a
   file. The model goes into ``.claude/settings.local.json``. Only pinned personas stay hot.
 * ``hybrid``: the fine-tuned model for the personas it covers, lazy loading for the rest.
-* ``adaptive``: picks one of the above per context mode (configurable).
+* ``adaptive``: with a plan of tiers (``tiers=``, computed by the faces from usage and the
+  router, ``analytics.adaptive``): lazy loading with that hot set and each persona's tier
+  (file, hidden, skill) changed in the same transaction. Without one: picks one of the above
+  per context mode (configurable).
 
 Every switch is a :class:`Plan` applied as one journalled transaction that also writes a
 history entry; :func:`rollback` restores any entry's files byte for byte.
@@ -23,7 +26,7 @@ from typing import Any
 
 import msgspec
 
-from ctxtui.core import claude_md, claude_settings, journal
+from ctxtui.core import claude_md, claude_settings, journal, tiers
 from ctxtui.core.block import (
     block_input,
     choose_density,
@@ -102,6 +105,9 @@ class Plan:
     """Why the net-savings guard refuses this plan (None: it pays, or it is eager)."""
     pays_above: int | None = None
     """Roughly how many library personas lazy loading needs to beat eager here."""
+    tier_moves: dict[str, str] = field(default_factory=dict)
+    """Personas whose tier changes with this plan: name -> ``tiers.MOVES`` (file is hot, cold
+    is the file tier out of ``.claude/agents``)."""
 
     @property
     def net_saving(self) -> int:
@@ -116,6 +122,8 @@ class Plan:
             out.append(f"rewrite {self.claude_md_path.name} (ctxtui block)")
         if self.settings_new is not None:
             out.append(f"rewrite .claude/settings.local.json (model: {self.model or 'unset'})")
+        out += [f"tier {n}: {'hot file' if t == 'file' else 'cold file' if t == 'cold' else t}"
+                for n, t in self.tier_moves.items()]
         return out
 
     def summary(self) -> PlanSummary:
@@ -128,6 +136,7 @@ class Plan:
             tokens_after=self.tokens_after, eager_tokens=self.eager_tokens,
             notes=self.notes, persona_imports=self.persona_imports,
             net_saving=self.net_saving, refusal=self.refusal, pays_above=self.pays_above,
+            tier_moves=self.tier_moves,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -159,6 +168,8 @@ class PlanSummary(msgspec.Struct, kw_only=True):
     """Why the net-savings guard refuses it without ``force`` (None: allowed)."""
     pays_above: int | None
     """Roughly how many library personas lazy loading needs here to beat eager."""
+    tier_moves: dict[str, str] = {}
+    """Tier changes planned with it (adaptive): name -> file (hot), cold, hidden or skill."""
 
 
 class Preview(msgspec.Struct, kw_only=True):
@@ -202,7 +213,7 @@ def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str],
     if missing:
         notes.append(f"pinned persona(s) not in the library: {', '.join(missing)}")
     if wanted is not None:
-        unknown = [n for n in wanted if n not in ws.library.by_name]
+        unknown = [n for n in wanted if n not in ws.library.by_name and ws.find_hot(n) is None]
         if unknown:
             raise StrategyError(f"not in the library: {', '.join(unknown)}")
         rest = [n for n in wanted if n not in pins and n not in exclude]
@@ -235,8 +246,11 @@ def _strategy(ws: Workspace, state: dict[str, Any]) -> str:
 def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
          hot: list[str] | None = None, density: str | None = None,
          replace_imports: bool = False, kind: str = "migrate", force: bool = False,
-         tx: journal.Transaction | None = None) -> Plan:
+         tiers: dict[str, str] | None = None, tx: journal.Transaction | None = None) -> Plan:
     """Plan a migration. Raises StrategyError (nothing changes) when it cannot be done.
+
+    ``tiers`` (with ``adaptive`` or ``lazy_loading``): a tier per persona (file, hidden,
+    skill; a file persona is hot when in ``hot``), applied in the same transaction.
 
     Without ``tx`` this is a preview of the files as they are now; :func:`apply` plans
     again inside its transaction (``tx``), from the bytes it will guard. A plan that costs
@@ -244,12 +258,15 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
     unless ``force``.
     """
     request = {"from_": from_, "reason": reason, "hot": hot, "density": density,
-               "replace_imports": replace_imports, "kind": kind, "force": force}
+               "replace_imports": replace_imports, "kind": kind, "force": force, "tiers": tiers}
     state = ws.read_state(tx) if tx is not None else ws.state()
     now = _strategy(ws, state)
     if from_ is not None and from_ != now:
         raise StrategyError(f"the workspace is on {now}, not {from_}")
-    target = resolve(ws, to)
+    if tiers is not None and to not in ("adaptive", "lazy_loading"):
+        raise StrategyError(f"a plan of tiers goes with adaptive or lazy_loading, not {to}")
+    target = "lazy_loading" if tiers is not None else resolve(ws, to)
+    moves = _tier_moves(ws, tiers, hot or []) if tiers is not None else {}
     notes: list[str] = []
     model: FineTunedModel | None = None
     if target in ("fine_tuned", "hybrid"):
@@ -274,14 +291,14 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
         notes += more
     # personas in the hidden or skill tier are the tier command's: a migration leaves them be
     skills = {n for n in ws.tier_records if ws.tier_of(n) == "skill"}
-    held = sorted(skills | {h.name for h in ws.hot if h.name in ws.denied})
-    if held:
+    held = sorted((skills | {h.name for h in ws.hot if h.name in ws.denied}) - set(moves))
+    if held and tiers is None:
         notes.append(f"{len(held)} persona(s) in the hidden or skill tier stay as they are: {', '.join(held[:5])}"
                      + (" ..." if len(held) > 5 else ""))
-    hot_after = [n for n in dict.fromkeys(hot_after) if n not in skills]
+    hot_after = [n for n in dict.fromkeys(hot_after) if n not in skills or moves.get(n) == "file"]
     current_hot = [n for n in ws.hot_names() if n not in ws.denied]
-    activate = [n for n in hot_after if n not in current_hot]
-    deactivate = list(dict.fromkeys(n for n in current_hot if n not in hot_after))
+    activate = [n for n in hot_after if n not in current_hot and n not in moves]
+    deactivate = list(dict.fromkeys(n for n in current_hot if n not in hot_after and n not in moves))
     blocked = [h for h in ws.hot if h.name in deactivate and h.persona.is_symlink]
     if blocked:
         raise StrategyError(f"{blocked[0].persona.path} is a symlink; remove it by hand first")
@@ -332,8 +349,23 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
         settings_new=settings_new, model=want_model, density=used,
         tokens_before=before.startup_tokens, tokens_after=after.startup_tokens,
         eager_tokens=eager, notes=notes, persona_imports=imports, kind=kind,
-        request=request, refusal=refusal, pays_above=pays_above,
+        request=request, refusal=refusal, pays_above=pays_above, tier_moves=moves,
     )
+
+
+def _tier_moves(ws: Workspace, wanted: dict[str, str], hot: list[str]) -> dict[str, str]:
+    """The tier changes a plan of tiers asks for (name -> ``tiers.MOVES``): every persona that
+    is or becomes hidden or a skill; plain hot/cold moves are the migration's own."""
+    moves: dict[str, str] = {}
+    hot_set = set(hot)
+    for name, tier in wanted.items():
+        if tier not in tiers.TIERS:
+            raise StrategyError(f"unknown tier {tier!r} for {name!r}; choose from {', '.join(tiers.TIERS)}")
+        want = ("file" if name in hot_set else "cold") if tier == "file" else tier
+        now = ws.tier_of(name)
+        if want != now and (now in ("hidden", "skill") or want in ("hidden", "skill")):
+            moves[name] = want
+    return moves
 
 
 def project(ws: Workspace, strategy: str, hot: list[str], model: FineTunedModel | None = None,
@@ -399,8 +431,14 @@ def apply(ws: Workspace, p: Plan) -> Entry:
         ws.plan_activate(p.activate, tx, state)
         if p.claude_md_new is not None:
             tx.write(p.claude_md_path, encode(p.claude_md_new))
-        if p.settings_new is not None:
-            tx.write(claude_settings.settings_path(ws.settings.workspace), p.settings_new)
+        moved = None
+        if p.tier_moves:  # deny rules go into the same settings bytes as the model line
+            moved = tiers.plan_moves(ws, tx, state, p.tier_moves, check_cap=False,
+                                     settings_raw=p.settings_new if p.settings_new is not None else False)
+            p.notes += moved.notes
+        settings_path = claude_settings.settings_path(ws.settings.workspace).absolute()
+        if p.settings_new is not None and all(st.path.absolute() != settings_path for st in tx.steps):
+            tx.write(settings_path, p.settings_new)
         if p.from_strategy in ("lazy_loading", "hybrid"):
             state["lazy_hot"] = [n for n in ws.hot_names() if n not in ws.pinned]
         state["strategy"] = p.to_strategy
@@ -420,6 +458,11 @@ def apply(ws: Workspace, p: Plan) -> Entry:
             # only ctxtui's bookkeeping would change (e.g. the remembered lazy hot set)
             raise NothingToChange(f"nothing to change: the project already matches {p.to_strategy}; nothing recorded")
         history.entry_step(entry, tx)
+    if moved is not None:
+        tiers.tidy(ws, moved.emptied)
+        with ws._locked():  # skill listing lines and deny rules: the budget from the files on disk
+            entry.tokens_after = ws.budget().startup_tokens
+            history.rewrite_entry(entry)
     ws.emit("migrate", "", frm=p.from_strategy, to=p.to_strategy, reason=p.reason, entry=entry.id, hot=ws.hot_names())
     return entry
 

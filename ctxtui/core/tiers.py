@@ -26,6 +26,8 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ from ctxtui.core.persona import Persona, parse_persona
 from ctxtui.core.safe_io import read_regular
 from ctxtui.core.workspace import Workspace, file_stem
 
-__all__ = ["TIERS", "TierChange", "TierResult", "set_tier", "skill_text"]
+__all__ = ["MOVES", "TIERS", "Moves", "TierChange", "TierResult", "plan_moves", "set_tier", "skill_text", "tidy"]
 
 
 class TierChange(msgspec.Struct, kw_only=True):
@@ -205,6 +207,106 @@ class _Plan:
         self.lines.append(f"add .claude/agents/ file of {name}")
 
 
+MOVES = ("file", "hidden", "skill", "cold")
+"""What a move can ask for: the three tiers, ``file`` meaning a hot (listed) agent file, and
+``cold``: the file tier out of ``.claude/agents`` (the library or cold store only)."""
+
+
+@dataclass
+class Moves:
+    """What :func:`plan_moves` planned into a transaction."""
+
+    changed: list[TierChange]
+    unchanged: list[str]
+    lines: list[str]
+    notes: list[str]
+    emptied: list[Path]
+    """Skill folders this change empties (remove them after the commit, see :func:`tidy`)."""
+
+
+def plan_moves(ws: Workspace, tx: journal.Transaction, state: dict[str, Any], moves: Mapping[str, str], *,
+               settings_raw: bytes | None | bool = False, check_cap: bool = True) -> Moves:
+    """Plan each persona's move (name -> one of :data:`MOVES`) into ``tx`` and ``state``.
+
+    ``settings_raw``: the ``settings.local.json`` bytes to start from when another step of
+    the same change rewrites them (default: read through ``tx``). Raises WorkspaceError
+    (nothing is committed) for an unknown name, a plugin or user-scope agent asked to become
+    a skill or to go cold, or a deny rule in the shared ``settings.json``; CapError when
+    ``check_cap`` and the files made hot would pass the cap.
+    """
+    settings_path = claude_settings.settings_path(ws.settings.workspace)
+    if settings_raw is False:
+        settings_raw = tx.read(settings_path)
+    assert not isinstance(settings_raw, bool)
+    local_denied = claude_settings.denied_agents(claude_settings.parse(settings_path, settings_raw))
+    plan = _Plan(ws, tx, state)
+    changed: list[TierChange] = []
+    unchanged: list[str] = []
+    for name, want in moves.items():
+        if want not in MOVES:
+            raise WorkspaceError(f"unknown tier {want!r}; choose from {', '.join(TIERS)}")
+        tier = "file" if want == "cold" else want
+        now = ws.tier_of(name)
+        hot = ws.find_hot(name) is not None
+        outside = ":" in name or (not hot and any(u.name == name for u in ws.user_hot))
+        known = hot or outside or name in ws.library.by_name or now == "skill"
+        if not known:
+            raise WorkspaceError(f"no persona named {name!r} in the library or .claude/agents")
+        if outside and want in ("skill", "cold"):
+            kind = "a plugin's agent" if ":" in name else "a user-scope agent"
+            raise WorkspaceError(f"{name!r} is {kind}; it can only be hidden (ctxtui never moves its file)")
+        if want == "cold" and now == "file" and not hot:
+            unchanged.append(name)
+            continue
+        if want != "cold" and tier == now and (tier != "file" or hot or outside):
+            unchanged.append(name)
+            continue
+        if now == "skill":
+            plan.from_skill(name, place=want in ("file", "hidden"))
+        if now == "hidden":
+            if name in local_denied:
+                plan.show.add(name)
+            elif want != "cold":  # going cold, the file leaves: the team's rule can stay
+                raise WorkspaceError(
+                    f"{name!r} is hidden by a deny rule in .claude/settings.json (shared with the team); "
+                    "ctxtui only edits settings.local.json: remove the rule there"
+                )
+        if want == "hidden":
+            if not hot and not outside and name not in plan.placed:
+                plan.place_cold(name)  # a hidden file takes no slot
+            plan.hide.add(name)
+        elif want == "file" and not hot and not outside and name not in plan.placed:
+            plan.place_cold(name)
+        elif want == "cold" and hot and now != "skill":
+            ws.plan_deactivate([name], tx, state)
+            plan.lines.append(f"remove .claude/agents/ file of {name} (kept in cold storage)")
+        elif want == "skill":
+            plan.to_skill(name)
+        changed.append(TierChange(name=name, before=now, after=tier))
+    if check_cap:
+        # project files that become listed: unhidden, back from a skill, or placed from cold
+        shown = [c.name for c in changed if moves[c.name] == "file"
+                 and (ws.find_hot(c.name) is not None or c.name in plan.placed)]
+        visible = len(ws.visible_hot())
+        if shown and visible + len(shown) > ws.cap:
+            raise CapError(
+                f"making {len(shown)} a hot file would make {visible + len(shown)} hot; the cap is "
+                f"{ws.cap}. Deactivate some first, or choose the hidden or skill tier"
+            )
+    line = ws.plan_deny(tx, state, hide=plan.hide, show=plan.show, raw=settings_raw)
+    if line is not None:
+        plan.lines.append(line)
+    return Moves(changed=changed, unchanged=unchanged, lines=plan.lines, notes=plan.notes, emptied=plan.emptied)
+
+
+def tidy(ws: Workspace, emptied: list[Path]) -> None:
+    """After the commit: remove the skill folders a change emptied (rmdir refuses a full one)."""
+    for folder in emptied:
+        with contextlib.suppress(OSError):
+            ws.guard.check_folders(folder)
+            os.rmdir(folder)
+
+
 def set_tier(ws: Workspace, names: list[str], tier: str, reason: str = "") -> TierResult:
     """Move personas to a tier in one journalled, rollback-able change.
 
@@ -218,99 +320,28 @@ def set_tier(ws: Workspace, names: list[str], tier: str, reason: str = "") -> Ti
     if not names:
         raise WorkspaceError("name at least one persona")
     history = History(ws.settings)
-    changed: list[TierChange] = []
-    unchanged: list[str] = []
-    entry: Entry | None = None
     with ws.transaction(f"tier {' '.join(names)} {tier}", library=True) as tx:
         state = ws.read_state(tx)
         before_snap = history.snapshot(tx)
         tokens_before = ws.budget().startup_tokens
-        settings_path = claude_settings.settings_path(ws.settings.workspace)
-        settings_raw = tx.read(settings_path)
-        local_denied = claude_settings.denied_agents(claude_settings.parse(settings_path, settings_raw))
-        plan = _Plan(ws, tx, state)
-        created_before = any(r.get("created_settings") for r in plan.records.values() if r.get("tier") == "hidden")
-        for name in names:
-            now = ws.tier_of(name)
-            hot = ws.find_hot(name) is not None
-            outside = ":" in name or (not hot and any(u.name == name for u in ws.user_hot))
-            known = hot or outside or name in ws.library.by_name or now == "skill"
-            if not known:
-                raise WorkspaceError(f"no persona named {name!r} in the library or .claude/agents")
-            if outside and tier == "skill":
-                kind = "a plugin's agent" if ":" in name else "a user-scope agent"
-                raise WorkspaceError(f"{name!r} is {kind}; it can only be hidden (ctxtui never moves its file)")
-            if tier == now and (tier != "file" or hot or outside):
-                unchanged.append(name)
-                continue
-            if now == "skill":
-                plan.from_skill(name, place=tier in ("file", "hidden"))
-            if now == "hidden":
-                if name not in local_denied:
-                    raise WorkspaceError(
-                        f"{name!r} is hidden by a deny rule in .claude/settings.json (shared with the team); "
-                        "ctxtui only edits settings.local.json: remove the rule there"
-                    )
-                plan.show.add(name)
-            if tier == "hidden":
-                if not hot and not outside and name not in plan.placed:
-                    plan.place_cold(name)  # a hidden file takes no slot
-                plan.hide.add(name)
-            elif tier == "file" and not hot and not outside and name not in plan.placed:
-                plan.place_cold(name)
-            elif tier == "skill":
-                plan.to_skill(name)
-            changed.append(TierChange(name=name, before=now, after=tier))
-        # project files that become listed: unhidden, back from a skill, or placed from cold
-        shown = [c.name for c in changed if tier == "file" and (ws.find_hot(c.name) is not None or c.name in plan.placed)]
-        visible = len(ws.visible_hot())
-        if shown and visible + len(shown) > ws.cap:
-            raise CapError(
-                f"making {len(shown)} a hot file would make {visible + len(shown)} hot; the cap is "
-                f"{ws.cap}. Deactivate some first, or choose the hidden or skill tier"
-            )
-        new_settings = claude_settings.with_deny(settings_path, settings_raw, plan.hide, plan.show)
-        for name in plan.hide:
-            plan.records[name] = {"tier": "hidden", "created_settings": settings_raw is None or created_before}
-        for name in plan.show:
-            rec = plan.records.get(name)
-            if rec and rec.get("tier") == "hidden":
-                plan.records.pop(name)
-        if new_settings is not None:
-            if json.loads(new_settings) == {} and created_before and settings_raw is not None:
-                tx.remove(settings_path)  # ctxtui made this file for its rules alone
-                plan.lines.append("remove .claude/settings.local.json (it only held ctxtui's rules)")
-            else:
-                tx.write(settings_path, new_settings)
-                plan.lines.append(
-                    "rewrite .claude/settings.local.json (permissions.deny: "
-                    + ", ".join([f"+Agent({n})" for n in sorted(plan.hide)] + [f"-{n}" for n in sorted(plan.show)])
-                    + ")"
-                )
-        if not changed:
-            return TierResult(tier=tier, changed=[], unchanged=unchanged, changes=[], notes=[], entry=None)
-        if not plan.records:
-            state.pop("tiers", None)
+        moves = plan_moves(ws, tx, state, dict.fromkeys(names, tier))
+        if not moves.changed:
+            return TierResult(tier=tier, changed=[], unchanged=moves.unchanged, changes=[], notes=[], entry=None)
         ws.write_state(tx, state)
         entry = Entry(
             id=history.next_id(), time=time.strftime("%Y-%m-%dT%H:%M:%S"), kind="tier",
             from_strategy=ws.strategy, to_strategy=ws.strategy,
-            reason=reason or f"tier {' '.join(c.name for c in changed)} {tier}",
-            tokens_before=tokens_before, tokens_after=tokens_before, changes=plan.lines,
-            before=before_snap, notes=plan.notes,
+            reason=reason or f"tier {' '.join(c.name for c in moves.changed)} {tier}",
+            tokens_before=tokens_before, tokens_after=tokens_before, changes=moves.lines,
+            before=before_snap, notes=moves.notes,
         )
         entry.after = history.after_of(before_snap, tx)
         history.entry_step(entry, tx)
-        lines, notes, emptied = plan.lines, plan.notes, plan.emptied
-    for folder in emptied:  # only the folders this change emptied; rmdir refuses a non-empty one
-        with contextlib.suppress(OSError):
-            ws.guard.check_folders(folder)
-            os.rmdir(folder)
+    tidy(ws, moves.emptied)
     with ws._locked():
         entry.tokens_after = ws.budget().startup_tokens
         history.rewrite_entry(entry)
-    for c in changed:
+    for c in moves.changed:
         ws.emit("tier", c.name, before=c.before, after=c.after, entry=entry.id)
-    return TierResult(tier=tier, changed=changed, unchanged=unchanged, changes=lines, notes=notes, entry=entry.id)
-
-
+    return TierResult(tier=tier, changed=moves.changed, unchanged=moves.unchanged, changes=moves.lines,
+                      notes=moves.notes, entry=entry.id)

@@ -601,26 +601,23 @@ class Workspace:
 
     def skill_lines(self) -> list[tuple[str, str, int]]:
         """(name, SKILL.md path, tokens) of each persona ctxtui turned into a skill: its line in
-        the skills listing, ``- NAME: DESCRIPTION``, as Claude Code 2.1.112 builds it: a
-        description is cut at 1,536 characters, and past the listing budget (1% of the window
-        x 4 characters per token) every description is cut to an equal share, or left out
-        below 20 characters. Other skills in the listing (the user's, bundled ones) are not
-        counted here (see core.skills for the whole listing)."""
+        the skills listing, ``- NAME: DESCRIPTION``, by ``core.skills`` (the one model of
+        Claude Code's listing: the description cut at 1,536 characters, and past the listing
+        budget, 1% of the window x 4 characters per token, the version's collapse rules).
+        Other skills in the listing (the user's, bundled ones) are not counted here (see
+        ``core.startup`` for the whole listing)."""
+        from ctxtui.core import skills
         from ctxtui.core.tokens import count
 
-        entries = []
+        entries: list[tuple[str, skills.Skill]] = []
         for name, rec in sorted(self.tier_records.items()):
             if self.tier_of(name) == "skill":
-                text = str(rec.get("description", ""))
-                text = text if len(text) <= 1536 else text[:1535] + "\u2026"
-                entries.append((name, str(rec.get("dir", name)), str(self.settings.workspace / rec["skill"]), text))
-        budget = self.settings.window * 4 // 100
-        lines = [f"- {d}: {t}" for _, d, _, t in entries]
-        if sum(map(len, lines)) + len(lines) - 1 > budget and entries:
-            share = (budget - sum(len(d) + 4 for _, d, _, _ in entries) - (len(entries) - 1)) // len(entries)
-            lines = [f"- {d}" if share < 20 else f"- {d}: {t if len(t) <= share else t[: share - 1] + chr(0x2026)}"
-                     for _, d, _, t in entries]
-        return [(n, path, count(line)) for (n, _, path, _), line in zip(entries, lines, strict=True)]
+                path = str(self.settings.workspace / rec["skill"])
+                entries.append((name, skills.Skill(name=str(rec.get("dir", name)), path=path, kind="skill",
+                                                   description=str(rec.get("description", "")))))
+        budget = skills.budget_chars(self.settings.window, env={})
+        lines = skills.listing([s for _, s in entries], skills.rules_for(self.claude_code.version), budget=budget)
+        return [(name, s.path, count(listed.line)) for (name, s), listed in zip(entries, lines, strict=True)]
 
     # ------------------------------------------------------------------ changing
 
@@ -702,6 +699,38 @@ class Workspace:
                 state["hot"].pop(path.absolute().relative_to(self.settings.agents_dir.absolute()).as_posix(), None)
             removed.append(name)
         return removed
+
+    def plan_deny(self, tx: journal.Transaction, state: dict, *, hide: set[str], show: set[str],
+                  raw: bytes | None | bool = False) -> str | None:
+        """Plan the deny rules of ``settings.local.json``: ``Agent(NAME)`` added for ``hide``,
+        every agent rule of ``show`` removed, and the ``hidden`` tier records in ``state`` kept
+        in step. ``raw``: the bytes to start from when another step of the same change already
+        rewrote them (default: read through ``tx``). Rules in the shared ``settings.json`` are
+        the team's: never touched. A file ctxtui created for its rules alone is removed once it
+        holds nothing. Returns the change line, or None when the file does not change."""
+        path = claude_settings.settings_path(self.settings.workspace)
+        if raw is False:
+            raw = tx.read(path)
+        assert not isinstance(raw, bool)
+        records: dict[str, Any] = state.setdefault("tiers", {})
+        created_before = any(r.get("created_settings") for r in records.values() if r.get("tier") == "hidden")
+        local = claude_settings.denied_agents(claude_settings.parse(path, raw))
+        new = claude_settings.with_deny(path, raw, hide, show & local)
+        for name in hide:
+            records[name] = {"tier": "hidden", "created_settings": raw is None or created_before}
+        for name in show:
+            if records.get(name, {}).get("tier") == "hidden":
+                records.pop(name)
+        if not records:
+            state.pop("tiers", None)
+        if new is None:
+            return None
+        if json.loads(new) == {} and created_before and raw is not None:
+            tx.remove(path)
+            return "remove .claude/settings.local.json (it only held ctxtui's rules)"
+        tx.write(path, new)
+        return ("rewrite .claude/settings.local.json (permissions.deny: "
+                + ", ".join([f"+Agent({n})" for n in sorted(hide)] + [f"-{n}" for n in sorted(show & local)]) + ")")
 
     def _plan_keep(self, persona: Persona, data: bytes, tx: journal.Transaction, stamp: str) -> None:
         """Save a hot file's content into the cold store, keeping any earlier version."""
@@ -856,11 +885,18 @@ class Workspace:
 
     def deactivate(self, names: Iterable[str]) -> list[str]:
         """Take personas out of the hot folder; nothing is deleted that is not kept elsewhere.
-        Never refused by the cap (it adds nothing hot)."""
+        Never refused by the cap (it adds nothing hot). A hidden persona goes to cold storage
+        too, and its deny rule in ``settings.local.json`` goes in the same change: a rule for
+        an agent that is no longer there would hide it again the day it is activated."""
         names = list(dict.fromkeys(names))
-        done = self._commit(
-            f"deactivate {' '.join(names)}", lambda tx, st: self.plan_deactivate(names, tx, st)
-        )
+
+        def plan(tx: journal.Transaction, state: dict) -> list[str]:
+            hidden = {n for n in names if n in self.denied}
+            done = self.plan_deactivate(names, tx, state)
+            self.plan_deny(tx, state, hide=set(), show=hidden & set(done))
+            return done
+
+        done = self._commit(f"deactivate {' '.join(names)}", plan)
         for name in done:
             self.emit("deactivate", name)
         return done
