@@ -16,13 +16,13 @@ import re
 from dataclasses import dataclass
 
 from ctxtui.core.errors import CtxtuiError
+from ctxtui.core.json_shape import Shape, dump, shape_of, split_bom
 
 EVENT = "UserPromptSubmit"
 DEFAULT_COMMAND = "ctxtui route --hook"
 DEFAULT_TIMEOUT = 5
 """Seconds Claude Code waits for the hook; it answers in milliseconds or stays silent."""
 _OURS = re.compile(r"(?:^|[\s/\\\"'])(?:ctxtui|claude-context)(?:\.exe)?[\"']?\s+route\s+--hook\b|\bctxtui\.route_hook\b")
-_BOM = b"\xef\xbb\xbf"
 
 
 class HookSettingsError(CtxtuiError, ValueError):
@@ -34,23 +34,13 @@ def is_ours(command: object) -> bool:
     return isinstance(command, str) and bool(_OURS.search(command))
 
 
-@dataclass(frozen=True)
-class _Shape:
-    bom: bool
-    newline: str
-    indent: int | str | None
-    trailing_newline: bool
-
-
-def _parse(data: bytes) -> tuple[dict, _Shape]:
-    bom = data.startswith(_BOM)
-    raw = data[len(_BOM):] if bom else data
+def _parse(data: bytes) -> tuple[dict, Shape]:
+    _, raw = split_bom(data)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise HookSettingsError("settings.local.json is not UTF-8; fix it before installing the hook") from None
-    newline = "\r\n" if "\r\n" in text else "\n"
-    shape = _Shape(bom, newline, _indent(text), text.endswith(("\n", "\r\n")) or not text.strip())
+    shape = shape_of(data)
     if not text.strip():
         return {}, shape
     try:
@@ -66,24 +56,6 @@ def parse_object(data: bytes) -> dict:
     """The settings object in the file's bytes ({} for an empty file); HookSettingsError
     when it is not a JSON object."""
     return _parse(data)[0]
-
-
-def _indent(text: str) -> int | str | None:
-    """The indentation unit the file uses (2 when it cannot tell)."""
-    m = re.search(r"\n([ \t]+)\S", text)
-    if not m:
-        return 2 if "\n" not in text.strip() else None
-    unit = m.group(1)
-    return len(unit) if unit.strip(" ") == "" else unit
-
-
-def _dump(obj: dict, shape: _Shape) -> bytes:
-    text = json.dumps(obj, indent=shape.indent if shape.indent is not None else 2, ensure_ascii=False)
-    if shape.trailing_newline:
-        text += "\n"
-    if shape.newline == "\r\n":
-        text = text.replace("\n", "\r\n")
-    return (_BOM if shape.bom else b"") + text.encode("utf-8")
 
 
 def _groups(obj: dict, create: bool) -> list | None:
@@ -132,7 +104,7 @@ def plan_install(data: bytes, command: str = DEFAULT_COMMAND, timeout: int = DEF
         groups[:] = [g for g in groups if not any(g is e for e in emptied)]
     else:
         groups.append({"hooks": [want]})
-    return _dump(obj, shape)
+    return dump(obj, shape)
 
 
 def plan_remove(data: bytes) -> bytes:
@@ -163,7 +135,7 @@ def plan_remove(data: bytes) -> bytes:
         del hooks[EVENT]
     if not hooks:
         del obj["hooks"]
-    return _dump(obj, shape)
+    return dump(obj, shape)
 
 
 @dataclass(frozen=True)

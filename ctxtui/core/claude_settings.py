@@ -7,11 +7,11 @@ rewritten: the user gets one line naming it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ctxtui.core.errors import WorkspaceError
+from ctxtui.core.json_shape import dump, shape_of, split_bom
 from ctxtui.core.safe_io import NotAJsonObject, json_object, read_regular
 
 MAX_BYTES = 16 * 1024 * 1024
@@ -37,7 +37,7 @@ def parse(path: Path, raw: bytes | None) -> dict[str, Any]:
     if raw is None:
         return {}
     try:
-        return json_object(raw)
+        return json_object(split_bom(raw)[1])
     except NotAJsonObject as exc:
         raise WorkspaceError(f"{path} is {exc}; fix it before ctxtui changes it") from None
 
@@ -51,7 +51,8 @@ def with_model(path: Path, model: str | None, managed: set[str], raw: bytes | No
     """New bytes with ``model`` set (or removed when None and ctxtui had set it), or None if
     nothing changes. ``managed`` holds model names ctxtui may remove. ``raw`` is the file's
     bytes as the plan read them (default: read now)."""
-    data = parse(path, read_bytes(path) if raw is True else raw)  # type: ignore[arg-type]
+    data_raw: bytes | None = read_bytes(path) if raw is True else raw  # type: ignore[assignment]
+    data = parse(path, data_raw)
     current = data.get("model")
     if model is not None and current == model:
         return None
@@ -62,7 +63,7 @@ def with_model(path: Path, model: str | None, managed: set[str], raw: bytes | No
         del new["model"]
     else:
         new["model"] = model
-    return (json.dumps(new, indent=2) + "\n").encode()
+    return dump(new, shape_of(data_raw))
 
 
 # ---------------------------------------------------------------- deny rules (hidden tier)
@@ -119,16 +120,6 @@ def denied_agents(data: dict[str, Any]) -> set[str]:
     return {n for n in map(denied_agent, deny) if n is not None}
 
 
-def _indent_of(raw: bytes | None) -> int | str:
-    """The indent the user's file uses (2 when unknown), so a rewrite keeps its look."""
-    for line in (raw or b"").decode("utf-8", "replace").splitlines()[1:]:
-        stripped = line.lstrip(" \t")
-        if stripped and len(stripped) < len(line):
-            ws = line[: len(line) - len(stripped)]
-            return "\t" if ws.startswith("\t") else len(ws)
-    return 2
-
-
 def with_deny(path: Path, raw: bytes | None, hide: set[str], show: set[str]) -> bytes | None:
     """New settings bytes with ``Agent(NAME)`` denied for ``hide`` and every deny rule of an
     agent in ``show`` removed (``Agent`` or ``Task``); every other key and rule kept, in
@@ -155,4 +146,4 @@ def with_deny(path: Path, raw: bytes | None, hide: set[str], show: set[str]) -> 
         new["permissions"] = new_perms
     else:
         new.pop("permissions", None)
-    return (json.dumps(new, indent=_indent_of(raw), ensure_ascii=False) + "\n").encode()
+    return dump(new, shape_of(raw))
