@@ -68,6 +68,8 @@ ACTIONS: tuple[Action, ...] = (
            palette=True),
     Action("analytics", "a", "analytics", "Analytics", "main",
            "Usage per persona, pairs, triggers, auto-optimise", palette=True),
+    Action("gauge", "l", "toggle_gauge", "Live", "main",
+           "Show or hide the live context gauge of this project's Claude Code session", palette=True),
     Action("help", "question_mark", "help", "Help", "main", "Every key and how moving personas works",
            palette=True, essential=True),
     Action("cancel", "escape", "cancel", "Cancel", "main", "Cancel a drag or clear the filter", show=False),

@@ -40,6 +40,7 @@ from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
 if TYPE_CHECKING:
     from ctxtui.analytics.optimize import Proposal
     from ctxtui.core.strategies import Plan
+    from ctxtui.tui.widgets.gauge import ContextGauge
 
 #: Below this many columns the panes stack alone and the side column (detail, strategy,
 #: history) opens only on demand; at and above it, names of 47 characters show in full.
@@ -106,6 +107,8 @@ class MainScreen(Screen):
         self._auto_timer: Any = None
         self.density: str | None = None
         """Cold index density for preview and write (None: the core picks by library size)."""
+        self.gauge: ContextGauge | None = None
+        """The live context gauge, mounted after the first frame."""
 
     # ---------------------------------------------------------------- layout
 
@@ -148,6 +151,8 @@ class MainScreen(Screen):
         narrow = width < NARROW_BELOW
         self.set_class(narrow, "-narrow")
         self.query_one(FitFooter).narrow = narrow
+        if self.gauge is not None:  # one line in a small terminal
+            self.gauge.compact = narrow
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # In a narrow terminal the side column replaces the lists while it has focus.
@@ -297,6 +302,17 @@ class MainScreen(Screen):
         self._show_detail()
         if first:  # transcripts can be large: read them once the rows are on screen
             self.call_after_refresh(self.read_usage)
+            self.call_after_refresh(self._mount_gauge)
+
+    def _mount_gauge(self) -> None:
+        """Mount the live context gauge above the budget bar, after the first frame: its
+        modules (watchfiles, the transcript model) are imported only now."""
+        from ctxtui.tui.widgets.gauge import gauge_for
+
+        if self.gauge is None:
+            self.gauge = gauge_for(self.settings, id="gauge")
+            self.gauge.compact = self.has_class("-narrow")
+            self.mount(self.gauge, before=self.query_one(BudgetBar))
 
     def on_main_screen_files_changed(self, message: FilesChanged) -> None:
         self.load()
@@ -541,6 +557,11 @@ class MainScreen(Screen):
         """Focus the history list."""
         self.add_class("-side-open")
         self.call_after_refresh(self.query_one(HistoryList).focus)
+
+    def action_toggle_gauge(self) -> None:
+        """Show or hide the live context gauge (it keeps following while hidden)."""
+        if self.gauge is not None:
+            self.gauge.display = not self.gauge.display
 
     def action_reload(self) -> None:
         """Re-read everything from disk."""
