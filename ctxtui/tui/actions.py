@@ -33,7 +33,7 @@ class Action:
     description: str
     """Short label for the footer and the help screen."""
     scope: str
-    """Where it is bound: app, main, list, history, analytics, preview, confirm, help."""
+    """Where it is bound: app, main, list, history, analytics, startup, preview, confirm, help."""
     help: str = ""
     """Longer text for the command palette and the help screen."""
     show: bool = True
@@ -68,6 +68,8 @@ ACTIONS: tuple[Action, ...] = (
            palette=True),
     Action("analytics", "a", "analytics", "Analytics", "main",
            "Usage per persona, pairs, triggers, auto-optimise", palette=True),
+    Action("startup", "c", "startup_chart", "Startup", "main",
+           "Chart of the whole startup context by kind, and what can be saved", palette=True),
     Action("gauge", "l", "toggle_gauge", "Live", "main",
            "Show or hide the live context gauge of this project's Claude Code session", palette=True),
     Action("help", "question_mark", "help", "Help", "main", "Every key and how moving personas works",
@@ -83,6 +85,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("analytics-back", "escape,q", "app.pop_screen", "Back", "analytics", "Back to the main screen"),
     Action("analytics-optimize", "o", "optimize", "Auto-optimise", "analytics",
            "Apply the usage-based hot set (a migration)"),
+    Action("startup-back", "escape,q", "app.pop_screen", "Back", "startup", "Back to the main screen"),
     Action("preview-write", "w", "write", "Write CLAUDE.md", "preview", "Write the previewed block"),
     Action("preview-close", "escape,q", "dismiss(False)", "Close", "preview", "Close the preview"),
     Action("confirm-yes", "y", "answer(True)", "Yes", "confirm", "Confirm"),

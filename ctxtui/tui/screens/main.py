@@ -573,6 +573,13 @@ class MainScreen(Screen):
 
         self.app.push_screen(HelpScreen(self.settings.keymap))
 
+    def action_startup_chart(self) -> None:
+        """Open the chart of the whole startup context (the budget already on screen)."""
+        from ctxtui.tui.screens.startup import StartupScreen
+
+        if self.model is not None:
+            self.app.push_screen(StartupScreen(self.model.budget.whole))
+
     def action_analytics(self) -> None:
         """Open the analytics screen; a proposal it returns is applied as a migration here."""
         from ctxtui.tui.screens.analytics import AnalyticsScreen
