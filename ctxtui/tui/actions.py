@@ -33,7 +33,8 @@ class Action:
     description: str
     """Short label for the footer and the help screen."""
     scope: str
-    """Where it is bound: app, main, list, history, analytics, startup, preview, confirm, help."""
+    """Where it is bound: app, main, list, history, analytics, startup, tier, preview, confirm,
+    help."""
     help: str = ""
     """Longer text for the command palette and the help screen."""
     show: bool = True
@@ -68,6 +69,8 @@ ACTIONS: tuple[Action, ...] = (
            palette=True),
     Action("analytics", "a", "analytics", "Analytics", "main",
            "Usage per persona, pairs, triggers, auto-optimise", palette=True),
+    Action("tier", "i", "choose_tier", "Tier", "main",
+           "Keep the selected personas as files, hidden by a deny rule, or as skills", palette=True),
     Action("startup", "c", "startup_chart", "Startup", "main",
            "Chart of the whole startup context by kind, and what can be saved", palette=True),
     Action("gauge", "l", "toggle_gauge", "Live", "main",
@@ -86,6 +89,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("analytics-optimize", "o", "optimize", "Auto-optimise", "analytics",
            "Apply the usage-based hot set (a migration)"),
     Action("startup-back", "escape,q", "app.pop_screen", "Back", "startup", "Back to the main screen"),
+    Action("tier-file", "f", "choose('file')", "File", "tier", "An agent file (hot) or in the library (cold)"),
+    Action("tier-hidden", "h", "choose('hidden')", "Hidden", "tier", "Hidden by a deny rule in settings.local.json"),
+    Action("tier-skill", "s", "choose('skill')", "Skill", "tier", "A skill run as a forked subagent"),
+    Action("tier-cancel", "escape,q", "dismiss(None)", "Cancel", "tier", "Change nothing"),
     Action("preview-write", "w", "write", "Write CLAUDE.md", "preview", "Write the previewed block"),
     Action("preview-close", "escape,q", "dismiss(False)", "Close", "preview", "Close the preview"),
     Action("confirm-yes", "y", "answer(True)", "Yes", "confirm", "Confirm"),

@@ -79,6 +79,13 @@ class MainScreen(Screen):
             return isinstance(message, MainScreen.FilesChanged)
 
     @dataclass
+    class Recorded(Message):
+        """A change was recorded in history (for undo: rolled back to the state before it)."""
+
+        entry_id: str
+        names: list[str] = field(default_factory=list)
+
+    @dataclass
     class BodyLoaded(Message):
         """The body of the highlighted persona was read."""
 
@@ -99,7 +106,8 @@ class MainScreen(Screen):
         self.model: Model | None = None
         self.ws_lock = threading.Lock()
         """One core operation at a time (Textual's own ``Widget.lock`` is left alone)."""
-        self.undo_stack: list[tuple[bool, list[str]]] = []
+        self.undo_stack: list[tuple[bool, list[str]] | str] = []
+        """Moves (to_hot, names) and recorded changes (their history entry id), newest last."""
         self._detail_shown: tuple | None = None
         self._detail_queued = False
         self.invoked_at: dict[str, float] = {}
@@ -338,10 +346,17 @@ class MainScreen(Screen):
             pane.marked -= set(message.names)
             pane.refresh_marks()
 
+    def on_main_screen_recorded(self, message: Recorded) -> None:
+        self.undo_stack.append(message.entry_id)
+        for pane in self.query(PersonaList):  # like a move: the change done clears its marks
+            pane.marked -= set(message.names)
+            pane.refresh_marks()
+
     def on_main_screen_body_loaded(self, message: BodyLoaded) -> None:
         if self.model and message.name in self.model.personas and self._focused_name() == message.name:
             self.query_one(PersonaDetail).show(self.model.personas[message.name], message.body,
-                                               self.model.verdicts.get(message.name))
+                                               self.model.verdicts.get(message.name),
+                                               self.model.tiers.get(message.name))
 
     @on(PersonaList.Highlighted)
     def _highlighted(self, message: PersonaList.Highlighted) -> None:
@@ -464,14 +479,15 @@ class MainScreen(Screen):
         name = self._focused_name()
         detail = self.query_one(PersonaDetail)
         persona = self.model.personas.get(name) if (name and self.model) else None
-        shown = (persona.name, persona.sha256, persona.problems) if persona else None
+        tier = self.model.tiers.get(persona.name) if (persona and self.model) else None
+        shown = (persona.name, persona.sha256, persona.problems, tier) if persona else None
         if shown == self._detail_shown:
             return  # rendering markdown is the slowest thing on screen: only when it changed
         self._detail_shown = shown
         if persona is None:
             detail.show(None)
             return
-        detail.show(persona, "…", self.model.verdicts.get(persona.name) if self.model else None)
+        detail.show(persona, "…", self.model.verdicts.get(persona.name) if self.model else None, tier)
         self.load_body(persona.name)
 
     def action_move_current(self) -> None:
@@ -494,9 +510,44 @@ class MainScreen(Screen):
         if not self.undo_stack:
             self.notify("Nothing to undo")
             return
-        to_hot, names = self.undo_stack.pop()
+        last = self.undo_stack.pop()
+        if isinstance(last, str):
+            from ctxtui.core import strategies
+
+            self.run_core(f"undid change {last} (files restored byte for byte)",
+                          lambda ws: strategies.rollback(ws, entry_id=last, reason="undo from the TUI"))
+            return
+        to_hot, names = last
         fn = (lambda ws: ws.deactivate(names)) if to_hot else (lambda ws: ws.activate(names))
         self.run_core(f"undid the move of {', '.join(names)}", fn)
+
+    def action_choose_tier(self) -> None:
+        """Choose the tier of the selected personas (else the one under the cursor)."""
+        from ctxtui.tui.screens.tier import TierScreen
+
+        pane = self._focused_list()
+        names = pane.selected_names() or [n for n in [pane.current_name()] if n]
+        if not names or self.model is None:
+            return
+
+        def done(tier: str | None) -> None:
+            if tier:
+                self.set_tier(names, tier)
+
+        self.app.push_screen(TierScreen(names, self.model.tiers), done)
+
+    def set_tier(self, names: list[str], tier: str) -> None:
+        """Move personas to a tier: ``core.tiers.set_tier``, the operation ``ctxtui tier`` runs."""
+        from ctxtui.core.tiers import set_tier
+
+        def apply(ws: Workspace) -> None:
+            result = set_tier(ws, names, tier, reason="from the TUI")
+            if result.entry:
+                self.post_message(self.Recorded(result.entry, [c.name for c in result.changed]))
+            for note in result.notes:
+                self.app.call_from_thread(self.notify, note, title="Tier", timeout=8)
+
+        self.run_core(f"tier of {', '.join(names)}: {tier}", apply)
 
     def action_filter(self) -> None:
         """Focus the cold pane's filter."""
