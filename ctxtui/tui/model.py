@@ -7,7 +7,7 @@ core: the cold pane is ``Workspace.cold()`` (what ``ctxtui list --cold`` prints)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ctxtui.core import verdicts as cc_verdicts
 from ctxtui.core.budget import Budget
@@ -48,13 +48,7 @@ class Model:
     listed: int = 0
     """Project hot files that count against the cap (``Workspace.visible_hot``)."""
     tiers: dict[str, str] = field(default_factory=dict)
-    """Each persona's tier (``Workspace.tiers``): file, hidden or skill."""
-
-
-def _tier_flag(tiers: dict[str, str], name: str) -> tuple[str, ...]:
-    """A persona kept out of the listing other than as a cold file says how (flag column)."""
-    tier = tiers.get(name, "file")
-    return () if tier == "file" else (tier,)
+    """Each persona's tier (``Workspace.tiers``): file, hidden or skill (see :func:`add_tiers`)."""
 
 
 def _flags(p: Persona, extra: list[str] | None = None, verdict: AgentVerdict | None = None) -> tuple[str, ...]:
@@ -71,11 +65,10 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
     from ctxtui.core import strategies  # the history list only: kept off the start-up imports
 
     used = last_used or {}
-    tiers = ws.tiers()
     # startup: the listing line Claude Code sends for the persona (0 when it skips the file)
     hot = [
         Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(ws.verdict(h.persona)), h.persona.full_tokens,
-            (*_tier_flag(tiers, h.name), *h.flags), h.persona.description, used.get(h.name, 0.0))
+            tuple(h.flags), h.persona.description, used.get(h.name, 0.0))
         for h in ws.hot
     ]
     user_hot = [  # user scope (~/.claude/agents): loaded too, shown, but ctxtui does not move it
@@ -84,8 +77,8 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
         for h in ws.user_hot
     ]
     cold = [
-        Row(str(p.path), p.name, cc_verdicts.line_tokens(v := ws.verdict(p)), p.full_tokens,
-            _flags(p, list(_tier_flag(tiers, p.name)), verdict=v), p.description, used.get(p.name, 0.0))
+        Row(str(p.path), p.name, cc_verdicts.line_tokens(v := ws.verdict(p)), p.full_tokens, _flags(p, verdict=v),
+            p.description, used.get(p.name, 0.0))
         for p in ws.cold()
     ]
     personas = {p.name: p for p in ws.library.personas if ws.library.by_name.get(p.name) is p}
@@ -95,5 +88,16 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
         cold=cold, hot=hot, user_hot=user_hot, cap=ws.cap, budget=ws.budget(), strategy=ws.strategy,
         history=strategies.history(ws), problems=list(ws.recovered), personas=personas,
         verdicts={n: ws.verdict(p) for n, p in personas.items()}, listed=len(ws.visible_hot()),
-        tiers=tiers,
     )
+
+
+def add_tiers(model: Model, ws: Workspace) -> Model:
+    """Each persona's tier, in the model and as a flag on rows kept other than as a plain file."""
+    model.tiers = ws.tiers()
+
+    def flagged(rows: list[Row]) -> list[Row]:
+        return [replace(r, flags=(tier, *r.flags)) if (tier := model.tiers.get(r.name, "file")) != "file" else r
+                for r in rows]
+
+    model.hot, model.cold = flagged(model.hot), flagged(model.cold)
+    return model

@@ -232,7 +232,9 @@ class MainScreen(Screen):
 
     def _model(self) -> Model:
         assert self.ws is not None
-        return build_model(self.ws, self._last_used())
+        from ctxtui.tui.model import add_tiers
+
+        return add_tiers(build_model(self.ws, self._last_used()), self.ws)
 
     @work(thread=True, group="io", exclusive=True, exit_on_error=False)
     def load(self) -> None:
