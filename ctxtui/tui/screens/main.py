@@ -10,6 +10,7 @@ first frame does not wait for them; transcripts are read after the first frame.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,6 +118,10 @@ class MainScreen(Screen):
         """Cold index density for preview and write (None: the core picks by library size)."""
         self.gauge: ContextGauge | None = None
         """The live context gauge, mounted after the first frame."""
+        self._roots: list[Path] = []
+        """``Workspace.library_roots()`` as last loaded (read in the load worker)."""
+        self._extra_roots: list[Path] = []
+        self._roots_stop: asyncio.Event | None = None
 
     # ---------------------------------------------------------------- layout
 
@@ -251,6 +256,7 @@ class MainScreen(Screen):
             else:
                 self.ws.refresh()
             model = self._model()
+            self._roots = self.ws.library_roots()
         self.post_message(self.ModelReady(model))
 
     def _attach_events(self, ws: Workspace) -> None:
@@ -310,6 +316,7 @@ class MainScreen(Screen):
         if message.note:
             self.notify(message.note, timeout=3)
         self._show_detail()
+        self._watch_library_roots(self._roots)
         if first:  # transcripts can be large: read them once the rows are on screen
             self.call_after_refresh(self.read_usage)
             self.call_after_refresh(self._mount_gauge)
@@ -324,6 +331,33 @@ class MainScreen(Screen):
             self.gauge.compact = self.has_class("-narrow")
             self.mount(self.gauge, before=self.query_one(BudgetBar))
 
+    def _watch_library_roots(self, roots: list[Path]) -> None:
+        """With live reload on, also watch the library folders the workspace reads that the
+        app's watcher (which starts before the workspace is read, from the settings) does not:
+        those a project's ``hybrid-config.json`` names. Restarted when they change."""
+        extra = [r for r in roots if r not in self.settings.libraries]
+        if extra == self._extra_roots or not getattr(self.app, "live_reload", False):
+            return
+        self._extra_roots = extra
+        if self._roots_stop is not None:
+            self._roots_stop.set()
+        self._roots_stop = None
+        if extra:
+            self._roots_stop = asyncio.Event()
+            self.run_worker(self._watch_roots(extra, self._roots_stop), group="watch-library", exit_on_error=False)
+
+    async def _watch_roots(self, roots: list[Path], stop: asyncio.Event) -> None:
+        from ctxtui.tui import watch
+
+        async def changed(paths: set[Path]) -> None:
+            self.post_message(self.FilesChanged(frozenset(paths)))
+
+        await watch.watch(roots, changed, stop)
+
+    def on_unmount(self) -> None:
+        if self._roots_stop is not None:
+            self._roots_stop.set()
+
     def on_main_screen_files_changed(self, message: FilesChanged) -> None:
         self.load()
 
@@ -332,7 +366,9 @@ class MainScreen(Screen):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        if event.worker.group == "usage":
+        if event.worker.group == "watch-library":
+            self.notify(f"Live reload of the library stopped: {error}; press r to reload", severity="warning")
+        elif event.worker.group == "usage":
             self.notify(f"Could not read transcripts: {error}", title="Usage", severity="warning", timeout=6)
         elif isinstance(error, USER_ERRORS):
             self.notify(str(error), title="Refused", severity="error", timeout=6)
