@@ -33,8 +33,8 @@ class Action:
     description: str
     """Short label for the footer and the help screen."""
     scope: str
-    """Where it is bound: app, main, list, history, analytics, startup, tier, preview, confirm,
-    help."""
+    """Where it is bound: app, main, list, history, analytics, startup, lint, tier, preview,
+    confirm, help."""
     help: str = ""
     """Longer text for the command palette and the help screen."""
     show: bool = True
@@ -71,6 +71,8 @@ ACTIONS: tuple[Action, ...] = (
            "Usage per persona, pairs, triggers, auto-optimise", palette=True),
     Action("tier", "i", "choose_tier", "Tier", "main",
            "Keep the selected personas as files, hidden by a deny rule, or as skills", palette=True),
+    Action("lint", "f", "lint", "Lint", "main",
+           "Agent files Claude Code skips or reads differently from what was written; fix them", palette=True),
     Action("startup", "c", "startup_chart", "Startup", "main",
            "Chart of the whole startup context by kind, and what can be saved", palette=True),
     Action("gauge", "l", "toggle_gauge", "Live", "main",
@@ -89,6 +91,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("analytics-optimize", "o", "optimize", "Auto-optimise", "analytics",
            "Apply the usage-based hot set (a migration)"),
     Action("startup-back", "escape,q", "app.pop_screen", "Back", "startup", "Back to the main screen"),
+    Action("lint-fix", "x", "fix_all", "Fix all", "lint", "Fix every file that needs it (a recorded change)"),
+    Action("lint-back", "escape,q", "dismiss(False)", "Back", "lint", "Back to the main screen"),
     Action("tier-file", "f", "choose('file')", "File", "tier", "An agent file (hot) or in the library (cold)"),
     Action("tier-hidden", "h", "choose('hidden')", "Hidden", "tier", "Hidden by a deny rule in settings.local.json"),
     Action("tier-skill", "s", "choose('skill')", "Skill", "tier", "A skill run as a forked subagent"),

@@ -662,6 +662,55 @@ class MainScreen(Screen):
 
         self.app.push_screen(HelpScreen(self.settings.keymap))
 
+    @work(thread=True, group="io", exit_on_error=False)
+    def action_lint(self) -> None:
+        """Lint the project's agent files (``ctxtui lint``) in a worker, then show the findings."""
+        from ctxtui.core import fix_op
+        from ctxtui.tui.screens.lint import LintScreen
+
+        with self.ws_lock:
+            assert self.ws is not None
+            files = fix_op.lint_workspace(self.ws)
+
+        def done(fix: bool | None) -> None:
+            if fix:
+                self._plan_fixes()
+
+        self.app.call_from_thread(self.app.push_screen, LintScreen(files), done)
+
+    @work(thread=True, group="io", exit_on_error=False)
+    def _plan_fixes(self) -> None:
+        """The dry run of ``ctxtui fix --all``, shown for confirmation before anything is written."""
+        from ctxtui.core import fix_op
+
+        with self.ws_lock:
+            assert self.ws is not None
+            plan = fix_op.apply_fixes(self.ws, None, dry_run=True)
+        lines = [f"fix {i.source}" + ("" if i.dest in (None, i.source) else f" as a copy in the cold store: {i.dest}")
+                 for i in plan.written]
+        lines += [f"cannot fix {i.source}: {i.result.reason}" for i in plan.items if i.result.status == "cannot"]
+        body = "\n".join(lines[:15] or ["nothing to change"])
+        if len(lines) > 15:
+            body += f"\n… {len(lines) - 15} more"
+        self.app.call_from_thread(self._confirm_fixes, len(plan.written), body)
+
+    def _confirm_fixes(self, count: int, body: str) -> None:
+        from ctxtui.core import fix_op
+
+        def apply(ws: Workspace) -> None:
+            report = fix_op.apply_fixes(ws, None)
+            if report.entry is not None:
+                self.post_message(self.Recorded(report.entry.id))
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.run_core(f"fixed {count} agent file(s); u undoes it", apply)
+
+        if not count:
+            self.notify(body, title="Nothing fixed", timeout=8)
+            return
+        self.app.push_screen(ConfirmScreen(f"Fix {count} agent file(s)?", body), done)
+
     def action_startup_chart(self) -> None:
         """Open the chart of the whole startup context (the budget already on screen)."""
         from ctxtui.tui.screens.startup import StartupScreen
