@@ -122,6 +122,8 @@ class MainScreen(Screen):
         """``Workspace.library_roots()`` as last loaded (read in the load worker)."""
         self._extra_roots: list[Path] = []
         self._roots_stop: asyncio.Event | None = None
+        self._fresh = False
+        """The project had no ctxtui state when the screen first read it: offer ``init``."""
 
     # ---------------------------------------------------------------- layout
 
@@ -250,6 +252,7 @@ class MainScreen(Screen):
             if worker.is_cancelled:
                 return
             if self.ws is None:
+                self._fresh = self._not_set_up()
                 self.ws = Workspace(self.settings)
                 if self.ws.config.analytics.track_usage:
                     self._attach_events(self.ws)
@@ -317,6 +320,9 @@ class MainScreen(Screen):
             self.notify(message.note, timeout=3)
         self._show_detail()
         self._watch_library_roots(self._roots)
+        if first and self._fresh:
+            self.notify("This project is not set up for ctxtui yet: press I to set it up "
+                        "(ctxtui init; one recorded change, u undoes it)", title="First run", timeout=12)
         if first:  # transcripts can be large: read them once the rows are on screen
             self.call_after_refresh(self.read_usage)
             self.call_after_refresh(self._mount_gauge)
@@ -661,6 +667,54 @@ class MainScreen(Screen):
         from ctxtui.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self.settings.keymap))
+
+    def _not_set_up(self) -> bool:
+        """No ctxtui state and no hybrid-config.json: ``ctxtui init`` never ran here (and the
+        folder is a project, not the home folder whose .claude is the user scope)."""
+        from ctxtui.core.config import WORKSPACE_CONFIG_NAME
+        from ctxtui.core.project_init import home_problem
+
+        s = self.settings
+        return (not s.state_dir.exists() and not (s.workspace / WORKSPACE_CONFIG_NAME).exists()
+                and home_problem(s) is None)
+
+    @work(thread=True, group="io", exit_on_error=False)
+    def action_init_project(self) -> None:
+        """Show what ``ctxtui init`` would do here, then do it on confirmation."""
+        from ctxtui.core.project_init import PERSONA_COMMAND, find, portable
+
+        library = self.settings.library_dirs[0] if self.settings.library_dirs else None
+        with self.ws_lock:
+            assert self.ws is not None
+            found = find(self.ws, library)
+        lines = []
+        if found.library is not None:
+            lines.append(f"record the library {portable(found.library, self.settings.workspace)} "
+                         f"({found.library_source}, {found.library_files} agent files) in hybrid-config.json")
+        else:
+            lines.append("no library found: the bundled personas stay a demo")
+        if found.project_agents:
+            lines.append(f"adopt {len(found.project_agents)} project agent(s) into the cold store "
+                         "(so no later move can lose one)")
+        lines.append(f"add {PERSONA_COMMAND} (/persona NAME)")
+        lines.append("\nOne change in history: u undoes it byte for byte.")
+
+        def apply(ws: Workspace) -> None:
+            from ctxtui.core.project_init import init
+
+            result = init(ws, library, reason="from the TUI")
+            ws.refresh()  # the recorded library is read from now on
+            if result.entry:
+                self.post_message(self.Recorded(result.entry))
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self._fresh = False
+                self.run_core("project set up (ctxtui init)", apply)
+
+        self.app.call_from_thread(
+            self.app.push_screen, ConfirmScreen(f"Set up {self.settings.workspace.name} for ctxtui?", "\n".join(lines)),
+            done)
 
     @work(thread=True, group="io", exit_on_error=False)
     def action_lint(self) -> None:
