@@ -15,6 +15,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ctxtui.tui.widgets.persona_list import middle_ellipsis
+
 KIND_LABELS: dict[str, str] = {
     "system-prompt": "System prompt",
     "builtin-tools": "Built-in tools",
@@ -94,7 +96,7 @@ def chart_text(whole: Mapping[str, Any] | None, width: int = 80) -> Text:
         if len(of_kind) > 1:
             room = LABEL_WIDTH + bar_width - 4  # figures line up under the kind's figure
             for i in largest[:TOP_ITEMS]:
-                label = _cut(str(i.get("label", "")), room)
+                label = middle_ellipsis(str(i.get("label", "")), room)  # the end tells names apart
                 out.append(f"\n    {label:<{room}} {int(i['tokens']):>{FIGURE_WIDTH},}", style="dim")
             if len(of_kind) > TOP_ITEMS:
                 out.append(f"\n    … {len(of_kind) - TOP_ITEMS} more", style="dim")
