@@ -550,7 +550,7 @@ class MainScreen(Screen):
         self.move(names, to_hot=pane.side == "cold")
 
     def action_undo(self) -> None:
-        """Reverse the last move."""
+        """Reverse the last move, or roll back the last recorded change made here (tier, fix, setup)."""
         if not self.undo_stack:
             self.notify("Nothing to undo")
             return
