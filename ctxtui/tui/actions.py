@@ -38,7 +38,7 @@ class Action:
     help: str = ""
     """Longer text for the command palette and the help screen."""
     show: bool = True
-    """Shown in the footer."""
+    """Shown in the footer (which must keep Quit visible at 120 columns: see FitFooter)."""
     palette: bool = False
     """Listed in the command palette (main screen actions)."""
     essential: bool = False
@@ -70,16 +70,20 @@ ACTIONS: tuple[Action, ...] = (
     Action("analytics", "a", "analytics", "Analytics", "main",
            "Usage per persona, pairs, triggers, auto-optimise", palette=True),
     Action("tier", "i", "choose_tier", "Tier", "main",
-           "Keep the selected personas as files, hidden by a deny rule, or as skills", palette=True),
+           "Keep the selected personas as files, hidden by a deny rule, or as skills", show=False,
+           palette=True),
     Action("init", "I", "init_project", "Set up", "main",
            "Set this project up (ctxtui init): record the library, adopt its agents, add /persona",
            show=False, palette=True),
     Action("lint", "f", "lint", "Lint", "main",
-           "Agent files Claude Code skips or reads differently from what was written; fix them", palette=True),
+           "Agent files Claude Code skips or reads differently from what was written; fix them",
+           show=False, palette=True),
     Action("startup", "c", "startup_chart", "Startup", "main",
-           "Chart of the whole startup context by kind, and what can be saved", palette=True),
+           "Chart of the whole startup context by kind, and what can be saved", show=False,
+           palette=True),
     Action("gauge", "l", "toggle_gauge", "Live", "main",
-           "Show or hide the live context gauge of this project's Claude Code session", palette=True),
+           "Show or hide the live context gauge of this project's Claude Code session", show=False,
+           palette=True),
     Action("help", "question_mark", "help", "Help", "main", "Every key and how moving personas works",
            palette=True, essential=True),
     Action("cancel", "escape", "cancel", "Cancel", "main", "Cancel a drag or clear the filter", show=False),
