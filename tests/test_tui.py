@@ -29,7 +29,10 @@ async def settle(pilot, app) -> MainScreen:
         busy = [w for w in app.workers if w.group in ("io", "body")]
         try:  # bounded: a worker that never ends fails the test instead of hanging the suite
             with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a refusal is a failed worker
-                await asyncio.wait_for(app.workers.wait_for_complete(busy), WORKER_WAIT)
+                # never an empty list: wait_for_complete([]) waits for *every* worker, and the
+                # live gauge's follower runs until the app closes
+                if busy:
+                    await asyncio.wait_for(app.workers.wait_for_complete(busy), WORKER_WAIT)
         except asyncio.TimeoutError:
             raise AssertionError(f"workers still running after {WORKER_WAIT} s: "
                                  f"{[w.name for w in busy if w.is_running]}") from None

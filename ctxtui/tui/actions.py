@@ -33,11 +33,12 @@ class Action:
     description: str
     """Short label for the footer and the help screen."""
     scope: str
-    """Where it is bound: app, main, list, history, analytics, preview, confirm, help."""
+    """Where it is bound: app, main, list, history, analytics, startup, lint, tier, preview,
+    confirm, help."""
     help: str = ""
     """Longer text for the command palette and the help screen."""
     show: bool = True
-    """Shown in the footer."""
+    """Shown in the footer (which must keep Quit visible at 120 columns: see FitFooter)."""
     palette: bool = False
     """Listed in the command palette (main screen actions)."""
     essential: bool = False
@@ -50,7 +51,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("mark", "space", "mark", "Select", "list", "Select several personas", essential=True),
     Action("move-selected", "m", "move_selected", "Move sel.", "main",
            "Move every selected persona", palette=True, essential=True),
-    Action("undo", "u", "undo", "Undo", "main", "Reverse the last activate or deactivate", palette=True,
+    Action("undo", "u", "undo", "Undo", "main", "Reverse the last move, tier change, fix or setup", palette=True,
            essential=True),
     Action("filter", "slash", "filter", "Filter", "main", "Filter the cold pane by name and description",
            palette=True, essential=True),
@@ -68,6 +69,21 @@ ACTIONS: tuple[Action, ...] = (
            palette=True),
     Action("analytics", "a", "analytics", "Analytics", "main",
            "Usage per persona, pairs, triggers, auto-optimise", palette=True),
+    Action("tier", "i", "choose_tier", "Tier", "main",
+           "Keep the selected personas as files, hidden by a deny rule, or as skills", show=False,
+           palette=True),
+    Action("init", "I", "init_project", "Set up", "main",
+           "Set this project up (ctxtui init): record the library, adopt its agents, add /persona",
+           show=False, palette=True),
+    Action("lint", "f", "lint", "Lint", "main",
+           "Agent files Claude Code skips or reads differently from what was written; fix them",
+           show=False, palette=True),
+    Action("startup", "c", "startup_chart", "Startup", "main",
+           "Chart of the whole startup context by kind, and what can be saved", show=False,
+           palette=True),
+    Action("gauge", "l", "toggle_gauge", "Live", "main",
+           "Show or hide the live context gauge of this project's Claude Code session", show=False,
+           palette=True),
     Action("help", "question_mark", "help", "Help", "main", "Every key and how moving personas works",
            palette=True, essential=True),
     Action("cancel", "escape", "cancel", "Cancel", "main", "Cancel a drag or clear the filter", show=False),
@@ -81,6 +97,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("analytics-back", "escape,q", "app.pop_screen", "Back", "analytics", "Back to the main screen"),
     Action("analytics-optimize", "o", "optimize", "Auto-optimise", "analytics",
            "Apply the usage-based hot set (a migration)"),
+    Action("startup-back", "escape,q", "app.pop_screen", "Back", "startup", "Back to the main screen"),
+    Action("lint-fix", "x", "fix_all", "Fix all", "lint", "Fix every file that needs it (a recorded change)"),
+    Action("lint-back", "escape,q", "dismiss(False)", "Back", "lint", "Back to the main screen"),
+    Action("tier-file", "f", "choose('file')", "File", "tier", "An agent file (hot) or in the library (cold)"),
+    Action("tier-hidden", "h", "choose('hidden')", "Hidden", "tier", "Hidden by a deny rule in settings.local.json"),
+    Action("tier-skill", "s", "choose('skill')", "Skill", "tier", "A skill run as a forked subagent"),
+    Action("tier-cancel", "escape,q", "dismiss(None)", "Cancel", "tier", "Change nothing"),
     Action("preview-write", "w", "write", "Write CLAUDE.md", "preview", "Write the previewed block"),
     Action("preview-close", "escape,q", "dismiss(False)", "Close", "preview", "Close the preview"),
     Action("confirm-yes", "y", "answer(True)", "Yes", "confirm", "Confirm"),

@@ -7,7 +7,7 @@ core: the cold pane is ``Workspace.cold()`` (what ``ctxtui list --cold`` prints)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ctxtui.core import verdicts as cc_verdicts
 from ctxtui.core.budget import Budget
@@ -47,6 +47,8 @@ class Model:
     """Claude Code's verdict on each shown persona, by name."""
     listed: int = 0
     """Project hot files that count against the cap (``Workspace.visible_hot``)."""
+    tiers: dict[str, str] = field(default_factory=dict)
+    """Each persona's tier (``Workspace.tiers``): file, hidden or skill (see :func:`add_tiers`)."""
 
 
 def _flags(p: Persona, extra: list[str] | None = None, verdict: AgentVerdict | None = None) -> tuple[str, ...]:
@@ -87,3 +89,15 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
         history=strategies.history(ws), problems=list(ws.recovered), personas=personas,
         verdicts={n: ws.verdict(p) for n, p in personas.items()}, listed=len(ws.visible_hot()),
     )
+
+
+def add_tiers(model: Model, ws: Workspace) -> Model:
+    """Each persona's tier, in the model and as a flag on rows kept other than as a plain file."""
+    model.tiers = ws.tiers()
+
+    def flagged(rows: list[Row]) -> list[Row]:
+        return [replace(r, flags=(tier, *r.flags)) if (tier := model.tiers.get(r.name, "file")) != "file" else r
+                for r in rows]
+
+    model.hot, model.cold = flagged(model.hot), flagged(model.cold)
+    return model

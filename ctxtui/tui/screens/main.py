@@ -10,6 +10,7 @@ first frame does not wait for them; transcripts are read after the first frame.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
 if TYPE_CHECKING:
     from ctxtui.analytics.optimize import Proposal
     from ctxtui.core.strategies import Plan
+    from ctxtui.tui.widgets.gauge import ContextGauge
 
 #: Below this many columns the panes stack alone and the side column (detail, strategy,
 #: history) opens only on demand; at and above it, names of 47 characters show in full.
@@ -78,6 +80,13 @@ class MainScreen(Screen):
             return isinstance(message, MainScreen.FilesChanged)
 
     @dataclass
+    class Recorded(Message):
+        """A change was recorded in history (for undo: rolled back to the state before it)."""
+
+        entry_id: str
+        names: list[str] = field(default_factory=list)
+
+    @dataclass
     class BodyLoaded(Message):
         """The body of the highlighted persona was read."""
 
@@ -98,7 +107,8 @@ class MainScreen(Screen):
         self.model: Model | None = None
         self.ws_lock = threading.Lock()
         """One core operation at a time (Textual's own ``Widget.lock`` is left alone)."""
-        self.undo_stack: list[tuple[bool, list[str]]] = []
+        self.undo_stack: list[tuple[bool, list[str]] | str] = []
+        """Moves (to_hot, names) and recorded changes (their history entry id), newest last."""
         self._detail_shown: tuple | None = None
         self._detail_queued = False
         self.invoked_at: dict[str, float] = {}
@@ -106,6 +116,14 @@ class MainScreen(Screen):
         self._auto_timer: Any = None
         self.density: str | None = None
         """Cold index density for preview and write (None: the core picks by library size)."""
+        self.gauge: ContextGauge | None = None
+        """The live context gauge, mounted after the first frame."""
+        self._roots: list[Path] = []
+        """``Workspace.library_roots()`` as last loaded (read in the load worker)."""
+        self._extra_roots: list[Path] = []
+        self._roots_stop: asyncio.Event | None = None
+        self._fresh = False
+        """The project had no ctxtui state when the screen first read it: offer ``init``."""
 
     # ---------------------------------------------------------------- layout
 
@@ -148,6 +166,8 @@ class MainScreen(Screen):
         narrow = width < NARROW_BELOW
         self.set_class(narrow, "-narrow")
         self.query_one(FitFooter).narrow = narrow
+        if self.gauge is not None:  # one line in a small terminal
+            self.gauge.compact = narrow
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # In a narrow terminal the side column replaces the lists while it has focus.
@@ -219,7 +239,9 @@ class MainScreen(Screen):
 
     def _model(self) -> Model:
         assert self.ws is not None
-        return build_model(self.ws, self._last_used())
+        from ctxtui.tui.model import add_tiers
+
+        return add_tiers(build_model(self.ws, self._last_used()), self.ws)
 
     @work(thread=True, group="io", exclusive=True, exit_on_error=False)
     def load(self) -> None:
@@ -230,12 +252,14 @@ class MainScreen(Screen):
             if worker.is_cancelled:
                 return
             if self.ws is None:
+                self._fresh = self._not_set_up()
                 self.ws = Workspace(self.settings)
                 if self.ws.config.analytics.track_usage:
                     self._attach_events(self.ws)
             else:
                 self.ws.refresh()
             model = self._model()
+            self._roots = self.ws.library_roots()
         self.post_message(self.ModelReady(model))
 
     def _attach_events(self, ws: Workspace) -> None:
@@ -295,8 +319,50 @@ class MainScreen(Screen):
         if message.note:
             self.notify(message.note, timeout=3)
         self._show_detail()
+        self._watch_library_roots(self._roots)
+        if first and self._fresh:
+            self.notify("This project is not set up for ctxtui yet: press I to set it up "
+                        "(ctxtui init; one recorded change, u undoes it)", title="First run", timeout=12)
         if first:  # transcripts can be large: read them once the rows are on screen
             self.call_after_refresh(self.read_usage)
+            self.call_after_refresh(self._mount_gauge)
+
+    def _mount_gauge(self) -> None:
+        """Mount the live context gauge above the budget bar, after the first frame: its
+        modules (watchfiles, the transcript model) are imported only now."""
+        from ctxtui.tui.widgets.gauge import gauge_for
+
+        if self.gauge is None:
+            self.gauge = gauge_for(self.settings, id="gauge")
+            self.gauge.compact = self.has_class("-narrow")
+            self.mount(self.gauge, before=self.query_one(BudgetBar))
+
+    def _watch_library_roots(self, roots: list[Path]) -> None:
+        """With live reload on, also watch the library folders the workspace reads that the
+        app's watcher (which starts before the workspace is read, from the settings) does not:
+        those a project's ``hybrid-config.json`` names. Restarted when they change."""
+        extra = [r for r in roots if r not in self.settings.libraries]
+        if extra == self._extra_roots or not getattr(self.app, "live_reload", False):
+            return
+        self._extra_roots = extra
+        if self._roots_stop is not None:
+            self._roots_stop.set()
+        self._roots_stop = None
+        if extra:
+            self._roots_stop = asyncio.Event()
+            self.run_worker(self._watch_roots(extra, self._roots_stop), group="watch-library", exit_on_error=False)
+
+    async def _watch_roots(self, roots: list[Path], stop: asyncio.Event) -> None:
+        from ctxtui.tui import watch
+
+        async def changed(paths: set[Path]) -> None:
+            self.post_message(self.FilesChanged(frozenset(paths)))
+
+        await watch.watch(roots, changed, stop)
+
+    def on_unmount(self) -> None:
+        if self._roots_stop is not None:
+            self._roots_stop.set()
 
     def on_main_screen_files_changed(self, message: FilesChanged) -> None:
         self.load()
@@ -306,7 +372,9 @@ class MainScreen(Screen):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        if event.worker.group == "usage":
+        if event.worker.group == "watch-library":
+            self.notify(f"Live reload of the library stopped: {error}; press r to reload", severity="warning")
+        elif event.worker.group == "usage":
             self.notify(f"Could not read transcripts: {error}", title="Usage", severity="warning", timeout=6)
         elif isinstance(error, USER_ERRORS):
             self.notify(str(error), title="Refused", severity="error", timeout=6)
@@ -322,10 +390,17 @@ class MainScreen(Screen):
             pane.marked -= set(message.names)
             pane.refresh_marks()
 
+    def on_main_screen_recorded(self, message: Recorded) -> None:
+        self.undo_stack.append(message.entry_id)
+        for pane in self.query(PersonaList):  # like a move: the change done clears its marks
+            pane.marked -= set(message.names)
+            pane.refresh_marks()
+
     def on_main_screen_body_loaded(self, message: BodyLoaded) -> None:
         if self.model and message.name in self.model.personas and self._focused_name() == message.name:
             self.query_one(PersonaDetail).show(self.model.personas[message.name], message.body,
-                                               self.model.verdicts.get(message.name))
+                                               self.model.verdicts.get(message.name),
+                                               self.model.tiers.get(message.name))
 
     @on(PersonaList.Highlighted)
     def _highlighted(self, message: PersonaList.Highlighted) -> None:
@@ -448,14 +523,15 @@ class MainScreen(Screen):
         name = self._focused_name()
         detail = self.query_one(PersonaDetail)
         persona = self.model.personas.get(name) if (name and self.model) else None
-        shown = (persona.name, persona.sha256, persona.problems) if persona else None
+        tier = self.model.tiers.get(persona.name) if (persona and self.model) else None
+        shown = (persona.name, persona.sha256, persona.problems, tier) if persona else None
         if shown == self._detail_shown:
             return  # rendering markdown is the slowest thing on screen: only when it changed
         self._detail_shown = shown
         if persona is None:
             detail.show(None)
             return
-        detail.show(persona, "…", self.model.verdicts.get(persona.name) if self.model else None)
+        detail.show(persona, "…", self.model.verdicts.get(persona.name) if self.model else None, tier)
         self.load_body(persona.name)
 
     def action_move_current(self) -> None:
@@ -474,13 +550,48 @@ class MainScreen(Screen):
         self.move(names, to_hot=pane.side == "cold")
 
     def action_undo(self) -> None:
-        """Reverse the last move."""
+        """Reverse the last move, or roll back the last recorded change made here (tier, fix, setup)."""
         if not self.undo_stack:
             self.notify("Nothing to undo")
             return
-        to_hot, names = self.undo_stack.pop()
+        last = self.undo_stack.pop()
+        if isinstance(last, str):
+            from ctxtui.core import strategies
+
+            self.run_core(f"undid change {last} (files restored byte for byte)",
+                          lambda ws: strategies.rollback(ws, entry_id=last, reason="undo from the TUI"))
+            return
+        to_hot, names = last
         fn = (lambda ws: ws.deactivate(names)) if to_hot else (lambda ws: ws.activate(names))
         self.run_core(f"undid the move of {', '.join(names)}", fn)
+
+    def action_choose_tier(self) -> None:
+        """Choose the tier of the selected personas (else the one under the cursor)."""
+        from ctxtui.tui.screens.tier import TierScreen
+
+        pane = self._focused_list()
+        names = pane.selected_names() or [n for n in [pane.current_name()] if n]
+        if not names or self.model is None:
+            return
+
+        def done(tier: str | None) -> None:
+            if tier:
+                self.set_tier(names, tier)
+
+        self.app.push_screen(TierScreen(names, self.model.tiers), done)
+
+    def set_tier(self, names: list[str], tier: str) -> None:
+        """Move personas to a tier: ``core.tiers.set_tier``, the operation ``ctxtui tier`` runs."""
+        from ctxtui.core.tiers import set_tier
+
+        def apply(ws: Workspace) -> None:
+            result = set_tier(ws, names, tier, reason="from the TUI")
+            if result.entry:
+                self.post_message(self.Recorded(result.entry, [c.name for c in result.changed]))
+            for note in result.notes:
+                self.app.call_from_thread(self.notify, note, title="Tier", timeout=8)
+
+        self.run_core(f"tier of {', '.join(names)}: {tier}", apply)
 
     def action_filter(self) -> None:
         """Focus the cold pane's filter."""
@@ -542,6 +653,11 @@ class MainScreen(Screen):
         self.add_class("-side-open")
         self.call_after_refresh(self.query_one(HistoryList).focus)
 
+    def action_toggle_gauge(self) -> None:
+        """Show or hide the live context gauge (it keeps following while hidden)."""
+        if self.gauge is not None:
+            self.gauge.display = not self.gauge.display
+
     def action_reload(self) -> None:
         """Re-read everything from disk."""
         self.load()
@@ -551,6 +667,110 @@ class MainScreen(Screen):
         from ctxtui.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self.settings.keymap))
+
+    def _not_set_up(self) -> bool:
+        """No ctxtui state and no hybrid-config.json: ``ctxtui init`` never ran here (and the
+        folder is a project, not the home folder whose .claude is the user scope)."""
+        from ctxtui.core.config import WORKSPACE_CONFIG_NAME
+        from ctxtui.core.project_init import home_problem
+
+        s = self.settings
+        return (not s.state_dir.exists() and not (s.workspace / WORKSPACE_CONFIG_NAME).exists()
+                and home_problem(s) is None)
+
+    @work(thread=True, group="io", exit_on_error=False)
+    def action_init_project(self) -> None:
+        """Show what ``ctxtui init`` would do here, then do it on confirmation."""
+        from ctxtui.core.project_init import PERSONA_COMMAND, find, portable
+
+        library = self.settings.library_dirs[0] if self.settings.library_dirs else None
+        with self.ws_lock:
+            assert self.ws is not None
+            found = find(self.ws, library)
+        lines = []
+        if found.library is not None:
+            lines.append(f"record the library {portable(found.library, self.settings.workspace)} "
+                         f"({found.library_source}, {found.library_files} agent files) in hybrid-config.json")
+        else:
+            lines.append("no library found: the bundled personas stay a demo")
+        if found.project_agents:
+            lines.append(f"adopt {len(found.project_agents)} project agent(s) into the cold store "
+                         "(so no later move can lose one)")
+        lines.append(f"add {PERSONA_COMMAND} (/persona NAME)")
+        lines.append("\nOne change in history: u undoes it byte for byte.")
+
+        def apply(ws: Workspace) -> None:
+            from ctxtui.core.project_init import init
+
+            result = init(ws, library, reason="from the TUI")
+            ws.refresh()  # the recorded library is read from now on
+            if result.entry:
+                self.post_message(self.Recorded(result.entry))
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self._fresh = False
+                self.run_core("project set up (ctxtui init)", apply)
+
+        self.app.call_from_thread(
+            self.app.push_screen, ConfirmScreen(f"Set up {self.settings.workspace.name} for ctxtui?", "\n".join(lines)),
+            done)
+
+    @work(thread=True, group="io", exit_on_error=False)
+    def action_lint(self) -> None:
+        """Lint the project's agent files (``ctxtui lint``) in a worker, then show the findings."""
+        from ctxtui.core import fix_op
+        from ctxtui.tui.screens.lint import LintScreen
+
+        with self.ws_lock:
+            assert self.ws is not None
+            files = fix_op.lint_workspace(self.ws)
+
+        def done(fix: bool | None) -> None:
+            if fix:
+                self._plan_fixes()
+
+        self.app.call_from_thread(self.app.push_screen, LintScreen(files), done)
+
+    @work(thread=True, group="io", exit_on_error=False)
+    def _plan_fixes(self) -> None:
+        """The dry run of ``ctxtui fix --all``, shown for confirmation before anything is written."""
+        from ctxtui.core import fix_op
+
+        with self.ws_lock:
+            assert self.ws is not None
+            plan = fix_op.apply_fixes(self.ws, None, dry_run=True)
+        lines = [f"fix {i.source}" + ("" if i.dest in (None, i.source) else f" as a copy in the cold store: {i.dest}")
+                 for i in plan.written]
+        lines += [f"cannot fix {i.source}: {i.result.reason}" for i in plan.items if i.result.status == "cannot"]
+        body = "\n".join(lines[:15] or ["nothing to change"])
+        if len(lines) > 15:
+            body += f"\n… {len(lines) - 15} more"
+        self.app.call_from_thread(self._confirm_fixes, len(plan.written), body)
+
+    def _confirm_fixes(self, count: int, body: str) -> None:
+        from ctxtui.core import fix_op
+
+        def apply(ws: Workspace) -> None:
+            report = fix_op.apply_fixes(ws, None)
+            if report.entry is not None:
+                self.post_message(self.Recorded(report.entry.id))
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.run_core(f"fixed {count} agent file(s); u undoes it", apply)
+
+        if not count:
+            self.notify(body, title="Nothing fixed", timeout=8)
+            return
+        self.app.push_screen(ConfirmScreen(f"Fix {count} agent file(s)?", body), done)
+
+    def action_startup_chart(self) -> None:
+        """Open the chart of the whole startup context (the budget already on screen)."""
+        from ctxtui.tui.screens.startup import StartupScreen
+
+        if self.model is not None:
+            self.app.push_screen(StartupScreen(self.model.budget.whole))
 
     def action_analytics(self) -> None:
         """Open the analytics screen; a proposal it returns is applied as a migration here."""

@@ -10,12 +10,21 @@ from ctxtui.core.claude_code import AgentVerdict
 from ctxtui.core.persona import Persona
 from ctxtui.core.verdicts import line_tokens
 
+TIER_TEXT = {
+    "file": "an agent file when hot, in the library when cold",
+    "hidden": "the file stays in .claude/agents; a deny rule in settings.local.json hides it",
+    "skill": "a skill in .claude/skills, run as a forked subagent (one listing line)",
+}
 
-def describe(p: Persona, body: str, verdict: AgentVerdict | None = None) -> str:
+
+def describe(p: Persona, body: str, verdict: AgentVerdict | None = None, tier: str | None = None) -> str:
     """Markdown for one persona (pure, so it is easy to test). With VERDICT, the startup
-    figure is Claude Code's listing line, and a file it skips says so first."""
+    figure is Claude Code's listing line, and a file it skips says so first; with TIER, how
+    it is kept in or out of the listing."""
     startup = line_tokens(verdict) if verdict is not None else p.startup_tokens
     lines = [f"## {p.name}", "", f"**status** {p.status.value} · **startup** {startup:,} · **full** {p.full_tokens:,} tokens (cl100k)", ""]
+    if tier is not None:
+        lines += [f"**tier** {tier}: {TIER_TEXT.get(tier, '')} (i changes it)", ""]
     if verdict is not None and not verdict.loaded:
         lines += [f"**Claude Code skips this:** {verdict.reason}", ""]
     elif verdict is not None and verdict.name != p.name:
@@ -37,8 +46,9 @@ class PersonaDetail(VerticalScroll):
         yield Static("Select a persona", id="detail-empty")
         yield Static("", id="detail-md")
 
-    def show(self, persona: Persona | None, body: str = "", verdict: AgentVerdict | None = None) -> None:
-        """Render a persona (or the empty state), with Claude Code's VERDICT on it."""
+    def show(self, persona: Persona | None, body: str = "", verdict: AgentVerdict | None = None,
+             tier: str | None = None) -> None:
+        """Render a persona (or the empty state), with Claude Code's VERDICT on it and its TIER."""
         self.query_one("#detail-empty", Static).display = persona is None
         md = self.query_one("#detail-md", Static)
         md.display = persona is not None
@@ -48,4 +58,4 @@ class PersonaDetail(VerticalScroll):
             # needed for the first frame.
             from rich.markdown import Markdown as RichMarkdown
 
-            md.update(RichMarkdown(describe(persona, body, verdict)))
+            md.update(RichMarkdown(describe(persona, body, verdict, tier)))
