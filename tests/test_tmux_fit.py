@@ -80,12 +80,11 @@ def terminal(tmp_path):
     opened: list[Terminal] = []
 
     def open_(width: int, height: int) -> Terminal:
+        (tmp_path / f"{width}x{height}").mkdir(exist_ok=True)
         t = Terminal(tmp_path / f"{width}x{height}", width, height)
         opened.append(t)
         return t
 
-    (tmp_path / "160x45").mkdir()
-    (tmp_path / "80x24").mkdir()
     yield open_
     for t in opened:
         t.close()
@@ -132,3 +131,12 @@ def test_80x24_keeps_names_distinguishable_and_quit_in_the_footer(terminal):
         time.sleep(0.2)
     else:
         raise AssertionError("q did not quit:\n" + t.screen())
+
+
+@pytest.mark.parametrize("width", [120, 128, 136])
+def test_quit_stays_in_the_footer_between_the_narrow_and_the_full_layout(terminal, width):
+    """At widths where not every key fits, the footer keeps the essential ones (Quit last)."""
+    t = terminal(width, 30)
+    t.wait_for(r"Hot 0 / \d+")
+    footer = t.wait_for(r"q\s+Quit").splitlines()[-1]
+    assert re.search(r"\?\s+Help", footer), footer

@@ -165,7 +165,8 @@ class MainScreen(Screen):
     def _fit_layout(self, width: int) -> None:
         narrow = width < NARROW_BELOW
         self.set_class(narrow, "-narrow")
-        self.query_one(FitFooter).narrow = narrow
+        footer = self.query_one(FitFooter)
+        footer.narrow, footer.fit_width = narrow, width
         if self.gauge is not None:  # one line in a small terminal
             self.gauge.compact = narrow
 
