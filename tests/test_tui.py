@@ -581,3 +581,23 @@ async def test_at_80x24_panes_stack_the_side_hides_and_the_footer_keeps_quit(set
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert not screen.query_one("#side").display and app.focused is cold
+
+
+async def test_the_command_palette_opens_lists_every_action_and_runs_one(settings):
+    """ctrl+p shows the actions with their keys (a key like "/" is text, not markup)."""
+    from textual.command import CommandPalette
+
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, CommandPalette):
+                break
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"filter")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.is_running and app.screen is screen

@@ -10,6 +10,7 @@ from functools import partial
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from ctxtui.core.config import STRATEGIES
 from ctxtui.tui.actions import effective_keys, palette_actions
@@ -27,7 +28,8 @@ class CtxCommands(Provider):
         out: list[tuple[str, Callable[[], object], str]] = []
         for a in palette_actions():
             keys = " / ".join(self.app.get_key_display(Binding(k, a.action)) for k in effective_keys(a, keymap))
-            out.append((a.description, partial(screen.run_action, a.action), f"{a.help}  [{keys}]" if keys else a.help))
+            text = f"{a.help}  [{keys}]" if keys else a.help  # a key like "/" must not read as markup
+            out.append((a.description, partial(screen.run_action, a.action), escape(text)))
         out += [(f"Switch strategy: {s}", partial(screen.request_migration, s), "A recorded migration; can be rolled back")
                 for s in STRATEGIES]
         out.append(("Roll back last migration", partial(screen.request_rollback, None), "Restore files byte for byte"))
