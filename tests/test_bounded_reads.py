@@ -195,3 +195,20 @@ def test_file_link_loop_and_unreadable_file_are_one_line_each(tmp_path, monkeypa
     assert files["me.md"].status is Status.INVALID and "symbolic links" in files["me.md"].problem
     assert files["locked.md"].problem == "cannot read: Permission denied"
     assert all("\n" not in p.problem for p in lib.personas)
+
+
+def test_fifo_in_the_library_does_not_hang_init_or_doctor(tmp_path, workspace, monkeypatch):
+    from ctxtui.analytics.doctor import run_checks
+    from ctxtui.core.project_init import init
+
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    lib = tmp_path / "evil-lib" / "agents"
+    write(lib / "ok.md", persona_text("ok"))
+    os.mkfifo(lib / "x.md")
+    settings = load_settings(workspace=workspace)
+    result, took = within(10, init, Workspace(settings), lib.parent)
+    assert took < 5 and result.library_entry
+    checks, took = within(10, run_checks, Workspace(load_settings(workspace=workspace)))
+    assert took < 5 and checks

@@ -11,7 +11,7 @@ import shutil
 import sys
 from dataclasses import asdict, dataclass
 
-from ctxtui.core import claude_md, claude_version, journal
+from ctxtui.core import block, claude_md, claude_version, journal
 from ctxtui.core.claude_code.profiles import profile_for
 from ctxtui.core.config import WORKSPACE_CONFIG_NAME, cache_dir
 from ctxtui.core.errors import CtxtuiError
@@ -131,7 +131,7 @@ def check_block(ws: Workspace) -> Check:
     path = ws.claude_md_path()
     rel = path.relative_to(ws.settings.workspace).as_posix()
     try:
-        text = path.read_text(encoding="utf-8", errors="surrogateescape") if path.is_file() else ""
+        text = block.read_text(path)  # bounded, regular files only
         span = claude_md.block_span(text)
     except claude_md.BlockError as exc:
         return Check("CLAUDE.md block", "fail", str(exc), "fix the marker lines by hand")

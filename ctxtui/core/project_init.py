@@ -27,6 +27,7 @@ from ctxtui.core import block, journal
 from ctxtui.core.config import WORKSPACE_CONFIG_NAME, Settings, bundled_dir, decode_workspace_config
 from ctxtui.core.errors import CtxtuiError, WorkspaceError
 from ctxtui.core.history import Entry, History
+from ctxtui.core.safe_io import read_head
 from ctxtui.core.workspace import Workspace, file_stem
 
 GITIGNORE_LINES = (".claude/ctxtui/", ".claude/settings.local.json")
@@ -127,8 +128,7 @@ def portable(path: Path, workspace: Path) -> str:
 
 def _looks_like_agent(path: Path) -> bool:
     try:
-        with open(path, "rb") as f:
-            head = f.read(512)
+        head = read_head(path, 512)  # a FIFO or device named x.md is not read (never blocks)
     except OSError:
         return False
     return head.lstrip(b"\xef\xbb\xbf").startswith(b"---") and b"name:" in head
