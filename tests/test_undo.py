@@ -47,6 +47,9 @@ def test_cli_undo_steps_back_one_change_at_a_time(capsys, settings):
         code, out, err = run(capsys, "undo", *common)
         assert code == 0, err
         assert agents(settings) == expected
+    code, out, err = run(capsys, "undo", *common)  # the first activate is a change too
+    assert code == 0, err
+    assert "alpha.md" not in snapshot_tree(settings.agents_dir) if settings.agents_dir.exists() else True
     code, _, err = run(capsys, "undo", *common)
     assert code == 1 and "nothing left to undo" in err
 
@@ -72,7 +75,7 @@ def test_undo_after_a_new_change_undoes_that_change(settings):
 
 def test_rollback_by_id_restores_the_state_before_that_change(settings):
     ws, trees = three_changes(settings)
-    second = strategies.history(ws)[1]
+    second = strategies.history(ws)[2]  # [0] is the first activate
     strategies.rollback(ws, entry_id=second.id)
     assert agents(settings) == trees[1]
 
@@ -109,7 +112,7 @@ def test_entries_written_before_undo_existed_stay_readable_and_undoable(settings
         data = json.loads(p.read_text())
         data.pop("undoes")
         p.write_text(json.dumps(data))
-    assert len(strategies.history(ws)) == 3
+    assert len(strategies.history(ws)) == 4  # the activate and three migrations
     strategies.undo(ws)
     assert agents(settings) == trees[2]
 
@@ -121,4 +124,50 @@ def test_a_malformed_undoes_field_is_quarantined_not_trusted(settings):
     data = json.loads(p.read_text())
     data["undoes"] = ["not", "a", "string"]
     p.write_text(json.dumps(data))
-    assert len(strategies.history(ws)) == 2
+    assert len(strategies.history(ws)) == 3
+
+
+def test_undo_never_overwrites_an_edit_made_after_the_change_without_force(capsys, settings):
+    """An editor (or Claude Code) changed CLAUDE.md and a hot agent after the last change:
+    undo refuses in one line and changes nothing; --force goes ahead and the edits stay in
+    history, so rolling back the undo brings them back byte for byte."""
+    ws, _ = three_changes(settings)
+    claude = settings.workspace / "CLAUDE.md"
+    claude.write_bytes(claude.read_bytes() + b"NOTE from me\r\n")
+    agent = next(settings.agents_dir.glob("gamma*.md"))
+    agent.write_bytes(agent.read_bytes() + b"\nedit\n")
+    edited = agents(settings)
+    common = ["-l", settings.library_dirs[0], "-w", settings.workspace]
+    code, _, err = run(capsys, "undo", *common)
+    assert code == 1 and "changed after ctxtui's last recorded change" in err and "--force" in err
+    assert err.count("\n") == 1 and agents(settings) == edited
+    code, _, err = run(capsys, "undo", "--force", *common)
+    assert code == 0, err
+    assert agents(settings) != edited
+    forced = strategies.history(Workspace(settings))[-1]
+    strategies.rollback(Workspace(settings), entry_id=forced.id)
+    assert agents(settings) == edited
+
+
+def test_an_edit_the_rollback_would_not_touch_does_not_block_it(settings):
+    ws, trees = three_changes(settings)
+    notes = settings.workspace / ".claude" / "agents" / "zz-notes.md"  # a file ctxtui never had
+    strategies.undo(ws)
+    notes.write_text("---\nname: zz\ndescription: mine\n---\n")
+    with pytest.raises(strategies.EditedSince):
+        strategies.undo(Workspace(settings))  # it would remove the new file: refused
+    notes.unlink()
+    strategies.undo(Workspace(settings))
+    assert agents(settings) == trees[1]
+
+
+def test_activate_and_deactivate_are_recorded_changes_undo_steps_back_over(settings):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    ws.deactivate(["alpha"])
+    kinds = [e.kind for e in strategies.history(ws)]
+    assert kinds == ["activate", "deactivate"]
+    strategies.undo(ws)
+    assert ws.hot_names() == ["alpha"]
+    strategies.undo(ws)
+    assert ws.hot_names() == []

@@ -228,7 +228,8 @@ ROLLBACK_HELP = """Without options (or as `ctxtui undo`): step back over one cha
 further back (not a toggle). --id ID: restore the state BEFORE change ID. --to STRATEGY:
 restore the most recent earlier state that used STRATEGY. Files come back byte for byte; the
 rollback is recorded as a change of its own (undo it with `rollback --id`). A rollback that
-would change nothing is not recorded."""
+would change nothing is not recorded. A file edited since ctxtui's last change is never
+overwritten without --force."""
 
 
 def _rollback_args(p: argparse.ArgumentParser) -> None:
@@ -237,6 +238,8 @@ def _rollback_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--to", choices=strategies.CONCRETE, help="restore the most recent earlier state that used this strategy")
     g.add_argument("--id", dest="entry_id", help="restore the state before this history entry (its id or number)")
     p.add_argument("--reason", default="", help="why (kept in history; optional)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite files edited since ctxtui's last change (the edits are kept in history)")
 
 
 def _print_rollback(args: argparse.Namespace, entry: Entry) -> None:
@@ -252,7 +255,8 @@ def _print_rollback(args: argparse.Namespace, entry: Entry) -> None:
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
     try:
-        entry = strategies.rollback(ws, to=args.to, entry_id=args.entry_id, reason=args.reason)
+        entry = strategies.rollback(ws, to=args.to, entry_id=args.entry_id, reason=args.reason,
+                                    force=args.force)
     except strategies.NothingToChange as exc:
         emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
         return 0
@@ -263,12 +267,14 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
 def _undo_args(p: argparse.ArgumentParser) -> None:
     p.description = ROLLBACK_HELP
     p.add_argument("--reason", default="", help="why (kept in history; optional)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite files edited since ctxtui's last change (the edits are kept in history)")
 
 
 @command("undo", _undo_args)
 def cmd_undo(args: argparse.Namespace, settings: Settings) -> int:
     ws = open_workspace(settings)
-    _print_rollback(args, strategies.undo(ws, reason=args.reason))
+    _print_rollback(args, strategies.undo(ws, reason=args.reason, force=args.force))
     return 0
 
 

@@ -239,6 +239,24 @@ class History:
                 changes.append(f"{'restore' if have else 'add'} {rel}")
         return changes
 
+    def changed_since(self, since: Snapshot, now: Snapshot, target: Snapshot) -> list[str]:
+        """Managed files a restore to TARGET would change although they are no longer as
+        ctxtui last recorded them (SINCE, the newest entry's after): someone edited them.
+        NOW is the current snapshot. ctxtui's own state file is not a user's edit."""
+        state_rel = self.rel(self.settings.state_dir / "state.json")
+
+        def sha(snap: Snapshot, rel: str) -> str | None:
+            value = snap.get(rel)
+            return None if value == ABSENT else value
+
+        out = []
+        for rel in sorted(set(now) | set(since)):
+            if rel == state_rel or (rel in RECORDED_ONLY and (rel not in since or rel not in target)):
+                continue
+            if sha(now, rel) != sha(since, rel) and sha(target, rel) != sha(now, rel):
+                out.append(rel)
+        return out
+
     def next_id(self) -> str:
         """A sortable id: sequence number and time."""
         numbers = [int(p.name[:4]) for p in self.entries_dir.glob("*.json") if p.name[:4].isdigit()] \

@@ -525,10 +525,17 @@ def rollback_target(ws: Workspace, *, to: str | None = None, entry_id: str | Non
     return last.before, f"the state before entry {last.id}", last.id
 
 
-def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = None, reason: str = "") -> Entry:
+class EditedSince(StrategyError):
+    """A file the rollback would overwrite was edited after ctxtui's last recorded change."""
+
+
+def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = None, reason: str = "",
+             force: bool = False) -> Entry:
     """Restore a snapshot byte for byte and record the rollback as an entry of its own.
     With neither ``to`` nor ``entry_id`` this is :func:`undo`. Raises NothingToChange (and
-    records nothing) when the files already match the target."""
+    records nothing) when the files already match the target, and EditedSince when a file it
+    would overwrite was edited after ctxtui's last recorded change (an editor, Claude Code):
+    with ``force`` it goes ahead, and the edit stays in this rollback's own snapshot."""
     history = History(ws.settings)
     with ws.transaction("rollback", library=True) as tx:
         target, label, undoes = rollback_target(ws, to=to, entry_id=entry_id)
@@ -536,6 +543,15 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
         tokens_before = ws.budget().startup_tokens
         state = ws.read_state(tx)
         before = history.snapshot(tx)
+        entries = history.entries()
+        edited = history.changed_since(entries[-1].after, before, target) if entries else []
+        if edited and not force:
+            more = f" (and {len(edited) - 1} more)" if len(edited) > 1 else ""
+            raise EditedSince(
+                f"{edited[0]}{more} changed after ctxtui's last recorded change, and rolling back "
+                "would overwrite it; nothing was changed. Keep or save that edit first, or run "
+                "again with --force (the edit is kept in history: `rollback --id` of the new "
+                "entry brings it back)")
         changes = history.restore_steps(target, tx)
         if not tx.steps:
             raise NothingToChange(f"nothing to change: the project already matches {label}; nothing recorded")
@@ -557,9 +573,9 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
     return entry
 
 
-def undo(ws: Workspace, reason: str = "") -> Entry:
+def undo(ws: Workspace, reason: str = "", force: bool = False) -> Entry:
     """Step back over one change (the newest not undone yet); again goes one further back."""
-    return rollback(ws, reason=reason)
+    return rollback(ws, reason=reason, force=force)
 
 
 def preview(ws: Workspace, density: str | None = None, text: str | None = None) -> Preview:

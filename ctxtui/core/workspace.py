@@ -797,13 +797,34 @@ class Workspace:
         """Plan writing state.json (read first with :meth:`read_state`)."""
         tx.write(self.state_dir / "state.json", self.state_bytes(state))
 
-    def _commit(self, label: str, plan: Callable[[journal.Transaction, dict], list[str]]) -> list[str]:
+    def _commit(self, label: str, plan: Callable[[journal.Transaction, dict], list[str]],
+                kind: str | None = None) -> list[str]:
+        """Plan and apply a change of the hot set; with KIND it is recorded in history (before
+        and after snapshots), so ``undo`` steps back over it like any other change."""
+        from ctxtui.core.history import Entry, History
+
+        history = History(self.settings) if kind is not None else None
+        entry: Entry | None = None
         with self.transaction(label) as tx:
             state = self.read_state(tx)
+            before = history.snapshot(tx) if history is not None else {}
+            tokens_before = self.budget().startup_tokens if history is not None else 0
             names = plan(tx, state)
             if tx.steps:
                 self._sync_block(tx, state)
                 self.write_state(tx, state)
+                if history is not None and kind is not None:
+                    strategy = state.get("strategy") or self.config.preferred_strategy
+                    entry = Entry(id=history.next_id(), time=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                  kind=kind, from_strategy=strategy, to_strategy=strategy,
+                                  reason=label, tokens_before=tokens_before,
+                                  tokens_after=tokens_before, changes=[label], before=before)
+                    entry.after = history.after_of(before, tx)
+                    history.entry_step(entry, tx)
+        if entry is not None and history is not None:
+            with self._locked():  # ctxtui's own record: its count needs the files on disk
+                entry.tokens_after = self.budget().startup_tokens
+                history.rewrite_entry(entry)
         return names
 
     def _sync_block(self, tx: journal.Transaction, state: dict) -> None:
@@ -878,7 +899,7 @@ class Workspace:
                 )
             return self.plan_activate(names, tx, state)
 
-        done = self._commit(f"activate {' '.join(names)}", plan)
+        done = self._commit(f"activate {' '.join(names)}", plan, kind="activate")
         for name in done:
             self.emit("activate", name)
         return done
@@ -896,7 +917,7 @@ class Workspace:
             self.plan_deny(tx, state, hide=set(), show=hidden & set(done))
             return done
 
-        done = self._commit(f"deactivate {' '.join(names)}", plan)
+        done = self._commit(f"deactivate {' '.join(names)}", plan, kind="deactivate")
         for name in done:
             self.emit("deactivate", name)
         return done
