@@ -113,3 +113,39 @@ def test_a_fifo_in_the_tiktoken_cache_is_skipped_without_blocking(fresh_encoding
     os.mkfifo(tmp_path / key)
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     assert tokens.encoding_source() == str(tokens._offline_package_file())
+
+
+def test_remembered_counts_equal_fresh_ones_and_spare_the_encoding(fresh_encoding, tmp_path, monkeypatch):
+    texts = ["\nalpha: Use alpha for task 1.", "wörld 🙂 <|endoftext|>", "", "x" * 5000, "\ud800 lone"]
+    want = [len(tokens.encoding().encode_ordinary(t)) for t in texts]
+    tokens.remember_counts(tmp_path / "counts.sqlite")
+    assert [tokens.count(t) for t in texts] == want
+    assert tokens.count_many(texts) == want
+    # another process: nothing in memory, the encoding cannot even be built
+    tokens.reset()
+    tokens.remember_counts(tmp_path / "counts.sqlite")
+    monkeypatch.setattr(tokens, "bpe_sources", lambda: [tmp_path / "nope"])
+    assert [tokens.count(t) for t in texts] == want
+    with pytest.raises(tokens.TokenizerUnavailable):
+        tokens.count("a text never counted before")
+
+
+def test_a_damaged_count_store_only_costs_speed(fresh_encoding, tmp_path):
+    store = tmp_path / "counts.sqlite"
+    store.write_bytes(b"not a database" * 100)
+    tokens.remember_counts(store)
+    assert tokens.count("still counted") == len(tokens.encoding().encode_ordinary("still counted"))
+    assert store.read_bytes() == b"not a database" * 100
+
+
+def test_the_count_store_keeps_a_bounded_number_of_rows(fresh_encoding, tmp_path, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(tokens.CountStore, "MAX_ROWS", 500)
+    monkeypatch.setattr(tokens.CountStore, "MAX_MEMO", 100)
+    tokens.remember_counts(tmp_path / "counts.sqlite")
+    for i in range(2100):
+        tokens.count(f"text {i}")
+    tokens.reset()
+    rows = sqlite3.connect(tmp_path / "counts.sqlite").execute(f"SELECT count(*) FROM {tokens._TABLE}").fetchone()[0]
+    assert rows <= 500 + 1000

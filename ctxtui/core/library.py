@@ -51,6 +51,7 @@ from ctxtui.core.persona import (
 )
 from ctxtui.core.safe_io import TooLargeError, UnsafeReadError, read_head, read_regular
 
+COUNTS_FILE = "counts.sqlite"
 PARSER_VERSION = 7  # bump when parsing or the startup entry text changes
 SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
 _DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
@@ -202,6 +203,9 @@ class TokenCache:
         self.path = path
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # counts of other texts (listing lines, memory files) live beside it, in their own
+            # file so that counting never waits on an index being written
+            tokens.remember_counts(path.parent / COUNTS_FILE)
         # Callers serialise access (the TUI runs core work under one lock, from worker threads).
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
         # The cache is shared by every ctxtui of this user, so another process may be setting

@@ -15,18 +15,31 @@ from __future__ import annotations
 import binascii
 import hashlib
 import os
-import tempfile
+import sqlite3
 import threading
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import tiktoken
+from typing import TYPE_CHECKING, Any
 
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.safe_io import read_regular
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    import tiktoken
+
+
+def __getattr__(name: str) -> Any:
+    # tiktoken (and the thread pool) are imported when a text is first counted: a command
+    # whose counts are all remembered (see CountStore) never pays for them.
+    if name == "tiktoken":
+        import tiktoken
+
+        return tiktoken
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
 CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
@@ -51,6 +64,8 @@ class TokenizerUnavailable(CtxtuiError):
 
 
 def _tiktoken_cache_candidates() -> list[Path]:
+    import tempfile
+
     key = hashlib.sha1(CL100K_URL.encode()).hexdigest()
     dirs = [os.environ.get("TIKTOKEN_CACHE_DIR"), os.environ.get("DATA_GYM_CACHE_DIR")]
     dirs.append(os.path.join(tempfile.gettempdir(), "data-gym-cache"))
@@ -103,6 +118,8 @@ _load_lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _load() -> tiktoken.Encoding:
+    import tiktoken
+
     tried = []
     for path in bpe_sources():
         data = _verified_bytes(path)
@@ -128,10 +145,12 @@ def encoding() -> tiktoken.Encoding:
 
 
 def reset() -> None:
-    """Forget the loaded encoding and its source (tests that change the BPE sources)."""
+    """Forget the loaded encoding, its source and the remembered counts (tests that change the
+    BPE sources)."""
     with _load_lock:
         _load.cache_clear()
         encoding_source.cache_clear()
+    remember_counts(None)
 
 
 @lru_cache(maxsize=1)
@@ -143,9 +162,115 @@ def encoding_source() -> str:
     return "unavailable"
 
 
+_TABLE = f"counts_{CL100K_SHA256[:12]}"  # a count belongs to one encoding
+
+
+class CountStore:
+    """Counts of texts already counted, kept in a small SQLite file keyed by a hash of the text.
+
+    A warm ``status`` then never loads the encoding (building it costs more than the rest of
+    the command). The store is only a speed-up: any SQLite error (a read-only or damaged file,
+    another process holding the lock) turns it off for the process and counting goes on.
+    """
+
+    MAX_ROWS = 100_000
+    """Rows kept on disk; the oldest are dropped now and then (a row is ~40 bytes)."""
+    MAX_MEMO = 50_000
+    """Counts held in memory by one process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._broken = False
+        self._lock = threading.Lock()
+        self._memo: dict[bytes, int] = {}
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        """The row key of a text: 16 bytes of BLAKE2b over its UTF-8 (lone surrogates kept)."""
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is None and not self._broken:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(str(self.path), timeout=0.5, isolation_level=None,
+                                     check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE}(key BLOB PRIMARY KEY, n INT)")
+                self._db = db
+            except (sqlite3.Error, OSError):
+                self._broken = True
+        return self._db
+
+    def get(self, key: bytes) -> int | None:
+        """The remembered count for this key, if any."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+            db = self._connect()
+            if db is None:
+                return None
+            try:
+                row = db.execute(f"SELECT n FROM {_TABLE} WHERE key=?", (key,)).fetchone()
+            except sqlite3.Error:  # a cache never fails a command
+                self._broken, self._db = True, None
+                return None
+            if row is not None and isinstance(row[0], int) and row[0] >= 0:
+                self._memo[key] = row[0]
+                return row[0]
+            return None
+
+    def put(self, key: bytes, n: int) -> None:
+        """Remember a count."""
+        with self._lock:
+            if len(self._memo) >= self.MAX_MEMO:
+                self._memo.clear()
+            self._memo[key] = n
+            db = self._connect()
+            if db is None:
+                return
+            try:
+                row = db.execute(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?)", (key, n)).lastrowid
+                if row and row % 1000 == 0:
+                    db.execute(f"DELETE FROM {_TABLE} WHERE rowid <= ?", (row - self.MAX_ROWS,))
+            except sqlite3.Error:  # busy (another ctxtui is writing): not remembered
+                pass
+
+    def close(self) -> None:
+        """Close the file (the in-process memo is kept)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+_store: CountStore | None = None
+
+
+def remember_counts(path: Path | None) -> None:
+    """Remember counts made by :func:`count` in PATH (None: stop remembering)."""
+    global _store
+    if _store is not None and (path is None or _store.path != path):
+        _store.close()
+        _store = None
+    if path is not None and _store is None:
+        _store = CountStore(path)
+
+
 def count(text: str) -> int:
-    """cl100k token count of text; special-token strings count as ordinary text."""
-    return len(encoding().encode_ordinary(text))
+    """cl100k token count of text; special-token strings count as ordinary text.
+
+    With a store set by :func:`remember_counts`, a text counted before is not encoded again."""
+    store = _store
+    if store is None:
+        return len(encoding().encode_ordinary(text))
+    key = store.key(text)
+    n = store.get(key)
+    if n is None:
+        n = len(encoding().encode_ordinary(text))
+        store.put(key, n)
+    return n
 
 
 def _count_chunk(texts: list[str]) -> list[int]:
@@ -172,6 +297,8 @@ class BackgroundCounter:
     """
 
     def __init__(self, threads: int | None = None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self._threads = threads or workers()
         self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="ctxtui-count")
 
@@ -201,7 +328,7 @@ def count_many(texts: Iterable[str], chunk: int = 64, counter: BackgroundCounter
     Pass a ``counter`` to reuse its threads across calls."""
     items = texts if isinstance(texts, list) else list(texts)
     if len(items) <= chunk:
-        return _count_chunk(items)
+        return [count(t) for t in items] if _store is not None else _count_chunk(items)
     own = counter is None
     counter = counter or BackgroundCounter()
     try:
