@@ -12,6 +12,7 @@ cl100k is not Claude's tokenizer. We keep raw cl100k counts and derive
 
 from __future__ import annotations
 
+import atexit
 import binascii
 import hashlib
 import os
@@ -177,6 +178,8 @@ class CountStore:
     """Rows kept on disk; the oldest are dropped now and then (a row is ~40 bytes)."""
     MAX_MEMO = 50_000
     """Counts held in memory by one process."""
+    BATCH = 512
+    """New counts written together."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -184,6 +187,7 @@ class CountStore:
         self._broken = False
         self._lock = threading.Lock()
         self._memo: dict[bytes, int] = {}
+        self._pending: dict[bytes, int] = {}
 
     @staticmethod
     def key(text: str) -> bytes:
@@ -197,6 +201,7 @@ class CountStore:
                 db = sqlite3.connect(str(self.path), timeout=0.5, isolation_level=None,
                                      check_same_thread=False)
                 db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # a cache: no fsync per commit
                 db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE}(key BLOB PRIMARY KEY, n INT)")
                 self._db = db
             except (sqlite3.Error, OSError):
@@ -222,24 +227,39 @@ class CountStore:
             return None
 
     def put(self, key: bytes, n: int) -> None:
-        """Remember a count."""
+        """Remember a count (written with others in one transaction: see :meth:`flush`)."""
         with self._lock:
             if len(self._memo) >= self.MAX_MEMO:
                 self._memo.clear()
             self._memo[key] = n
-            db = self._connect()
-            if db is None:
-                return
-            try:
-                row = db.execute(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?)", (key, n)).lastrowid
-                if row and row % 1000 == 0:
-                    db.execute(f"DELETE FROM {_TABLE} WHERE rowid <= ?", (row - self.MAX_ROWS,))
-            except sqlite3.Error:  # busy (another ctxtui is writing): not remembered
-                pass
+            self._pending[key] = n
+            if len(self._pending) >= self.BATCH:
+                self._flush()
+
+    def flush(self) -> None:
+        """Write the counts not yet on disk (also done at exit)."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        rows, self._pending = list(self._pending.items()), {}
+        db = self._connect() if rows else None
+        if db is None:
+            return
+        try:
+            with db:
+                db.execute("BEGIN")
+                db.executemany(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?)", rows)
+                top = db.execute(f"SELECT max(rowid) FROM {_TABLE}").fetchone()[0] or 0
+                if top > self.MAX_ROWS:
+                    db.execute(f"DELETE FROM {_TABLE} WHERE rowid <= ?", (top - self.MAX_ROWS,))
+        except sqlite3.Error:  # busy (another ctxtui is writing): these are not remembered
+            pass
 
     def close(self) -> None:
-        """Close the file (the in-process memo is kept)."""
+        """Write pending counts and close the file (the in-process memo is kept)."""
         with self._lock:
+            self._flush()
             if self._db is not None:
                 self._db.close()
                 self._db = None
@@ -256,6 +276,12 @@ def remember_counts(path: Path | None) -> None:
         _store = None
     if path is not None and _store is None:
         _store = CountStore(path)
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    if _store is not None:
+        _store.close()
 
 
 def count(text: str) -> int:
