@@ -115,37 +115,34 @@ def test_a_fifo_in_the_tiktoken_cache_is_skipped_without_blocking(fresh_encoding
     assert tokens.encoding_source() == str(tokens._offline_package_file())
 
 
-def test_remembered_counts_equal_fresh_ones_and_spare_the_encoding(fresh_encoding, tmp_path, monkeypatch):
+@pytest.fixture
+def memo_folder(tmp_path):
+    from ctxtui.core import memo
+
+    memo.use_folder(tmp_path / "memo")
+    yield tmp_path / "memo"
+    memo.use_folder(None)
+
+
+def test_remembered_counts_equal_fresh_ones_and_spare_the_encoding(fresh_encoding, memo_folder, monkeypatch):
+    from ctxtui.core import memo
+
     texts = ["\nalpha: Use alpha for task 1.", "wörld 🙂 <|endoftext|>", "", "x" * 5000, "\ud800 lone"]
     want = [len(tokens.encoding().encode_ordinary(t)) for t in texts]
-    tokens.remember_counts(tmp_path / "counts.sqlite")
     assert [tokens.count(t) for t in texts] == want
     assert tokens.count_many(texts) == want
-    # another process: nothing in memory, the encoding cannot even be built
+    # another process: nothing in memory, and the encoding cannot even be built
+    memo.use_folder(None)
     tokens.reset()
-    tokens.remember_counts(tmp_path / "counts.sqlite")
-    monkeypatch.setattr(tokens, "bpe_sources", lambda: [tmp_path / "nope"])
+    memo.use_folder(memo_folder)
+    monkeypatch.setattr(tokens, "bpe_sources", lambda: [memo_folder / "nope"])
     assert [tokens.count(t) for t in texts] == want
     with pytest.raises(tokens.TokenizerUnavailable):
         tokens.count("a text never counted before")
 
 
-def test_a_damaged_count_store_only_costs_speed(fresh_encoding, tmp_path):
-    store = tmp_path / "counts.sqlite"
-    store.write_bytes(b"not a database" * 100)
-    tokens.remember_counts(store)
+def test_a_damaged_memo_file_only_costs_speed(fresh_encoding, memo_folder):
+    memo_folder.mkdir()
+    (memo_folder / "memo.sqlite").write_bytes(b"not a database" * 100)
     assert tokens.count("still counted") == len(tokens.encoding().encode_ordinary("still counted"))
-    assert store.read_bytes() == b"not a database" * 100
-
-
-def test_the_count_store_keeps_a_bounded_number_of_rows(fresh_encoding, tmp_path, monkeypatch):
-    import sqlite3
-
-    monkeypatch.setattr(tokens.CountStore, "MAX_ROWS", 500)
-    monkeypatch.setattr(tokens.CountStore, "MAX_MEMO", 100)
-    tokens.remember_counts(tmp_path / "counts.sqlite")
-    for i in range(2100):
-        tokens.count(f"text {i}")
-    tokens.reset()
-    rows = sqlite3.connect(tmp_path / "counts.sqlite").execute(f"SELECT count(*) FROM {tokens._TABLE}").fetchone()[0]
-    assert rows == 500  # the newest
+    assert (memo_folder / "memo.sqlite").read_bytes() == b"not a database" * 100

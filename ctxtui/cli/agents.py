@@ -39,10 +39,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     lib = ws.library
     if wants_json(args):
+        judged = {id(p): ws.verdict(p) for p in lib.personas}  # each file read and judged once
         emit_json({
             "roots": [str(r) for r in lib.roots],
             "claude_code": ws.claude_code.to_json(),
-            "personas": [persona_json(p, ws.verdict(p)) for p in lib.personas],
+            "personas": [persona_json(p, judged[id(p)]) for p in lib.personas],
             "duplicates": [
                 {"name": d.name, "winner": str(d.winner), "others": [str(o) for o in d.others],
                  "identical": d.identical, "reason": d.reason}
@@ -50,8 +51,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             ],
             "cache_hits": lib.cache_hits,
             "tokenised": lib.tokenised,
-            "eager_startup_tokens": sum(verdicts.line_tokens(ws.verdict(p)) for p in lib.eager()),
-        })
+            "eager_startup_tokens": sum(verdicts.line_tokens(judged.get(id(p)) or ws.verdict(p))
+                                        for p in lib.eager()),
+        }, plain=True)
         return 0
     table = new_table(title=f"Library: {', '.join(str(r) for r in lib.roots if r.is_dir())}")
     for col in ("name", "status", "startup", "full", "problem"):
@@ -139,7 +141,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
                   + ([] if ws.verdict(p).loaded else ["skipped by Claude Code"])) for p in ws.cold()]
     if wants_json(args):
         emit_json({"personas": [{**persona_json(p, ws.verdict(p)), "where": where, "flags": flags}
-                                for p, where, flags in rows]})
+                                for p, where, flags in rows]}, plain=True)
         return 0
     table = new_table()
     for col in ("name", "where", "startup", "full", "flags"):

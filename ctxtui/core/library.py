@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from ctxtui.core import tokens
+from ctxtui.core import memo, tokens
 from ctxtui.core.persona import (
     MAX_FILE_BYTES,
     Persona,
@@ -54,7 +54,6 @@ from ctxtui.core.safe_io import TooLargeError, UnsafeReadError, read_head, read_
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-COUNTS_FILE = "counts.sqlite"
 PARSER_VERSION = 7  # bump when parsing or the startup entry text changes
 SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
 _DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
@@ -206,9 +205,10 @@ class TokenCache:
         self.path = path
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # counts of other texts (listing lines, memory files) live beside it, in their own
-            # file so that counting never waits on an index being written
-            tokens.remember_counts(path.parent / COUNTS_FILE)
+            # other pure results (counts of listing lines and memory files, Claude Code's
+            # verdicts) are remembered beside it, in their own file so that they never wait on
+            # an index being written
+            memo.use_folder(path.parent)
         # Callers serialise access (the TUI runs core work under one lock, from worker threads).
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
         # The cache is shared by every ctxtui of this user, so another process may be setting

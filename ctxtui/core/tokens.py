@@ -12,11 +12,9 @@ cl100k is not Claude's tokenizer. We keep raw cl100k counts and derive
 
 from __future__ import annotations
 
-import atexit
 import binascii
 import hashlib
 import os
-import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctxtui.core import memo
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.safe_io import read_regular
 
@@ -146,12 +145,10 @@ def encoding() -> tiktoken.Encoding:
 
 
 def reset() -> None:
-    """Forget the loaded encoding, its source and the remembered counts (tests that change the
-    BPE sources)."""
+    """Forget the loaded encoding and its source (tests that change the BPE sources)."""
     with _load_lock:
         _load.cache_clear()
         encoding_source.cache_clear()
-    remember_counts(None)
 
 
 @lru_cache(maxsize=1)
@@ -163,137 +160,25 @@ def encoding_source() -> str:
     return "unavailable"
 
 
-_TABLE = f"counts_{CL100K_SHA256[:12]}"  # a count belongs to one encoding
+COUNTS_TABLE = f"counts_{CL100K_SHA256[:12]}"  # a count belongs to one encoding
 
 
-class CountStore:
-    """Counts of texts already counted, kept in a small SQLite file keyed by a hash of the text.
-
-    A warm ``status`` then never loads the encoding (building it costs more than the rest of
-    the command). The store is only a speed-up: any SQLite error (a read-only or damaged file,
-    another process holding the lock) turns it off for the process and counting goes on.
-    """
-
-    MAX_ROWS = 100_000
-    """Rows kept on disk; the oldest are dropped now and then (a row is ~40 bytes)."""
-    MAX_MEMO = 50_000
-    """Counts held in memory by one process."""
-    BATCH = 512
-    """New counts written together."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: sqlite3.Connection | None = None
-        self._broken = False
-        self._lock = threading.Lock()
-        self._memo: dict[bytes, int] = {}
-        self._pending: dict[bytes, int] = {}
-
-    @staticmethod
-    def key(text: str) -> bytes:
-        """The row key of a text: 16 bytes of BLAKE2b over its UTF-8 (lone surrogates kept)."""
-        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self._db is None and not self._broken:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(str(self.path), timeout=0.5, isolation_level=None,
-                                     check_same_thread=False)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # a cache: no fsync per commit
-                db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE}(key BLOB PRIMARY KEY, n INT)")
-                self._db = db
-            except (sqlite3.Error, OSError):
-                self._broken = True
-        return self._db
-
-    def get(self, key: bytes) -> int | None:
-        """The remembered count for this key, if any."""
-        with self._lock:
-            if key in self._memo:
-                return self._memo[key]
-            db = self._connect()
-            if db is None:
-                return None
-            try:
-                row = db.execute(f"SELECT n FROM {_TABLE} WHERE key=?", (key,)).fetchone()
-            except sqlite3.Error:  # a cache never fails a command
-                self._broken, self._db = True, None
-                return None
-            if row is not None and isinstance(row[0], int) and row[0] >= 0:
-                self._memo[key] = row[0]
-                return row[0]
-            return None
-
-    def put(self, key: bytes, n: int) -> None:
-        """Remember a count (written with others in one transaction: see :meth:`flush`)."""
-        with self._lock:
-            if len(self._memo) >= self.MAX_MEMO:
-                self._memo.clear()
-            self._memo[key] = n
-            self._pending[key] = n
-            if len(self._pending) >= self.BATCH:
-                self._flush()
-
-    def flush(self) -> None:
-        """Write the counts not yet on disk (also done at exit)."""
-        with self._lock:
-            self._flush()
-
-    def _flush(self) -> None:
-        rows, self._pending = list(self._pending.items()), {}
-        db = self._connect() if rows else None
-        if db is None:
-            return
-        try:
-            with db:
-                db.execute("BEGIN")
-                db.executemany(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?)", rows)
-                top = db.execute(f"SELECT max(rowid) FROM {_TABLE}").fetchone()[0] or 0
-                if top > self.MAX_ROWS:
-                    db.execute(f"DELETE FROM {_TABLE} WHERE rowid <= ?", (top - self.MAX_ROWS,))
-        except sqlite3.Error:  # busy (another ctxtui is writing): these are not remembered
-            pass
-
-    def close(self) -> None:
-        """Write pending counts and close the file (the in-process memo is kept)."""
-        with self._lock:
-            self._flush()
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-
-_store: CountStore | None = None
-
-
-def remember_counts(path: Path | None) -> None:
-    """Remember counts made by :func:`count` in PATH (None: stop remembering)."""
-    global _store
-    if _store is not None and (path is None or _store.path != path):
-        _store.close()
-        _store = None
-    if path is not None and _store is None:
-        _store = CountStore(path)
-
-
-@atexit.register
-def _flush_at_exit() -> None:
-    if _store is not None:
-        _store.close()
+def count_key(text: str) -> bytes:
+    """The memo key of a text: 16 bytes of BLAKE2b over its UTF-8 (lone surrogates kept)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def count(text: str) -> int:
     """cl100k token count of text; special-token strings count as ordinary text.
 
-    With a store set by :func:`remember_counts`, a text counted before is not encoded again."""
-    store = _store
+    While :mod:`ctxtui.core.memo` remembers (a workspace's cache folder), a text counted
+    before, in this process or an earlier one, is not encoded again."""
+    store = memo.table(COUNTS_TABLE)
     if store is None:
         return len(encoding().encode_ordinary(text))
-    key = store.key(text)
+    key = count_key(text)
     n = store.get(key)
-    if n is None:
+    if not isinstance(n, int) or n < 0:
         n = len(encoding().encode_ordinary(text))
         store.put(key, n)
     return n
@@ -354,7 +239,7 @@ def count_many(texts: Iterable[str], chunk: int = 64, counter: BackgroundCounter
     Pass a ``counter`` to reuse its threads across calls."""
     items = texts if isinstance(texts, list) else list(texts)
     if len(items) <= chunk:
-        return [count(t) for t in items] if _store is not None else _count_chunk(items)
+        return [count(t) for t in items]
     own = counter is None
     counter = counter or BackgroundCounter()
     try:

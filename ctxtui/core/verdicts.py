@@ -9,13 +9,16 @@ budget, the hot count, the cap and the views count what Claude Code loads.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core import claude_version, tokens
+from ctxtui.core import claude_version, memo, tokens
 from ctxtui.core.claude_code import AgentVerdict, Profile, load_agent, newest, profile_for
 from ctxtui.core.persona import Persona
 from ctxtui.core.safe_io import read_regular
@@ -71,10 +74,42 @@ def select(*, option: str | None, setting: str | None, workspace_setting: str | 
     return Target(prof.version, found.version, source, prof)
 
 
+VERDICTS_TABLE = "verdicts_v1"
+
+
+@lru_cache(maxsize=8)
+def _loader_tag(version: str) -> bytes | None:
+    """What a verdict depends on besides the bytes: the version and the loader's own code
+    (any change to it is a new tag). None: the code cannot be read (verdicts are not kept)."""
+    h = hashlib.blake2b(version.encode(), digest_size=16)
+    try:
+        for name in ("agents", "profiles", "yaml_js"):  # imported with the package
+            h.update(Path(sys.modules[f"ctxtui.core.claude_code.{name}"].__file__ or "").read_bytes())
+    except (OSError, KeyError):
+        return None
+    return h.digest()
+
+
+_FIELDS = [f.name for f in dataclasses.fields(AgentVerdict) if f.name != "path"]
+
+
 @lru_cache(maxsize=4096)
 def _verdict(path: str, sha256: str, data: bytes, version: str) -> AgentVerdict:
     del sha256  # part of the cache key only
-    return load_agent(path, data, profile_for(version))
+    store = memo.table(VERDICTS_TABLE)
+    tag = _loader_tag(version) if store is not None else None
+    if store is None or tag is None:
+        return load_agent(path, data, profile_for(version))
+    key = hashlib.blake2b(tag + hashlib.sha256(data).digest(), digest_size=16).digest()
+    kept = store.get(key)
+    if isinstance(kept, str):
+        try:
+            return AgentVerdict(path, **dict(zip(_FIELDS, json.loads(kept), strict=True)))
+        except (ValueError, TypeError):  # a damaged row: judge the file again
+            pass
+    verdict = load_agent(path, data, profile_for(version))
+    store.put(key, json.dumps([getattr(verdict, f) for f in _FIELDS]))
+    return verdict
 
 
 def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -> AgentVerdict:
