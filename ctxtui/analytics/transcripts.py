@@ -23,14 +23,11 @@ one process per core (:func:`read_all`).
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 import stat
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -557,10 +554,14 @@ def _read_sessions(jobs: list[tuple[str, Path]], stats: ReadStats, fast: bool,
     n = workers if workers is not None else _usable_cores()
     # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
     if n < 2 or sum(sizes) < PARALLEL_BYTES or len(jobs) < 2 or threading.active_count() > 1 \
-            or "fork" not in multiprocessing.get_all_start_methods():
+            or not hasattr(os, "fork"):
         sessions, part = _read_run(jobs, fast)
         _add_stats(stats, part)
         return sessions
+    import multiprocessing  # ~20 ms of imports: only for a history worth the processes
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     runs = _runs(jobs, sizes, n * 4)  # several runs per process even out uneven files
     try:
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
