@@ -52,11 +52,16 @@ class Usage:
     cache_read: int = 0
 
     def add(self, u: dict[str, Any]) -> None:
-        """Add one ``message.usage`` object."""
-        self.input += _int(u.get("input_tokens"))
-        self.output += _int(u.get("output_tokens"))
-        self.cache_creation += _int(u.get("cache_creation_input_tokens"))
-        self.cache_read += _int(u.get("cache_read_input_tokens"))
+        """Add one ``message.usage`` object (a value that is not an integer counts 0)."""
+        # type() is int: JSON integers only (a bool is not one); inlined, as this runs per response
+        if type(v := u.get("input_tokens")) is int:
+            self.input += v
+        if type(v := u.get("output_tokens")) is int:
+            self.output += v
+        if type(v := u.get("cache_creation_input_tokens")) is int:
+            self.cache_creation += v
+        if type(v := u.get("cache_read_input_tokens")) is int:
+            self.cache_read += v
 
     @property
     def prompt(self) -> int:
@@ -306,6 +311,8 @@ def _blocks(content: Any) -> list[_Block]:
     """The object blocks of a message content (anything else yields nothing)."""
     if not isinstance(content, list):
         return []
+    if all(type(x) is _Block for x in content):  # decoded by msgspec: the usual case
+        return content
     return [b for b in (_as(_Block, x) for x in content) if b is not None]
 
 
