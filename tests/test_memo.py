@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -81,3 +82,44 @@ def test_remembered_verdicts_equal_fresh_ones_on_a_real_library(tmp_path: Path, 
     finally:
         memo.use_folder(None)
         verdicts._verdict.cache_clear()
+
+
+def test_verdicts_for_many_equal_one_by_one_and_see_a_changed_file(tmp_path: Path):
+    from conftest import persona_text
+    from ctxtui.core import verdicts
+    from ctxtui.core.claude_code import newest
+    from ctxtui.core.persona import parse_persona
+
+    files = []
+    for i, text in enumerate([persona_text("a"), "no frontmatter", persona_text("b", tools="Read"), persona_text("c")]):
+        f = tmp_path / f"p{i}.md"
+        f.write_text(text)
+        files.append(f)
+    personas = [parse_persona(f, f.read_bytes()) for f in files]
+    for p in personas:
+        p.sha256 = hashlib.sha256(p.path.read_bytes()).hexdigest()
+    files[3].write_text(persona_text("c", "Changed after indexing."))
+    memo.use_folder(tmp_path / "memo")
+    try:
+        for _ in range(2):  # judged, then remembered
+            verdicts._verdict.cache_clear()
+            many = verdicts.verdicts_for(personas, newest())
+            assert many == [verdicts.verdict_for(p, newest()) for p in personas]
+            assert [v.loaded for v in many] == [True, False, True, False]
+            assert verdicts.is_stale(many[3])
+    finally:
+        memo.use_folder(None)
+        verdicts._verdict.cache_clear()
+
+
+def test_count_many_mixes_remembered_and_new_counts(tmp_path: Path):
+    from ctxtui.core import tokens
+
+    memo.use_folder(tmp_path / "memo")
+    try:
+        first = tokens.count_many(["one two", "three"])
+        texts = ["three", "four five six", "one two", "three"]
+        assert tokens.count_many(texts) == [len(tokens.encoding().encode_ordinary(t)) for t in texts]
+        assert first == tokens.count_many(["one two", "three"])
+    finally:
+        memo.use_folder(None)

@@ -6,7 +6,7 @@ import argparse
 
 from ctxtui.cli.base import command, open_workspace
 from ctxtui.cli.output import console, emit_json, new_table, wants_json
-from ctxtui.core import verdicts
+from ctxtui.core import tokens, verdicts
 from ctxtui.core.budget import Budget
 from ctxtui.core.claude_code import AgentVerdict
 from ctxtui.core.config import Settings
@@ -39,7 +39,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     lib = ws.library
     if wants_json(args):
-        judged = {id(p): ws.verdict(p) for p in lib.personas}  # each file read and judged once
+        # each file read and judged once, the remembered verdicts and counts looked up together
+        judged = dict(zip(map(id, lib.personas), verdicts.verdicts_for(lib.personas, ws.claude_code.profile),
+                          strict=True))
+        eager = [judged.get(id(p)) or ws.verdict(p) for p in lib.eager()]
         emit_json({
             "roots": [str(r) for r in lib.roots],
             "claude_code": ws.claude_code.to_json(),
@@ -51,8 +54,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             ],
             "cache_hits": lib.cache_hits,
             "tokenised": lib.tokenised,
-            "eager_startup_tokens": sum(verdicts.line_tokens(judged.get(id(p)) or ws.verdict(p))
-                                        for p in lib.eager()),
+            "eager_startup_tokens": sum(tokens.count_many(["\n" + v.line for v in eager if v.loaded])),
         }, plain=True)
         return 0
     table = new_table(title=f"Library: {', '.join(str(r) for r in lib.roots if r.is_dir())}")

@@ -234,12 +234,27 @@ class BackgroundCounter:
 
 
 def count_many(texts: Iterable[str], chunk: int = 64, counter: BackgroundCounter | None = None) -> list[int]:
-    """Counts for many texts, shared out over worker threads when there are enough.
+    """Counts for many texts, shared out over worker threads when there are enough (texts
+    counted before are looked up in the memo, all in a few queries).
 
     Pass a ``counter`` to reuse its threads across calls."""
     items = texts if isinstance(texts, list) else list(texts)
+    store = memo.table(COUNTS_TABLE)
+    if store is None:
+        return _count_fresh(items, chunk, counter)
+    keys = [count_key(t) for t in items]
+    known = store.get_many(keys)
+    out = [n if isinstance(n := known.get(k), int) and n >= 0 else -1 for k in keys]
+    todo = [i for i, n in enumerate(out) if n < 0]
+    for i, n in zip(todo, _count_fresh([items[i] for i in todo], chunk, counter), strict=True):
+        out[i] = n
+        store.put(keys[i], n)
+    return out
+
+
+def _count_fresh(items: list[str], chunk: int, counter: BackgroundCounter | None) -> list[int]:
     if len(items) <= chunk:
-        return [count(t) for t in items]
+        return _count_chunk(items)
     own = counter is None
     counter = counter or BackgroundCounter()
     try:

@@ -93,23 +93,44 @@ def _loader_tag(version: str) -> bytes | None:
 _FIELDS = [f.name for f in dataclasses.fields(AgentVerdict) if f.name != "path"]
 
 
-@lru_cache(maxsize=4096)
-def _verdict(path: str, sha256: str, data: bytes, version: str) -> AgentVerdict:
-    del sha256  # part of the cache key only
-    store = memo.table(VERDICTS_TABLE)
-    tag = _loader_tag(version) if store is not None else None
-    if store is None or tag is None:
-        return load_agent(path, data, profile_for(version))
-    key = hashlib.blake2b(tag + hashlib.sha256(data).digest(), digest_size=16).digest()
-    kept = store.get(key)
+def _memo_key(tag: bytes, sha256: str) -> bytes:
+    return hashlib.blake2b(tag + bytes.fromhex(sha256), digest_size=16).digest()
+
+
+def _from_memo(path: str, kept: object) -> AgentVerdict | None:
     if isinstance(kept, str):
         try:
             return AgentVerdict(path, **dict(zip(_FIELDS, json.loads(kept), strict=True)))
         except (ValueError, TypeError):  # a damaged row: judge the file again
             pass
-    verdict = load_agent(path, data, profile_for(version))
-    store.put(key, json.dumps([getattr(verdict, f) for f in _FIELDS]))
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _verdict(path: str, sha256: str, data: bytes, version: str, kept: object = None) -> AgentVerdict:
+    """The verdict on DATA, whose SHA-256 is SHA256 (KEPT: its memo row, when looked up)."""
+    store = memo.table(VERDICTS_TABLE)
+    tag = _loader_tag(version) if store is not None else None
+    if store is None or tag is None:
+        return load_agent(path, data, profile_for(version))
+    key = _memo_key(tag, sha256)
+    verdict = _from_memo(path, kept if kept is not None else store.get(key))
+    if verdict is None:
+        verdict = load_agent(path, data, profile_for(version))
+        store.put(key, json.dumps([getattr(verdict, f) for f in _FIELDS]))
     return verdict
+
+
+def _read(persona: Persona) -> tuple[bytes, str] | AgentVerdict:
+    """PERSONA's bytes and their SHA-256, or the verdict on a file that cannot be judged."""
+    try:
+        data = read_regular(persona.path, MAX_READ)
+    except OSError as exc:
+        return AgentVerdict(str(persona.path), False, f"unreadable: {exc.strerror or exc}")
+    digest = hashlib.sha256(data).hexdigest()
+    if persona.sha256 and digest != persona.sha256:
+        return AgentVerdict(str(persona.path), False, CHANGED)
+    return data, digest
 
 
 def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -> AgentVerdict:
@@ -117,16 +138,39 @@ def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -
 
     An unreadable file gets a skipped verdict saying so; a file whose bytes are no longer the
     ones PERSONA was parsed from (an editor is saving it) gets a stale one (:func:`is_stale`).
-    Verdicts are cached by content and version, so views can ask freely.
+    Verdicts are cached by content and version (in memory, and on disk in ``core.memo``), so
+    views can ask freely.
     """
     if data is None:
-        try:
-            data = read_regular(persona.path, MAX_READ)
-        except OSError as exc:
-            return AgentVerdict(str(persona.path), False, f"unreadable: {exc.strerror or exc}")
-        if persona.sha256 and hashlib.sha256(data).hexdigest() != persona.sha256:
-            return AgentVerdict(str(persona.path), False, CHANGED)
-    verdict = _verdict(str(persona.path), persona.sha256, data, profile.version)
+        got = _read(persona)
+        if isinstance(got, AgentVerdict):
+            return got
+        data, digest = got
+    else:
+        digest = hashlib.sha256(data).hexdigest()
+    return _copied(_verdict(str(persona.path), digest, data, profile.version))
+
+
+def verdicts_for(personas: list[Persona], profile: Profile) -> list[AgentVerdict]:
+    """:func:`verdict_for` of each persona, the remembered ones looked up together."""
+    read = [_read(p) for p in personas]
+    store = memo.table(VERDICTS_TABLE)
+    tag = _loader_tag(profile.version) if store is not None else None
+    kept: dict[bytes, object] = {}
+    if store is not None and tag is not None:
+        kept = store.get_many([_memo_key(tag, r[1]) for r in read if not isinstance(r, AgentVerdict)])
+    out = []
+    for p, r in zip(personas, read, strict=True):
+        if isinstance(r, AgentVerdict):
+            out.append(r)
+            continue
+        hit = kept.get(_memo_key(tag, r[1])) if tag is not None else None
+        out.append(_copied(_verdict(str(p.path), r[1], r[0], profile.version, hit)))
+    return out
+
+
+def _copied(verdict: AgentVerdict) -> AgentVerdict:
+    """A copy callers may change (the cached verdict stays as it was)."""
     return AgentVerdict(**{**vars(verdict), "tools": _copy(verdict.tools),
                            "disallowed_tools": _copy(verdict.disallowed_tools)})
 
