@@ -137,6 +137,7 @@ def test_remembered_counts_equal_fresh_ones_and_spare_the_encoding(fresh_encodin
     memo.use_folder(memo_folder)
     monkeypatch.setattr(tokens, "bpe_sources", lambda: [memo_folder / "nope"])
     assert [tokens.count(t) for t in texts] == want
+    assert tokens.count_many(texts) == want
     with pytest.raises(tokens.TokenizerUnavailable):
         tokens.count("a text never counted before")
 

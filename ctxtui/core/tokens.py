@@ -246,6 +246,8 @@ def count_many(texts: Iterable[str], chunk: int = 64, counter: BackgroundCounter
     known = store.get_many(keys)
     out = [n if isinstance(n := known.get(k), int) and n >= 0 else -1 for k in keys]
     todo = [i for i, n in enumerate(out) if n < 0]
+    if not todo:  # all remembered: the encoding is never loaded
+        return out
     for i, n in zip(todo, _count_fresh([items[i] for i in todo], chunk, counter), strict=True):
         out[i] = n
         store.put(keys[i], n)
