@@ -156,16 +156,14 @@ def verdicts_for(personas: list[Persona], profile: Profile) -> list[AgentVerdict
     read = [_read(p) for p in personas]
     store = memo.table(VERDICTS_TABLE)
     tag = _loader_tag(profile.version) if store is not None else None
-    kept: dict[bytes, object] = {}
-    if store is not None and tag is not None:
-        kept = store.get_many([_memo_key(tag, r[1]) for r in read if not isinstance(r, AgentVerdict)])
+    keys = [None if tag is None or isinstance(r, AgentVerdict) else _memo_key(tag, r[1]) for r in read]
+    kept = store.get_many([k for k in keys if k is not None]) if store is not None and tag is not None else {}
     out = []
-    for p, r in zip(personas, read, strict=True):
+    for p, r, key in zip(personas, read, keys, strict=True):
         if isinstance(r, AgentVerdict):
             out.append(r)
-            continue
-        hit = kept.get(_memo_key(tag, r[1])) if tag is not None else None
-        out.append(_copied(_verdict(str(p.path), r[1], r[0], profile.version, hit)))
+        else:
+            out.append(_copied(_verdict(str(p.path), r[1], r[0], profile.version, kept.get(key) if key else None)))
     return out
 
 
