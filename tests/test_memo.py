@@ -70,7 +70,7 @@ def test_remembered_verdicts_equal_fresh_ones_on_a_real_library(tmp_path: Path, 
     memo.use_folder(tmp_path / "memo")
     try:
         for rounds in range(2):  # judged and kept, then read back in a "new process"
-            verdicts._verdict.cache_clear()
+            verdicts.forget()
             if rounds:
                 memo.use_folder(None)
                 memo.use_folder(tmp_path / "memo")
@@ -81,7 +81,7 @@ def test_remembered_verdicts_equal_fresh_ones_on_a_real_library(tmp_path: Path, 
                     assert verdicts.verdict_for(persona, p) == want[(str(f), p.version)]
     finally:
         memo.use_folder(None)
-        verdicts._verdict.cache_clear()
+        verdicts.forget()
 
 
 def test_verdicts_for_many_equal_one_by_one_and_see_a_changed_file(tmp_path: Path):
@@ -102,14 +102,14 @@ def test_verdicts_for_many_equal_one_by_one_and_see_a_changed_file(tmp_path: Pat
     memo.use_folder(tmp_path / "memo")
     try:
         for _ in range(2):  # judged, then remembered
-            verdicts._verdict.cache_clear()
+            verdicts.forget()
             many = verdicts.verdicts_for(personas, newest())
             assert many == [verdicts.verdict_for(p, newest()) for p in personas]
             assert [v.loaded for v in many] == [True, False, True, False]
             assert verdicts.is_stale(many[3])
     finally:
         memo.use_folder(None)
-        verdicts._verdict.cache_clear()
+        verdicts.forget()
 
 
 def test_count_many_mixes_remembered_and_new_counts(tmp_path: Path):

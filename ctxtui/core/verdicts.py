@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import sys
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -106,9 +107,30 @@ def _from_memo(path: str, kept: object) -> AgentVerdict | None:
     return None
 
 
-@lru_cache(maxsize=4096)
+_judged: dict[tuple[str, str, str], AgentVerdict] = {}
+"""Verdicts of this process by (path, content hash, version); the bytes are not kept."""
+_MAX_JUDGED = 4096
+_judged_lock = threading.Lock()
+
+
+def forget() -> None:
+    """Forget this process's verdicts (the on-disk memo stays)."""
+    _judged.clear()
+
+
 def _verdict(path: str, sha256: str, data: bytes, version: str, kept: object = None) -> AgentVerdict:
     """The verdict on DATA, whose SHA-256 is SHA256 (KEPT: its memo row, when looked up)."""
+    verdict = _judged.get((path, sha256, version))
+    if verdict is None:
+        verdict = _judge(path, sha256, data, version, kept)
+        with _judged_lock:  # views ask from worker threads
+            if len(_judged) >= _MAX_JUDGED:
+                _judged.pop(next(iter(_judged)), None)  # the oldest
+            _judged[(path, sha256, version)] = verdict
+    return verdict
+
+
+def _judge(path: str, sha256: str, data: bytes, version: str, kept: object) -> AgentVerdict:
     store = memo.table(VERDICTS_TABLE)
     tag = _loader_tag(version) if store is not None else None
     if store is None or tag is None:
