@@ -59,6 +59,8 @@ class DiskMemo:
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
+            if key in self._pending:
+                return self._pending[key]
             db = self._connect()
             if db is None:
                 return None
@@ -76,6 +78,7 @@ class DiskMemo:
         """The remembered values of these keys (absent keys are left out), in few queries."""
         with self._lock:
             out = {k: self._memo[k] for k in keys if k in self._memo}
+            out.update((k, self._pending[k]) for k in keys if k in self._pending)
             wanted = list({k for k in keys if k not in out})
             db = self._connect() if wanted else None
             if db is None:
@@ -100,7 +103,8 @@ class DiskMemo:
     def put(self, key: bytes, value: Any) -> None:
         """Remember a value (written with others in one transaction: see :meth:`flush`)."""
         with self._lock:
-            self._keep(key, value)
+            # held until written, not after: a run that judges 10,000 new files keeps none
+            self._memo.pop(key, None)
             self._pending[key] = value
             if len(self._pending) >= self.BATCH:
                 self._flush()
