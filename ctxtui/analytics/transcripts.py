@@ -141,6 +141,13 @@ _READ_BYTES = 8 * 1024 * 1024
 def iter_lines(path: Path, stats: ReadStats) -> Iterator[memoryview]:
     """Lines of a regular file, without their newline, as views into 8 MB reads; a line longer
     than MAX_LINE_BYTES is skipped and counted (and never held whole)."""
+    for batch in _line_batches(path, stats):
+        yield from batch
+
+
+def _line_batches(path: Path, stats: ReadStats) -> Iterator[list[memoryview]]:
+    """:func:`iter_lines`, one list per read (a loop over a list costs less per line than
+    resuming a generator: a large history has millions of lines)."""
     limit = MAX_LINE_BYTES
     try:
         fd = _open_regular(path)
@@ -159,19 +166,21 @@ def iter_lines(path: Path, stats: ReadStats) -> Iterator[memoryview]:
                 chunk, skipping = chunk[cut + 1 :], False
             data = head + chunk if head else chunk
             view = memoryview(data)
+            batch = []
             start = 0
             while (end := data.find(b"\n", start)) >= 0:
                 if end - start > limit:
                     stats.oversize += 1
                 else:
-                    yield view[start:end]
+                    batch.append(view[start:end])
                 start = end + 1
+            yield batch
             head = data[start:]
             if len(head) > limit:
                 stats.oversize += 1
                 head, skipping = b"", True
         if head and not skipping:
-            yield memoryview(head)
+            yield [memoryview(head)]
 
 
 class _Block(msgspec.Struct):
@@ -285,26 +294,36 @@ def iter_records(path: Path, stats: ReadStats, *, fast: bool = True) -> Iterator
     """The JSON objects of a JSONL file; bad lines are counted in ``stats``. ``fast=False``
     decodes every line with the standard library (the reference path)."""
     decode = _RECORD.decode
-    for line in iter_lines(path, stats):
-        stats.lines += 1
-        if fast:
-            try:
-                yield decode(line)
-                continue
-            except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
-                pass  # blank, not an object, or JSON msgspec is stricter about: ask the reference
-        if not bytes(line).strip():
-            continue
-        try:
-            rec = _stdlib(line)
-        except (ValueError, RecursionError):
-            stats.malformed += 1
-            continue
-        record = _as(_Record, rec)
-        if record is None:
-            stats.malformed += 1
-        else:
-            yield record
+    for batch in _line_batches(path, stats):
+        stats.lines += len(batch)
+        for line in batch:
+            if fast:
+                try:
+                    record = decode(line)
+                except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+                    pass  # blank, not an object, or JSON msgspec is stricter about: ask the reference
+                else:
+                    yield record
+                    continue
+            record = _reference(line, stats)
+            if record is not None:
+                yield record
+
+
+def _reference(line: memoryview, stats: ReadStats) -> _Record | None:
+    """A line through the standard library's json: None for a blank line or a bad one (the
+    latter counted in ``stats``)."""
+    if not bytes(line).strip():
+        return None
+    try:
+        rec = _stdlib(line)
+    except (ValueError, RecursionError):
+        stats.malformed += 1
+        return None
+    record = _as(_Record, rec)
+    if record is None:
+        stats.malformed += 1
+    return record
 
 
 def _blocks(content: Any) -> list[_Block]:
