@@ -305,9 +305,9 @@ def iter_records(path: Path, stats: ReadStats, *, fast: bool = True) -> Iterator
                 else:
                     yield record
                     continue
-            record = _reference(line, stats)
-            if record is not None:
-                yield record
+            fallback = _reference(line, stats)
+            if fallback is not None:
+                yield fallback
 
 
 def _reference(line: memoryview, stats: ReadStats) -> _Record | None:
