@@ -113,3 +113,37 @@ def test_a_fifo_in_the_tiktoken_cache_is_skipped_without_blocking(fresh_encoding
     os.mkfifo(tmp_path / key)
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     assert tokens.encoding_source() == str(tokens._offline_package_file())
+
+
+@pytest.fixture
+def memo_folder(tmp_path):
+    from ctxtui.core import memo
+
+    memo.use_folder(tmp_path / "memo")
+    yield tmp_path / "memo"
+    memo.use_folder(None)
+
+
+def test_remembered_counts_equal_fresh_ones_and_spare_the_encoding(fresh_encoding, memo_folder, monkeypatch):
+    from ctxtui.core import memo
+
+    texts = ["\nalpha: Use alpha for task 1.", "wörld 🙂 <|endoftext|>", "", "x" * 5000, "\ud800 lone"]
+    want = [len(tokens.encoding().encode_ordinary(t)) for t in texts]
+    assert [tokens.count(t) for t in texts] == want
+    assert tokens.count_many(texts) == want
+    # another process: nothing in memory, and the encoding cannot even be built
+    memo.use_folder(None)
+    tokens.reset()
+    memo.use_folder(memo_folder)
+    monkeypatch.setattr(tokens, "bpe_sources", lambda: [memo_folder / "nope"])
+    assert [tokens.count(t) for t in texts] == want
+    assert tokens.count_many(texts) == want
+    with pytest.raises(tokens.TokenizerUnavailable):
+        tokens.count("a text never counted before")
+
+
+def test_a_damaged_memo_file_only_costs_speed(fresh_encoding, memo_folder):
+    memo_folder.mkdir()
+    (memo_folder / "memo.sqlite").write_bytes(b"not a database" * 100)
+    assert tokens.count("still counted") == len(tokens.encoding().encode_ordinary("still counted"))
+    assert (memo_folder / "memo.sqlite").read_bytes() == b"not a database" * 100

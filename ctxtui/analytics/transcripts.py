@@ -23,14 +23,11 @@ one process per core (:func:`read_all`).
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 import stat
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -55,11 +52,16 @@ class Usage:
     cache_read: int = 0
 
     def add(self, u: dict[str, Any]) -> None:
-        """Add one ``message.usage`` object."""
-        self.input += _int(u.get("input_tokens"))
-        self.output += _int(u.get("output_tokens"))
-        self.cache_creation += _int(u.get("cache_creation_input_tokens"))
-        self.cache_read += _int(u.get("cache_read_input_tokens"))
+        """Add one ``message.usage`` object (a value that is not an integer counts 0)."""
+        # type() is int: JSON integers only (a bool is not one); inlined, as this runs per response
+        if type(v := u.get("input_tokens")) is int:
+            self.input += v
+        if type(v := u.get("output_tokens")) is int:
+            self.output += v
+        if type(v := u.get("cache_creation_input_tokens")) is int:
+            self.cache_creation += v
+        if type(v := u.get("cache_read_input_tokens")) is int:
+            self.cache_read += v
 
     @property
     def prompt(self) -> int:
@@ -139,6 +141,13 @@ _READ_BYTES = 8 * 1024 * 1024
 def iter_lines(path: Path, stats: ReadStats) -> Iterator[memoryview]:
     """Lines of a regular file, without their newline, as views into 8 MB reads; a line longer
     than MAX_LINE_BYTES is skipped and counted (and never held whole)."""
+    for batch in _line_batches(path, stats):
+        yield from batch
+
+
+def _line_batches(path: Path, stats: ReadStats) -> Iterator[list[memoryview]]:
+    """:func:`iter_lines`, one list per read (a loop over a list costs less per line than
+    resuming a generator: a large history has millions of lines)."""
     limit = MAX_LINE_BYTES
     try:
         fd = _open_regular(path)
@@ -157,19 +166,21 @@ def iter_lines(path: Path, stats: ReadStats) -> Iterator[memoryview]:
                 chunk, skipping = chunk[cut + 1 :], False
             data = head + chunk if head else chunk
             view = memoryview(data)
+            batch = []
             start = 0
             while (end := data.find(b"\n", start)) >= 0:
                 if end - start > limit:
                     stats.oversize += 1
                 else:
-                    yield view[start:end]
+                    batch.append(view[start:end])
                 start = end + 1
+            yield batch
             head = data[start:]
             if len(head) > limit:
                 stats.oversize += 1
                 head, skipping = b"", True
         if head and not skipping:
-            yield memoryview(head)
+            yield [memoryview(head)]
 
 
 class _Block(msgspec.Struct):
@@ -283,32 +294,44 @@ def iter_records(path: Path, stats: ReadStats, *, fast: bool = True) -> Iterator
     """The JSON objects of a JSONL file; bad lines are counted in ``stats``. ``fast=False``
     decodes every line with the standard library (the reference path)."""
     decode = _RECORD.decode
-    for line in iter_lines(path, stats):
-        stats.lines += 1
-        if fast:
-            try:
-                yield decode(line)
-                continue
-            except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
-                pass  # blank, not an object, or JSON msgspec is stricter about: ask the reference
-        if not bytes(line).strip():
-            continue
-        try:
-            rec = _stdlib(line)
-        except (ValueError, RecursionError):
-            stats.malformed += 1
-            continue
-        record = _as(_Record, rec)
-        if record is None:
-            stats.malformed += 1
-        else:
-            yield record
+    for batch in _line_batches(path, stats):
+        stats.lines += len(batch)
+        for line in batch:
+            if fast:
+                try:
+                    record = decode(line)
+                except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+                    pass  # blank, not an object, or JSON msgspec is stricter about: ask the reference
+                else:
+                    yield record
+                    continue
+            fallback = _reference(line, stats)
+            if fallback is not None:
+                yield fallback
+
+
+def _reference(line: memoryview, stats: ReadStats) -> _Record | None:
+    """A line through the standard library's json: None for a blank line or a bad one (the
+    latter counted in ``stats``)."""
+    if not bytes(line).strip():
+        return None
+    try:
+        rec = _stdlib(line)
+    except (ValueError, RecursionError):
+        stats.malformed += 1
+        return None
+    record = _as(_Record, rec)
+    if record is None:
+        stats.malformed += 1
+    return record
 
 
 def _blocks(content: Any) -> list[_Block]:
     """The object blocks of a message content (anything else yields nothing)."""
     if not isinstance(content, list):
         return []
+    if all(type(x) is _Block for x in content):  # decoded by msgspec: the usual case
+        return content
     return [b for b in (_as(_Block, x) for x in content) if b is not None]
 
 
@@ -557,10 +580,14 @@ def _read_sessions(jobs: list[tuple[str, Path]], stats: ReadStats, fast: bool,
     n = workers if workers is not None else _usable_cores()
     # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
     if n < 2 or sum(sizes) < PARALLEL_BYTES or len(jobs) < 2 or threading.active_count() > 1 \
-            or "fork" not in multiprocessing.get_all_start_methods():
+            or not hasattr(os, "fork"):
         sessions, part = _read_run(jobs, fast)
         _add_stats(stats, part)
         return sessions
+    import multiprocessing  # ~20 ms of imports: only for a history worth the processes
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     runs = _runs(jobs, sizes, n * 4)  # several runs per process even out uneven files
     try:
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:

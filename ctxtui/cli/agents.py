@@ -6,7 +6,7 @@ import argparse
 
 from ctxtui.cli.base import command, open_workspace
 from ctxtui.cli.output import console, emit_json, new_table, wants_json
-from ctxtui.core import verdicts
+from ctxtui.core import tokens, verdicts
 from ctxtui.core.budget import Budget
 from ctxtui.core.claude_code import AgentVerdict
 from ctxtui.core.config import Settings
@@ -39,10 +39,14 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     lib = ws.library
     if wants_json(args):
+        # each file read and judged once, the remembered verdicts and counts looked up together
+        judged = dict(zip(map(id, lib.personas), verdicts.verdicts_for(lib.personas, ws.claude_code.profile),
+                          strict=True))
+        eager = [judged.get(id(p)) or ws.verdict(p) for p in lib.eager()]
         emit_json({
             "roots": [str(r) for r in lib.roots],
             "claude_code": ws.claude_code.to_json(),
-            "personas": [{**persona_json(p, ws.verdict(p)), "tier": ws.tier_of(p.name)}
+            "personas": [{**persona_json(p, judged[id(p)]), "tier": ws.tier_of(p.name)}
                          for p in lib.personas],
             "duplicates": [
                 {"name": d.name, "winner": str(d.winner), "others": [str(o) for o in d.others],
@@ -51,8 +55,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             ],
             "cache_hits": lib.cache_hits,
             "tokenised": lib.tokenised,
-            "eager_startup_tokens": sum(verdicts.line_tokens(ws.verdict(p)) for p in lib.eager()),
-        })
+            "eager_startup_tokens": sum(tokens.count_many(["\n" + v.line for v in eager if v.loaded])),
+        }, plain=True)
         return 0
     table = new_table(title=f"Library: {', '.join(str(r) for r in lib.roots if r.is_dir())}")
     for col in ("name", "status", "startup", "full", "problem"):
@@ -147,7 +151,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
                   + ([] if ws.verdict(p).loaded else ["skipped by Claude Code"])) for p in ws.cold()]
     if wants_json(args):
         emit_json({"personas": [{**persona_json(p, ws.verdict(p)), "where": where, "flags": flags,
-                                 "tier": ws.tier_of(p.name)} for p, where, flags in rows]})
+                                 "tier": ws.tier_of(p.name)} for p, where, flags in rows]}, plain=True)
         return 0
     table = new_table()
     for col in ("name", "where", "tier", "startup", "full", "flags"):

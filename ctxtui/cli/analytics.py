@@ -8,17 +8,16 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ctxtui.analytics import optimize, report, training
-from ctxtui.analytics.calibrate import calibrate
-from ctxtui.analytics.events import EventStore
 from ctxtui.analytics.transcripts import ReadStats, Session, read_all
 from ctxtui.analytics.workspace_usage import workspace_usage
 from ctxtui.cli.base import UserError, command, open_workspace
 from ctxtui.cli.output import console, emit_json, new_table, wants_json
-from ctxtui.cli.strategies import adaptive_proposal, print_plan, run_adaptive
-from ctxtui.core import config, strategies
+from ctxtui.core import config
 from ctxtui.core.config import Settings
 from ctxtui.core.workspace import Workspace
+
+# The strategy report, the optimiser, training export and calibration are imported by the
+# command that runs them: ``analyze`` alone is timed against ccusage (bench/bench_transcripts.py).
 
 
 def _transcripts(p: argparse.ArgumentParser) -> None:
@@ -56,6 +55,8 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     sessions, stats = load_sessions(args, settings)
     report_path = args.report or args.generate_report
     if args.compare or report_path:
+        from ctxtui.analytics import report
+
         comp = report.compare(ws, sessions, args.price)
         written = report.write_report(comp, report_path) if report_path else []
         if wants_json(args):
@@ -111,6 +112,10 @@ def _optimize_args(p: argparse.ArgumentParser) -> None:
 
 @command("auto-optimize", _optimize_args)
 def cmd_auto_optimize(args: argparse.Namespace, settings: Settings) -> int:
+    from ctxtui.analytics import optimize
+    from ctxtui.cli.strategies import adaptive_proposal, print_plan, run_adaptive
+    from ctxtui.core import strategies
+
     ws = open_workspace(settings)
     sessions, _ = load_sessions(args, settings)
     if args.based_on == "usage_and_router":
@@ -135,6 +140,8 @@ def cmd_auto_optimize(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export_args(p: argparse.ArgumentParser) -> None:
+    from ctxtui.analytics import training
+
     _transcripts(p)
     p.add_argument("--out", type=Path, required=True, help="train file (validation goes beside it)")
     p.add_argument("--format", choices=training.EXPORT_FORMATS, default=training.DEFAULT_FORMAT,
@@ -171,6 +178,9 @@ def _calibrate_args(p: argparse.ArgumentParser) -> None:
 @command("calibrate", _calibrate_args)
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
+    from ctxtui.analytics.calibrate import calibrate
+    from ctxtui.analytics.events import EventStore
+
     sessions, _ = load_sessions(args, settings)
     events = EventStore.default().events(settings.workspace)
     cal = calibrate(ws, sessions, events)

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +93,8 @@ def from_path(cache_dir: Path | None, *, which: str | None = None) -> str | None
                 return data["version"]
         except (OSError, ValueError):
             pass
+    import subprocess  # only when the cached answer is stale
+
     try:
         out = subprocess.run([exe, "--version"], capture_output=True, text=True,
                              timeout=_PROBE_TIMEOUT, stdin=subprocess.DEVNULL, check=False)

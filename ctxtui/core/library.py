@@ -34,13 +34,13 @@ import stat
 import time
 from collections import deque
 from collections.abc import Iterable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from ctxtui.core import tokens
+from ctxtui.core import memo, tokens
 from ctxtui.core.persona import (
     MAX_FILE_BYTES,
     Persona,
@@ -50,6 +50,9 @@ from ctxtui.core.persona import (
     unreadable_persona,
 )
 from ctxtui.core.safe_io import TooLargeError, UnsafeReadError, read_head, read_regular
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 PARSER_VERSION = 7  # bump when parsing or the startup entry text changes
 SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
@@ -110,11 +113,13 @@ def discover(root: Path) -> list[Path]:
         dirnames, filenames = _entries(dirpath)
         dirnames = [d for d in dirnames if not d.startswith(".") and d.lower() not in SKIP_DIRS]
         plugin_layout = plugin_layout or in_agents or "agents" in dirnames
+        folder: Path | None = None  # one Path per folder; `folder / name` parses only the name
         for name in filenames:
             if not name.endswith(".md") or name.startswith("."):
                 continue
             if not is_doc_file(name) or _is_persona_despite_name(os.path.join(dirpath, name)):
-                found.append((in_agents, Path(dirpath, name)))
+                folder = folder or Path(dirpath)
+                found.append((in_agents, folder / name))
         stack.extend((os.path.join(dirpath, d), in_agents or d == "agents") for d in reversed(dirnames))
     if plugin_layout:
         return [p for in_agents, p in found if in_agents]
@@ -202,6 +207,10 @@ class TokenCache:
         self.path = path
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # other pure results (counts of listing lines and memory files, Claude Code's
+            # verdicts) are remembered beside it, in their own file so that they never wait on
+            # an index being written
+            memo.use_folder(path.parent)
         # Callers serialise access (the TUI runs core work under one lock, from worker threads).
         self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
         # The cache is shared by every ctxtui of this user, so another process may be setting

@@ -11,10 +11,12 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from ctxtui.core.errors import BusyError
+
+if TYPE_CHECKING:  # filelock is imported when a lock is first taken (read commands never do)
+    from filelock import FileLock
 
 DEFAULT_TIMEOUT = float(os.environ.get("CTXTUI_LOCK_TIMEOUT", "30"))
 _locks: dict[str, FileLock] = {}
@@ -26,6 +28,8 @@ def _lock_for(path: Path) -> FileLock:
     with _guard:
         lock = _locks.get(key)
         if lock is None:
+            from filelock import FileLock
+
             # one object per file: filelock counts re-entry per thread on it, and another
             # thread opens its own descriptor, so threads exclude each other too
             lock = _locks[key] = FileLock(key, preserve_lock_file=True)
@@ -37,6 +41,8 @@ def locked(state_dir: Path, timeout: float | None = None) -> Iterator[None]:
     """Hold the lock of a workspace's state folder (created if missing)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     lock = _lock_for(state_dir / "lock")
+    from filelock import Timeout
+
     try:
         lock.acquire(timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
     except Timeout:

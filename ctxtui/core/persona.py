@@ -50,7 +50,7 @@ class Status(str, Enum):
     INVALID = "invalid"
 
 
-@dataclass
+@dataclass(slots=True)  # a library holds thousands: no per-object __dict__
 class Persona:
     """One persona file as read from disk, with what Claude Code would see of it."""
 

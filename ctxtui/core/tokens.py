@@ -15,18 +15,31 @@ from __future__ import annotations
 import binascii
 import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import tiktoken
-
+from ctxtui.core import memo
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.safe_io import read_regular
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    import tiktoken
+
+
+def __getattr__(name: str) -> Any:
+    # tiktoken (and the thread pool) are imported when a text is first counted: a command
+    # whose counts are all remembered (see CountStore) never pays for them.
+    if name == "tiktoken":
+        import tiktoken
+
+        return tiktoken
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
 CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
@@ -51,6 +64,8 @@ class TokenizerUnavailable(CtxtuiError):
 
 
 def _tiktoken_cache_candidates() -> list[Path]:
+    import tempfile
+
     key = hashlib.sha1(CL100K_URL.encode()).hexdigest()
     dirs = [os.environ.get("TIKTOKEN_CACHE_DIR"), os.environ.get("DATA_GYM_CACHE_DIR")]
     dirs.append(os.path.join(tempfile.gettempdir(), "data-gym-cache"))
@@ -103,6 +118,8 @@ _load_lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _load() -> tiktoken.Encoding:
+    import tiktoken
+
     tried = []
     for path in bpe_sources():
         data = _verified_bytes(path)
@@ -143,9 +160,28 @@ def encoding_source() -> str:
     return "unavailable"
 
 
+COUNTS_TABLE = f"counts_{CL100K_SHA256[:12]}"  # a count belongs to one encoding
+
+
+def count_key(text: str) -> bytes:
+    """The memo key of a text: 16 bytes of BLAKE2b over its UTF-8 (lone surrogates kept)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def count(text: str) -> int:
-    """cl100k token count of text; special-token strings count as ordinary text."""
-    return len(encoding().encode_ordinary(text))
+    """cl100k token count of text; special-token strings count as ordinary text.
+
+    While :mod:`ctxtui.core.memo` remembers (a workspace's cache folder), a text counted
+    before, in this process or an earlier one, is not encoded again."""
+    store = memo.table(COUNTS_TABLE)
+    if store is None:
+        return len(encoding().encode_ordinary(text))
+    key = count_key(text)
+    n = store.get(key)
+    if not isinstance(n, int) or n < 0:
+        n = len(encoding().encode_ordinary(text))
+        store.put(key, n)
+    return n
 
 
 def _count_chunk(texts: list[str]) -> list[int]:
@@ -172,6 +208,8 @@ class BackgroundCounter:
     """
 
     def __init__(self, threads: int | None = None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self._threads = threads or workers()
         self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="ctxtui-count")
 
@@ -196,10 +234,27 @@ class BackgroundCounter:
 
 
 def count_many(texts: Iterable[str], chunk: int = 64, counter: BackgroundCounter | None = None) -> list[int]:
-    """Counts for many texts, shared out over worker threads when there are enough.
+    """Counts for many texts, shared out over worker threads when there are enough (texts
+    counted before are looked up in the memo, all in a few queries).
 
     Pass a ``counter`` to reuse its threads across calls."""
     items = texts if isinstance(texts, list) else list(texts)
+    store = memo.table(COUNTS_TABLE)
+    if store is None:
+        return _count_fresh(items, chunk, counter)
+    keys = [count_key(t) for t in items]
+    known = store.get_many(keys)
+    out = [n if isinstance(n := known.get(k), int) and n >= 0 else -1 for k in keys]
+    todo = [i for i, n in enumerate(out) if n < 0]
+    if not todo:  # all remembered: the encoding is never loaded
+        return out
+    for i, n in zip(todo, _count_fresh([items[i] for i in todo], chunk, counter), strict=True):
+        out[i] = n
+        store.put(keys[i], n)
+    return out
+
+
+def _count_fresh(items: list[str], chunk: int, counter: BackgroundCounter | None) -> list[int]:
     if len(items) <= chunk:
         return _count_chunk(items)
     own = counter is None

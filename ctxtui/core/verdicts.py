@@ -9,13 +9,17 @@ budget, the hot count, the cap and the views count what Claude Code loads.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import sys
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core import claude_version, tokens
+from ctxtui.core import claude_version, memo, tokens
 from ctxtui.core.claude_code import AgentVerdict, Profile, load_agent, newest, profile_for
 from ctxtui.core.persona import Persona
 from ctxtui.core.safe_io import read_regular
@@ -71,10 +75,84 @@ def select(*, option: str | None, setting: str | None, workspace_setting: str | 
     return Target(prof.version, found.version, source, prof)
 
 
-@lru_cache(maxsize=4096)
-def _verdict(path: str, sha256: str, data: bytes, version: str) -> AgentVerdict:
-    del sha256  # part of the cache key only
-    return load_agent(path, data, profile_for(version))
+VERDICTS_TABLE = "verdicts_v1"
+
+
+@lru_cache(maxsize=8)
+def _loader_tag(version: str) -> bytes | None:
+    """What a verdict depends on besides the bytes: the version and the loader's own code
+    (any change to it is a new tag). None: the code cannot be read (verdicts are not kept)."""
+    h = hashlib.blake2b(version.encode(), digest_size=16)
+    try:
+        for name in ("agents", "profiles", "yaml_js"):  # imported with the package
+            h.update(Path(sys.modules[f"ctxtui.core.claude_code.{name}"].__file__ or "").read_bytes())
+    except (OSError, KeyError):
+        return None
+    return h.digest()
+
+
+_FIELDS = [f.name for f in dataclasses.fields(AgentVerdict) if f.name != "path"]
+
+
+def _memo_key(tag: bytes, sha256: str) -> bytes:
+    return hashlib.blake2b(tag + bytes.fromhex(sha256), digest_size=16).digest()
+
+
+def _from_memo(path: str, kept: object) -> AgentVerdict | None:
+    if isinstance(kept, str):
+        try:
+            return AgentVerdict(path, **dict(zip(_FIELDS, json.loads(kept), strict=True)))
+        except (ValueError, TypeError):  # a damaged row: judge the file again
+            pass
+    return None
+
+
+_judged: dict[tuple[str, str, str], AgentVerdict] = {}
+"""Verdicts of this process by (path, content hash, version); the bytes are not kept."""
+_MAX_JUDGED = 4096
+_judged_lock = threading.Lock()
+
+
+def forget() -> None:
+    """Forget this process's verdicts (the on-disk memo stays)."""
+    _judged.clear()
+
+
+def _verdict(path: str, sha256: str, data: bytes, version: str, kept: object = None) -> AgentVerdict:
+    """The verdict on DATA, whose SHA-256 is SHA256 (KEPT: its memo row, when looked up)."""
+    verdict = _judged.get((path, sha256, version))
+    if verdict is None:
+        verdict = _judge(path, sha256, data, version, kept)
+        with _judged_lock:  # views ask from worker threads
+            if len(_judged) >= _MAX_JUDGED:
+                _judged.pop(next(iter(_judged)), None)  # the oldest
+            _judged[(path, sha256, version)] = verdict
+    return verdict
+
+
+def _judge(path: str, sha256: str, data: bytes, version: str, kept: object) -> AgentVerdict:
+    store = memo.table(VERDICTS_TABLE)
+    tag = _loader_tag(version) if store is not None else None
+    if store is None or tag is None:
+        return load_agent(path, data, profile_for(version))
+    key = _memo_key(tag, sha256)
+    verdict = _from_memo(path, kept if kept is not None else store.get(key))
+    if verdict is None:
+        verdict = load_agent(path, data, profile_for(version))
+        store.put(key, json.dumps([getattr(verdict, f) for f in _FIELDS]))
+    return verdict
+
+
+def _read(persona: Persona) -> tuple[bytes, str] | AgentVerdict:
+    """PERSONA's bytes and their SHA-256, or the verdict on a file that cannot be judged."""
+    try:
+        data = read_regular(persona.path, MAX_READ)
+    except OSError as exc:
+        return AgentVerdict(str(persona.path), False, f"unreadable: {exc.strerror or exc}")
+    digest = hashlib.sha256(data).hexdigest()
+    if persona.sha256 and digest != persona.sha256:
+        return AgentVerdict(str(persona.path), False, CHANGED)
+    return data, digest
 
 
 def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -> AgentVerdict:
@@ -82,16 +160,37 @@ def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -
 
     An unreadable file gets a skipped verdict saying so; a file whose bytes are no longer the
     ones PERSONA was parsed from (an editor is saving it) gets a stale one (:func:`is_stale`).
-    Verdicts are cached by content and version, so views can ask freely.
+    Verdicts are cached by content and version (in memory, and on disk in ``core.memo``), so
+    views can ask freely.
     """
     if data is None:
-        try:
-            data = read_regular(persona.path, MAX_READ)
-        except OSError as exc:
-            return AgentVerdict(str(persona.path), False, f"unreadable: {exc.strerror or exc}")
-        if persona.sha256 and hashlib.sha256(data).hexdigest() != persona.sha256:
-            return AgentVerdict(str(persona.path), False, CHANGED)
-    verdict = _verdict(str(persona.path), persona.sha256, data, profile.version)
+        got = _read(persona)
+        if isinstance(got, AgentVerdict):
+            return got
+        data, digest = got
+    else:
+        digest = hashlib.sha256(data).hexdigest()
+    return _copied(_verdict(str(persona.path), digest, data, profile.version))
+
+
+def verdicts_for(personas: list[Persona], profile: Profile) -> list[AgentVerdict]:
+    """:func:`verdict_for` of each persona, the remembered ones looked up together."""
+    read = [_read(p) for p in personas]
+    store = memo.table(VERDICTS_TABLE)
+    tag = _loader_tag(profile.version) if store is not None else None
+    keys = [None if tag is None or isinstance(r, AgentVerdict) else _memo_key(tag, r[1]) for r in read]
+    kept = store.get_many([k for k in keys if k is not None]) if store is not None and tag is not None else {}
+    out = []
+    for p, r, key in zip(personas, read, keys, strict=True):
+        if isinstance(r, AgentVerdict):
+            out.append(r)
+        else:
+            out.append(_copied(_verdict(str(p.path), r[1], r[0], profile.version, kept.get(key) if key else None)))
+    return out
+
+
+def _copied(verdict: AgentVerdict) -> AgentVerdict:
+    """A copy callers may change (the cached verdict stays as it was)."""
     return AgentVerdict(**{**vars(verdict), "tools": _copy(verdict.tools),
                            "disallowed_tools": _copy(verdict.disallowed_tools)})
 

@@ -487,7 +487,7 @@ class Workspace:
         memory-file texts as a migration would leave them.
         """
         from ctxtui.core.claude_md import block_span
-        from ctxtui.core.tokens import count
+        from ctxtui.core.tokens import count, count_many
 
         target = self.claude_code
         scan = self.memory
@@ -516,7 +516,8 @@ class Workspace:
         lib_names = set(self.library.by_name)
         outside_library = sum(i.tokens for i in agent_items
                               if i.scope == "project" and i.label not in lib_names)
-        eager = sum(verdicts.line_tokens(self.verdict(p)) for p in self.library.eager()) + outside_library
+        eager_verdicts = verdicts.verdicts_for(self.library.eager(), target.profile)  # one memo lookup
+        eager = sum(count_many(["\n" + v.line for v in eager_verdicts if v.loaded])) + outside_library
         factor = self.settings.calibrator.factor(self.model)
         warnings = list(scan.warnings()) + list(self.clashes)
         warnings += [f"{h.persona.path}: Claude Code skips this: {h.claude_code.reason}"
