@@ -187,6 +187,8 @@ _SCHEMA = """
         path TEXT PRIMARY KEY, size INT, mtime_ns INT, ino INT, sha TEXT);
     CREATE TABLE IF NOT EXISTS snapshot(
         key TEXT PRIMARY KEY, used REAL, data TEXT);
+    CREATE TABLE IF NOT EXISTS verdict(
+        sha TEXT, version TEXT, data TEXT, PRIMARY KEY (sha, version));
 """
 
 
@@ -296,6 +298,34 @@ class TokenCache:
             "INSERT OR REPLACE INTO parsed VALUES (?,?,?)",
             ((sha, PARSER_VERSION, _dump_json(d)) for sha, d in parsed_rows),
         )
+
+    def verdicts(self, shas: Iterable[str], version: str) -> dict[str, dict]:
+        """Remembered Claude Code verdicts (``core.verdicts``) on these contents for VERSION."""
+        wanted = sorted(set(shas))
+        out: dict[str, dict] = {}
+        try:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                rows = self.db.execute(
+                    f"SELECT sha, data FROM verdict WHERE version=? AND sha IN ({','.join('?' * len(chunk))})",
+                    [version, *chunk],
+                ).fetchall()
+                for sha, data in rows:
+                    item = _load_json(data)
+                    if isinstance(item, dict):
+                        out[sha] = item
+        except sqlite3.Error:  # a cache is a speed-up, never a reason to fail
+            return {}
+        return out
+
+    def store_verdicts(self, version: str, rows: Iterable[tuple[str, dict]]) -> None:
+        """Remember verdicts (content hash, fields) for VERSION; a busy or read-only cache is skipped."""
+        try:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO verdict VALUES (?,?,?)",
+                                    ((sha, version, _dump_json(d)) for sha, d in rows))
+        except sqlite3.Error:
+            pass
 
     def close(self) -> None:
         """Close the database."""

@@ -10,15 +10,21 @@ budget, the hot count, the cap and the views count what Claude Code loads.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ctxtui.core import claude_version, tokens
+import msgspec
+
+from ctxtui.core import claude_code, claude_version, tokens
 from ctxtui.core.claude_code import AgentVerdict, Profile, load_agent, newest, profile_for
 from ctxtui.core.persona import Persona
 from ctxtui.core.safe_io import read_regular
+
+if TYPE_CHECKING:
+    from ctxtui.core.library import TokenCache
 
 #: Largest persona file read for a verdict (Claude Code 2.1.196+ skips files over 1 MiB; older
 #: versions read any size, and the library index refuses files far smaller than this anyway).
@@ -71,10 +77,27 @@ def select(*, option: str | None, setting: str | None, workspace_setting: str | 
     return Target(prof.version, found.version, source, prof)
 
 
-@lru_cache(maxsize=4096)
-def _verdict(path: str, sha256: str, data: bytes, version: str) -> AgentVerdict:
-    del sha256  # part of the cache key only
-    return load_agent(path, data, profile_for(version))
+#: Verdicts on file contents by (content hash, profile version), the path left empty: each
+#: content is parsed once per process, or read back from the token cache (:func:`warm`).
+_BY_CONTENT: dict[tuple[str, str], AgentVerdict] = {}
+#: Token counts of listing lines ("\n" + line), so a warm start loads no tokenizer.
+_LINE_TOKENS: dict[str, int] = {}
+_MEMO_MAX = 200_000
+
+
+def _remember(memo: dict, key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_MAX:  # bounded: a long session over many libraries starts afresh
+        memo.clear()
+    memo[key] = value
+
+
+def _verdict(sha256: str, data: bytes, version: str) -> AgentVerdict:
+    key = (sha256, version)
+    verdict = _BY_CONTENT.get(key)
+    if verdict is None:
+        verdict = load_agent("", data, profile_for(version))
+        _remember(_BY_CONTENT, key, verdict)
+    return verdict
 
 
 def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -> AgentVerdict:
@@ -89,11 +112,63 @@ def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -
             data = read_regular(persona.path, MAX_READ)
         except OSError as exc:
             return AgentVerdict(str(persona.path), False, f"unreadable: {exc.strerror or exc}")
-        if persona.sha256 and hashlib.sha256(data).hexdigest() != persona.sha256:
+        sha = hashlib.sha256(data).hexdigest()
+        if persona.sha256 and sha != persona.sha256:
             return AgentVerdict(str(persona.path), False, CHANGED)
-    verdict = _verdict(str(persona.path), persona.sha256, data, profile.version)
-    return AgentVerdict(**{**vars(verdict), "tools": _copy(verdict.tools),
+    else:
+        sha = hashlib.sha256(data).hexdigest()
+    verdict = _verdict(sha, data, profile.version)
+    return AgentVerdict(**{**vars(verdict), "path": str(persona.path), "tools": _copy(verdict.tools),
                            "disallowed_tools": _copy(verdict.disallowed_tools)})
+
+
+@lru_cache(maxsize=1)
+def _loader_fingerprint() -> str:
+    """The loader's code (and PyYAML's version): a remembered verdict never outlives the rules
+    that made it, even when a change forgets to say so."""
+    import yaml
+
+    h = hashlib.sha256(yaml.__version__.encode())
+    for path in sorted(Path(claude_code.__file__).parent.glob("*.py")) + [Path(__file__)]:
+        try:
+            h.update(path.read_bytes())
+        except OSError:  # no source to fingerprint: remember nothing across processes
+            return f"unverified-{id(h)}"
+    return h.hexdigest()[:16]
+
+
+class _Remembered(msgspec.Struct):
+    """One verdict as the token cache keeps it (checked field by field when read back)."""
+
+    verdict: AgentVerdict
+    line_tokens: int
+
+
+def warm(cache: TokenCache, personas: Iterable[Persona], profile: Profile) -> None:
+    """Know the verdicts on these personas' contents before views ask for them: the remembered
+    ones are read from CACHE in one go; the others are parsed now and remembered, with their
+    listing lines' token counts (a warm start then parses no YAML and loads no tokenizer)."""
+    key = f"{profile.version}:{_loader_fingerprint()}"
+    todo = {p.sha256: p for p in personas if p.sha256 and (p.sha256, profile.version) not in _BY_CONTENT}
+    if not todo:
+        return
+    for sha, item in cache.verdicts(todo, key).items():
+        try:
+            known = msgspec.convert(item, _Remembered)
+        except msgspec.ValidationError:  # a damaged row: parse the file again below
+            continue
+        _remember(_BY_CONTENT, (sha, profile.version), known.verdict)
+        if known.verdict.loaded:
+            _remember(_LINE_TOKENS, known.verdict.line, known.line_tokens)
+        del todo[sha]
+    fresh = []
+    for sha, persona in todo.items():
+        verdict_for(persona, profile)  # reads the file: a changed or unreadable one is not remembered
+        parsed = _BY_CONTENT.get((sha, profile.version))
+        if parsed is not None:
+            fresh.append((sha, msgspec.to_builtins(_Remembered(parsed, line_tokens(parsed)))))
+    if fresh:
+        cache.store_verdicts(key, fresh)
 
 
 def _copy(items: list[str] | None) -> list[str] | None:
@@ -108,7 +183,13 @@ def is_stale(verdict: AgentVerdict) -> bool:
 def line_tokens(verdict: AgentVerdict) -> int:
     """What the agent adds to the startup context: its listing line and the newline joining it
     (0 when Claude Code skips the file)."""
-    return tokens.count("\n" + verdict.line) if verdict.loaded else 0
+    if not verdict.loaded:
+        return 0
+    count = _LINE_TOKENS.get(verdict.line)
+    if count is None:
+        count = tokens.count("\n" + verdict.line)
+        _remember(_LINE_TOKENS, verdict.line, count)
+    return count
 
 
 def to_json(verdict: AgentVerdict) -> dict[str, Any]:

@@ -244,6 +244,8 @@ class Workspace:
         if library:
             self.library = index_library(self.library_roots(), self.cache)
             self._add_bundled_pins()
+            # every view and the eager budget ask for every persona's verdict: one cache read
+            verdicts.warm(self.cache, self.library.personas, self.claude_code.profile)
         self._scan_hot()
         self.memory = memory.scan(
             self.settings.workspace,
