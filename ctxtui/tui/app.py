@@ -10,11 +10,14 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from ctxtui.core.config import Settings, save_setting
-from ctxtui.tui import watch
 from ctxtui.tui.actions import bindings, check_keymap
 from ctxtui.tui.commands import CtxCommands
 from ctxtui.tui.screens.main import MainScreen
 from ctxtui.tui.themes import THEME_VARIABLES, load_themes
+
+#: Longest the first frame waits for the main screen's rows (a cold index of a large library
+#: takes longer: then the panes show "Indexing…" until the rows come).
+FIRST_FRAME_WAIT = 0.5
 
 
 class CtxApp(App):
@@ -32,27 +35,57 @@ class CtxApp(App):
         self.live_reload = settings.watch if watch_files is None else watch_files
         self.remember_theme = remember_theme
         self._stop_watch = asyncio.Event()
+        self._holding_first_frame = False
         loaded = load_themes()
         for theme in loaded.themes:
             self.register_theme(theme)
         self.theme_problems = loaded.problems
         names = {t.name for t in loaded.themes} | set(self.available_themes)
-        self.theme = settings.theme if settings.theme in names else "ctxtui-dark" if "ctxtui-dark" in names else "textual-dark"
+        self._set_first_theme(
+            settings.theme if settings.theme in names else "ctxtui-dark" if "ctxtui-dark" in names else "textual-dark")
         self.sub_title = str(settings.workspace)
         if settings.keymap:
             self.set_keymap(settings.keymap)
+
+    def _set_first_theme(self, name: str) -> None:
+        """The theme before the first frame. Assigning ``self.theme`` here would make Textual
+        parse and apply the whole stylesheet a second time (its theme watcher refreshes the
+        CSS); before the first parse, giving the stylesheet the theme's variables is enough.
+        What the watcher does besides (pinned Textual 8.2.8) is done here."""
+        self.set_reactive(App.theme, name)
+        theme = self.current_theme
+        classes = {c: False for c in self.classes if c.startswith("-theme-")}
+        self.update_classes({**classes, f"-theme-{theme.name}": True, "-dark-mode": theme.dark,
+                             "-light-mode": not theme.dark}, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Defaults for ctxtui's own theme variables, so every theme can be used."""
         return dict(THEME_VARIABLES)
 
     def on_mount(self) -> None:
+        # Hold the first frame until the rows are in (at most FIRST_FRAME_WAIT): painting
+        # empty panes first only takes the CPU the index needs, and flashes "Indexing…".
+        self._begin_batch()
+        self._holding_first_frame = True
+        self.set_timer(FIRST_FRAME_WAIT, self._release_first_frame)
         self.push_screen(MainScreen(self.settings))
         for problem in self.theme_problems:
             self.notify(problem, title="Theme skipped", severity="warning")
         if self.live_reload:
             self.run_worker(self._watch_recursive(), group="watch", exit_on_error=False)
             self.run_worker(self._watch_workspace_root(), group="watch", exit_on_error=False)
+
+    def on_main_screen_model_ready(self) -> None:
+        """The main screen showed its first rows (the message bubbles here after it)."""
+        self._release_first_frame()
+
+    def _release_first_frame(self) -> None:
+        if self._holding_first_frame:
+            self._holding_first_frame = False
+            self._end_batch()
+            self.screen.refresh()
 
     def watch_theme(self, theme: str) -> None:
         if self.remember_theme and self.is_running:
@@ -83,12 +116,16 @@ class CtxApp(App):
             main.post_message(MainScreen.FilesChanged(frozenset(paths)))
 
     async def _watch_recursive(self) -> None:
+        from ctxtui.tui import watch  # watchfiles and anyio: not needed for the first frame
+
         s = self.settings
         paths = [*s.libraries, s.agents_dir, s.user_agents_dir, s.workspace / ".claude" / "rules"]
         await watch.watch(paths, self._changed, self._stop_watch)
 
     async def _watch_workspace_root(self) -> None:
         from watchfiles import awatch
+
+        from ctxtui.tui import watch
 
         root = self.settings.workspace
         names = {"CLAUDE.md", "CLAUDE.local.md", "hybrid-config.json"}
