@@ -60,7 +60,7 @@ def test_a_damaged_or_foreign_cache_row_is_parsed_again(tmp_path, fresh_process)
     verdicts.warm(cache, lib.personas, profile)
     ok = next(p for p in lib.personas if p.name == "ok")
     assert verdicts.verdict_for(ok, profile).loaded
-    assert cache.verdicts([ok.sha256], key)[ok.sha256]["verdict"]["loaded"] is True  # repaired
+    assert b'"loaded":true' in cache.verdicts([ok.sha256], key)[ok.sha256]  # repaired
 
 
 def test_a_file_changed_after_indexing_is_still_seen_as_changing(tmp_path, fresh_process):
@@ -71,3 +71,28 @@ def test_a_file_changed_after_indexing_is_still_seen_as_changing(tmp_path, fresh
     ok = next(p for p in lib.personas if p.name == "ok")
     ok.path.write_text("---\nname: ok\n")  # an editor mid-save
     assert verdicts.is_stale(verdicts.verdict_for(ok, profile))
+
+
+def test_the_workspace_reads_each_file_once_per_refresh_and_a_changing_one_each_time(tmp_path, monkeypatch):
+    from ctxtui.core.config import load_settings
+    from ctxtui.core.workspace import Workspace
+
+    lib = library(tmp_path)
+    (tmp_path / "proj").mkdir()
+    settings = load_settings(workspace=tmp_path / "proj", library_dirs=[lib], include_user_scope=False,
+                             cache_path=tmp_path / "cache.sqlite")
+    ws = Workspace(settings)
+    ok = ws.library.get("ok")
+    reads = []
+    real = verdicts.read_regular
+    monkeypatch.setattr(verdicts, "read_regular", lambda *a: reads.append(a[0]) or real(*a))
+    first = ws.verdict(ok)
+    first.tools.append("changed by a caller")
+    assert ws.verdict(ok).loaded and "changed by a caller" not in ws.verdict(ok).tools
+    assert reads == [ok.path]
+    (lib / "bad.md").write_text("---\nname: bad\ndescription: now fine\n---\n")  # saved before it was asked
+    bad = ws.library.get("bad")
+    assert verdicts.is_stale(ws.verdict(bad)) and verdicts.is_stale(ws.verdict(bad))
+    assert reads.count(bad.path) == 2
+    ws.refresh()
+    assert ws.verdict(ws.library.get("bad")).loaded

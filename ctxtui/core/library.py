@@ -299,24 +299,27 @@ class TokenCache:
             ((sha, PARSER_VERSION, _dump_json(d)) for sha, d in parsed_rows),
         )
 
-    def verdicts(self, shas: Iterable[str], version: str) -> dict[str, dict]:
-        """Remembered Claude Code verdicts (``core.verdicts``) on these contents for VERSION."""
+    def verdicts(self, shas: Iterable[str], version: str) -> dict[str, bytes]:
+        """Remembered Claude Code verdicts (``core.verdicts``) on these contents for VERSION,
+        as the JSON that :meth:`store_verdicts` wrote (the reader checks it)."""
         wanted = sorted(set(shas))
-        out: dict[str, dict] = {}
+        if not wanted:
+            return {}
         try:
-            for i in range(0, len(wanted), 500):
-                chunk = wanted[i : i + 500]
+            try:  # one query for any number of hashes
                 rows = self.db.execute(
-                    f"SELECT sha, data FROM verdict WHERE version=? AND sha IN ({','.join('?' * len(chunk))})",
-                    [version, *chunk],
-                ).fetchall()
-                for sha, data in rows:
-                    item = _load_json(data)
-                    if isinstance(item, dict):
-                        out[sha] = item
+                    "SELECT v.sha, v.data FROM json_each(?) AS w JOIN verdict AS v ON v.sha = w.value "
+                    "WHERE v.version=?", (_dump_json(wanted), version)).fetchall()
+            except sqlite3.OperationalError:  # an SQLite built without JSON functions
+                rows = []
+                for i in range(0, len(wanted), 500):
+                    chunk = wanted[i : i + 500]
+                    rows += self.db.execute(
+                        f"SELECT sha, data FROM verdict WHERE version=? AND sha IN ({','.join('?' * len(chunk))})",
+                        [version, *chunk]).fetchall()
         except sqlite3.Error:  # a cache is a speed-up, never a reason to fail
             return {}
-        return out
+        return {sha: data if isinstance(data, bytes) else str(data).encode() for sha, data in rows}
 
     def store_verdicts(self, version: str, rows: Iterable[tuple[str, dict]]) -> None:
         """Remember verdicts (content hash, fields) for VERSION; a busy or read-only cache is skipped."""

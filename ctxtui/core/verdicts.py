@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 MAX_READ = 16 * 1024 * 1024
 CHANGED = "the file changed while ctxtui read it (it is read again on the next refresh)"
 """The reason of a verdict on bytes that are not the ones ctxtui parsed: see :func:`is_stale`."""
+UNREADABLE = "unreadable: "
+"""How the reason of a verdict on a file that could not be read starts."""
 
 
 @dataclass(frozen=True)
@@ -111,15 +113,24 @@ def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -
         try:
             data = read_regular(persona.path, MAX_READ)
         except OSError as exc:
-            return AgentVerdict(str(persona.path), False, f"unreadable: {exc.strerror or exc}")
+            return AgentVerdict(str(persona.path), False, f"{UNREADABLE}{exc.strerror or exc}")
         sha = hashlib.sha256(data).hexdigest()
         if persona.sha256 and sha != persona.sha256:
             return AgentVerdict(str(persona.path), False, CHANGED)
     else:
         sha = hashlib.sha256(data).hexdigest()
-    verdict = _verdict(sha, data, profile.version)
-    return AgentVerdict(**{**vars(verdict), "path": str(persona.path), "tools": _copy(verdict.tools),
-                           "disallowed_tools": _copy(verdict.disallowed_tools)})
+    return clone(_verdict(sha, data, profile.version), str(persona.path))
+
+
+def clone(verdict: AgentVerdict, path: str | None = None) -> AgentVerdict:
+    """A copy of a remembered VERDICT (at PATH) that its caller may change."""
+    out = AgentVerdict.__new__(AgentVerdict)  # cheaper than dataclasses.replace: views ask often
+    out.__dict__.update(verdict.__dict__)
+    if path is not None:
+        out.path = path
+    out.tools = _copy(verdict.tools)
+    out.disallowed_tools = _copy(verdict.disallowed_tools)
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -144,6 +155,9 @@ class _Remembered(msgspec.Struct):
     line_tokens: int
 
 
+_REMEMBERED = msgspec.json.Decoder(_Remembered)
+
+
 def warm(cache: TokenCache, personas: Iterable[Persona], profile: Profile) -> None:
     """Know the verdicts on these personas' contents before views ask for them: the remembered
     ones are read from CACHE in one go; the others are parsed now and remembered, with their
@@ -152,10 +166,10 @@ def warm(cache: TokenCache, personas: Iterable[Persona], profile: Profile) -> No
     todo = {p.sha256: p for p in personas if p.sha256 and (p.sha256, profile.version) not in _BY_CONTENT}
     if not todo:
         return
-    for sha, item in cache.verdicts(todo, key).items():
+    for sha, data in cache.verdicts(todo, key).items():
         try:
-            known = msgspec.convert(item, _Remembered)
-        except msgspec.ValidationError:  # a damaged row: parse the file again below
+            known = _REMEMBERED.decode(data)
+        except msgspec.DecodeError:  # a damaged row (ValidationError too): parse the file again below
             continue
         _remember(_BY_CONTENT, (sha, profile.version), known.verdict)
         if known.verdict.loaded:

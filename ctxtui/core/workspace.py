@@ -204,6 +204,7 @@ class Workspace:
         self.guard = Guard(settings.workspace)
         self._holding_lock = False
         self._target: verdicts.Target | None = None
+        self._verdicts: dict[tuple[str, str], AgentVerdict] = {}
         self._account: startup.StartupAccount | None = None
         self.refresh()
 
@@ -240,6 +241,7 @@ class Workspace:
         self._recover()
         self.config = load_workspace_config(self.settings.workspace)
         self._target = None
+        self._verdicts.clear()
         self._account = None
         if library:
             self.library = index_library(self.library_roots(), self.cache)
@@ -267,8 +269,17 @@ class Workspace:
         return self._target
 
     def verdict(self, persona: Persona) -> AgentVerdict:
-        """Claude Code's verdict on a persona's file for this project's version."""
-        return verdicts.verdict_for(persona, self.claude_code.profile)
+        """Claude Code's verdict on a persona's file for this project's version. The file is
+        read once per refresh (views and the budget ask for every persona): a file saved since
+        is seen by the next refresh, as its new content is."""
+        key = (str(persona.path), persona.sha256)
+        found = self._verdicts.get(key)
+        if found is not None:
+            return verdicts.clone(found)
+        found = verdicts.verdict_for(persona, self.claude_code.profile)
+        if not verdicts.is_stale(found) and not found.reason.startswith(verdicts.UNREADABLE):
+            self._verdicts[key] = verdicts.clone(found)  # a file being saved is read again
+        return found
 
     def _notice(self, line: str) -> None:
         self.recovered.append(line)

@@ -63,15 +63,7 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
     from ctxtui.core import strategies  # the history list only: kept off the start-up imports
 
     used = last_used or {}
-    seen: dict[int, AgentVerdict] = {}
-
-    def verdict(p: Persona) -> AgentVerdict:
-        # Each ask reads the file again (to see it changing): once per persona per model.
-        v = seen.get(id(p))
-        if v is None:
-            v = seen[id(p)] = ws.verdict(p)
-        return v
-
+    verdict = ws.verdict  # each file is read once per refresh, however often it is asked
     # startup: the listing line Claude Code sends for the persona (0 when it skips the file)
     hot = [
         Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(verdict(h.persona)), h.persona.full_tokens,
