@@ -15,10 +15,6 @@ from ctxtui.tui.commands import CtxCommands
 from ctxtui.tui.screens.main import MainScreen
 from ctxtui.tui.themes import THEME_VARIABLES, load_themes
 
-#: Longest the first frame waits for the main screen's rows (a cold index of a large library
-#: takes longer: then the panes show "Indexing…" until the rows come).
-FIRST_FRAME_WAIT = 0.5
-
 
 class CtxApp(App):
     """ctxtui's terminal UI."""
@@ -35,7 +31,6 @@ class CtxApp(App):
         self.live_reload = settings.watch if watch_files is None else watch_files
         self.remember_theme = remember_theme
         self._stop_watch = asyncio.Event()
-        self._holding_first_frame = False
         loaded = load_themes()
         for theme in loaded.themes:
             self.register_theme(theme)
@@ -65,27 +60,12 @@ class CtxApp(App):
         return dict(THEME_VARIABLES)
 
     def on_mount(self) -> None:
-        # Hold the first frame until the rows are in (at most FIRST_FRAME_WAIT): painting
-        # empty panes first only takes the CPU the index needs, and flashes "Indexing…".
-        self._begin_batch()
-        self._holding_first_frame = True
-        self.set_timer(FIRST_FRAME_WAIT, self._release_first_frame)
         self.push_screen(MainScreen(self.settings))
         for problem in self.theme_problems:
             self.notify(problem, title="Theme skipped", severity="warning")
         if self.live_reload:
             self.run_worker(self._watch_recursive(), group="watch", exit_on_error=False)
             self.run_worker(self._watch_workspace_root(), group="watch", exit_on_error=False)
-
-    def on_main_screen_model_ready(self) -> None:
-        """The main screen showed its first rows (the message bubbles here after it)."""
-        self._release_first_frame()
-
-    def _release_first_frame(self) -> None:
-        if self._holding_first_frame:
-            self._holding_first_frame = False
-            self._end_batch()
-            self.screen.refresh()
 
     def watch_theme(self, theme: str) -> None:
         if self.remember_theme and self.is_running:
