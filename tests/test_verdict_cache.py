@@ -96,3 +96,14 @@ def test_the_workspace_reads_each_file_once_per_refresh_and_a_changing_one_each_
     assert reads.count(bad.path) == 2
     ws.refresh()
     assert ws.verdict(ws.library.get("bad")).loaded
+
+
+def test_verdicts_made_by_other_loader_code_are_forgotten(tmp_path, fresh_process):
+    cache = TokenCache(tmp_path / "cache.sqlite")
+    lib = index_library([library(tmp_path)], cache)
+    profile = newest()
+    cache.store_verdicts(f"{profile.version}:oldcode", [("abc", {"x": 1})])
+    verdicts.warm(cache, lib.personas, profile)
+    assert cache.verdicts(["abc"], f"{profile.version}:oldcode") == {}
+    key = f"{profile.version}:{verdicts._loader_fingerprint()}"
+    assert set(cache.verdicts([p.sha256 for p in lib.personas], key)) == {p.sha256 for p in lib.personas}

@@ -321,10 +321,15 @@ class TokenCache:
             return {}
         return {sha: data if isinstance(data, bytes) else str(data).encode() for sha, data in rows}
 
-    def store_verdicts(self, version: str, rows: Iterable[tuple[str, dict]]) -> None:
-        """Remember verdicts (content hash, fields) for VERSION; a busy or read-only cache is skipped."""
+    def store_verdicts(self, version: str, rows: Iterable[tuple[str, dict]], keep_suffix: str = "") -> None:
+        """Remember verdicts (content hash, fields) for VERSION, forgetting those of versions
+        that do not end with KEEP_SUFFIX (made by other loader code); a busy or read-only cache
+        is skipped."""
         try:
             with self.db:
+                if keep_suffix:
+                    self.db.execute("DELETE FROM verdict WHERE substr(version, -?) != ?",
+                                    (len(keep_suffix), keep_suffix))
                 self.db.executemany("INSERT OR REPLACE INTO verdict VALUES (?,?,?)",
                                     ((sha, version, _dump_json(d)) for sha, d in rows))
         except sqlite3.Error:

@@ -134,17 +134,17 @@ def clone(verdict: AgentVerdict, path: str | None = None) -> AgentVerdict:
 
 
 @lru_cache(maxsize=1)
-def _loader_fingerprint() -> str:
+def _loader_fingerprint() -> str | None:
     """The loader's code (and PyYAML's version): a remembered verdict never outlives the rules
-    that made it, even when a change forgets to say so."""
+    that made it, even when a change forgets to say so. None: no source to fingerprint."""
     import yaml
 
     h = hashlib.sha256(yaml.__version__.encode())
     for path in sorted(Path(claude_code.__file__).parent.glob("*.py")) + [Path(__file__)]:
         try:
             h.update(path.read_bytes())
-        except OSError:  # no source to fingerprint: remember nothing across processes
-            return f"unverified-{id(h)}"
+        except OSError:
+            return None
     return h.hexdigest()[:16]
 
 
@@ -162,11 +162,13 @@ def warm(cache: TokenCache, personas: Iterable[Persona], profile: Profile) -> No
     """Know the verdicts on these personas' contents before views ask for them: the remembered
     ones are read from CACHE in one go; the others are parsed now and remembered, with their
     listing lines' token counts (a warm start then parses no YAML and loads no tokenizer)."""
-    key = f"{profile.version}:{_loader_fingerprint()}"
+    fingerprint = _loader_fingerprint()
+    key = f"{profile.version}:{fingerprint}"
     todo = {p.sha256: p for p in personas if p.sha256 and (p.sha256, profile.version) not in _BY_CONTENT}
     if not todo:
         return
-    for sha, data in cache.verdicts(todo, key).items():
+    remembered = cache.verdicts(todo, key) if fingerprint else {}  # unverifiable code: parse in memory only
+    for sha, data in remembered.items():
         try:
             known = _REMEMBERED.decode(data)
         except msgspec.DecodeError:  # a damaged row (ValidationError too): parse the file again below
@@ -181,8 +183,8 @@ def warm(cache: TokenCache, personas: Iterable[Persona], profile: Profile) -> No
         parsed = _BY_CONTENT.get((sha, profile.version))
         if parsed is not None:
             fresh.append((sha, msgspec.to_builtins(_Remembered(parsed, line_tokens(parsed)))))
-    if fresh:
-        cache.store_verdicts(key, fresh)
+    if fresh and fingerprint:
+        cache.store_verdicts(key, fresh, keep_suffix=f":{fingerprint}")
 
 
 def _copy(items: list[str] | None) -> list[str] | None:
