@@ -10,7 +10,6 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from ctxtui.core.config import Settings, save_setting
-from ctxtui.tui import watch
 from ctxtui.tui.actions import bindings, check_keymap
 from ctxtui.tui.commands import CtxCommands
 from ctxtui.tui.screens.main import MainScreen
@@ -37,10 +36,24 @@ class CtxApp(App):
             self.register_theme(theme)
         self.theme_problems = loaded.problems
         names = {t.name for t in loaded.themes} | set(self.available_themes)
-        self.theme = settings.theme if settings.theme in names else "ctxtui-dark" if "ctxtui-dark" in names else "textual-dark"
+        self._set_first_theme(
+            settings.theme if settings.theme in names else "ctxtui-dark" if "ctxtui-dark" in names else "textual-dark")
         self.sub_title = str(settings.workspace)
         if settings.keymap:
             self.set_keymap(settings.keymap)
+
+    def _set_first_theme(self, name: str) -> None:
+        """The theme before the first frame. Assigning ``self.theme`` here would make Textual
+        parse and apply the whole stylesheet a second time (its theme watcher refreshes the
+        CSS); before the first parse, giving the stylesheet the theme's variables is enough.
+        What the watcher does besides (pinned Textual 8.2.8) is done here."""
+        self.set_reactive(App.theme, name)
+        theme = self.current_theme
+        classes = {c: False for c in self.classes if c.startswith("-theme-")}
+        self.update_classes({**classes, f"-theme-{theme.name}": True, "-dark-mode": theme.dark,
+                             "-light-mode": not theme.dark}, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Defaults for ctxtui's own theme variables, so every theme can be used."""
@@ -83,12 +96,16 @@ class CtxApp(App):
             main.post_message(MainScreen.FilesChanged(frozenset(paths)))
 
     async def _watch_recursive(self) -> None:
+        from ctxtui.tui import watch  # watchfiles and anyio: not needed for the first frame
+
         s = self.settings
         paths = [*s.libraries, s.agents_dir, s.user_agents_dir, s.workspace / ".claude" / "rules"]
         await watch.watch(paths, self._changed, self._stop_watch)
 
     async def _watch_workspace_root(self) -> None:
         from watchfiles import awatch
+
+        from ctxtui.tui import watch
 
         root = self.settings.workspace
         names = {"CLAUDE.md", "CLAUDE.local.md", "hybrid-config.json"}

@@ -65,19 +65,20 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
     from ctxtui.core import strategies  # the history list only: kept off the start-up imports
 
     used = last_used or {}
+    verdict = ws.verdict  # each file is read once per refresh, however often it is asked
     # startup: the listing line Claude Code sends for the persona (0 when it skips the file)
     hot = [
-        Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(ws.verdict(h.persona)), h.persona.full_tokens,
+        Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(verdict(h.persona)), h.persona.full_tokens,
             tuple(h.flags), h.persona.description, used.get(h.name, 0.0))
         for h in ws.hot
     ]
     user_hot = [  # user scope (~/.claude/agents): loaded too, shown, but ctxtui does not move it
-        Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(ws.verdict(h.persona)), h.persona.full_tokens,
+        Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(verdict(h.persona)), h.persona.full_tokens,
             ("user", *h.flags), h.persona.description, used.get(h.name, 0.0))
         for h in ws.user_hot
     ]
     cold = [
-        Row(str(p.path), p.name, cc_verdicts.line_tokens(v := ws.verdict(p)), p.full_tokens, _flags(p, verdict=v),
+        Row(str(p.path), p.name, cc_verdicts.line_tokens(v := verdict(p)), p.full_tokens, _flags(p, verdict=v),
             p.description, used.get(p.name, 0.0))
         for p in ws.cold()
     ]
@@ -87,7 +88,7 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
     return Model(
         cold=cold, hot=hot, user_hot=user_hot, cap=ws.cap, budget=ws.budget(), strategy=ws.strategy,
         history=strategies.history(ws), problems=list(ws.recovered), personas=personas,
-        verdicts={n: ws.verdict(p) for n, p in personas.items()}, listed=len(ws.visible_hot()),
+        verdicts={n: verdict(p) for n, p in personas.items()}, listed=len(ws.visible_hot()),
     )
 
 

@@ -9,6 +9,7 @@ always released.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -17,6 +18,7 @@ from textual.coordinate import Coordinate
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.widgets import DataTable, Label
+from textual.widgets.data_table import RowKey
 
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.model import Row
@@ -118,6 +120,18 @@ class PersonaList(DataTable):
         room = self.scrollable_content_region.width - fixed - 2 * self.cell_padding * columns - 1
         longest = max((len(r.name) for r in self.rows_by_key.values()), default=4)
         return max(4, min(longest, room)), self._flags_width(), used
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # Every column here has a fixed width and every row one line, so Textual's measuring
+        # of each new cell (most of a 5,000-row first paint) would only set widths it ignores.
+        # Pinned Textual (8.2.8): the rest of the method (the virtual size) still runs.
+        new_rows = list(new_rows)
+        rows = self.rows
+        if any(c.auto_width for c in self.columns.values()) or any(
+                k in rows and rows[k].auto_height for k in new_rows):
+            super()._update_dimensions(new_rows)
+        else:
+            super()._update_dimensions(())
 
     def on_resize(self) -> None:
         if self._fit() != self._layout_key:
