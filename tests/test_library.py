@@ -205,3 +205,14 @@ def test_upper_case_persona_is_visible_once_hot(tmp_path, workspace):
     ws.activate(["SRE"])
     ws = Workspace(load_settings(workspace=workspace, library_dirs=[tmp_path / "lib"]))
     assert "SRE" in ws.hot_names()
+
+
+def test_personas_sharing_a_body_but_described_differently_are_not_merged(tmp_path):
+    """Claude Code routes by description: five personas with one boilerplate body and five
+    descriptions are five personas, each listed under its own name."""
+    names = ["ansi", "breaker", "nl-inject", "ssh-helper", "writer"]
+    for n in names:
+        write(tmp_path / f"{n}.md", persona_text(n, f"Does {n} things.", "body\n"))
+    write(tmp_path / "copy" / "p1-ansi.md", persona_text("p1-ansi", "Does ansi things.", "body\n"))
+    lib = index_library([tmp_path], TokenCache(None))
+    assert lib.same_body() == {"ansi": ["p1-ansi"]}

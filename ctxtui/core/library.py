@@ -151,12 +151,15 @@ class Library:
     """Names added from the bundled library for pins (not part of the user's library)."""
 
     def same_body(self) -> dict[str, list[str]]:
-        """Names of usable winners that share one body (a persona copied into several plugins
-        under prefixed names), keyed by the shortest name; groups of two or more only."""
-        groups: dict[str, list[str]] = {}
+        """Names of usable winners that are one persona copied under several names (a persona
+        copied into several plugins under prefixed names): the same body and the same
+        description, which is what Claude Code routes by. Keyed by the shortest name; groups of
+        two or more only. Personas that share a body but are described differently are not
+        copies: each keeps its own line."""
+        groups: dict[tuple[str, str], list[str]] = {}
         for p in self.unique():
             if p.body_sha:
-                groups.setdefault(p.body_sha, []).append(p.name)
+                groups.setdefault((p.body_sha, " ".join(p.description.split())), []).append(p.name)
         out = {}
         for names in groups.values():
             if len(names) > 1:
