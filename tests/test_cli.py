@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,20 @@ def test_profile_commands(capsys, library, workspace):
 def test_missing_workspace_is_refused_without_creating_it(capsys, library, tmp_path):
     code, _, err = run(capsys, "activate", "alpha", "-l", library, "-w", tmp_path / "nope")
     assert code == 1 and "is not a folder" in err and not (tmp_path / "nope").exists()
+
+
+def test_json_startup_tokens_match_the_tables_and_add_up_to_eager(capsys, library, workspace):
+    code, out, _ = run(capsys, "index", "--json", "-l", library, "-w", workspace)
+    data = json.loads(out)
+    from ctxtui.core.config import bundled_dir
+
+    own = [p for p in data["personas"]  # the pinned persona-manager comes from the bundled ones
+           if not Path(p["path"]).is_relative_to(bundled_dir("personas"))]
+    assert len({p["name"] for p in own}) == len(own) == 5  # no duplicates: the sum is eager
+    assert sum(p["startup_tokens"] for p in own) == data["eager_startup_tokens"]
+    code, out, _ = run(capsys, "list", "--json", "-l", library, "-w", workspace)
+    listed = {p["name"]: p["startup_tokens"] for p in json.loads(out)["personas"]}
+    code, table, _ = run(capsys, "list", "-l", library, "-w", workspace)
+    for name, n in listed.items():
+        row = next(line for line in table.splitlines() if f" {name} " in line)
+        assert f" {n:,} " in row, (name, n, row)

@@ -17,7 +17,8 @@ from ctxtui.core.workspace import Workspace
 def persona_json(p: Persona, verdict: AgentVerdict | None = None) -> dict:
     """The stable JSON shape of one persona: ctxtui's own reading, and with VERDICT what
     Claude Code makes of the file (``claude_code``: loads, reason, name, description, tools,
-    line)."""
+    line). With VERDICT, ``startup_tokens`` is what its listing line adds to the startup
+    context, as every table and the eager total count it (0 when Claude Code skips it)."""
     extra = {"claude_code": verdicts.to_json(verdict)} if verdict is not None else {}
     return {
         "name": p.name,
@@ -25,7 +26,7 @@ def persona_json(p: Persona, verdict: AgentVerdict | None = None) -> dict:
         "status": p.status.value,
         "problem": p.problem,
         "problems": p.problems,
-        "startup_tokens": p.startup_tokens,
+        "startup_tokens": verdicts.line_tokens(verdict) if verdict is not None else p.startup_tokens,
         "full_tokens": p.full_tokens,
         "description": p.description,
         "tools": p.tools,
