@@ -134,8 +134,8 @@ def test_portable_paths(tmp_path, home):
     assert portable(proj / "agents", proj) == "agents"
     assert portable(tmp_path / "work" / "lib", proj) == "../lib"
     assert portable(home / "x" / "lib", proj) == "~/x/lib"  # not beside the project: ~/
-    elsewhere = tmp_path / "opt" / "agents"  # neither beside it nor under home: as it is
-    assert portable(elsewhere, proj) == elsewhere.as_posix()
+    elsewhere = tmp_path / "opt" / "agents"  # neither beside it nor under home: relative
+    assert portable(elsewhere, proj) == "../../opt/agents"
 
 
 def test_a_library_beside_the_project_is_found_and_said_where(project, tmp_path, home):

@@ -110,8 +110,9 @@ def home_problem(settings: Settings) -> str | None:
 
 def portable(path: Path, workspace: Path) -> str:
     """A library path as a team can commit it: relative to the project when inside it or
-    beside it (``../lib``), ``~/...`` under the home folder, else absolute (``/opt/agents`` is
-    the same on every machine; a path climbing out of the checkout is not)."""
+    beside it (``../lib``), ``~/...`` under the home folder, else relative all the same (the
+    workspace config takes no absolute paths: a cloned repository must not point ctxtui
+    anywhere on the machine)."""
     path, workspace = Path(os.path.abspath(path)), Path(os.path.abspath(workspace))
     home = Path(os.path.abspath(Path.home()))
     try:
@@ -119,11 +120,11 @@ def portable(path: Path, workspace: Path) -> str:
     except ValueError:  # another drive (Windows)
         rel = None
     near = path.is_relative_to(workspace) or path.is_relative_to(workspace.parent)
-    if rel is not None and near:
+    if rel is not None and (near or not path.is_relative_to(home)):
         return Path(rel).as_posix()
     if path.is_relative_to(home):
         return "~/" + path.relative_to(home).as_posix() if path != home else "~/"
-    return path.as_posix()
+    raise InitError(f"{path} cannot be written as a path relative to {workspace}; move the library nearer")
 
 
 def _looks_like_agent(path: Path) -> bool:
