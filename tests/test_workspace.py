@@ -250,3 +250,24 @@ def test_a_name_declared_by_several_files_takes_one_slot_as_claude_code_lists_it
     assert listed == ["alpha.md"]  # the later path, the one Claude Code lists
     ws.activate(["beta", "gamma"])
     assert len(ws.visible_hot()) == ws.cap == 3
+
+
+@pytest.mark.parametrize("entry,why", [("../../../../../../../../../..", "the filesystem root"),
+                                       ("..", "a folder that holds this project"),
+                                       (".", "a folder that holds this project")])
+def test_a_config_naming_the_root_or_a_folder_holding_the_project_is_refused(workspace, entry, why):
+    """A cloned repository's hybrid-config.json must not point the index at the whole disk."""
+    (workspace / "hybrid-config.json").write_text(json.dumps({"library": [entry]}))
+    with pytest.raises(WorkspaceError, match=why):
+        Workspace(load_settings(workspace=workspace))
+
+
+def test_a_recorded_library_that_went_missing_is_said_in_the_warnings(workspace, library):
+    import os.path
+
+    rel = os.path.relpath(library, workspace)
+    (workspace / "hybrid-config.json").write_text(json.dumps({"library": [rel]}))
+    assert not Workspace(load_settings(workspace=workspace)).budget().warnings
+    library.rename(library.with_name("gone"))
+    warnings = Workspace(load_settings(workspace=workspace)).budget().warnings
+    assert any("is missing" in w and rel in w for w in warnings)

@@ -27,6 +27,7 @@ from ctxtui.core.budget import AGENT_WARN_TOKENS, Budget, BudgetItem
 from ctxtui.core.claude_code import AgentVerdict, sort_key
 from ctxtui.core.config import (
     STRATEGIES,
+    WORKSPACE_CONFIG_NAME,
     Settings,
     WorkspaceConfig,
     bundled_dir,
@@ -206,6 +207,7 @@ class Workspace:
         self._holding_lock = False
         self._target: verdicts.Target | None = None
         self._account: startup.StartupAccount | None = None
+        self.library_warnings: list[str] = []
         self.refresh()
 
     # ------------------------------------------------------------------ reading
@@ -232,7 +234,18 @@ class Workspace:
         if missing is not None:  # a mistyped --library would otherwise read as an empty library
             raise WorkspaceError(f"library {missing} is not a folder")
         if not self.settings.library_dirs and self.config.library:
-            return [self.settings.cold_store, *self.config.library_paths(self.settings.workspace)]
+            paths = self.config.library_paths(self.settings.workspace)
+            for entry, path in zip(self.config.library, paths, strict=True):
+                problem = _too_wide(path, self.settings.workspace)
+                if problem:
+                    raise WorkspaceError(f"{WORKSPACE_CONFIG_NAME}: library {entry!r} is {problem}; "
+                                         "name the folder that holds the personas")
+            self.library_warnings = [
+                f"library {entry!r} (recorded in {WORKSPACE_CONFIG_NAME}) is missing; its personas "
+                "are not counted (eager and the reduction are understated)"
+                for entry, path in zip(self.config.library, paths, strict=True) if not path.is_dir()]
+            return [self.settings.cold_store, *paths]
+        self.library_warnings = []
         return self.settings.libraries
 
     def refresh(self, library: bool = True) -> None:
@@ -519,7 +532,7 @@ class Workspace:
         eager_verdicts = verdicts.verdicts_for(self.library.eager(), target.profile)  # one memo lookup
         eager = sum(count_many(["\n" + v.line for v in eager_verdicts if v.loaded])) + outside_library
         factor = self.settings.calibrator.factor(self.model)
-        warnings = list(scan.warnings()) + list(self.clashes)
+        warnings = list(scan.warnings()) + list(self.clashes) + list(self.library_warnings)
         warnings += [f"{h.persona.path}: Claude Code skips this: {h.claude_code.reason}"
                      for h in self.hot + self.user_hot if h.claude_code and not h.listed]
         warn_tokens = sum(v.warning_tokens for v, _ in listed)
@@ -922,3 +935,20 @@ class Workspace:
         for name in done:
             self.emit("deactivate", name)
         return done
+
+
+def _too_wide(path: Path, workspace: Path) -> str:
+    """Why a configured library folder must not be indexed ('' when it may): the filesystem
+    root, the home folder, or a folder holding the project (a cloned repository's config could
+    otherwise point ctxtui at every file on the machine)."""
+    try:
+        real, home, ws = path.resolve(), Path.home().resolve(), workspace.resolve()
+    except (OSError, RuntimeError):
+        return ""
+    if real == Path(real.anchor):
+        return "the filesystem root"
+    if real == home:
+        return "your home folder"
+    if ws.is_relative_to(real):
+        return "a folder that holds this project"
+    return ""
