@@ -123,3 +123,18 @@ def test_claude_md_write_and_profile_honour_json(capsys, library, workspace):
     assert json.loads(out)["plan"]["refusal"]
     code, out, _ = run(capsys, "profile", "use", "one", "--force", "--json", "-l", library, "-w", workspace)
     assert code == 0 and "alpha" in json.loads(out)["hot"]
+
+
+def test_with_no_library_the_advice_counts_the_projects_own_agents(tmp_path, workspace):
+    """One agent of the project's own and no library: lazy loading pays only with many more
+    personas, never 'above ~1' (the figure used to be the library size plus one)."""
+    agents = workspace / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "solo.md").write_text(persona_text("solo", "Does the one thing this project needs."))
+    empty = tmp_path / "empty-lib"
+    empty.mkdir()
+    ws = Workspace(load_settings(workspace=workspace, library_dirs=[empty]))
+    plan = strategies.plan(ws, "lazy_loading")
+    assert plan.refusal and "your 1 persona is cheaper hot" in plan.refusal
+    assert plan.pays_above is not None and plan.pays_above > 2
+    assert f"pays above ~{plan.pays_above} personas" in plan.refusal

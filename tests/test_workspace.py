@@ -271,3 +271,11 @@ def test_a_recorded_library_that_went_missing_is_said_in_the_warnings(workspace,
     library.rename(library.with_name("gone"))
     warnings = Workspace(load_settings(workspace=workspace)).budget().warnings
     assert any("is missing" in w and rel in w for w in warnings)
+
+
+def test_an_unknown_name_is_said_as_such_even_when_the_cap_is_full(settings, library):
+    ws = Workspace(settings)
+    ws.activate(["alpha", "beta", "gamma"])
+    with pytest.raises(WorkspaceError, match="no persona named 'nonexist'") as exc:
+        ws.activate(["nonexist"])
+    assert not isinstance(exc.value, CapError)

@@ -403,13 +403,13 @@ def _densities(ws: Workspace, target: str, density: str | None) -> list[str | No
 def _pays_above(ws: Workspace, target: str, hot: list[str], model: FineTunedModel | None, eager: int) -> int:
     """About how many library personas lazy loading needs to cost less than eager here: the
     hot ones plus enough cold ones whose saved agent lines pay for the cheapest block."""
-    n = len(ws.library.eager())
+    n = len({p.name for p in ws.library.eager()} | set(ws.hot_names()))  # what eager lists
     per_line = eager / n if n else 0
     inp = block_input(ws, target if target != "eager" else "lazy_loading", hot, model)
     block = claude_md.density_costs(inp)["search"]
     if per_line <= 0:
         return n + 1
-    return len([h for h in hot if h in ws.library.by_name]) + int(block / per_line) + 1
+    return len(set(hot) & set(ws.library.by_name)) + int(block / per_line) + 1
 
 
 def apply(ws: Workspace, p: Plan) -> Entry:

@@ -902,6 +902,9 @@ class Workspace:
                 raise WorkspaceError(
                     f"{skills[0]!r} is a skill now; `ctxtui tier {skills[0]} file` makes it an agent file again"
                 )
+            unknown = [n for n in names if self.library.get(n) is None and n not in set(self.hot_names())]
+            if unknown:  # said before the cap: the cap is not why an unknown name fails
+                return self.plan_activate(names, tx, state)
             hot = set(self.hot_names())
             # Only what Claude Code will list takes a slot: hidden or skipped files do not.
             new = [n for n in names if n not in hot and self._would_list(n)]
