@@ -162,3 +162,11 @@ def test_json_startup_tokens_match_the_tables_and_add_up_to_eager(capsys, librar
     for name, n in listed.items():
         row = next(line for line in table.splitlines() if f" {name} " in line)
         assert f" {n:,} " in row, (name, n, row)
+
+
+def test_find_never_prints_a_personas_escape_sequences(capsys, library, workspace):
+    (library / "ansi.md").write_text(
+        "---\nname: ansi\ndescription: \"Colour \\e[31mred\\e]0;pwned\\a\\e[2J and more.\"\n---\n\nbody\n")
+    code, out, _ = run(capsys, "find", "colour", "red", "--all", "-l", library, "-w", workspace)
+    assert code == 0 and "ansi" in out
+    assert "\x1b" not in out and "\x07" not in out

@@ -38,6 +38,15 @@ def new_table(*args: Any, **kwargs: Any) -> Table:
     return Table(*args, **kwargs)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """TEXT from a persona or transcript, safe for a terminal: control characters (escape
+    sequences, bells) and bidi overrides become ``?``; tabs and newlines become spaces."""
+    return _CONTROL.sub("?", text.replace("\t", " ").replace("\n", " "))
+
+
 def wants_json(args: argparse.Namespace) -> bool:
     """Whether --json was given."""
     return bool(getattr(args, "json", False))

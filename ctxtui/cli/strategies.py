@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctxtui.cli.base import UserError, command, open_workspace
-from ctxtui.cli.output import console, emit_json, new_table, wants_json
+from ctxtui.cli.output import console, emit_json, new_table, printable, wants_json
 from ctxtui.core import profiles, strategies
 from ctxtui.core.claude_md import DENSITIES, display_path, trigger
 from ctxtui.core.config import STRATEGIES, Settings
@@ -356,7 +356,9 @@ def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
                                 "path": str(h.persona.path)} for h in hits]})
         return 0
     for h in hits:
-        print(f"{h.persona.name}\t{trigger(h.persona.description)}\t{display_path(h.persona.path, settings.workspace)}")
+        print("\t".join(printable(t) for t in (
+            h.persona.name, trigger(h.persona.description),
+            str(display_path(h.persona.path, settings.workspace)))))
     if not hits:
         print("no match; try other words, or `ctxtui list --cold`")
     return 0
