@@ -282,3 +282,12 @@ def test_reading_on_several_processes_gives_the_same_sessions_in_order(tmp_path,
         ])
     monkeypatch.setattr(tr, "PARALLEL_BYTES", 0)
     assert _everything(tmp_path, workers=2) == _everything(tmp_path, workers=1)
+
+
+def test_a_subagent_call_whose_type_is_not_text_is_no_persona(tmp_path):
+    bad = task_call("t1", "x")
+    bad["message"]["content"][0]["input"]["subagent_type"] = ["x"]
+    path = write_lines(tmp_path / "p" / "s.jsonl", [
+        {"type": "user", "message": {"content": "do it"}}, bad, task_call("t2", "code-reviewer")])
+    s = read_session(path, ReadStats())
+    assert [i.persona for i in s.invocations] == ["code-reviewer"]

@@ -441,6 +441,8 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
                 name = block.name
                 if block.type == "tool_use" and isinstance(name, str) and name in SUBAGENT_TOOLS:
                     inp = _as(_Input, _part(block.input, "input")) or _Input()
+                    if not isinstance(inp.subagent_type, str | None):
+                        continue  # Claude Code refuses such a call: no persona ran
                     inv = Invocation(
                         tool_use_id=str(block.id or ""),
                         persona=str(inp.subagent_type or "general-purpose"),

@@ -91,7 +91,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     s = argparse.SUPPRESS
     p.add_argument("--workspace", "-w", type=_path, default=s, help="project folder (default: current folder)")
     p.add_argument("--library", "-l", type=_path, action="append", default=s,
-                   help="library folder (repeatable; default: bundled personas/)")
+                   help="library folder (repeatable; default: the one `init` recorded in hybrid-config.json, else the demo personas)")
     p.add_argument("--claude-home", type=_path, default=s, help="user Claude Code folder (default ~/.claude)")
     p.add_argument("--no-user-scope", action="store_true", default=s, help="leave ~/.claude out of the budget")
     p.add_argument("--window", type=int, default=s, help="context window in tokens (default 200000)")
