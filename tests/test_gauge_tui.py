@@ -91,7 +91,7 @@ async def test_pane_follows_appends_and_a_new_session(tmp_path):
             fh.write(line(assistant("m2", 61_000, content=[{"type": "tool_use", "id": "t1", "name": "Task",
                                                             "input": {"subagent_type": "Plan"}}])))
         await wait_for(pilot, lambda: gauge.snapshot.context_tokens == 61_000)
-        assert "Plan ×1 0 (+0 running)" in str(gauge.render())
+        assert "Plan ×1 0 tokens (+0 running)" in str(gauge.render())
         (folder / "s2.jsonl").write_bytes(line(assistant("n1", 30_000, sid="S2")))
         await wait_for(pilot, lambda: gauge.snapshot.session == "S2")
         workers = [w for w in pilot.app.workers if w.group == "context-gauge"]

@@ -785,6 +785,6 @@ def format_lines(snap: GaugeSnapshot | None) -> list[str]:
     ]
     if snap.subagents:
         lines.append("subagents " + ", ".join(
-            f"{s.persona} x{s.runs} {s.tokens:,}" + (f" (+{s.running_tokens:,} running)" if s.running else "")
+            f"{s.persona} x{s.runs} {s.tokens:,} tokens" + (f" (+{s.running_tokens:,} running)" if s.running else "")
             for s in snap.subagents))
     return [safe_text(line) for line in lines]

@@ -158,7 +158,7 @@ def cmd_export_training(args: argparse.Namespace, settings: Settings) -> int:
 
     summary, notice = router_export.export_any(ws, sessions, args.out, args.format, args.validation)
     if notice:
-        print(f"ctxtui: note: {notice}", file=sys.stderr)
+        print(f"ctxtui: {notice}", file=sys.stderr)
     if wants_json(args):
         emit_json(vars(summary))
         return 0

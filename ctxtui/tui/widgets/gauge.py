@@ -82,7 +82,7 @@ def gauge_text(snap: GaugeSnapshot | None, error: str = "", compact: bool = Fals
     if snap.subagents:
         text.append("\nSubagents ", style="dim")
         text.append("  ".join(
-            f"{safe_text(s.persona[:64])} ×{s.runs} {s.tokens:,}"
+            f"{safe_text(s.persona[:64])} ×{s.runs} {s.tokens:,} tokens"
             + (f" (+{s.running_tokens:,} running)" if s.running else "")
             for s in snap.subagents[:8]))
     return text
