@@ -54,6 +54,7 @@ def main() -> None:
     descriptions = {p.name: p.description for p in load_library()}
     print(f"{'seed':>5} {'method':7} {'prec':>6} {'fire(need)':>10} {'recall':>7} {'false':>6} {'fires':>6} {'need':>5} {'s':>6}")
     met = 0
+    rows: list[dict] = []
     for seed in a.seeds:
         r = one(seed, a.sessions, descriptions, params)
         if a.json:
@@ -63,7 +64,15 @@ def main() -> None:
             print(f"{seed:>5} {m:7} {s['precision']:>6.1%} {s['fire_rate_needed']:>10.1%} {s['recall']:>7.1%} "
                   f"{s['false_fire_rate']:>6.1%} {s['fires']:>6} {s['needed']:>5} {r['seconds']:>6}", flush=True)
         s = r["router"]
+        rows.append(s)
         met += s["precision"] >= 0.8 and s["fire_rate_needed"] >= 0.3 and s["false_fire_rate"] <= 0.1
+    for label, pick in (("mean", lambda xs: sum(xs) / len(xs)), ("min", min), ("max", max)):
+        print(f"{label:>5} {'router':7} " + " ".join(
+            f"{pick([s[k] for s in rows]):>{w}.1%}" for k, w in
+            (("precision", 6), ("fire_rate_needed", 10), ("recall", 7), ("false_fire_rate", 6))))
+    pooled = {k: sum(s[k] for s in rows) for k in ("fires", "correct", "needed", "fires_on_needed")}
+    print(f"pooled over seeds: precision {pooled['correct'] / max(pooled['fires'], 1):.1%} of {pooled['fires']} "
+          f"namings, fire(needed) {pooled['fires_on_needed'] / max(pooled['needed'], 1):.1%} of {pooled['needed']}")
     print(f"router met all three targets on {met} of {len(a.seeds)} seeds")
 
 

@@ -78,7 +78,7 @@ class RouterParams:
     """A persona needs this many training prompts to become a class."""
     target_precision: float = 0.8
     """Named personas must be right this share of the time."""
-    precision_margin: float = 0.02
+    precision_margin: float = 0.03
     """Added to the target on the out-of-fold predictions the threshold is chosen on."""
     precision_from: str = "hits"
     """What the threshold's precision is measured by on the out-of-fold predictions: ``hits``
@@ -86,8 +86,8 @@ class RouterParams:
     of being right, the older rule)."""
     precision_z: float = 0.0
     """When above 0, also: the Wilson lower bound of that precision at this many standard
-    errors must reach the target (thin evidence needs a wider margin). Off by default: on
-    generated corpora it cost recall without making precision surer (see ``choose_threshold``)."""
+    errors must reach the target (thin evidence needs a wider margin). Off by default: with
+    the 0.03 margin it left the router silent on some generated corpora (see ``choose_threshold``)."""
     max_false_fire: float = 0.05
     """At most this share of no-persona prompts may fire on the calibration predictions."""
     folds: int = 5
@@ -104,6 +104,11 @@ class RouterParams:
     """Add the project as a feature."""
     description_weight: float = 3.0
     """Naive Bayes: how many examples a learned persona's description counts as."""
+    description_prior: float = 3.0
+    """Regression: a fixed score a learned persona gets for each term of its name and
+    description in the prompt, times the term's rarity among the library's descriptions
+    (idf, scaled to at most 1). The weights are learned on top of it, so a persona with little
+    usage is still found by its speciality's words (0: off)."""
 
 
 def examples(sessions: Iterable[Session]) -> list[Example]:
@@ -175,6 +180,7 @@ def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str,
         for _ in range(params.description_samples if words else 0):
             data.append((rng.sample(words, k=min(len(words), 4)), ci))
     k = len(classes)
+    fixed = description_prior(classes, descriptions or {}, params.description_prior)
     weights: dict[str, dict[int, float]] = {}
     grads: dict[str, dict[int, float]] = {}
     bias, gbias = [0.0] * k, [1e-8] * k
@@ -184,10 +190,11 @@ def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str,
         for feats, y in data:
             s = bias[:]
             for t in feats:
-                row = weights.get(t)
-                if row:
-                    for c, w in row.items():
-                        s[c] += w
+                for table in (weights, fixed):
+                    row = table.get(t)
+                    if row:
+                        for c, w in row.items():
+                            s[c] += w
             top = max(s)
             ex = [math.exp(v - top) for v in s]
             z = sum(ex)
@@ -205,6 +212,10 @@ def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str,
                     acc = grow.get(c, 1e-8) + gc * gc
                     grow[c] = acc
                     row[c] = row.get(c, 0.0) - lr * gc / math.sqrt(acc)
+    for t, row in fixed.items():  # the prior is part of the stored weights
+        merged = weights.setdefault(t, {})
+        for c, w in row.items():
+            merged[c] = merged.get(c, 0.0) + w
     terms = {}
     for t, row in weights.items():
         # softmax ignores a constant added to a term's weight for every class: shifting by the
@@ -217,6 +228,26 @@ def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str,
             terms[t] = kept
     return {"format": FORMAT, "kind": "logreg", "classes": classes, "prior": [round(b, 4) for b in bias],
             "default": [0.0] * k, "terms": terms, "temperature": 1.0, "threshold": NEVER}
+
+
+def description_prior(classes: list[str], descriptions: dict[str, str], weight: float) -> dict[str, dict[int, float]]:
+    """Per term, per persona class: ``weight`` x the term's idf among the library's
+    descriptions (scaled to at most 1) for each word and stem of the persona's name and
+    description. Words every persona mentions ("expert") weigh next to nothing."""
+    if weight <= 0 or not descriptions:
+        return {}
+    docs = {name: {t for t in features(f"{name.replace('-', ' ')} {text}") if " " not in t}
+            for name, text in descriptions.items() if text}
+    n = len(docs)
+    df = Counter(t for d in docs.values() for t in d)
+    top = math.log(n + 1)
+    out: dict[str, dict[int, float]] = {}
+    for ci, name in enumerate(classes):
+        for t in docs.get(name, ()) if ci else ():
+            idf = math.log((n + 1) / df[t]) / top
+            if idf > 0:
+                out.setdefault(t, {})[ci] = weight * idf
+    return out
 
 
 def fit_nb(exs: list[Example], params: RouterParams, descriptions: dict[str, str] | None = None) -> dict:
@@ -328,15 +359,16 @@ def choose_threshold(preds: list[Prediction], params: RouterParams, never: float
     when confidence does not predict being right (the Platt slope is not positive), when fewer
     than ``min_fires`` predictions named a persona, or when no threshold qualifies.
 
-    The margin covers the step from out-of-fold predictions to sessions not seen yet. Measured
-    on 17 generated corpora (bench/eval_router.py, seeds 401-408, 501-508, 77), counting hits
-    met the precision target as often as the fitted chance (10 of 17 each) and the 30% firing
-    target more often (14 against 11): the fitted chance is flat where confidence stops
-    predicting being right, and then holds the threshold too high. A Wilson lower bound
-    (``precision_z`` 0.5 or 1) did not raise the share of corpora meeting 80% and silenced the
-    router on some. What limits precision there is the corpora themselves: about 15% of
-    persona-style prompts never led to a call, so no threshold gets far above 85%, and with
-    60-80 held-out namings a corpus lands within a few points of 80% either side.
+    The margin covers the step from out-of-fold predictions to sessions not seen yet; the
+    Wilson bound widens it where the out-of-fold namings are few (a small project's first
+    weeks). Counting hits met the targets more often than the fitted chance, which is flat
+    where confidence stops predicting being right and then holds the threshold too high.
+    What limits precision on the generated corpora is the corpora themselves: about 15% of
+    persona-style prompts never led to a call, so no threshold gets far above 85%. With the
+    description prior the router fires on about two thirds of the prompts that needed a
+    persona, so a margin of 0.03 buys precision at a recall the target does not need (chosen
+    on seeds 701-705; bench/eval_router.py). Adding a Wilson bound at one standard error on
+    top of it left the router silent on one corpus in ten (its curve never cleared both).
     """
     cands = [p for p in preds if p.guess != NONE]
     if len(cands) < params.min_fires:
