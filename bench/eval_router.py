@@ -3,6 +3,13 @@
 Each seed writes a fresh corpus (tests/router_corpus.py, wshobson library), splits its
 sessions by time (latest 30% held out) and scores the router and BM25 on the held-out part.
 Run: python bench/eval_router.py SEED [SEED ...] [--sessions N] [--param KEY=VALUE] [--json]
+
+Settings are chosen on seeds 701-705 only (the description prior's weight by the firing rate
+of the cross-fitted predictions on the training sessions, the margin by held-out precision),
+and reported on seeds never used to choose anything (801-810, 901-910). About 15% of the
+generator's persona-style prompts never lead to a call, so precision cannot go far above 85%
+and a corpus with ~100-140 held-out namings lands within about 3 points of its mean either
+side: a seed below 80% is expected now and then, and the pooled figure is the steadier one.
 """
 
 from __future__ import annotations

@@ -130,6 +130,16 @@ def test_thin_evidence_needs_a_wider_margin_than_plenty() -> None:
     assert router.wilson_lower(0.83, 12, 0.5) < 0.8 < router.wilson_lower(0.83, 300, 0.5) < 0.83
 
 
+def test_the_margin_is_given_up_before_the_target_when_the_corpus_cannot_afford_it() -> None:
+    # 81% right however high the threshold: the 3-point margin is out of reach, the target is not
+    preds = ([Prediction("a", "a", 0.9)] * 81 + [Prediction(NONE, "a", 0.9)] * 19
+             + [Prediction(NONE, "a", 0.2)] * 30 + [Prediction(NONE, NONE, 0.9)] * 2000)
+    params = RouterParams(precision_margin=0.03)
+    assert 0.2 < router.choose_threshold(preds, params) < 0.9
+    worse = [Prediction("a", "a", 0.9)] * 78 + [Prediction(NONE, "a", 0.9)] * 22 + [Prediction(NONE, NONE, 0.9)] * 2000
+    assert router.choose_threshold(worse, params) == router.NEVER  # below the target: never fires
+
+
 def test_the_threshold_is_the_lowest_whose_counted_precision_clears_the_target() -> None:
     import random
 

@@ -1,5 +1,10 @@
 """The learned router: training data from transcripts, fitting, calibration, the model cache.
 
+The model is softmax regression over the prompt's words, bigrams and stems, with a fixed
+prior from the library: each learned persona scores its name and description terms by their
+rarity (``description_prior``), so a persona is found by its speciality's words before users
+have typed them for it; the learned weights add to that prior and are stored with it.
+
 Examples are the user prompts of the main thread, each labelled with the persona the
 subagent tool (``Task``/``Agent``) was called with before the next prompt, or NONE. Claude
 Code's built-in agent types are not personas and count as NONE.
@@ -9,8 +14,9 @@ Calibration is cross-fitted by session: the training sessions (in time order) ar
 prompt gets an out-of-sample prediction from a model nearly the size of the final one (a
 model fitted on a fraction of the data is less sure of itself, and a threshold chosen on it
 would be needlessly timid). Those predictions fit one temperature (pooled likelihood) and
-the threshold: the lowest confidence above which the named personas were right 82% of the
-time (the 80% target plus a margin) while the false-fire rate stays under its cap. The final
+the threshold: the lowest confidence above which the named personas were right 83% of the
+time (the 80% target plus a margin, given up a point at a time when the corpus cannot reach
+it) while the false-fire rate stays under its cap. The final
 model is then fitted on every training session. With too little data the threshold stays
 above 1: the router never fires rather than guess. ``calibration="expanding"`` keeps the
 older time-ordered scheme (earlier chunks predict the next), for comparison.
@@ -99,7 +105,8 @@ class RouterParams:
     """``expanding`` only: calibrate only on chunks whose model saw at least this share of the
     training sessions."""
     min_fires: int = 10
-    """Held-out predictions naming a persona needed before a threshold is trusted."""
+    """Held-out predictions naming a persona needed before a threshold is trusted, and the
+    fewest a threshold may leave above it (its precision is counted over those)."""
     use_project: bool = True
     """Add the project as a feature."""
     description_weight: float = 3.0
@@ -389,17 +396,25 @@ def choose_threshold(preds: list[Prediction], params: RouterParams, never: float
     ranked = sorted(((1 / (1 + math.exp(-min(max(a + b * x, -50), 50))), p) for x, p in zip(xs, cands, strict=True)),
                     key=lambda t: -t[1].confidence)
     none_total = sum(1 for p in preds if p.truth == NONE) or 1
-    best, below = never, None
-    total = false = 0.0
     hits = params.precision_from == "hits"
-    for i, (right, p) in enumerate(ranked):
-        total += (p.guess == p.truth) if hits else right
-        false += p.truth == NONE
-        if i + 1 < len(ranked) and ranked[i + 1][1].confidence == p.confidence:
-            continue  # a threshold cannot split tied confidences
-        if _clears(total, i + 1, params) and false / none_total <= params.max_false_fire:
-            best = p.confidence
-            below = ranked[i + 1][1].confidence if i + 1 < len(ranked) else None
+    # the margin is a buffer over the target, given up a point at a time when the corpus cannot
+    # afford it (its precision ceiling is near the target); the target itself never is
+    steps = max(0, round(params.precision_margin * 100))
+    for margin in [params.precision_margin - k / 100 for k in range(steps)] + [0.0]:
+        best, below = never, None
+        total = false = 0.0
+        for i, (right, p) in enumerate(ranked):
+            total += (p.guess == p.truth) if hits else right
+            false += p.truth == NONE
+            if i + 1 < len(ranked) and ranked[i + 1][1].confidence == p.confidence:
+                continue  # a threshold cannot split tied confidences
+            if i + 1 < params.min_fires:
+                continue  # a handful of sure hits at the very top is no evidence of precision
+            if _clears(total, i + 1, params, margin) and false / none_total <= params.max_false_fire:
+                best = p.confidence
+                below = ranked[i + 1][1].confidence if i + 1 < len(ranked) else None
+        if best != never:
+            break
     if best == never:
         return never
     # halfway to the next lower confidence: new prompts rarely repeat a calibration score exactly
@@ -415,11 +430,11 @@ def wilson_lower(p: float, n: int, z: float) -> float:
     return (centre - z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d
 
 
-def _clears(right: float, n: int, params: RouterParams) -> bool:
-    """Whether ``right`` of ``n`` named personas clears the precision target: by the fixed
-    margin, and by the Wilson lower bound at ``precision_z`` standard errors."""
+def _clears(right: float, n: int, params: RouterParams, margin: float) -> bool:
+    """Whether ``right`` of ``n`` named personas clears the precision target: by ``margin``,
+    and by the Wilson lower bound at ``precision_z`` standard errors."""
     p = right / n
-    return p >= params.target_precision + params.precision_margin and (
+    return p >= params.target_precision + margin - 1e-12 and (
         params.precision_z <= 0 or wilson_lower(p, n, params.precision_z) >= params.target_precision)
 
 
