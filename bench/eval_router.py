@@ -3,6 +3,13 @@
 Each seed writes a fresh corpus (tests/router_corpus.py, wshobson library), splits its
 sessions by time (latest 30% held out) and scores the router and BM25 on the held-out part.
 Run: python bench/eval_router.py SEED [SEED ...] [--sessions N] [--param KEY=VALUE] [--json]
+
+Settings are chosen on seeds 701-705 only (the description prior's weight by the firing rate
+of the cross-fitted predictions on the training sessions, the margin by held-out precision),
+and reported on seeds never used to choose anything (801-810, 901-910). About 15% of the
+generator's persona-style prompts never lead to a call, so precision cannot go far above 85%
+and a corpus with ~100-140 held-out namings lands within about 3 points of its mean either
+side: a seed below 80% is expected now and then, and the pooled figure is the steadier one.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ def main() -> None:
     descriptions = {p.name: p.description for p in load_library()}
     print(f"{'seed':>5} {'method':7} {'prec':>6} {'fire(need)':>10} {'recall':>7} {'false':>6} {'fires':>6} {'need':>5} {'s':>6}")
     met = 0
+    rows: list[dict] = []
     for seed in a.seeds:
         r = one(seed, a.sessions, descriptions, params)
         if a.json:
@@ -63,7 +71,15 @@ def main() -> None:
             print(f"{seed:>5} {m:7} {s['precision']:>6.1%} {s['fire_rate_needed']:>10.1%} {s['recall']:>7.1%} "
                   f"{s['false_fire_rate']:>6.1%} {s['fires']:>6} {s['needed']:>5} {r['seconds']:>6}", flush=True)
         s = r["router"]
+        rows.append(s)
         met += s["precision"] >= 0.8 and s["fire_rate_needed"] >= 0.3 and s["false_fire_rate"] <= 0.1
+    for label, pick in (("mean", lambda xs: sum(xs) / len(xs)), ("min", min), ("max", max)):
+        print(f"{label:>5} {'router':7} " + " ".join(
+            f"{pick([s[k] for s in rows]):>{w}.1%}" for k, w in
+            (("precision", 6), ("fire_rate_needed", 10), ("recall", 7), ("false_fire_rate", 6))))
+    pooled = {k: sum(s[k] for s in rows) for k in ("fires", "correct", "needed", "fires_on_needed")}
+    print(f"pooled over seeds: precision {pooled['correct'] / max(pooled['fires'], 1):.1%} of {pooled['fires']} "
+          f"namings, fire(needed) {pooled['fires_on_needed'] / max(pooled['needed'], 1):.1%} of {pooled['needed']}")
     print(f"router met all three targets on {met} of {len(a.seeds)} seeds")
 
 

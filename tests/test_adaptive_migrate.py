@@ -287,3 +287,68 @@ def test_a_hot_file_outside_the_library_can_stay_hot_in_a_plan(busy):
     assert {"local-only", "alpha"} <= {h.name for h in ws.visible_hot()} and ws.tier_of("beta") == "hidden"
     strategies.undo(ws)
     assert managed(Workspace(ws.settings)) == before
+
+
+# ---------------------------------------------------------------- the proposal decided under the lock
+
+
+def _editor_adds_epsilon(ws: Workspace) -> bytes:
+    """An editor copies epsilon into .claude/agents (so the proposal would now hide it in place)."""
+    data = (ws.settings.library_dirs[0] / "epsilon.md").read_bytes().replace(b"You are", b"You, edited, are")
+    (ws.settings.agents_dir / "epsilon.md").write_bytes(data)
+    return data
+
+
+def test_a_change_between_proposal_and_lock_is_refused_and_kept(busy, tmp_path):
+    from ctxtui.cli.strategies import adaptive_proposal
+
+    ws = busy
+    root = _transcripts(tmp_path / "transcripts", str(ws.settings.workspace.absolute()))
+    prop = adaptive_proposal(ws, ws.settings, root)
+    assert prop is not None and prop.tiers["epsilon"] == "file" and "epsilon" not in prop.hot
+    shown = strategies.plan(ws, "adaptive", hot=prop.hot, tiers=prop.tiers, decide=prop.decide, force=True)
+    edited = _editor_adds_epsilon(ws)  # after the proposal was shown, before apply takes the lock
+    after_edit = managed(Workspace(ws.settings))
+    with pytest.raises(strategies.StrategyError, match="changed after the proposal.*epsilon hidden"):
+        strategies.apply(ws, shown)
+    assert managed(Workspace(ws.settings)) == after_edit
+    assert (ws.settings.agents_dir / "epsilon.md").read_bytes() == edited
+
+
+def test_an_unchanged_project_applies_the_proposal_decided_again_under_the_lock(busy, tmp_path):
+    from ctxtui.cli.strategies import adaptive_proposal
+
+    ws = busy
+    root = _transcripts(tmp_path / "transcripts", str(ws.settings.workspace.absolute()))
+    prop = adaptive_proposal(ws, ws.settings, root)
+    assert prop is not None
+    calls: list[str] = []
+
+    def decide(w: Workspace) -> tuple[list[str], dict[str, str]]:
+        calls.append("locked" if w._holding_lock else "unlocked")
+        return prop.decide(w)
+
+    entry = strategies.apply(ws, strategies.plan(ws, "adaptive", hot=prop.hot, tiers=prop.tiers,
+                                                 decide=decide, force=True))
+    assert calls == ["locked"] and entry.id
+    ws = Workspace(ws.settings)
+    assert all(ws.tier_of(n) == t for n, t in prop.tiers.items())
+
+
+def test_a_change_while_the_user_confirms_is_refused_in_one_line(capsys, project, monkeypatch):
+    ws, argv = project
+    edited: list[bytes] = []
+
+    def answer(prompt: str) -> str:
+        edited.append(_editor_adds_epsilon(ws))  # lands while the user reads the proposal
+        return "y"
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", answer)
+    before_answer = managed(ws)
+    code, out, err = run(capsys, *argv, "--force")
+    assert code != 0 and "changed after the proposal" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    expected = {**before_answer, str(ws.settings.agents_dir / "epsilon.md"): edited[0]}
+    assert managed(Workspace(ws.settings)) == expected

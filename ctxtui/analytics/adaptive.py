@@ -25,7 +25,7 @@ applying it is a journalled migration the user confirms.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ctxtui.analytics import optimize, router
@@ -129,6 +129,10 @@ class AdaptivePlan:
     startup_before: int
     startup_after: int
     notes: list[str] = field(default_factory=list)
+    decide: Callable[[Workspace], tuple[list[str], dict[str, str]]] | None = None
+    """The same rule on the same usage and router figures for a workspace as it is then: the
+    migration runs it again under the lock (``strategies.plan(decide=)``), so a project changed
+    since this proposal was shown is noticed, not applied over."""
 
     @property
     def hot(self) -> list[str]:
@@ -286,9 +290,19 @@ def workspace_stats(ws: Workspace, sessions: list[Session], model: Mapping | Non
 def propose_for(ws: Workspace, sessions: list[Session], model: Mapping | None,
                 half_life_days: float = 14.0) -> AdaptivePlan:
     """:func:`propose` for a workspace: its cap, its skill listing budget (1% of the window),
-    this project's usage and the router's figures. Pure: nothing is written."""
-    plan = propose(workspace_stats(ws, sessions, model, half_life_days), ws.cap,
-                   skill_budget_tokens=ws.settings.window // 100)
+    this project's usage and the router's figures. Pure: nothing is written. The plan's
+    ``decide`` recomputes the hot set and tiers from a workspace as it is when called."""
+
+    def proposal(w: Workspace) -> AdaptivePlan:
+        return propose(workspace_stats(w, sessions, model, half_life_days), w.cap,
+                       skill_budget_tokens=w.settings.window // 100)
+
+    def decide(w: Workspace) -> tuple[list[str], dict[str, str]]:
+        again = proposal(w)
+        return again.hot, again.tiers
+
+    plan = proposal(ws)
+    plan.decide = decide
     if model is None or not figures_from_model(model):
         plan.notes.insert(0, "no router model with held-out figures: no persona is left to the router "
                              "(`ctxtui router train` builds one)")

@@ -1,5 +1,10 @@
 """The learned router: training data from transcripts, fitting, calibration, the model cache.
 
+The model is softmax regression over the prompt's words, bigrams and stems, with a fixed
+prior from the library: each learned persona scores its name and description terms by their
+rarity (``description_prior``), so a persona is found by its speciality's words before users
+have typed them for it; the learned weights add to that prior and are stored with it.
+
 Examples are the user prompts of the main thread, each labelled with the persona the
 subagent tool (``Task``/``Agent``) was called with before the next prompt, or NONE. Claude
 Code's built-in agent types are not personas and count as NONE.
@@ -9,8 +14,9 @@ Calibration is cross-fitted by session: the training sessions (in time order) ar
 prompt gets an out-of-sample prediction from a model nearly the size of the final one (a
 model fitted on a fraction of the data is less sure of itself, and a threshold chosen on it
 would be needlessly timid). Those predictions fit one temperature (pooled likelihood) and
-the threshold: the lowest confidence above which the named personas were right 82% of the
-time (the 80% target plus a margin) while the false-fire rate stays under its cap. The final
+the threshold: the lowest confidence above which the named personas were right 83% of the
+time (the 80% target plus a margin, given up a point at a time when the corpus cannot reach
+it) while the false-fire rate stays under its cap. The final
 model is then fitted on every training session. With too little data the threshold stays
 above 1: the router never fires rather than guess. ``calibration="expanding"`` keeps the
 older time-ordered scheme (earlier chunks predict the next), for comparison.
@@ -78,7 +84,7 @@ class RouterParams:
     """A persona needs this many training prompts to become a class."""
     target_precision: float = 0.8
     """Named personas must be right this share of the time."""
-    precision_margin: float = 0.02
+    precision_margin: float = 0.03
     """Added to the target on the out-of-fold predictions the threshold is chosen on."""
     precision_from: str = "hits"
     """What the threshold's precision is measured by on the out-of-fold predictions: ``hits``
@@ -86,8 +92,8 @@ class RouterParams:
     of being right, the older rule)."""
     precision_z: float = 0.0
     """When above 0, also: the Wilson lower bound of that precision at this many standard
-    errors must reach the target (thin evidence needs a wider margin). Off by default: on
-    generated corpora it cost recall without making precision surer (see ``choose_threshold``)."""
+    errors must reach the target (thin evidence needs a wider margin). Off by default: with
+    the 0.03 margin it left the router silent on some generated corpora (see ``choose_threshold``)."""
     max_false_fire: float = 0.05
     """At most this share of no-persona prompts may fire on the calibration predictions."""
     folds: int = 5
@@ -99,11 +105,17 @@ class RouterParams:
     """``expanding`` only: calibrate only on chunks whose model saw at least this share of the
     training sessions."""
     min_fires: int = 10
-    """Held-out predictions naming a persona needed before a threshold is trusted."""
+    """Held-out predictions naming a persona needed before a threshold is trusted, and the
+    fewest a threshold may leave above it (its precision is counted over those)."""
     use_project: bool = True
     """Add the project as a feature."""
     description_weight: float = 3.0
     """Naive Bayes: how many examples a learned persona's description counts as."""
+    description_prior: float = 3.0
+    """Regression: a fixed score a learned persona gets for each term of its name and
+    description in the prompt, times the term's rarity among the library's descriptions
+    (idf, scaled to at most 1). The weights are learned on top of it, so a persona with little
+    usage is still found by its speciality's words (0: off)."""
 
 
 def examples(sessions: Iterable[Session]) -> list[Example]:
@@ -175,6 +187,7 @@ def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str,
         for _ in range(params.description_samples if words else 0):
             data.append((rng.sample(words, k=min(len(words), 4)), ci))
     k = len(classes)
+    fixed = description_prior(classes, descriptions or {}, params.description_prior)
     weights: dict[str, dict[int, float]] = {}
     grads: dict[str, dict[int, float]] = {}
     bias, gbias = [0.0] * k, [1e-8] * k
@@ -184,10 +197,11 @@ def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str,
         for feats, y in data:
             s = bias[:]
             for t in feats:
-                row = weights.get(t)
-                if row:
-                    for c, w in row.items():
-                        s[c] += w
+                for table in (weights, fixed):
+                    row = table.get(t)
+                    if row:
+                        for c, w in row.items():
+                            s[c] += w
             top = max(s)
             ex = [math.exp(v - top) for v in s]
             z = sum(ex)
@@ -205,6 +219,10 @@ def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str,
                     acc = grow.get(c, 1e-8) + gc * gc
                     grow[c] = acc
                     row[c] = row.get(c, 0.0) - lr * gc / math.sqrt(acc)
+    for t, row in fixed.items():  # the prior is part of the stored weights
+        merged = weights.setdefault(t, {})
+        for c, w in row.items():
+            merged[c] = merged.get(c, 0.0) + w
     terms = {}
     for t, row in weights.items():
         # softmax ignores a constant added to a term's weight for every class: shifting by the
@@ -217,6 +235,26 @@ def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str,
             terms[t] = kept
     return {"format": FORMAT, "kind": "logreg", "classes": classes, "prior": [round(b, 4) for b in bias],
             "default": [0.0] * k, "terms": terms, "temperature": 1.0, "threshold": NEVER}
+
+
+def description_prior(classes: list[str], descriptions: dict[str, str], weight: float) -> dict[str, dict[int, float]]:
+    """Per term, per persona class: ``weight`` x the term's idf among the library's
+    descriptions (scaled to at most 1) for each word and stem of the persona's name and
+    description. Words every persona mentions ("expert") weigh next to nothing."""
+    if weight <= 0 or not descriptions:
+        return {}
+    docs = {name: {t for t in features(f"{name.replace('-', ' ')} {text}") if " " not in t}
+            for name, text in descriptions.items() if text}
+    n = len(docs)
+    df = Counter(t for d in docs.values() for t in d)
+    top = math.log(n + 1)
+    out: dict[str, dict[int, float]] = {}
+    for ci, name in enumerate(classes):
+        for t in docs.get(name, ()) if ci else ():
+            idf = math.log((n + 1) / df[t]) / top
+            if idf > 0:
+                out.setdefault(t, {})[ci] = weight * idf
+    return out
 
 
 def fit_nb(exs: list[Example], params: RouterParams, descriptions: dict[str, str] | None = None) -> dict:
@@ -328,15 +366,16 @@ def choose_threshold(preds: list[Prediction], params: RouterParams, never: float
     when confidence does not predict being right (the Platt slope is not positive), when fewer
     than ``min_fires`` predictions named a persona, or when no threshold qualifies.
 
-    The margin covers the step from out-of-fold predictions to sessions not seen yet. Measured
-    on 17 generated corpora (bench/eval_router.py, seeds 401-408, 501-508, 77), counting hits
-    met the precision target as often as the fitted chance (10 of 17 each) and the 30% firing
-    target more often (14 against 11): the fitted chance is flat where confidence stops
-    predicting being right, and then holds the threshold too high. A Wilson lower bound
-    (``precision_z`` 0.5 or 1) did not raise the share of corpora meeting 80% and silenced the
-    router on some. What limits precision there is the corpora themselves: about 15% of
-    persona-style prompts never led to a call, so no threshold gets far above 85%, and with
-    60-80 held-out namings a corpus lands within a few points of 80% either side.
+    The margin covers the step from out-of-fold predictions to sessions not seen yet; the
+    Wilson bound widens it where the out-of-fold namings are few (a small project's first
+    weeks). Counting hits met the targets more often than the fitted chance, which is flat
+    where confidence stops predicting being right and then holds the threshold too high.
+    What limits precision on the generated corpora is the corpora themselves: about 15% of
+    persona-style prompts never led to a call, so no threshold gets far above 85%. With the
+    description prior the router fires on about two thirds of the prompts that needed a
+    persona, so a margin of 0.03 buys precision at a recall the target does not need (chosen
+    on seeds 701-705; bench/eval_router.py). Adding a Wilson bound at one standard error on
+    top of it left the router silent on one corpus in ten (its curve never cleared both).
     """
     cands = [p for p in preds if p.guess != NONE]
     if len(cands) < params.min_fires:
@@ -357,17 +396,25 @@ def choose_threshold(preds: list[Prediction], params: RouterParams, never: float
     ranked = sorted(((1 / (1 + math.exp(-min(max(a + b * x, -50), 50))), p) for x, p in zip(xs, cands, strict=True)),
                     key=lambda t: -t[1].confidence)
     none_total = sum(1 for p in preds if p.truth == NONE) or 1
-    best, below = never, None
-    total = false = 0.0
     hits = params.precision_from == "hits"
-    for i, (right, p) in enumerate(ranked):
-        total += (p.guess == p.truth) if hits else right
-        false += p.truth == NONE
-        if i + 1 < len(ranked) and ranked[i + 1][1].confidence == p.confidence:
-            continue  # a threshold cannot split tied confidences
-        if _clears(total, i + 1, params) and false / none_total <= params.max_false_fire:
-            best = p.confidence
-            below = ranked[i + 1][1].confidence if i + 1 < len(ranked) else None
+    # the margin is a buffer over the target, given up a point at a time when the corpus cannot
+    # afford it (its precision ceiling is near the target); the target itself never is
+    steps = max(0, round(params.precision_margin * 100))
+    for margin in [params.precision_margin - k / 100 for k in range(steps)] + [0.0]:
+        best, below = never, None
+        total = false = 0.0
+        for i, (right, p) in enumerate(ranked):
+            total += (p.guess == p.truth) if hits else right
+            false += p.truth == NONE
+            if i + 1 < len(ranked) and ranked[i + 1][1].confidence == p.confidence:
+                continue  # a threshold cannot split tied confidences
+            if i + 1 < params.min_fires:
+                continue  # a handful of sure hits at the very top is no evidence of precision
+            if _clears(total, i + 1, params, margin) and false / none_total <= params.max_false_fire:
+                best = p.confidence
+                below = ranked[i + 1][1].confidence if i + 1 < len(ranked) else None
+        if best != never:
+            break
     if best == never:
         return never
     # halfway to the next lower confidence: new prompts rarely repeat a calibration score exactly
@@ -383,11 +430,11 @@ def wilson_lower(p: float, n: int, z: float) -> float:
     return (centre - z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / d
 
 
-def _clears(right: float, n: int, params: RouterParams) -> bool:
-    """Whether ``right`` of ``n`` named personas clears the precision target: by the fixed
-    margin, and by the Wilson lower bound at ``precision_z`` standard errors."""
+def _clears(right: float, n: int, params: RouterParams, margin: float) -> bool:
+    """Whether ``right`` of ``n`` named personas clears the precision target: by ``margin``,
+    and by the Wilson lower bound at ``precision_z`` standard errors."""
     p = right / n
-    return p >= params.target_precision + params.precision_margin and (
+    return p >= params.target_precision + margin - 1e-12 and (
         params.precision_z <= 0 or wilson_lower(p, n, params.precision_z) >= params.target_precision)
 
 

@@ -164,8 +164,9 @@ def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *,
                  kind: str = "migrate") -> int:
     """Show an adaptive proposal and apply it (lazy loading with its hot set and tiers, one
     journalled change) with ``--yes`` or the user's yes at a terminal; ``--dry-run`` shows it."""
+    # prop.decide runs again under the lock: a project changed since the proposal is refused
     plan = strategies.plan(ws, "adaptive", from_=getattr(args, "from_", None), reason=reason, hot=prop.hot,
-                           tiers=prop.tiers, density=getattr(args, "density", None), kind=kind,
+                           tiers=prop.tiers, decide=prop.decide, density=getattr(args, "density", None), kind=kind,
                            replace_imports=getattr(args, "replace_imports", False), force=args.force)
     if args.dry_run:
         if wants_json(args):

@@ -20,6 +20,7 @@ import dataclasses
 import difflib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,12 @@ CONCRETE = ("eager", "lazy_loading", "fine_tuned", "hybrid")
 
 class StrategyError(WorkspaceError):
     """A migration that cannot be done; nothing changed."""
+
+
+Decide = Callable[[Workspace], tuple[list[str], dict[str, str]]]
+"""Recomputes a plan of tiers (hot set, tier per persona) from a workspace: :func:`apply`
+calls it under the lock, after the re-read, and refuses when the result differs from the
+``hot`` and ``tiers`` the user saw (the adaptive proposal is decided from project state)."""
 
 
 class NetCostError(StrategyError):
@@ -246,11 +253,15 @@ def _strategy(ws: Workspace, state: dict[str, Any]) -> str:
 def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
          hot: list[str] | None = None, density: str | None = None,
          replace_imports: bool = False, kind: str = "migrate", force: bool = False,
-         tiers: dict[str, str] | None = None, tx: journal.Transaction | None = None) -> Plan:
+         tiers: dict[str, str] | None = None, decide: Decide | None = None,
+         tx: journal.Transaction | None = None) -> Plan:
     """Plan a migration. Raises StrategyError (nothing changes) when it cannot be done.
 
     ``tiers`` (with ``adaptive`` or ``lazy_loading``): a tier per persona (file, hidden,
     skill; a file persona is hot when in ``hot``), applied in the same transaction.
+    ``decide``: how ``hot`` and ``tiers`` were computed from the project; inside a transaction
+    it runs again on the state read under the lock, and a different answer is refused (the
+    project changed after the proposal was shown; nothing changes).
 
     Without ``tx`` this is a preview of the files as they are now; :func:`apply` plans
     again inside its transaction (``tx``), from the bytes it will guard. A plan that costs
@@ -258,8 +269,11 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
     unless ``force``.
     """
     request = {"from_": from_, "reason": reason, "hot": hot, "density": density,
-               "replace_imports": replace_imports, "kind": kind, "force": force, "tiers": tiers}
+               "replace_imports": replace_imports, "kind": kind, "force": force, "tiers": tiers,
+               "decide": decide}
     state = ws.read_state(tx) if tx is not None else ws.state()
+    if decide is not None and tx is not None:
+        _same_decision(decide(ws), hot or [], tiers or {})
     now = _strategy(ws, state)
     if from_ is not None and from_ != now:
         raise StrategyError(f"the workspace is on {now}, not {from_}")
@@ -351,6 +365,18 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
         eager_tokens=eager, notes=notes, persona_imports=imports, kind=kind,
         request=request, refusal=refusal, pays_above=pays_above, tier_moves=moves,
     )
+
+
+def _same_decision(now: tuple[list[str], dict[str, str]], hot: list[str], tiers: dict[str, str]) -> None:
+    """Refuse when a plan of tiers decided again under the lock differs from the one shown."""
+    hot_now, tiers_now = set(now[0]), dict(now[1])
+    diff = [f"{n} {'hot' if n in hot_now else 'not hot'}" for n in sorted(hot_now ^ set(hot))]
+    diff += [f"{n} {tiers_now.get(n, 'gone')}" for n in sorted(set(tiers_now) | set(tiers))
+             if tiers_now.get(n) != tiers.get(n)]
+    if diff:
+        raise StrategyError(
+            f"the project changed after the proposal was made (now: {', '.join(diff[:4])}"
+            + (", ..." if len(diff) > 4 else "") + "); nothing changed; run it again to see the new proposal")
 
 
 def _tier_moves(ws: Workspace, wanted: dict[str, str], hot: list[str]) -> dict[str, str]:
