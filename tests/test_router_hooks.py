@@ -261,3 +261,24 @@ def test_router_eval_and_route_commands(tmp_path: Path, capsys) -> None:
     assert "0 personas learned" in capsys.readouterr().out
     assert cli_router.run(_args("route", "some prompt", "--json"), settings) == 0
     assert json.loads(capsys.readouterr().out)["fires"] is False
+
+
+def test_the_router_reads_the_library_the_project_recorded(tmp_path: Path) -> None:
+    """The hook and `router` run in the project without --library: they use the library
+    `init` recorded in hybrid-config.json, as every other command does, not the demo."""
+    import argparse
+
+    from ctxtui.cli.router import _library
+    from ctxtui.core.config import library_roots, load_settings
+
+    lib = tmp_path / "team-lib"
+    lib.mkdir()
+    (lib / "ansi.md").write_text("---\nname: ansi\ndescription: Colours terminal output.\n---\nbody\n")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "hybrid-config.json").write_text(json.dumps({"library": ["../team-lib"]}))
+    settings = load_settings(workspace=proj)
+    assert [p.resolve() for p in library_roots(settings)[1:]] == [lib.resolve()]
+    descriptions, paths = _library(argparse.Namespace(), settings)
+    assert descriptions == {"ansi": "Colours terminal output."}
+    assert Path(paths["ansi"]).resolve() == (lib / "ansi.md").resolve()

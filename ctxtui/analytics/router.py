@@ -674,8 +674,8 @@ def library_personas(dirs: list[Path]) -> tuple[dict[str, str], dict[str, str]]:
 
 def refresh_from_settings(force: bool = False) -> BuildResult:
     """Build or refresh the cached model from the user's settings: transcripts and library."""
-    from ctxtui.core.config import bundled_dir, cache_dir, load_settings
+    from ctxtui.core.config import cache_dir, library_roots, load_settings
 
     settings = load_settings()
-    descriptions, paths = library_personas(settings.library_dirs or [bundled_dir("personas")])
+    descriptions, paths = library_personas(library_roots(settings))
     return build(settings.transcripts, cache_dir(), locations=paths, descriptions=descriptions, force=force)

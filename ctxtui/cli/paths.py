@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 from ctxtui.cli.base import command
 from ctxtui.cli.output import emit_json, wants_json
 from ctxtui.core import config, tokens
 from ctxtui.core.config import Settings
-
-
-def library_roots(settings: Settings) -> list[Path]:
-    """The library folders commands use: flags, else the project's recorded ``library``,
-    else the bundled demo (the same rule as ``Workspace.library_roots``, without indexing)."""
-    if not settings.library_dirs:
-        try:
-            cfg = config.load_workspace_config(settings.workspace)
-        except config.ConfigError:
-            cfg = None
-        if cfg is not None and cfg.library:
-            return [settings.cold_store, *cfg.library_paths(settings.workspace)]
-    return settings.libraries
 
 
 @command("paths")
@@ -31,7 +17,7 @@ def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
         "workspace": str(settings.workspace),
         "agents": str(settings.agents_dir),
         "user_agents": str(settings.user_agents_dir),
-        "libraries": [str(p) for p in library_roots(settings)],
+        "libraries": [str(p) for p in config.library_roots(settings)],
         "cold_store": str(settings.cold_store),
         "state": str(settings.state_dir),
         "workspace_config": str(settings.workspace / config.WORKSPACE_CONFIG_NAME),

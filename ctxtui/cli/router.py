@@ -77,9 +77,9 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
 
 def _library(args: argparse.Namespace, settings: Any) -> tuple[dict[str, str], dict[str, str]]:
     from ctxtui.analytics.router import library_personas
-    from ctxtui.core.config import bundled_dir
+    from ctxtui.core.config import library_roots
 
-    dirs = getattr(args, "router_library", None) or settings.library_dirs or [bundled_dir("personas")]
+    dirs = getattr(args, "router_library", None) or library_roots(settings)
     return library_personas([Path(d).expanduser() for d in dirs])
 
 

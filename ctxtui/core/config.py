@@ -474,6 +474,21 @@ def validate_workspace_config(data: Any) -> WorkspaceConfig:
     return decode_workspace_config(data)
 
 
+def library_roots(settings: Settings) -> list[Path]:
+    """The library folders: ``--library`` flags, else the project's recorded ``library`` (after
+    the cold store), else the bundled demo (``Settings.libraries``). The same rule as
+    ``Workspace.library_roots``, without indexing, for paths that open no workspace (the
+    prompt hook, ``paths``); a broken config reads as none recorded."""
+    if not settings.library_dirs:
+        try:
+            cfg = load_workspace_config(settings.workspace)
+        except ConfigError:
+            cfg = None
+        if cfg is not None and cfg.library:
+            return [settings.cold_store, *cfg.library_paths(settings.workspace)]
+    return settings.libraries
+
+
 def load_workspace_config(workspace: Path) -> WorkspaceConfig:
     """The workspace's typed config; defaults when the file does not exist."""
     path = workspace / WORKSPACE_CONFIG_NAME
