@@ -7,7 +7,7 @@ import os
 
 from ctxtui.cli.base import command
 from ctxtui.cli.output import emit_json, wants_json
-from ctxtui.core import config, tokens
+from ctxtui.core import config, memo, tokens
 from ctxtui.core.config import Settings
 
 
@@ -23,6 +23,7 @@ def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
         "workspace_config": str(settings.workspace / config.WORKSPACE_CONFIG_NAME),
         "settings_file": str(config.settings_file()),
         "token_cache": str(settings.cache_path),
+        "memo": str(settings.cache_path.parent / memo.FILE_NAME),
         "events": str(config.data_dir() / "events.sqlite"),
         "transcripts": str(settings.transcripts),
         "bpe_file": tokens.encoding_source(),
