@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -23,7 +23,8 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Static(self.title_text, id="confirm-title")
-            yield Static(self.body, id="confirm-body")
+            with VerticalScroll(id="confirm-scroll"):  # a long change list scrolls; the keys stay
+                yield Static(self.body, id="confirm-body", markup=False)
             with Horizontal(id="confirm-buttons"):
                 yield Button("Yes (y)", variant="primary", id="yes")
                 yield Button("No (n)", id="no")
