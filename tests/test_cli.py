@@ -170,3 +170,11 @@ def test_find_never_prints_a_personas_escape_sequences(capsys, library, workspac
     code, out, _ = run(capsys, "find", "colour", "red", "--all", "-l", library, "-w", workspace)
     assert code == 0 and "ansi" in out
     assert "\x1b" not in out and "\x07" not in out
+
+
+@pytest.mark.parametrize("value,why", [("0", "must be above zero"), ("-5", "must be above zero"),
+                                       ("x", "not a whole number")])
+def test_window_must_be_a_positive_whole_number(capsys, workspace, value, why):
+    with pytest.raises(SystemExit) as exc:
+        main(["status", "--window", value, "-w", str(workspace)])
+    assert exc.value.code == 2 and why in capsys.readouterr().err

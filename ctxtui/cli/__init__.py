@@ -86,6 +86,17 @@ def _path(text: str) -> object:
     return Path(text)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number above zero (argparse says the rest in one line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be above zero")
+    return value
+
+
 def add_common(p: argparse.ArgumentParser) -> None:
     """Options every command accepts, before or after its name."""
     s = argparse.SUPPRESS
@@ -94,7 +105,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help="library folder (repeatable; default: the one `init` recorded in hybrid-config.json, else the demo personas)")
     p.add_argument("--claude-home", type=_path, default=s, help="user Claude Code folder (default ~/.claude)")
     p.add_argument("--no-user-scope", action="store_true", default=s, help="leave ~/.claude out of the budget")
-    p.add_argument("--window", type=int, default=s, help="context window in tokens (default 200000)")
+    p.add_argument("--window", type=positive_int, default=s, help="context window in tokens (default 200000)")
     p.add_argument("--claude-version", metavar="X.Y.Z", default=s,
                    help="Claude Code version whose loader rules apply (default: detect)")
     p.add_argument("--json", action="store_true", default=s, help="machine-readable output")
