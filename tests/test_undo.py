@@ -171,3 +171,17 @@ def test_activate_and_deactivate_are_recorded_changes_undo_steps_back_over(setti
     assert ws.hot_names() == ["alpha"]
     strategies.undo(ws)
     assert ws.hot_names() == []
+
+
+def test_undoing_a_skill_tier_and_init_leaves_no_empty_folders(settings):
+    from ctxtui.core.project_init import init
+    from ctxtui.core.tiers import set_tier
+
+    ws = Workspace(settings)
+    init(ws, settings.library_dirs[0])
+    set_tier(Workspace(settings), ["beta"], "skill")
+    assert (settings.workspace / ".claude" / "skills" / "beta").is_dir()
+    strategies.undo(Workspace(settings))
+    assert not (settings.workspace / ".claude" / "skills" / "beta").exists()
+    strategies.undo(Workspace(settings))
+    assert not (settings.workspace / ".claude" / "commands").exists()

@@ -23,7 +23,7 @@ def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
         "workspace_config": str(settings.workspace / config.WORKSPACE_CONFIG_NAME),
         "settings_file": str(config.settings_file()),
         "token_cache": str(settings.cache_path),
-        "memo": str(settings.cache_path.parent / memo.FILE_NAME),
+        "memo": str(settings.cache_path.parent / memo.FILE_NAME) if settings.cache_path else "None",
         "events": str(config.data_dir() / "events.sqlite"),
         "transcripts": str(settings.transcripts),
         "bpe_file": tokens.encoding_source(),

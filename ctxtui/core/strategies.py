@@ -16,9 +16,11 @@ history entry; :func:`rollback` restores any entry's files byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -590,6 +592,7 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
             after=dict(target), notes=[f"restored {label}"], undoes=undoes,
         )
         history.entry_step(entry, tx)
+    _tidy_emptied(ws, [st.path for st in tx.steps if st.data is None])
     # The budget after needs the restored files on disk; the entry is ctxtui's own record,
     # so updating its count after the commit cannot lose user data.
     with ws._locked():
@@ -597,6 +600,20 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
         history.rewrite_entry(entry)
     ws.emit("rollback", "", to=to_strategy, entry=entry.id, hot=ws.hot_names())
     return entry
+
+
+def _tidy_emptied(ws: Workspace, removed: list[Path]) -> None:
+    """After a rollback: the folders ctxtui makes for a skill (``.claude/skills/NAME``) or the
+    ``/persona`` command (``.claude/commands``) go when the rollback emptied them; rmdir
+    refuses a folder that still holds anything."""
+    root = ws.settings.workspace.absolute()
+    skills, commands = root / ".claude" / "skills", root / ".claude" / "commands"
+    for path in removed:
+        folder = path.absolute().parent
+        if folder.parent == skills or folder == commands:
+            with contextlib.suppress(OSError):
+                ws.guard.check_folders(folder)
+                os.rmdir(folder)
 
 
 def undo(ws: Workspace, reason: str = "", force: bool = False) -> Entry:
