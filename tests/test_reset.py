@@ -101,3 +101,16 @@ def test_persona_files_written_by_hand_are_never_touched(full):
     extra.write_text(persona_text("handmade"))
     reset(full)
     assert extra.read_text() == persona_text("handmade")
+
+
+def test_reset_removes_a_settings_file_ctxtui_created_for_its_rules(workspace, library, home):
+    ws = Workspace(load_settings(workspace=workspace, library_dirs=[library]))
+    ws.activate(["alpha"])
+    path = workspace / ".claude" / "settings.local.json"
+    assert not path.exists()
+    set_tier(ws, ["alpha"], "hidden")
+    assert path.exists()
+    reset(Workspace(ws.settings))
+    assert not path.exists()
+    strategies.undo(Workspace(ws.settings))
+    assert "Agent(alpha)" in path.read_text()  # and undo brings it back

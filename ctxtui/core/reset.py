@@ -57,6 +57,7 @@ def reset(ws: Workspace, reason: str = "") -> ResetResult:
             tx.write(md, encode(claude_md.splice(text, None)))
             changes.append(f"remove the ctxtui block from {md.relative_to(root).as_posix()}")
         plan = _Plan(ws, tx, state)
+        created = any(r.get("created_settings") for r in plan.records.values() if r.get("tier") == "hidden")
         for name, rec in sorted(plan.records.items()):
             if rec.get("tier") == "skill" and ws.tier_of(name) == "skill":
                 plan.from_skill(name, place=True)
@@ -88,7 +89,11 @@ def reset(ws: Workspace, reason: str = "") -> ResetResult:
                 new = unmodel
                 changes.append("remove the model ctxtui set from .claude/settings.local.json")
         if new is not None and new != raw:
-            tx.write(settings_path, new)
+            if created and not claude_settings.parse(settings_path, new):
+                tx.remove(settings_path)  # ctxtui made it for its rules, and nothing else is in it
+                changes.append("remove .claude/settings.local.json (ctxtui created it; it is empty now)")
+            else:
+                tx.write(settings_path, new)
         cmd = root / PERSONA_COMMAND
         have = tx.read(cmd)
         if have == PERSONA_COMMAND_TEXT.encode():
