@@ -55,3 +55,35 @@ def test_version_is_written_once_and_package_metadata_agrees():
     assert version("ctxtui") == __version__
     out = subprocess.run([sys.executable, "-m", "ctxtui", "--version"], capture_output=True, text=True).stdout
     assert out.strip() == f"ctxtui {__version__}"
+
+
+def test_bash_completes_persona_names(capsys, library, workspace, tmp_path):
+    """The bash script asks `ctxtui list --names` for persona names (activate, deactivate,
+    tier...); run in a real bash with a ctxtui that lists this library."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("bash") is None:
+        pytest.skip("bash not installed")
+    assert main(["list", "--names", "-l", str(library), "-w", str(workspace)]) == 0
+    assert {"alpha", "beta", "gamma", "delta", "epsilon"} <= set(capsys.readouterr().out.split())
+    assert main(["completion", "bash"]) == 0
+    script = tmp_path / "ctxtui.bash"
+    script.write_text(capsys.readouterr().out)
+    fake = tmp_path / "bin" / "ctxtui"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nexec {sys.executable} -m ctxtui \"$@\" -l {library} -w {workspace}\n")
+    fake.chmod(0o755)
+
+    def complete(line: str) -> list[str]:
+        words = line.split(" ")
+        cmd = (f'source {script}; COMP_WORDS=({" ".join(repr(w) for w in words)}); '
+               f'COMP_CWORD={len(words) - 1}; COMP_LINE={line!r}; COMP_POINT={len(line)}; '
+               '_shtab_ctxtui; printf "%s\\n" "${COMPREPLY[@]}"')
+        out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60,
+                             env={"PATH": f"{fake.parent}:/usr/bin:/bin", "HOME": str(tmp_path)})
+        return sorted(w for w in out.stdout.split() if w)
+
+    assert complete("ctxtui activate al") == ["alpha"]
+    assert complete("ctxtui deactivate ep") == ["epsilon"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ctxtui.cli.base import command, open_workspace
-from ctxtui.cli.output import console, emit_json, new_table, wants_json
+from ctxtui.cli.output import console, emit_json, new_table, printable, wants_json
 from ctxtui.core import tokens, verdicts
 from ctxtui.core.budget import Budget
 from ctxtui.core.claude_code import AgentVerdict
@@ -138,6 +138,7 @@ def _list_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--hot", action="store_true", help="only hot personas")
     g.add_argument("--cold", action="store_true", help="only cold personas")
+    p.add_argument("--names", action="store_true", help="names only, one a line (for scripts and shell completion)")
 
 
 @command("list", _list_args)
@@ -150,6 +151,10 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     if not args.hot:
         rows += [(p, "cold", ([p.status.value] if p.status.value != "ok" else [])
                   + ([] if ws.verdict(p).loaded else ["skipped by Claude Code"])) for p in ws.cold()]
+    if getattr(args, "names", False):
+        for name in dict.fromkeys(printable(p.name) for p, _, _ in rows):
+            print(name)
+        return 0
     if wants_json(args):
         emit_json({"personas": [{**persona_json(p, ws.verdict(p)), "where": where, "flags": flags,
                                  "tier": ws.tier_of(p.name)} for p, where, flags in rows]}, plain=True)

@@ -12,6 +12,13 @@ from ctxtui.cli.base import command
 from ctxtui.core.config import Settings
 
 SHELLS = ("bash", "zsh", "fish")
+PERSONAS = {"bash": "_ctxtui_personas", "zsh": "_ctxtui_personas",
+            "fish": "(ctxtui list --names 2>/dev/null)"}
+"""Persona names complete from ``ctxtui list --names`` run in the current folder."""
+PREAMBLE = {
+    "bash": '_ctxtui_personas() {\n  compgen -W "$(ctxtui list --names 2>/dev/null)" -- "$1"\n}\n',
+    "zsh": '_ctxtui_personas() {\n  compadd -- ${(f)"$(ctxtui list --names 2>/dev/null)"}\n}\n',
+}
 
 
 def full_parser() -> argparse.ArgumentParser:
@@ -25,6 +32,9 @@ def full_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         cli.add_common(p)
         cli.load_command(name).add_arguments(p)
+        for action in p._actions:
+            if action.dest == "names" and not action.option_strings:
+                action.complete = PERSONAS  # type: ignore[attr-defined]
     return parser
 
 
@@ -37,5 +47,5 @@ def cmd_completion(args: argparse.Namespace, settings: Settings) -> int:
     """Print the script; e.g. ``ctxtui completion bash > ~/.local/share/bash-completion/completions/ctxtui``."""
     import shtab
 
-    print(shtab.complete(full_parser(), shell=args.shell))
+    print(shtab.complete(full_parser(), shell=args.shell, preamble=PREAMBLE.get(args.shell, "")))
     return 0
