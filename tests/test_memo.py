@@ -123,3 +123,36 @@ def test_count_many_mixes_remembered_and_new_counts(tmp_path: Path):
         assert first == tokens.count_many(["one two", "three"])
     finally:
         memo.use_folder(None)
+
+
+def test_a_warm_workspace_judges_nothing_and_reads_each_file_once_per_refresh(tmp_path: Path, monkeypatch):
+    """A second start finds every verdict in one memo lookup (nothing parsed), and however
+    often views ask, each persona file is read once per refresh."""
+    from conftest import persona_text
+    from ctxtui.core import safe_io, verdicts
+    from ctxtui.core.config import load_settings
+    from ctxtui.core.workspace import Workspace
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(30):
+        (lib / f"p{i:02d}.md").write_text(persona_text(f"p{i:02d}", f"Persona {i}."))
+    ws_dir = tmp_path / "ws"
+    ws_dir.mkdir()
+    settings = load_settings(workspace=ws_dir, library_dirs=[lib], cache_path=tmp_path / "c" / "tokens.sqlite")
+    try:
+        first = {p.name: Workspace(settings).verdict(p) for p in Workspace(settings).library.personas}
+        memo.flush_all()
+        verdicts.forget()
+        monkeypatch.setattr(verdicts, "load_agent", lambda *a: (_ for _ in ()).throw(AssertionError("judged again")))
+        ws = Workspace(settings)
+        reads: list[str] = []
+        real = safe_io.read_regular
+        monkeypatch.setattr(verdicts, "read_regular", lambda p, *a, **k: reads.append(str(p)) or real(p, *a, **k))
+        for _ in range(3):
+            again = {p.name: ws.verdict(p) for p in ws.library.personas}
+        assert again == first
+        assert len(reads) == len(set(reads)) == len(ws.library.personas)
+    finally:
+        memo.use_folder(None)
+        verdicts.forget()

@@ -170,7 +170,7 @@ def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -
         data, digest = got
     else:
         digest = hashlib.sha256(data).hexdigest()
-    return _copied(_verdict(str(persona.path), digest, data, profile.version))
+    return copied(_verdict(str(persona.path), digest, data, profile.version))
 
 
 def verdicts_for(personas: list[Persona], profile: Profile) -> list[AgentVerdict]:
@@ -185,11 +185,32 @@ def verdicts_for(personas: list[Persona], profile: Profile) -> list[AgentVerdict
         if isinstance(r, AgentVerdict):
             out.append(r)
         else:
-            out.append(_copied(_verdict(str(p.path), r[1], r[0], profile.version, kept.get(key) if key else None)))
+            out.append(copied(_verdict(str(p.path), r[1], r[0], profile.version, kept.get(key) if key else None)))
     return out
 
 
-def _copied(verdict: AgentVerdict) -> AgentVerdict:
+def warm(personas: list[Persona], profile: Profile) -> None:
+    """Bring the remembered verdicts of PERSONAS (by the content hash their index recorded)
+    into this process in one memo lookup, without reading a file: the next
+    :func:`verdict_for` of each parses nothing. Files still get read to see they did not
+    change; verdicts not remembered are judged then."""
+    store = memo.table(VERDICTS_TABLE)
+    tag = _loader_tag(profile.version) if store is not None else None
+    if store is None or tag is None:
+        return
+    wanted = {(str(p.path), p.sha256, profile.version): _memo_key(tag, p.sha256)
+              for p in personas if p.sha256 and (str(p.path), p.sha256, profile.version) not in _judged}
+    if not wanted:
+        return
+    kept = store.get_many(list(wanted.values()))
+    with _judged_lock:
+        for (path, sha, version), key in wanted.items():
+            verdict = _from_memo(path, kept.get(key))
+            if verdict is not None and len(_judged) < _MAX_JUDGED:
+                _judged[(path, sha, version)] = verdict
+
+
+def copied(verdict: AgentVerdict) -> AgentVerdict:
     """A copy callers may change (the cached verdict stays as it was)."""
     return AgentVerdict(**{**vars(verdict), "tools": _copy(verdict.tools),
                            "disallowed_tools": _copy(verdict.disallowed_tools)})

@@ -207,6 +207,7 @@ class Workspace:
         self._holding_lock = False
         self._target: verdicts.Target | None = None
         self._account: startup.StartupAccount | None = None
+        self._verdicts: dict[tuple[str, str], AgentVerdict] = {}
         self.library_warnings: list[str] = []
         self.refresh()
 
@@ -255,10 +256,14 @@ class Workspace:
         self.config = load_workspace_config(self.settings.workspace)
         self._target = None
         self._account = None
+        self._verdicts.clear()
         if library:
             self.library = index_library(self.library_roots(), self.cache)
             self._add_bundled_pins()
+            # views and the eager budget ask for every persona's verdict: one memo lookup
+            verdicts.warm(self.library.personas, self.claude_code.profile)
         self._scan_hot()
+        verdicts.warm([h.persona for h in [*self.hot, *self.user_hot]], self.claude_code.profile)
         self.memory = memory.scan(
             self.settings.workspace,
             self.settings.claude_home if self.settings.include_user_scope else None,
@@ -279,8 +284,16 @@ class Workspace:
         return self._target
 
     def verdict(self, persona: Persona) -> AgentVerdict:
-        """Claude Code's verdict on a persona's file for this project's version."""
-        return verdicts.verdict_for(persona, self.claude_code.profile)
+        """Claude Code's verdict on a persona's file for this project's version. Each file is
+        read once per refresh however often views ask (a file caught mid-save, or unreadable,
+        is read again at the next ask; a file saved since is seen by the next refresh)."""
+        key = (str(persona.path), persona.sha256)
+        found = self._verdicts.get(key)
+        if found is None:
+            found = verdicts.verdict_for(persona, self.claude_code.profile)
+            if not verdicts.is_stale(found) and not found.reason.startswith("unreadable"):
+                self._verdicts[key] = found
+        return verdicts.copied(found)
 
     def _notice(self, line: str) -> None:
         self.recovered.append(line)
