@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import json
-import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,9 +85,10 @@ def _loader_tag(version: str) -> bytes | None:
     (any change to it is a new tag). None: the code cannot be read (verdicts are not kept)."""
     h = hashlib.blake2b(version.encode(), digest_size=16)
     try:
-        for name in ("agents", "profiles", "yaml_js"):  # imported with the package
-            h.update(Path(sys.modules[f"ctxtui.core.claude_code.{name}"].__file__ or "").read_bytes())
-    except (OSError, KeyError):
+        for name in ("agents", "profiles", "yaml_js", "yaml_c"):  # found, not imported
+            spec = importlib.util.find_spec(f"ctxtui.core.claude_code.{name}")
+            h.update(Path(spec.origin if spec is not None and spec.origin else "").read_bytes())
+    except (OSError, ImportError, ValueError):
         return None
     return h.digest()
 
@@ -118,7 +120,11 @@ def forget() -> None:
     _judged.clear()
 
 
-def _verdict(path: str, sha256: str, data: bytes, version: str, kept: object = None) -> AgentVerdict:
+_UNKNOWN = object()
+"""A memo row not looked up yet (None: looked up, not there)."""
+
+
+def _verdict(path: str, sha256: str, data: bytes, version: str, kept: object = _UNKNOWN) -> AgentVerdict:
     """The verdict on DATA, whose SHA-256 is SHA256 (KEPT: its memo row, when looked up)."""
     verdict = _judged.get((path, sha256, version))
     if verdict is None:
@@ -136,7 +142,7 @@ def _judge(path: str, sha256: str, data: bytes, version: str, kept: object) -> A
     if store is None or tag is None:
         return load_agent(path, data, profile_for(version))
     key = _memo_key(tag, sha256)
-    verdict = _from_memo(path, kept if kept is not None else store.get(key))
+    verdict = _from_memo(path, store.get(key) if kept is _UNKNOWN else kept)
     if verdict is None:
         verdict = load_agent(path, data, profile_for(version))
         store.put(key, json.dumps([getattr(verdict, f) for f in _FIELDS]))
@@ -173,20 +179,34 @@ def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -
     return copied(_verdict(str(persona.path), digest, data, profile.version))
 
 
+_CHUNK = 256
+"""Files read and judged together: only one chunk's bytes are held at a time."""
+
+
 def verdicts_for(personas: list[Persona], profile: Profile) -> list[AgentVerdict]:
     """:func:`verdict_for` of each persona, the remembered ones looked up together."""
-    read = [_read(p) for p in personas]
+    return [v for chunk in iter_verdicts(personas, profile) for v in chunk]
+
+
+def iter_verdicts(personas: list[Persona], profile: Profile) -> Iterator[list[AgentVerdict]]:
+    """:func:`verdict_for` of each persona, a chunk of files at a time in order (each chunk's
+    remembered verdicts looked up in one query, its file bytes dropped once judged)."""
     store = memo.table(VERDICTS_TABLE)
     tag = _loader_tag(profile.version) if store is not None else None
-    keys = [None if tag is None or isinstance(r, AgentVerdict) else _memo_key(tag, r[1]) for r in read]
-    kept = store.get_many([k for k in keys if k is not None]) if store is not None and tag is not None else {}
-    out = []
-    for p, r, key in zip(personas, read, keys, strict=True):
-        if isinstance(r, AgentVerdict):
-            out.append(r)
-        else:
-            out.append(copied(_verdict(str(p.path), r[1], r[0], profile.version, kept.get(key) if key else None)))
-    return out
+    for start in range(0, len(personas), _CHUNK):
+        chunk = personas[start : start + _CHUNK]
+        read = [_read(p) for p in chunk]
+        keys = [None if tag is None or isinstance(r, AgentVerdict) else _memo_key(tag, r[1]) for r in read]
+        kept = store.get_many([k for k in keys if k is not None]) if store is not None and tag is not None else {}
+        out = []
+        for p, r, key in zip(chunk, read, keys, strict=True):
+            if isinstance(r, AgentVerdict):
+                out.append(r)
+            else:
+                found = kept.get(key) if key is not None else _UNKNOWN
+                out.append(copied(_verdict(str(p.path), r[1], r[0], profile.version, found)))
+        del read
+        yield out
 
 
 def warm(personas: list[Persona], profile: Profile) -> None:

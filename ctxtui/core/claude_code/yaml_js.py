@@ -104,9 +104,12 @@ for _cls in (_Loader, _LoaderLastKeyWins):
 
 def _keep_block_at_end(node: Any, text: str) -> None:
     """Add the newline older Bun parsers add to a ``|+``/``>+`` block ending the document."""
-    stack = [node]
+    stack, seen = [node], set()
     while stack:
         n = stack.pop()
+        if id(n) in seen:  # an alias to an enclosing node: visited already (never loop)
+            continue
+        seen.add(id(n))
         if isinstance(n, yaml.ScalarNode):
             if n.style in ("|", ">") and n.end_mark.index >= len(text.rstrip("\n")):
                 header = text[n.start_mark.index:].split("\n", 1)[0]
@@ -173,6 +176,12 @@ def parse(text: str, *, duplicate_keys_error: bool, keep_block_eof_newline: bool
     """
     text, hidden = _hide(text, lone_cr_is_text, reject_nul)
     loader_cls = _Loader if duplicate_keys_error else _LoaderLastKeyWins
+    if not (keep_block_eof_newline and "+" in text):  # libyaml's marks are not ours to trust
+        from ctxtui.core.claude_code import yaml_c  # the same loader, parsed by libyaml
+
+        fast = yaml_c.parse(text, loader_cls)
+        if fast is not yaml_c.FALLBACK:
+            return _restore(fast) if hidden else fast
     try:
         loader = loader_cls(text)
     except yaml.YAMLError as exc:
