@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+
+import msgspec
 
 from ctxtui.cli.base import command, open_workspace
-from ctxtui.cli.output import console, emit_json, new_table, printable, wants_json
+from ctxtui.cli.output import _plain_dumps, console, emit_json, new_table, printable, wants_json
 from ctxtui.core import tokens, verdicts
 from ctxtui.core.budget import Budget
 from ctxtui.core.claude_code import AgentVerdict
@@ -14,19 +19,24 @@ from ctxtui.core.persona import Persona
 from ctxtui.core.workspace import Workspace
 
 
-def persona_json(p: Persona, verdict: AgentVerdict | None = None) -> dict:
+def persona_json(p: Persona, verdict: AgentVerdict | None = None, startup: int | None = None) -> dict:
     """The stable JSON shape of one persona: ctxtui's own reading, and with VERDICT what
     Claude Code makes of the file (``claude_code``: loads, reason, name, description, tools,
     line). With VERDICT, ``startup_tokens`` is what its listing line adds to the startup
-    context, as every table and the eager total count it (0 when Claude Code skips it)."""
+    context, as every table and the eager total count it (0 when Claude Code skips it;
+    STARTUP: that count, when the caller counted it already)."""
     extra = {"claude_code": verdicts.to_json(verdict)} if verdict is not None else {}
+    if verdict is None:
+        startup = p.startup_tokens
+    elif startup is None:
+        startup = verdicts.line_tokens(verdict)
     return {
         "name": p.name,
         "path": str(p.path),
         "status": p.status.value,
         "problem": p.problem,
         "problems": p.problems,
-        "startup_tokens": verdicts.line_tokens(verdict) if verdict is not None else p.startup_tokens,
+        "startup_tokens": startup,
         "full_tokens": p.full_tokens,
         "description": p.description,
         "tools": p.tools,
@@ -35,11 +45,61 @@ def persona_json(p: Persona, verdict: AgentVerdict | None = None) -> dict:
     }
 
 
+def _json_piece(value: object, depth: int) -> bytes:
+    """VALUE as ``json.dumps(..., indent=2)`` writes it DEPTH levels down (ASCII bytes)."""
+    try:  # ASCII (nearly every persona): nothing to escape, no scan for it
+        raw = msgspec.json.format(msgspec.json.encode(value), indent=2)
+    except (msgspec.EncodeError, TypeError, ValueError, OverflowError):
+        raw = None
+    if raw is None or not raw.isascii():
+        raw = _plain_dumps(value)
+    if raw is None:
+        raw = json.dumps(value, indent=2, default=str).encode("ascii")
+    return raw.replace(b"\n", b"\n" + b"  " * depth)
+
+
+def _index_json(ws: Workspace) -> None:
+    """``index --json``, written a chunk of personas at a time (the same bytes as one
+    ``json.dumps(..., indent=2)`` of the whole object, without ever holding it): each chunk's
+    files are read and judged, their listing lines counted in one memo lookup, and written."""
+    lib = ws.library
+    profile = ws.claude_code.profile
+    out = sys.stdout.buffer
+    sys.stdout.flush()
+    out.write(b'{\n  "roots": ' + _json_piece([str(r) for r in lib.roots], 1)
+              + b',\n  "claude_code": ' + _json_piece(ws.claude_code.to_json(), 1) + b',\n  "personas": [')
+    eager = {id(p): p for p in lib.eager()}
+    eager_counts: dict[int, int] = {}
+    sep = b"\n    "
+    for chunk in verdicts.iter_verdicts(lib.personas, profile):
+        counts = iter(tokens.count_many(["\n" + v.line for _, v in chunk if v.loaded]))
+        for p, v in chunk:
+            n = next(counts) if v.loaded else 0
+            if id(p) in eager:
+                eager_counts[id(p)] = n
+            out.write(sep + _json_piece({**persona_json(p, v, n), "tier": ws.tier_of(p.name)}, 2))
+            sep = b",\n    "
+    out.write(b"\n  ]" if sep != b"\n    " else b"]")
+    # an eager persona outside the indexed files (never expected) is judged on its own
+    rest = [ws.verdict(p) for k, p in eager.items() if k not in eager_counts]
+    eager_total = sum(eager_counts.values()) + sum(tokens.count_many(["\n" + v.line for v in rest if v.loaded]))
+    duplicates = [{"name": d.name, "winner": str(d.winner), "others": [str(o) for o in d.others],
+                   "identical": d.identical, "reason": d.reason} for d in lib.duplicates]
+    out.write(b',\n  "duplicates": ' + _json_piece(duplicates, 1)
+              + b',\n  "cache_hits": ' + _json_piece(lib.cache_hits, 1)
+              + b',\n  "tokenised": ' + _json_piece(lib.tokenised, 1)
+              + b',\n  "eager_startup_tokens": ' + _json_piece(eager_total, 1) + b"\n}\n")
+    out.flush()
+
+
 @command("index")
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     lib = ws.library
     if wants_json(args):
+        if getattr(sys.stdout, "buffer", None) is not None and os.linesep == "\n":
+            _index_json(ws)
+            return 0
         # each file read and judged once, the remembered verdicts and counts looked up together
         judged = dict(zip(map(id, lib.personas), verdicts.verdicts_for(lib.personas, ws.claude_code.profile),
                           strict=True))

@@ -179,32 +179,32 @@ def verdict_for(persona: Persona, profile: Profile, data: bytes | None = None) -
     return copied(_verdict(str(persona.path), digest, data, profile.version))
 
 
-_CHUNK = 256
+CHUNK = 256
 """Files read and judged together: only one chunk's bytes are held at a time."""
 
 
 def verdicts_for(personas: list[Persona], profile: Profile) -> list[AgentVerdict]:
     """:func:`verdict_for` of each persona, the remembered ones looked up together."""
-    return [v for chunk in iter_verdicts(personas, profile) for v in chunk]
+    return [v for chunk in iter_verdicts(personas, profile) for _, v in chunk]
 
 
-def iter_verdicts(personas: list[Persona], profile: Profile) -> Iterator[list[AgentVerdict]]:
-    """:func:`verdict_for` of each persona, a chunk of files at a time in order (each chunk's
-    remembered verdicts looked up in one query, its file bytes dropped once judged)."""
+def iter_verdicts(personas: list[Persona], profile: Profile) -> Iterator[list[tuple[Persona, AgentVerdict]]]:
+    """(persona, :func:`verdict_for`) of each persona, a chunk of files at a time in order
+    (each chunk's remembered verdicts looked up in one query, its bytes dropped once judged)."""
     store = memo.table(VERDICTS_TABLE)
     tag = _loader_tag(profile.version) if store is not None else None
-    for start in range(0, len(personas), _CHUNK):
-        chunk = personas[start : start + _CHUNK]
+    for start in range(0, len(personas), CHUNK):
+        chunk = personas[start : start + CHUNK]
         read = [_read(p) for p in chunk]
         keys = [None if tag is None or isinstance(r, AgentVerdict) else _memo_key(tag, r[1]) for r in read]
         kept = store.get_many([k for k in keys if k is not None]) if store is not None and tag is not None else {}
         out = []
         for p, r, key in zip(chunk, read, keys, strict=True):
             if isinstance(r, AgentVerdict):
-                out.append(r)
+                out.append((p, r))
             else:
                 found = kept.get(key) if key is not None else _UNKNOWN
-                out.append(copied(_verdict(str(p.path), r[1], r[0], profile.version, found)))
+                out.append((p, copied(_verdict(str(p.path), r[1], r[0], profile.version, found))))
         del read
         yield out
 
