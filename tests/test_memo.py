@@ -156,3 +156,43 @@ def test_a_warm_workspace_judges_nothing_and_reads_each_file_once_per_refresh(tm
     finally:
         memo.use_folder(None)
         verdicts.forget()
+
+
+def test_a_helper_process_judges_every_other_chunk_to_the_same_verdicts(tmp_path: Path, monkeypatch):
+    from conftest import persona_text
+    from ctxtui.core import verdicts
+    from ctxtui.core.claude_code import newest
+    from ctxtui.core.persona import parse_persona
+
+    texts = [persona_text(f"p{i}", f"Persona {i}.", tools="Read, Grep") for i in range(30)]
+    texts[5], texts[9] = "no frontmatter", "---\nname: x\ndescription: [a, b\n---\n"
+    files = []
+    for i, text in enumerate(texts):
+        f = tmp_path / f"p{i:02d}.md"
+        f.write_text(text)
+        files.append(f)
+    personas = [parse_persona(f, f.read_bytes()) for f in files]
+    for p in personas:
+        p.sha256 = hashlib.sha256(p.path.read_bytes()).hexdigest()
+    files[6].write_text(persona_text("p6", "Changed after indexing."))  # in a helper's chunk
+    files[7].unlink()  # so is this one: unreadable
+    monkeypatch.setattr(verdicts, "CHUNK", 4)
+    started = []
+    real_helper = verdicts._helper
+    monkeypatch.setattr(verdicts, "_helper", lambda *a: started.append(h := real_helper(*a)) or h)
+    alone = []
+    for helper_min, folder in ((10**9, "a"), (8, "b"), (8, "b")):  # alone; helper; remembered
+        monkeypatch.setattr(verdicts, "HELPER_MIN", helper_min)
+        memo.use_folder(tmp_path / folder)
+        try:
+            verdicts.forget()
+            got = verdicts.verdicts_for(personas, newest())
+        finally:
+            memo.use_folder(None)
+        if not alone:
+            alone = got
+        assert got == alone
+    verdicts.forget()
+    assert started[0] is None and started[1] is not None and started[2] is None
+    assert verdicts.is_stale(alone[6]) and alone[7].reason.startswith("unreadable")
+    assert [v.loaded for v in alone].count(True) == 27  # all but 5, 6 and 7

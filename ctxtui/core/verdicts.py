@@ -13,17 +13,21 @@ import dataclasses
 import hashlib
 import importlib.util
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxtui.core import claude_version, memo, tokens
 from ctxtui.core.claude_code import AgentVerdict, Profile, load_agent, newest, profile_for
 from ctxtui.core.persona import Persona
 from ctxtui.core.safe_io import read_regular
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: Largest persona file read for a verdict (Claude Code 2.1.196+ skips files over 1 MiB; older
 #: versions read any size, and the library index refuses files far smaller than this anyway).
@@ -190,23 +194,103 @@ def verdicts_for(personas: list[Persona], profile: Profile) -> list[AgentVerdict
 
 def iter_verdicts(personas: list[Persona], profile: Profile) -> Iterator[list[tuple[Persona, AgentVerdict]]]:
     """(persona, :func:`verdict_for`) of each persona, a chunk of files at a time in order
-    (each chunk's remembered verdicts looked up in one query, its bytes dropped once judged)."""
+    (each chunk's remembered verdicts looked up in one query, its bytes dropped once judged).
+
+    When many files were never judged, a helper process judges every other chunk ahead
+    (Claude Code's YAML loader is Python: the second core halves a cold index's verdicts)."""
     store = memo.table(VERDICTS_TABLE)
     tag = _loader_tag(profile.version) if store is not None else None
-    for start in range(0, len(personas), CHUNK):
-        chunk = personas[start : start + CHUNK]
-        read = [_read(p) for p in chunk]
-        keys = [None if tag is None or isinstance(r, AgentVerdict) else _memo_key(tag, r[1]) for r in read]
-        kept = store.get_many([k for k in keys if k is not None]) if store is not None and tag is not None else {}
-        out = []
-        for p, r, key in zip(chunk, read, keys, strict=True):
-            if isinstance(r, AgentVerdict):
-                out.append((p, r))
-            else:
-                found = kept.get(key) if key is not None else _UNKNOWN
-                out.append((p, copied(_verdict(str(p.path), r[1], r[0], profile.version, found))))
-        del read
-        yield out
+    chunks = [personas[start : start + CHUNK] for start in range(0, len(personas), CHUNK)]
+    helper = _helper(personas, profile, store, tag)
+    ahead = {} if helper is None else {
+        i: helper.submit(_judge_files, [(str(p.path), p.sha256) for p in chunks[i]], profile.version)
+        for i in range(1, len(chunks), 2)}
+    try:
+        for i, chunk in enumerate(chunks):
+            done = ahead.pop(i, None)
+            try:
+                judged = done.result() if done is not None else None
+            except Exception:  # noqa: BLE001 - the helper died: judge here, as without one
+                judged = None
+            yield _own(chunk, profile, store, tag) if judged is None else _adopt(chunk, judged, profile, tag)
+    finally:
+        if helper is not None:
+            helper.shutdown(wait=False, cancel_futures=True)
+
+
+def _own(chunk: list[Persona], profile: Profile, store: memo.DiskMemo | None,
+         tag: bytes | None) -> list[tuple[Persona, AgentVerdict]]:
+    read = [_read(p) for p in chunk]
+    keys = [None if tag is None or isinstance(r, AgentVerdict) else _memo_key(tag, r[1]) for r in read]
+    kept = store.get_many([k for k in keys if k is not None]) if store is not None and tag is not None else {}
+    out = []
+    for p, r, key in zip(chunk, read, keys, strict=True):
+        if isinstance(r, AgentVerdict):
+            out.append((p, r))
+        else:
+            found = kept.get(key) if key is not None else _UNKNOWN
+            out.append((p, copied(_verdict(str(p.path), r[1], r[0], profile.version, found))))
+    return out
+
+
+def _adopt(chunk: list[Persona], judged: list[tuple[AgentVerdict, str]], profile: Profile,
+           tag: bytes | None) -> list[tuple[Persona, AgentVerdict]]:
+    """The helper's verdicts, remembered as if judged here."""
+    store = memo.table(VERDICTS_TABLE)
+    out = []
+    for p, (verdict, digest) in zip(chunk, judged, strict=True):
+        if digest:  # judged (not unreadable, not changed): remember it
+            if store is not None and tag is not None:
+                store.put(_memo_key(tag, digest), json.dumps([getattr(verdict, f) for f in _FIELDS]))
+            with _judged_lock:
+                if len(_judged) >= _MAX_JUDGED:
+                    _judged.pop(next(iter(_judged)), None)
+                _judged[(str(p.path), digest, profile.version)] = verdict
+        out.append((p, copied(verdict)))
+    return out
+
+
+HELPER_MIN = 1024
+"""Files never judged from which a helper process judges every other chunk."""
+
+
+def _helper(personas: list[Persona], profile: Profile, store: memo.DiskMemo | None,
+            tag: bytes | None) -> ProcessPoolExecutor | None:
+    if len(personas) < HELPER_MIN or (os.cpu_count() or 1) < 2:
+        return None
+    import multiprocessing as mp  # only for a large cold index: off every start-up path
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in mp.get_all_start_methods():
+        return None
+    if store is not None and tag is not None:
+        keys = {_memo_key(tag, p.sha256) for p in personas if p.sha256}
+        if len(keys) - len(store.get_many(list(keys))) < HELPER_MIN:
+            return None
+    try:  # fork: the helper starts at once with the loader imported, and touches no memo
+        return ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))
+    except (OSError, ValueError):
+        return None
+
+
+def _judge_files(items: list[tuple[str, str]], version: str) -> list[tuple[AgentVerdict, str]]:
+    """In the helper: the verdict on each (path, indexed hash)'s file, and the hash of the bytes
+    judged ("" when none were: unreadable, or changed since the index), as :func:`_read` and
+    :func:`_judge` give them."""
+    out = []
+    prof = profile_for(version)
+    for path, sha in items:
+        try:
+            data = read_regular(Path(path), MAX_READ)
+        except OSError as exc:
+            out.append((AgentVerdict(path, False, f"unreadable: {exc.strerror or exc}"), ""))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if sha and digest != sha:
+            out.append((AgentVerdict(path, False, CHANGED), ""))
+        else:
+            out.append((load_agent(path, data, prof), digest))
+    return out
 
 
 def warm(personas: list[Persona], profile: Profile) -> None:
