@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from ctxtui.core import claude_version, memo, tokens
 from ctxtui.core.claude_code import AgentVerdict, Profile, load_agent, newest, profile_for
 from ctxtui.core.persona import Persona
@@ -104,11 +106,14 @@ def _memo_key(tag: bytes, sha256: str) -> bytes:
     return hashlib.blake2b(tag + bytes.fromhex(sha256), digest_size=16).digest()
 
 
+_ROW = msgspec.json.Decoder()
+
+
 def _from_memo(path: str, kept: object) -> AgentVerdict | None:
     if isinstance(kept, str):
         try:
-            return AgentVerdict(path, **dict(zip(_FIELDS, json.loads(kept), strict=True)))
-        except (ValueError, TypeError):  # a damaged row: judge the file again
+            return AgentVerdict(path, **dict(zip(_FIELDS, _ROW.decode(kept), strict=True)))
+        except (msgspec.DecodeError, ValueError, TypeError):  # a damaged row: judge the file again
             pass
     return None
 
