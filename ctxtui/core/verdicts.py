@@ -314,8 +314,10 @@ def warm(personas: list[Persona], profile: Profile) -> None:
     kept = store.get_many(list(wanted.values()))
     with _judged_lock:
         for (path, sha, version), key in wanted.items():
+            if len(_judged) >= _MAX_JUDGED:  # full: decoding the rest would keep nothing
+                break
             verdict = _from_memo(path, kept.get(key))
-            if verdict is not None and len(_judged) < _MAX_JUDGED:
+            if verdict is not None:
                 _judged[(path, sha, version)] = verdict
 
 
