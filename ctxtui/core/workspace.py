@@ -542,7 +542,8 @@ class Workspace:
         lib_names = set(self.library.by_name)
         outside_library = sum(i.tokens for i in agent_items
                               if i.scope == "project" and i.label not in lib_names)
-        eager_verdicts = verdicts.verdicts_for(self.library.eager(), target.profile)  # one memo lookup
+        # each file read once per refresh (views ask again); remembered verdicts were warmed
+        eager_verdicts = [self.verdict(p) for p in self.library.eager()]
         eager = sum(count_many(["\n" + v.line for v in eager_verdicts if v.loaded])) + outside_library
         factor = self.settings.calibrator.factor(self.model)
         warnings = list(scan.warnings()) + list(self.clashes) + list(self.library_warnings)

@@ -333,6 +333,8 @@ class MainScreen(Screen):
         modules (watchfiles, the transcript model) are imported only now."""
         from ctxtui.tui.widgets.gauge import gauge_for
 
+        if not self.is_attached or not self.app.is_running:
+            return  # quit before the first frame was done: nothing to mount into
         if self.gauge is None:
             self.gauge = gauge_for(self.settings, id="gauge")
             self.gauge.compact = self.has_class("-narrow")
