@@ -23,7 +23,9 @@ class _LazyConsole:
         if _LazyConsole._console is None:
             from rich.console import Console
 
-            _LazyConsole._console = Console(highlight=False)
+            # piped (a file, grep, less): no terminal width to fit, so tables are never cut
+            piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+            _LazyConsole._console = Console(highlight=False, width=250 if piped else None)
         return getattr(_LazyConsole._console, name)
 
 
