@@ -182,10 +182,8 @@ def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *,
     if not _confirmed(args):
         console.print("not applied; nothing changed")
         return 1
-    try:
-        entry = strategies.apply(ws, plan)
-    except strategies.NothingToChange as exc:
-        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+    entry = _apply(args, ws, plan)
+    if entry is None:
         return 0
     if wants_json(args):
         emit_json({"proposal": prop.to_json(), "entry": entry.to_json()})
@@ -195,6 +193,15 @@ def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *,
         print_plan(plan)
     console.print(f"recorded as history entry {entry.id}; undo with `ctxtui undo`")
     return 0
+
+
+def _apply(args: argparse.Namespace, ws: Workspace, plan: strategies.Plan) -> Entry | None:
+    """Apply a plan; None (said on stdout) when it would change nothing."""
+    try:
+        return strategies.apply(ws, plan)
+    except strategies.NothingToChange as exc:
+        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+        return None
 
 
 @command("migrate", _migrate_args)
@@ -212,10 +219,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     if args.dry_run:
         emit_json(plan.to_json()) if wants_json(args) else print_plan(plan)
         return 0
-    try:
-        entry = strategies.apply(ws, plan)
-    except strategies.NothingToChange as exc:
-        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+    entry = _apply(args, ws, plan)
+    if entry is None:
         return 0
     if wants_json(args):
         emit_json(entry.to_json())
