@@ -558,15 +558,33 @@ class MainScreen(Screen):
             self.notify("Nothing to undo")
             return
         last = self.undo_stack.pop()
+
+        def kept_on_refusal(fn: Callable[[Workspace], object]) -> Callable[[Workspace], object]:
+            def run(ws: Workspace) -> object:
+                try:
+                    return fn(ws)
+                except CtxtuiError:  # refused: u can try again once the reason is dealt with
+                    self.app.call_from_thread(self.undo_stack.append, last)
+                    raise
+            return run
+
         if isinstance(last, str):
             from ctxtui.core import strategies
+            from ctxtui.core.history import History
 
-            self.run_core(f"undid change {last} (files restored byte for byte)",
-                          lambda ws: strategies.rollback(ws, entry_id=last, reason="undo from the TUI"))
+            def undo_change(ws: Workspace) -> object:
+                newest = strategies.undo_target(History(ws.settings).entries())
+                if newest is not None and newest.id != last:  # only this change, never later ones
+                    raise strategies.StrategyError(
+                        f"change {last} is not the latest any more ({newest.id}: {newest.reason}); "
+                        f"undo that first, or `ctxtui rollback --id {last}` to go back past it")
+                return strategies.rollback(ws, entry_id=last, reason="undo from the TUI")
+
+            self.run_core(f"undid change {last} (files restored byte for byte)", kept_on_refusal(undo_change))
             return
         to_hot, names = last
         fn = (lambda ws: ws.deactivate(names)) if to_hot else (lambda ws: ws.activate(names))
-        self.run_core(f"undid the move of {', '.join(names)}", fn)
+        self.run_core(f"undid the move of {', '.join(names)}", kept_on_refusal(fn))
 
     def action_choose_tier(self) -> None:
         """Choose the tier of the selected personas (else the one under the cursor)."""
