@@ -42,8 +42,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ctxtui.core import safe_io, tokens
 from ctxtui.core.budget import BudgetItem
 
@@ -422,18 +420,26 @@ def import_refs(text: str) -> list[str]:
 # --------------------------------------------------------------------------- frontmatter
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors and aliases (no alias blow-ups)."""
+@lru_cache(maxsize=1)
+def _no_alias_loader() -> type[Any]:
+    """A safe loader that refuses anchors and aliases (no alias blow-ups), built on first use
+    (PyYAML is imported only when a memory file has frontmatter)."""
+    import yaml
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError("aliases are not allowed")
-        return super().compose_node(parent, index)
+    class _NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("aliases are not allowed")
+            return super().compose_node(parent, index)
+
+    return _NoAliasLoader
 
 
 def _yaml_mapping(text: str) -> dict[str, Any]:
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - safe loader without aliases
+        data = yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - safe loader without aliases
     except (yaml.YAMLError, RecursionError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
