@@ -120,11 +120,11 @@ class StartupAccount:
 @lru_cache(maxsize=8)
 def fixed_figures(version: str) -> dict[str, Any]:
     """The packaged fixed figures of VERSION (a profile version), {} when none ship."""
-    from importlib import resources  # with its zipfile and tempfile: only when figures are read
+    import pkgutil  # the package loader's own read: importlib.resources costs a few ms more
 
     try:
-        ref = resources.files("ctxtui.data.claude_code") / f"startup_{version}.json"
-        return json.loads(ref.read_text(encoding="utf-8"))
+        data = pkgutil.get_data("ctxtui.data.claude_code", f"startup_{version}.json")
+        return json.loads(data.decode("utf-8")) if data is not None else {}
     except (FileNotFoundError, ValueError):
         return {}
 
