@@ -219,6 +219,12 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     if args.dry_run:
         emit_json(plan.to_json()) if wants_json(args) else print_plan(plan)
         return 0
+    if args.to == "adaptive":  # adaptive applies only with the user's yes, whatever it picked
+        if not args.yes and sys.stdin.isatty() and sys.stdout.isatty() and not wants_json(args):
+            print_plan(plan)
+        if not _confirmed(args):
+            console.print("not applied; nothing changed")
+            return 1
     entry = _apply(args, ws, plan)
     if entry is None:
         return 0
