@@ -362,6 +362,7 @@ def test_status_measures_the_projects_newest_session(tmp_path):
     assert whole["measured_version"] == "2.1.332"
     shown = ws.budget().to_json()["startup_context"]
     assert (shown["measured_total"], shown["measured_version"]) == (whole["measured_total"], "2.1.332")
+    assert shown["measured_entrypoint"] == "print"  # the p_ capture is a -p session
     os.utime(folder / "new.jsonl", (1, 1))
     os.utime(old, None)  # the plain session is now the newest: nothing measured
     assert Workspace(Settings(workspace=proj, claude_home=claude_home,

@@ -83,7 +83,7 @@ class Budget:
             startup["unknown_items"] = self.whole["unknown_items"]
             extra["startup_context"] = {k: self.whole[k] for k in (
                 "claude_code_version", "entrypoint", "by_kind", "suggestions",
-                "measured_total", "measured_version")}
+                "measured_total", "measured_version", "measured_entrypoint")}
         return {
             "startup_tokens": startup,
             **extra,

@@ -82,6 +82,8 @@ class StartupAccount:
     measured_version: str | None = None
     """The Claude Code version that sent that request (its figures replace the version data
     only when it is this account's version)."""
+    measured_entrypoint: str | None = None
+    """``interactive`` or ``print`` (``-p``): how that session was started, when recorded."""
 
     @property
     def total(self) -> int:
@@ -111,6 +113,7 @@ class StartupAccount:
             "claude_code_version": self.version, "entrypoint": self.entrypoint,
             "total": self.total, "managed": self.managed,
             "measured_total": self.measured_total, "measured_version": self.measured_version,
+            "measured_entrypoint": self.measured_entrypoint,
             "unknown_items": len(self.unknown), "by_kind": self.by_kind(),
             "items": [asdict(i) for i in self.items],
             "suggestions": [asdict(s) for s in self.suggestions],
@@ -278,6 +281,7 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
             "billing_header", 0)
         result.measured_total = request.total() + billing
         result.measured_version = request.version or None
+        result.measured_entrypoint = request.entrypoint or None
     result.suggestions = suggest(result)
     return result
 

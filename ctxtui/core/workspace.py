@@ -623,7 +623,8 @@ class Workspace:
         ]
         whole = startup.StartupAccount(acc.version, acc.entrypoint, items, block_tokens,
                                        measured_total=acc.measured_total,
-                                       measured_version=acc.measured_version)
+                                       measured_version=acc.measured_version,
+                                       measured_entrypoint=acc.measured_entrypoint)
         whole.suggestions = startup.suggest(whole)
         return whole
 
