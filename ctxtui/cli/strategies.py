@@ -277,7 +277,10 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _undo_args(p: argparse.ArgumentParser) -> None:
-    p.description = ROLLBACK_HELP
+    p.description = ("Step back over the newest change not undone yet; again goes one further "
+                     "back (not a toggle). Files come back byte for byte, and the undo is "
+                     "recorded (`rollback --id` reverses it). For --id and --to, see `ctxtui "
+                     "rollback --help`. A file edited since is never overwritten without --force.")
     p.add_argument("--reason", default="", help="why (kept in history; optional)")
     p.add_argument("--force", action="store_true",
                    help="overwrite files edited since ctxtui's last change (the edits are kept in history)")
