@@ -702,23 +702,16 @@ class MainScreen(Screen):
     @work(thread=True, group="io", exit_on_error=False)
     def action_init_project(self) -> None:
         """Show what ``ctxtui init`` would do here, then do it on confirmation."""
-        from ctxtui.core.project_init import PERSONA_COMMAND, find, portable
+        from ctxtui.core.project_init import init
 
         library = self.settings.library_dirs[0] if self.settings.library_dirs else None
-        with self.ws_lock:
+        with self.ws_lock:  # what init would change, planned by init itself (nothing written)
             assert self.ws is not None
-            found = find(self.ws, library)
-        lines = []
-        if found.library is not None:
-            lines.append(f"record the library {portable(found.library, self.settings.workspace)} "
-                         f"({found.library_source}, {found.library_files} agent files) in hybrid-config.json")
-        else:
-            lines.append("no library found: the bundled personas stay a demo")
-        if found.project_agents:
-            lines.append(f"adopt {len(found.project_agents)} project agent(s) into the cold store "
-                         "(so no later move can lose one)")
-        lines.append(f"add {PERSONA_COMMAND} (/persona NAME)")
-        lines.append("\nOne change in history: u undoes it byte for byte.")
+            planned = init(self.ws, library, dry_run=True)
+        if not planned.changes:
+            self.app.call_from_thread(self.notify, "This project is set up for ctxtui already: nothing to change")
+            return
+        lines = [*planned.changes, *planned.notes, "\nOne change in history: u undoes it byte for byte."]
 
         def apply(ws: Workspace) -> None:
             from ctxtui.core.project_init import init
