@@ -352,3 +352,16 @@ def test_a_change_while_the_user_confirms_is_refused_in_one_line(capsys, project
     assert len(err.strip().splitlines()) == 1
     expected = {**before_answer, str(ws.settings.agents_dir / "epsilon.md"): edited[0]}
     assert managed(Workspace(ws.settings)) == expected
+
+
+def test_adaptive_without_usage_still_applies_only_with_a_yes(capsys, busy, tmp_path):
+    empty = tmp_path / "none"
+    empty.mkdir()
+    before = managed(busy)
+    base = ["-w", busy.settings.workspace, "-l", busy.settings.library_dirs[0],
+            "migrate", "--to", "adaptive", "--transcripts", empty]
+    code, _, err = run(capsys, *base)  # no terminal here, no --yes
+    assert code != 0 and "--yes" in err
+    assert managed(Workspace(busy.settings)) == before
+    code, _, err = run(capsys, *base, "--yes", "--force")  # --force: past the net-savings guard
+    assert code == 0, err  # with the yes it goes ahead (here: already on what it picked)

@@ -178,3 +178,11 @@ def test_window_must_be_a_positive_whole_number(capsys, workspace, value, why):
     with pytest.raises(SystemExit) as exc:
         main(["status", "--window", value, "-w", str(workspace)])
     assert exc.value.code == 2 and why in capsys.readouterr().err
+
+
+def test_reduction_is_100_only_when_nothing_managed_is_left():
+    from ctxtui.core.budget import Budget
+
+    assert Budget([], 5, 13_415, 200_000, 8_000, 1.0).reduction_pct == 99.9
+    assert Budget([], 0, 13_415, 200_000, 8_000, 1.0).reduction_pct == 100.0
+    assert Budget([], 1_000, 4_000, 200_000, 8_000, 1.0).reduction_pct == 75.0

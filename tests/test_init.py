@@ -266,3 +266,16 @@ def test_an_entry_older_than_the_recorded_config_leaves_the_config_alone(project
     (project / "hybrid-config.json").write_bytes(b'{"library": ["../lib"]}\n')
     strategies.rollback(open_ws(project), reason="back")
     assert (project / "hybrid-config.json").read_bytes() == b'{"library": ["../lib"]}\n'
+
+
+def test_a_dry_run_says_what_init_would_change_and_writes_nothing(project, library, home):
+    before = snapshot_tree(project)
+    planned = init(open_ws(project), library, dry_run=True)
+    assert any("record library" in c for c in planned.changes) and planned.entry is None
+    def files(tree):  # ctxtui's lock file and the blobs the plan read are its own
+        return {k: v for k, v in tree.items() if "/history/blobs/" not in k and not k.endswith("/lock")}
+
+    assert files(snapshot_tree(project)) == files(before)
+    done = init(open_ws(project), library)
+    assert done.changes == planned.changes
+    assert init(open_ws(project), library, dry_run=True).changes == []

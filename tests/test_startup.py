@@ -362,6 +362,7 @@ def test_status_measures_the_projects_newest_session(tmp_path):
     assert whole["measured_version"] == "2.1.332"
     shown = ws.budget().to_json()["startup_context"]
     assert (shown["measured_total"], shown["measured_version"]) == (whole["measured_total"], "2.1.332")
+    assert shown["measured_entrypoint"] == "print"  # the p_ capture is a -p session
     os.utime(folder / "new.jsonl", (1, 1))
     os.utime(old, None)  # the plain session is now the newest: nothing measured
     assert Workspace(Settings(workspace=proj, claude_home=claude_home,
@@ -383,3 +384,34 @@ def test_the_recorded_entrypoint_decides_which_figures_a_transcript_replaces(tmp
                           managed_dir=tmp_path / "etc", env={}, transcript=transcript)
     assert acc.measured_total == request_total(captured("2.1.332", entry, "skills")["body"])
     assert {i.kind: i.basis for i in acc.items}["system-prompt"] == "version-data"
+
+
+@pytest.mark.parametrize("entry", list(ENTRIES))
+def test_a_malformed_recorded_request_is_skipped_never_a_traceback(tmp_path, entry):
+    """Every field of the request records replaced by a number, a list, a text or null: the
+    transcript is read as recording no request (or a smaller one), never a crash."""
+    from ctxtui.core.first_request import first_request
+
+    lines = (DATA / "2.1.332" / f"{entry}_skills.transcript.jsonl").read_text().splitlines()
+    proj, home = build(tmp_path, "skills")
+    kinds = ("api-request-shape", "api-request-blob", "api-request")
+    for n, line in enumerate(lines):
+        rec = json.loads(line)
+        if rec.get("type") not in kinds:
+            continue
+        paths = [(k,) for k in rec] + [(k, k2) for k, v in rec.items() if isinstance(v, dict) for k2 in v]
+        for path in paths:
+            for bad in (5, [7], "x", None, {"a": 1}):
+                broken = json.loads(line)
+                target = broken
+                for key in path[:-1]:
+                    target = target[key]
+                target[path[-1]] = bad
+                t = tmp_path / "t.jsonl"
+                t.write_text("\n".join([*lines[:n], json.dumps(broken), *lines[n + 1:]]) + "\n")
+                rec_ = first_request(t)
+                if rec_ is not None:
+                    rec_.total()
+    acc = startup.account(proj, home, version="2.1.332", entrypoint=ENTRIES[entry],
+                          managed_dir=tmp_path / "etc", env={}, transcript=t)
+    assert acc.total > 0

@@ -437,3 +437,23 @@ def test_skill_lines_past_the_budget_share_it_equally_as_the_listing_model_does(
     assert [t for _, _, t in got] == [count(x.line) for x in lines]
     if not rules.priority_collapse:  # 2.1.112: equal shares, bare names below 20 characters
         assert all(x.line == f"- {x.skill.name}" for x in lines)
+
+
+def test_a_hidden_persona_is_never_listed_as_hot_in_the_block(settings):
+    """Claude Code cannot launch a denied agent: the block must not tell Claude it is loaded."""
+    from ctxtui.core import strategies
+    from ctxtui.core.claude_md import block_span
+
+    ws = Workspace(settings)
+    strategies.migrate(ws, "lazy_loading", hot=["alpha", "beta"], force=True)
+    set_tier(Workspace(settings), ["alpha"], "hidden")
+    text = (settings.workspace / "CLAUDE.md").read_text()
+    span = block_span(text)
+    assert span is not None
+    block = text[span[0]:span[1]]
+    hot_part = block.split("Cold")[0]
+    assert "`beta`" in hot_part and "`alpha`" not in hot_part
+    set_tier(Workspace(settings), ["alpha"], "file")
+    text = (settings.workspace / "CLAUDE.md").read_text()
+    span = block_span(text)
+    assert span is not None and "`alpha`" in text[span[0]:span[1]].split("Cold")[0]

@@ -45,7 +45,7 @@ async def test_a_fresh_project_is_offered_init_and_it_is_done_only_on_confirmati
         await pilot.press("I")
         await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "the confirmation")
         body = app.screen.body
-        assert "record the library" in body and "adopt 1 project agent" in body
+        assert "record library" in body and "adopt 1 project agent" in body
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, MainScreen) and bool(app.screen.undo_stack), "init")
         await wait_ready(pilot)

@@ -144,3 +144,28 @@ async def test_a_refused_tier_change_is_reported_and_changes_nothing(settings):
         await until(pilot, lambda: any("cap" in str(n.message) for n in app._notifications), "the refusal")
         await wait_ready(pilot)
         assert tree(settings) == before
+
+
+async def test_u_undoes_only_its_own_change_and_keeps_it_when_refused(settings):
+    """A change made outside the TUI after the TUI's tier change: u refuses (it would undo
+    that change too) and keeps its undo for later; once the other change is undone, u works."""
+    from ctxtui.core import strategies
+
+    app = make_app(settings, watch_files=False, remember_theme=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await choose_tier(pilot, "s")
+        await until(pilot, lambda: Workspace(settings).tier_of("alpha") == "skill", "the skill tier")
+        await wait_ready(pilot)
+        Workspace(settings).activate(["beta"])  # another ctxtui, say Claude's persona-manager
+        await pilot.press("u")
+        await until(pilot, lambda: len(screen.undo_stack) == 1, "the refused undo kept")
+        await wait_ready(pilot)
+        assert Workspace(settings).tier_of("alpha") == "skill"
+        assert (settings.agents_dir / "beta.md").is_file()
+        strategies.undo(Workspace(settings))  # the other change is undone where it was made
+        await pilot.press("u")
+        await until(pilot, lambda: Workspace(settings).tier_of("alpha") == "file", "the undo")
+        assert not screen.undo_stack

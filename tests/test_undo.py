@@ -139,7 +139,7 @@ def test_undo_never_overwrites_an_edit_made_after_the_change_without_force(capsy
     edited = agents(settings)
     common = ["-l", settings.library_dirs[0], "-w", settings.workspace]
     code, _, err = run(capsys, "undo", *common)
-    assert code == 1 and "changed after ctxtui's last recorded change" in err and "--force" in err
+    assert code == 1 and "changed outside ctxtui" in err and "--force" in err
     assert err.count("\n") == 1 and agents(settings) == edited
     code, _, err = run(capsys, "undo", "--force", *common)
     assert code == 0, err
@@ -185,3 +185,19 @@ def test_undoing_a_skill_tier_and_init_leaves_no_empty_folders(settings):
     assert not (settings.workspace / ".claude" / "skills" / "beta").exists()
     strategies.undo(Workspace(settings))
     assert not (settings.workspace / ".claude" / "commands").exists()
+
+
+def test_an_edit_absorbed_into_a_later_change_is_not_lost_by_undoing_further_back(settings):
+    """activate A; the user edits CLAUDE.md; activate B (its before holds the edit); undo,
+    undo: the second undo would take CLAUDE.md back to before the edit, so it refuses."""
+    ws = Workspace(settings)
+    strategies.migrate(ws, "lazy_loading", force=True)
+    ws.activate(["alpha"])
+    claude = settings.workspace / "CLAUDE.md"
+    claude.write_bytes(claude.read_bytes() + b"MY RULE\r\n")
+    ws.activate(["beta"])
+    strategies.undo(Workspace(settings))
+    assert b"MY RULE\r\n" in claude.read_bytes()
+    with pytest.raises(strategies.EditedSince, match="CLAUDE.md"):
+        strategies.undo(Workspace(settings))
+    assert b"MY RULE\r\n" in claude.read_bytes()

@@ -76,7 +76,7 @@ def test_every_corpus_frontmatter_parses_the_same_and_by_libyaml(monkeypatch):
     for text in texts:
         assert_identical(text, monkeypatch)
     # the fast path really answers them (a silent fallback everywhere would prove nothing)
-    answered = sum(yaml_c.parse(t, yaml_js._Loader) is not yaml_c.FALLBACK for t in texts)
+    answered = sum(yaml_c.parse(t, yaml_js._loaders()[0]) is not yaml_c.FALLBACK for t in texts)
     assert answered == len(texts)
 
 
@@ -115,7 +115,7 @@ def test_deep_nesting_is_left_to_the_pure_loader(monkeypatch):
         assert_identical(text, monkeypatch)
         block = "".join(" " * i + f"k{i}:\n" for i in range(min(depth, 600))) + " " * 600 + "v"
         assert_identical(block, monkeypatch)
-    assert yaml_c.parse("a: " + "[" * 100 + "]" * 100, yaml_js._Loader) is yaml_c.FALLBACK
+    assert yaml_c.parse("a: " + "[" * 100 + "]" * 100, yaml_js._loaders()[0]) is yaml_c.FALLBACK
 
 
 def test_alias_bombs_are_refused_before_construction(monkeypatch):

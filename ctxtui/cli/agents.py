@@ -162,12 +162,13 @@ def print_budget(b: Budget, ws: Workspace) -> None:
         f"Context left: {b.context_left:,} of {b.window:,}"
     )
     measured = b.whole.get("measured_total") if b.whole is not None else None
-    if measured:
-        version = b.whole.get("measured_version") if b.whole is not None else None
+    if measured and b.whole is not None:
+        how = [f"Claude Code {b.whole['measured_version']}"] if b.whole.get("measured_version") else []
+        if b.whole.get("measured_entrypoint") and b.whole.get("measured_entrypoint") != b.whole.get("entrypoint"):
+            how.append("a -p session" if b.whole["measured_entrypoint"] == "print" else "an interactive session")
         console.print(
-            f"Measured: {measured:,} tokens at the start of this project's newest session"
-            + (f" (Claude Code {version})" if version else "")
-            + f"; predicted now: {b.total_tokens:,}")
+            f"Measured: {measured:,} tokens (cl100k) at the start of this project's newest session"
+            + (f" ({', '.join(how)})" if how else "") + f"; predicted now: {b.total_tokens:,}")
     for w in b.warnings:
         console.print(f"[yellow]warning:[/] {w}")
 

@@ -23,7 +23,9 @@ class _LazyConsole:
         if _LazyConsole._console is None:
             from rich.console import Console
 
-            _LazyConsole._console = Console(highlight=False)
+            # piped (a file, grep, less): no terminal width to fit, so tables are never cut
+            piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+            _LazyConsole._console = Console(highlight=False, width=250 if piped else None)
         return getattr(_LazyConsole._console, name)
 
 
@@ -38,13 +40,14 @@ def new_table(*args: Any, **kwargs: Any) -> Table:
     return Table(*args, **kwargs)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Patterns are compiled on first use (``re`` caches them): most runs print neither.
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def printable(text: str) -> str:
     """TEXT from a persona or transcript, safe for a terminal: control characters (escape
     sequences, bells) and bidi overrides become ``?``; tabs and newlines become spaces."""
-    return _CONTROL.sub("?", text.replace("\t", " ").replace("\n", " "))
+    return re.sub(_CONTROL, "?", text.replace("\t", " ").replace("\n", " "))
 
 
 def wants_json(args: argparse.Namespace) -> bool:
@@ -72,7 +75,7 @@ def emit_json(data: Any, *, plain: bool = False) -> None:
     out.flush()
 
 
-_NON_ASCII = re.compile(rb"[\x7f-\xff]+")
+_NON_ASCII = rb"[\x7f-\xff]+"
 
 
 def _escape(m: re.Match[bytes]) -> bytes:
@@ -98,7 +101,7 @@ def _plain_dumps(data: Any) -> bytes | None:
         raw = msgspec.json.format(msgspec.json.encode(data), indent=2)
     except (msgspec.EncodeError, TypeError, ValueError, OverflowError):
         return None
-    return _NON_ASCII.sub(_escape, raw)  # only UTF-8 sequences and DEL: whole characters
+    return re.sub(_NON_ASCII, _escape, raw)  # only UTF-8 sequences and DEL: whole characters
 
 
 def error_line(exc: BaseException | str) -> None:

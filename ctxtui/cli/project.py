@@ -68,6 +68,7 @@ def register(subparsers: Any, common: Callable[[argparse.ArgumentParser], None] 
     _add(init, "--demo", action="store_true", help="use the bundled demo personas as the library")
     init.add_argument("--no-search", action="store_true", help="do not look for a library folder")
     init.add_argument("--reason", default="", help="why (kept in history)")
+    init.add_argument("--dry-run", action="store_true", help="say what init would change; write nothing")
     reset = subparsers.add_parser("reset", help=RESET_HELP, description=RESET_DESCRIPTION, formatter_class=raw)
     if common:
         common(reset)
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
         for note in r.notes:
             print(f"note: {note}", file=sys.stderr)
         if r.entry:
-            print(f"Personas stay as plain files in .claude/agents. History entry {r.entry} (undo: ctxtui rollback)")
+            print(f"Personas stay as plain files in .claude/agents. History entry {r.entry} (undo: ctxtui undo)")
         return 0
     from ctxtui.core.project_init import init
 
@@ -138,9 +139,17 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
         library = library.expanduser()
         library = library if library.is_absolute() else (Path.cwd() / library)
     ws = Workspace(s)
-    done = init(ws, library, gitignore=args.gitignore, search=not args.no_search, reason=args.reason)
+    dry = getattr(args, "dry_run", False)
+    done = init(ws, library, gitignore=args.gitignore, search=not args.no_search, reason=args.reason,
+                dry_run=dry)
     if as_json:
         _emit(done.to_json())
+        return 0
+    if dry:
+        for line in done.changes or ["nothing to change: the project is set up already"]:
+            print(line)
+        for note in done.notes:
+            print(f"note: {note}", file=sys.stderr)
         return 0
     for line in done.lines:
         print(line)

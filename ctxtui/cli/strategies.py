@@ -182,10 +182,8 @@ def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *,
     if not _confirmed(args):
         console.print("not applied; nothing changed")
         return 1
-    try:
-        entry = strategies.apply(ws, plan)
-    except strategies.NothingToChange as exc:
-        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+    entry = _apply(args, ws, plan)
+    if entry is None:
         return 0
     if wants_json(args):
         emit_json({"proposal": prop.to_json(), "entry": entry.to_json()})
@@ -195,6 +193,15 @@ def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *,
         print_plan(plan)
     console.print(f"recorded as history entry {entry.id}; undo with `ctxtui undo`")
     return 0
+
+
+def _apply(args: argparse.Namespace, ws: Workspace, plan: strategies.Plan) -> Entry | None:
+    """Apply a plan; None (said on stdout) when it would change nothing."""
+    try:
+        return strategies.apply(ws, plan)
+    except strategies.NothingToChange as exc:
+        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+        return None
 
 
 @command("migrate", _migrate_args)
@@ -212,10 +219,14 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     if args.dry_run:
         emit_json(plan.to_json()) if wants_json(args) else print_plan(plan)
         return 0
-    try:
-        entry = strategies.apply(ws, plan)
-    except strategies.NothingToChange as exc:
-        emit_json({"entry": None, "message": str(exc)}) if wants_json(args) else console.print(str(exc))
+    if args.to == "adaptive":  # adaptive applies only with the user's yes, whatever it picked
+        if not args.yes and sys.stdin.isatty() and sys.stdout.isatty() and not wants_json(args):
+            print_plan(plan)
+        if not _confirmed(args):
+            console.print("not applied; nothing changed")
+            return 1
+    entry = _apply(args, ws, plan)
+    if entry is None:
         return 0
     if wants_json(args):
         emit_json(entry.to_json())
@@ -266,7 +277,10 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _undo_args(p: argparse.ArgumentParser) -> None:
-    p.description = ROLLBACK_HELP
+    p.description = ("Step back over the newest change not undone yet; again goes one further "
+                     "back (not a toggle). Files come back byte for byte, and the undo is "
+                     "recorded (`rollback --id` reverses it). For --id and --to, see `ctxtui "
+                     "rollback --help`. A file edited since is never overwritten without --force.")
     p.add_argument("--reason", default="", help="why (kept in history; optional)")
     p.add_argument("--force", action="store_true",
                    help="overwrite files edited since ctxtui's last change (the edits are kept in history)")

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if result.entry:
-        print(f"history entry {result.entry} (undo: ctxtui rollback)")
+        print(f"history entry {result.entry} (undo: ctxtui undo)")
     return 0
 
 

@@ -6,6 +6,7 @@ Token counts are raw cl100k; ``estimated_claude_tokens`` applies the calibration
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +50,12 @@ class Budget:
 
     @property
     def reduction_pct(self) -> float:
-        """How much smaller than eager the managed part is, in percent."""
+        """How much smaller than eager the managed part is, in percent (one decimal, rounded
+        toward zero: 100.0 only when nothing managed is left, 0.0 only when nothing is saved)."""
         if self.eager_startup_tokens <= 0:
             return 0.0
-        return round(100.0 * (1 - self.startup_tokens / self.eager_startup_tokens), 1)
+        pct = 100.0 * (1 - self.startup_tokens / self.eager_startup_tokens)
+        return math.trunc(pct * 10) / 10
 
     @property
     def context_left(self) -> int:
@@ -83,7 +86,7 @@ class Budget:
             startup["unknown_items"] = self.whole["unknown_items"]
             extra["startup_context"] = {k: self.whole[k] for k in (
                 "claude_code_version", "entrypoint", "by_kind", "suggestions",
-                "measured_total", "measured_version")}
+                "measured_total", "measured_version", "measured_entrypoint")}
         return {
             "startup_tokens": startup,
             **extra,

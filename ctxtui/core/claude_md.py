@@ -32,7 +32,6 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from ctxtui.core import tokens
@@ -311,6 +310,8 @@ def template_text(workspace: Path) -> str:
             raise BlockError(f"block template {exc}; fix or delete it") from None
         except OSError as exc:
             raise BlockError(f"{path}: cannot read the block template: {exc.strerror}") from None
+    from importlib import resources  # only for the bundled template: start-up stays lean
+
     return resources.files("ctxtui.templates").joinpath("claude_md.md").read_text(encoding="utf-8")
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
-import platformdirs
 
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.tokens import DEFAULT_CLAUDE_FACTOR, Calibration
@@ -43,19 +42,31 @@ def bundled_dir(name: str) -> Path:
 def config_dir() -> Path:
     """Folder of the user settings file and user themes."""
     env = os.environ.get("CTXTUI_CONFIG_DIR")
-    return Path(env) if env else Path(platformdirs.user_config_dir("ctxtui"))
+    if env:
+        return Path(env)
+    import platformdirs  # only when no folder is given (~10 ms of imports)
+
+    return Path(platformdirs.user_config_dir("ctxtui"))
 
 
 def cache_dir() -> Path:
     """Folder of the token cache."""
     env = os.environ.get("CTXTUI_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("ctxtui"))
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("ctxtui"))
 
 
 def data_dir() -> Path:
     """Folder of the usage-event store."""
     env = os.environ.get("CTXTUI_DATA_DIR")
-    return Path(env) if env else Path(platformdirs.user_data_dir("ctxtui"))
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("ctxtui"))
 
 
 @dataclass
@@ -374,12 +385,12 @@ class WorkspaceConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 # which top-level keys the file being decoded sets (for the two spellings of the strategy)
 _given: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("_given", default=frozenset())
 
-_INTERVAL = re.compile(r"^(\d+)\s*(s|sec|min|m|h|hr)$")
+_INTERVAL = r"^(\d+)\s*(s|sec|min|m|h|hr)$"  # patterns here are compiled when first used
 
 
 def interval_seconds(text: str) -> int:
     """Parse an interval such as ``30min``, ``45s`` or ``2h``."""
-    m = _INTERVAL.match(text.strip())
+    m = re.match(_INTERVAL, text.strip())
     if not m:
         raise ConfigError(f"interval {text!r} is not like 30min, 45s or 2h")
     unit = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hr": 3600}[m.group(2)]
@@ -387,9 +398,9 @@ def interval_seconds(text: str) -> int:
 
 
 DEFAULT_WORKSPACE_CONFIG: dict[str, Any] = WorkspaceConfig().to_json()
-_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
-_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<key>.*)`$", re.S)
-_OWN = re.compile(r"^(?P<key>[A-Za-z_]+(?:\[\d+\])?): (?P<msg>.*)$", re.S)  # raised in __post_init__
+_AT = r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$"
+_UNKNOWN = r"^Object contains unknown field `(?P<key>.*)`$"
+_OWN = r"^(?P<key>[A-Za-z_]+(?:\[\d+\])?): (?P<msg>.*)$"  # raised in __post_init__
 
 
 def _dict_key(path: str, data: Any, top: type) -> str:
@@ -434,17 +445,17 @@ def _allowed(path: str, top: type) -> str | None:
 def config_error(origin: str, exc: msgspec.ValidationError, data: Any = None,
                  top: type | None = None) -> ConfigError:
     """One line naming the file and the key: ``hybrid-config.json: lazy_loading.x: ...``."""
-    m = _AT.match(str(exc))
+    m = re.match(_AT, str(exc), re.S)
     msg, path = (m.group("msg"), m.group("path") or "") if m else (str(exc), "")
     if top is not None:
         path = _dict_key(path, data, top)
-    unknown = _UNKNOWN.match(msg)
+    unknown = re.match(_UNKNOWN, msg, re.S)
     if unknown:
         path, msg = f"{path}.{unknown.group('key')}", "is not a known key"
     missing = re.match(r"^Object missing required field `(?P<key>.*)`$", msg, re.S)
     if missing:
         path, msg = f"{path}.{missing.group('key')}", "is required"
-    own = _OWN.match(msg)
+    own = re.match(_OWN, msg, re.S)
     if own and not unknown and not missing:
         path, msg = f"{path}.{own.group('key')}", own.group("msg")
     key = path.lstrip(".") or "(top level)"

@@ -56,8 +56,8 @@ class RecordedRequest:
         for msg in self.messages:
             content = msg.get("content")
             parts = [content] if isinstance(content, str) else [
-                p.get("text", "") for p in content or [] if isinstance(p, dict)
-                and p.get("type") == "text" and isinstance(p.get("text"), str)]
+                p.get("text", "") for p in (content if isinstance(content, list) else [])
+                if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)]
             out += [t for t in parts if t.strip() != self.prompt.strip()]
         return out
 
@@ -117,8 +117,11 @@ def first_request(transcript: Path) -> RecordedRequest | None:
             if shape is None or not isinstance(tail, list) or not all(
                     str(h) in blobs for h in tail):
                 continue
-            system = [t for t in map(_text_of, shape.get("system") or []) if t is not None]
-            tools = [t for t in shape.get("tools") or [] if isinstance(t, dict)]
+            system_raw, tools_raw = shape.get("system") or [], shape.get("tools") or []
+            if not isinstance(system_raw, list) or not isinstance(tools_raw, list):
+                continue  # not the shape Claude Code writes: a record we cannot trust
+            system = [t for t in map(_text_of, system_raw) if t is not None]
+            tools = [t for t in tools_raw if isinstance(t, dict)]
             return RecordedRequest(str(rec.get("version", "")), system, tools,
                                    [blobs[str(h)] for h in tail], prompt, entrypoint)
     return None

@@ -239,23 +239,32 @@ class History:
                 changes.append(f"{'restore' if have else 'add'} {rel}")
         return changes
 
-    def changed_since(self, since: Snapshot, now: Snapshot, target: Snapshot) -> list[str]:
-        """Managed files a restore to TARGET would change although they are no longer as
-        ctxtui last recorded them (SINCE, the newest entry's after): someone edited them.
-        NOW is the current snapshot. ctxtui's own state file is not a user's edit."""
+    def differs(self, a: Snapshot, b: Snapshot) -> set[str]:
+        """Managed files whose bytes differ between two snapshots (ctxtui's own state file
+        aside; a RECORDED_ONLY file only where both recorded it)."""
         state_rel = self.rel(self.settings.state_dir / "state.json")
 
         def sha(snap: Snapshot, rel: str) -> str | None:
             value = snap.get(rel)
             return None if value == ABSENT else value
 
-        out = []
-        for rel in sorted(set(now) | set(since)):
-            if rel == state_rel or (rel in RECORDED_ONLY and (rel not in since or rel not in target)):
-                continue
-            if sha(now, rel) != sha(since, rel) and sha(target, rel) != sha(now, rel):
-                out.append(rel)
-        return out
+        return {rel for rel in set(a) | set(b)
+                if rel != state_rel and not (rel in RECORDED_ONLY and (rel not in a or rel not in b))
+                and sha(a, rel) != sha(b, rel)}
+
+    def edited_outside(self, entries: list[Entry], start: int, now: Snapshot,
+                       target: Snapshot) -> list[str]:
+        """Files a restore to TARGET would change that someone other than ctxtui edited since
+        entry START: between one recorded change and the next (an entry's after against the
+        next one's before), or since the newest (its after against NOW)."""
+        edited: set[str] = set()
+        for a, b in zip(entries[start:], entries[start + 1:], strict=False):
+            edited |= self.differs(a.after, b.before)
+        if entries:
+            edited |= self.differs(entries[-1].after, now)
+        would_change = self.differs(now, target) | {
+            rel for rel in RECORDED_ONLY if rel in target and rel not in now}
+        return sorted(edited & would_change)
 
     def next_id(self) -> str:
         """A sortable id: sequence number and time."""

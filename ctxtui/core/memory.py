@@ -42,8 +42,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ctxtui.core import safe_io, tokens
 from ctxtui.core.budget import BudgetItem
 
@@ -79,13 +77,14 @@ TEXT_EXTENSIONS = frozenset((
     ".asciidoc", ".org", ".tex", ".latex", ".lock", ".log", ".diff", ".patch",
 ))
 
-# JavaScript's \s, so the regexes below match what Claude Code's do.
+# JavaScript's \s, so the regexes below match what Claude Code's do. Patterns are kept as text
+# and compiled on first use (``re`` caches them): a run that reads no memory file skips them.
 _WS = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_FRONTMATTER = re.compile(rf"^---[{_WS}]*\n([\s\S]*?)---[{_WS}]*\n?")
-_REF = re.compile(rf"(?:^|[{_WS}])@((?:[^{_WS}\\]|\\ )+)")
-_REF_OK = re.compile(r"^[a-zA-Z0-9._-]")
-_REF_SYMBOLS = re.compile(r"^[#%^&*()]+")
-_COMMENT = re.compile(r"<!--[\s\S]*?-->")
+_FRONTMATTER = rf"^---[{_WS}]*\n([\s\S]*?)---[{_WS}]*\n?"
+_REF = rf"(?:^|[{_WS}])@((?:[^{_WS}\\]|\\ )+)"
+_REF_OK = r"^[a-zA-Z0-9._-]"
+_REF_SYMBOLS = r"^[#%^&*()]+"
+_COMMENT = r"<!--[\s\S]*?-->"
 _SYSTEM_DIRS = ("/proc", "/sys", "/dev")
 
 
@@ -235,7 +234,7 @@ _INTERRUPT_TAGS = (
     "hr|html|iframe|legend|li|link|main|menu|menuitem|meta|nav|noframes|ol|optgroup|option|p|param|"
     "search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul"
 )
-_HTML_INTERRUPTS = re.compile(rf"</?(?:{_INTERRUPT_TAGS})(?: +|$|/?>)|<(?:script|pre|style|textarea|!--)")
+_HTML_INTERRUPTS = rf"</?(?:{_INTERRUPT_TAGS})(?: +|$|/?>)|<(?:script|pre|style|textarea|!--)"
 
 
 def _markdown():
@@ -248,7 +247,7 @@ def _markdown():
             if state.sCount[start] > state.blkIndent:
                 return False
             line = state.src[state.bMarks[start] + state.tShift[start] : state.eMarks[start]]
-            if not _HTML_INTERRUPTS.match(line):
+            if not re.match(_HTML_INTERRUPTS, line):
                 return False
         return html_block(state, start, end, silent)
 
@@ -269,12 +268,12 @@ def _markdown():
     return md
 
 
-_BLOCK_SKIP = re.compile(r"\[[^[\]]*?\]\((?:\\.|[^\\\(\)]|\((?:\\.|[^\\\(\)])*\))*\)|`[^`]*?`|<[^<>]*?>")
+_BLOCK_SKIP = r"\[[^[\]]*?\]\((?:\\.|[^\\\(\)]|\((?:\\.|[^\\\(\)])*\))*\)|`[^`]*?`|<[^<>]*?>"
 
 
 @lru_cache(maxsize=64)
 def _masked_spans(src: str) -> tuple[tuple[int, int], ...]:
-    return tuple((m.start(), m.end() - 1) for m in _BLOCK_SKIP.finditer(src))
+    return tuple((m.start(), m.end() - 1) for m in re.finditer(_BLOCK_SKIP, src))
 
 
 _MD = None
@@ -293,7 +292,7 @@ def _is_comment_block(raw: str) -> bool:
 
 
 def _refs_in(text: str, out: list[str]) -> None:
-    for m in _REF.finditer(text):
+    for m in re.finditer(_REF, text):
         ref = m.group(1)
         if "#" in ref:
             ref = ref[: ref.index("#")]
@@ -301,7 +300,7 @@ def _refs_in(text: str, out: list[str]) -> None:
         if not ref:
             continue
         pathlike = (ref.startswith(("./", "~/")) or (ref.startswith("/") and ref != "/")
-                    or (not ref.startswith("@") and not _REF_SYMBOLS.match(ref) and _REF_OK.match(ref)))
+                    or (not ref.startswith("@") and not re.match(_REF_SYMBOLS, ref) and re.match(_REF_OK, ref)))
         if pathlike and ref not in out:
             out.append(ref)
 
@@ -327,7 +326,7 @@ def _inline_refs(children: list[Any], out: list[str]) -> None:
         else:
             flush()
             if t == "html_inline" and _is_comment_block(child.content):
-                rest = _COMMENT.sub("", child.content)
+                rest = re.sub(_COMMENT, "", child.content)
                 if rest.strip():
                     _refs_in(rest, out)
     flush()
@@ -349,7 +348,7 @@ def _block_refs(token_list: list[Any], out: list[str]) -> None:
             continue
         if tok.type == "html_block":
             if _is_comment_block(tok.content):
-                rest = _COMMENT.sub("", tok.content)
+                rest = re.sub(_COMMENT, "", tok.content)
                 if rest.strip():
                     _refs_in(rest, out)
             continue
@@ -388,7 +387,7 @@ def _strip_comments(text: str, token_list: list[Any], drop_definitions: bool = F
         begin, end = span(tok.map[0], tok.map[1])
         raw = text[begin:end]
         if _is_comment_block(raw):
-            rest = _COMMENT.sub("", raw)
+            rest = re.sub(_COMMENT, "", raw)
             cuts.append((begin, end, rest if rest.strip() else ""))
     removed = bool(cuts)
     if drop_definitions:
@@ -422,18 +421,26 @@ def import_refs(text: str) -> list[str]:
 # --------------------------------------------------------------------------- frontmatter
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors and aliases (no alias blow-ups)."""
+@lru_cache(maxsize=1)
+def _no_alias_loader() -> type[Any]:
+    """A safe loader that refuses anchors and aliases (no alias blow-ups), built on first use
+    (PyYAML is imported only when a memory file has frontmatter)."""
+    import yaml
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError("aliases are not allowed")
-        return super().compose_node(parent, index)
+    class _NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("aliases are not allowed")
+            return super().compose_node(parent, index)
+
+    return _NoAliasLoader
 
 
 def _yaml_mapping(text: str) -> dict[str, Any]:
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - safe loader without aliases
+        data = yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - safe loader without aliases
     except (yaml.YAMLError, RecursionError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -464,7 +471,7 @@ def _split_patterns(value: Any) -> list[str]:
 
 def split_memory_frontmatter(text: str) -> tuple[str, list[str]]:
     """(text after the frontmatter, ``paths:`` globs); no globs means it always loads."""
-    m = _FRONTMATTER.match(text)
+    m = re.match(_FRONTMATTER, text)
     if not m:
         return text, []
     paths = _yaml_mapping(m.group(1)).get("paths")

@@ -21,14 +21,13 @@ import textwrap
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import yaml
-
-try:  # libyaml is several times faster; fall back to the pure-Python loader.
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on the PyYAML build
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+#: The safe loader, chosen when YAML is first loaded (PyYAML is imported then: a run whose
+#: personas all come from the index never pays for it): libyaml's, several times faster, else
+#: the pure-Python one.
+_Loader: Any = None
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_YAML_DEPTH = 64
@@ -179,13 +178,25 @@ def split_frontmatter(text: str) -> tuple[str | None, str, list[str]] | None:
     return None, "", notes
 
 
-class UnsafeYamlError(yaml.YAMLError):
+def _yaml() -> ModuleType:
+    """PyYAML, imported on first use, with :data:`_Loader` chosen."""
+    global _Loader
+    import yaml
+
+    if _Loader is None:
+        _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # no CSafeLoader: no libyaml
+    return yaml
+
+
+class UnsafeYamlError(ValueError):
     """YAML that ctxtui refuses to load (aliases, extreme nesting)."""
 
 
 def load_yaml(text: str) -> Any:
     """``yaml.load`` with the safe loader, refusing aliases and nesting deeper than
-    ``MAX_YAML_DEPTH`` before anything is constructed. Raises ``yaml.YAMLError``."""
+    ``MAX_YAML_DEPTH`` before anything is constructed. Raises ``yaml.YAMLError`` or
+    :class:`UnsafeYamlError`."""
+    yaml = _yaml()
     depth = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
@@ -209,6 +220,7 @@ def load_frontmatter(fm_text: str) -> tuple[dict[str, Any] | None, str | None]:
     """Load frontmatter as a dict: (fields, repair reason) or (None, invalid reason)."""
     error = ""
     what = "is not valid YAML"
+    yaml = _yaml()
     try:
         loaded = load_yaml(fm_text)
         if isinstance(loaded, dict) and all(isinstance(k, str) for k in loaded):
@@ -226,7 +238,7 @@ def load_frontmatter(fm_text: str) -> tuple[dict[str, Any] | None, str | None]:
     return fields, f"frontmatter {what} ({error}); recovered {len(fields)} field(s) line by line"
 
 
-def _yaml_error_line(exc: yaml.YAMLError) -> str:
+def _yaml_error_line(exc: Exception) -> str:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     mark = getattr(exc, "problem_mark", None)
     return f"{problem}, line {mark.line + 1}" if mark is not None else str(problem)
@@ -249,20 +261,21 @@ def _lenient_fields(fm_text: str) -> dict[str, Any]:
 
 
 def _lenient_value(key: str, lines: list[str]) -> Any:
+    refused = (_yaml().YAMLError, UnsafeYamlError)
     first, rest = lines[0].strip(), lines[1:]
     block = textwrap.dedent("\n".join(rest)).strip("\n")
     if first in {"|", "|-", "|+", ">", ">-", ">+"} or (not first and rest):
         try:
             value = load_yaml(f"{key}: {first}\n" + "\n".join("  " + r for r in rest))
             return value[key]
-        except yaml.YAMLError:
+        except refused:
             return block
     if not rest or not block.strip():
         try:  # a quoted scalar or a flow list on one line
             value = load_yaml(f"v: {first}")["v"]
             if isinstance(value, (str, list, int, float, bool)) or value is None:
                 return value if value is not None else ""
-        except yaml.YAMLError:
+        except refused:
             pass
         return first
     return f"{first}\n{block}" if first else block

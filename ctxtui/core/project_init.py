@@ -230,9 +230,14 @@ def _gitignore_bytes(raw: bytes | None) -> bytes | None:
     return block.encode(text + sep + f"# ctxtui: per-person state{nl}" + nl.join(missing) + nl)
 
 
+class _DryRun(Exception):  # noqa: N818 - control flow: leave the transaction unapplied
+    pass
+
+
 def init(ws: Workspace, library: Path | None = None, *, gitignore: bool = False,
-         search: bool = True, reason: str = "") -> InitResult:
-    """Set the project up (see the module docstring). Raises InitError, nothing written."""
+         search: bool = True, reason: str = "", dry_run: bool = False) -> InitResult:
+    """Set the project up (see the module docstring). Raises InitError, nothing written.
+    DRY_RUN: plan it under the lock and say what it would change, writing nothing."""
     s = ws.settings
     problem = home_problem(s)
     if problem:
@@ -245,66 +250,71 @@ def init(ws: Workspace, library: Path | None = None, *, gitignore: bool = False,
     adopted: list[str] = []
     entry: Entry | None = None
     root = s.workspace.absolute()
-    with ws.transaction("init", library=True) as tx:
-        state = ws.read_state(tx)
-        before = history.snapshot(tx)
-        tokens_before = ws.budget().startup_tokens
-        cfg_path = root / WORKSPACE_CONFIG_NAME
-        new_cfg = _config_bytes(tx.read(cfg_path), entry_text)
-        if new_cfg is not None:
-            tx.write(cfg_path, new_cfg)
-            changes.append(f"record library {entry_text} in {WORKSPACE_CONFIG_NAME}")
-        cold = s.cold_store.absolute()
-        agents = s.agents_dir.absolute()
-        for h in ws.hot:
-            path = h.persona.path.absolute()
-            if not h.persona.usable or h.persona.is_symlink or path.is_symlink():
-                if not h.persona.usable:
-                    notes.append(f"{path.relative_to(root).as_posix()} is not a valid agent ({h.persona.problem}); left as it is")
-                continue
-            rel = path.relative_to(agents).as_posix()
-            data = tx.read(path)
-            if data is None:
-                continue
-            sha = journal.sha256_bytes(data)
-            if rel not in state["hot"]:
-                keep = cold / f"{file_stem(h.name)}.md"
-                old = tx.read(keep)
-                if old is not None and old != data:
-                    keep = cold / f"{file_stem(h.name)}-{sha[:8]}.md"
+    try:
+        with ws.transaction("init", library=True) as tx:
+            state = ws.read_state(tx)
+            before = history.snapshot(tx)
+            tokens_before = ws.budget().startup_tokens
+            cfg_path = root / WORKSPACE_CONFIG_NAME
+            new_cfg = _config_bytes(tx.read(cfg_path), entry_text)
+            if new_cfg is not None:
+                tx.write(cfg_path, new_cfg)
+                changes.append(f"record library {entry_text} in {WORKSPACE_CONFIG_NAME}")
+            cold = s.cold_store.absolute()
+            agents = s.agents_dir.absolute()
+            for h in ws.hot:
+                path = h.persona.path.absolute()
+                if not h.persona.usable or h.persona.is_symlink or path.is_symlink():
+                    if not h.persona.usable:
+                        notes.append(f"{path.relative_to(root).as_posix()} is not a valid agent ({h.persona.problem}); left as it is")
+                    continue
+                rel = path.relative_to(agents).as_posix()
+                data = tx.read(path)
+                if data is None:
+                    continue
+                sha = journal.sha256_bytes(data)
+                if rel not in state["hot"]:
+                    keep = cold / f"{file_stem(h.name)}.md"
                     old = tx.read(keep)
-                if old is None:
-                    tx.write(keep, data, expect=None)
-                state["hot"][rel] = {"name": h.name, "source": str(keep), "sha256": sha,
-                                     "activated": time.strftime("%Y-%m-%dT%H:%M:%S")}
-                adopted.append(h.name)
-        if adopted:
-            changes.append(f"adopt {len(adopted)} project agent(s) into .claude/ctxtui/cold: {', '.join(adopted[:8])}"
-                           + (" ..." if len(adopted) > 8 else ""))
-        cmd = root / PERSONA_COMMAND
-        have = tx.read(cmd)
-        if have is None:
-            tx.write(cmd, PERSONA_COMMAND_TEXT.encode(), expect=None)
-            changes.append(f"add {PERSONA_COMMAND} (/persona NAME)")
-        elif have != PERSONA_COMMAND_TEXT.encode():
-            notes.append(f"{PERSONA_COMMAND} exists and is not ctxtui's; left as it is")
-        if gitignore:
-            gi = root / ".gitignore"
-            new_gi = _gitignore_bytes(tx.read(gi))
-            if new_gi is not None:
-                tx.write(gi, new_gi)
-                changes.append("add " + ", ".join(GITIGNORE_LINES) + " to .gitignore")
-        if changes:
-            state["initialised"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-            ws.write_state(tx, state)
-            entry = Entry(
-                id=history.next_id(), time=time.strftime("%Y-%m-%dT%H:%M:%S"), kind="init",
-                from_strategy=ws.strategy, to_strategy=ws.strategy, reason=reason or "ctxtui init",
-                tokens_before=tokens_before, tokens_after=tokens_before, changes=changes, before=before,
-                notes=notes,
-            )
-            entry.after = history.after_of(before, tx)
-            history.entry_step(entry, tx)
+                    if old is not None and old != data:
+                        keep = cold / f"{file_stem(h.name)}-{sha[:8]}.md"
+                        old = tx.read(keep)
+                    if old is None:
+                        tx.write(keep, data, expect=None)
+                    state["hot"][rel] = {"name": h.name, "source": str(keep), "sha256": sha,
+                                         "activated": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                    adopted.append(h.name)
+            if adopted:
+                changes.append(f"adopt {len(adopted)} project agent(s) into .claude/ctxtui/cold: {', '.join(adopted[:8])}"
+                               + (" ..." if len(adopted) > 8 else ""))
+            cmd = root / PERSONA_COMMAND
+            have = tx.read(cmd)
+            if have is None:
+                tx.write(cmd, PERSONA_COMMAND_TEXT.encode(), expect=None)
+                changes.append(f"add {PERSONA_COMMAND} (/persona NAME)")
+            elif have != PERSONA_COMMAND_TEXT.encode():
+                notes.append(f"{PERSONA_COMMAND} exists and is not ctxtui's; left as it is")
+            if gitignore:
+                gi = root / ".gitignore"
+                new_gi = _gitignore_bytes(tx.read(gi))
+                if new_gi is not None:
+                    tx.write(gi, new_gi)
+                    changes.append("add " + ", ".join(GITIGNORE_LINES) + " to .gitignore")
+            if dry_run:
+                raise _DryRun
+            if changes:
+                state["initialised"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+                ws.write_state(tx, state)
+                entry = Entry(
+                    id=history.next_id(), time=time.strftime("%Y-%m-%dT%H:%M:%S"), kind="init",
+                    from_strategy=ws.strategy, to_strategy=ws.strategy, reason=reason or "ctxtui init",
+                    tokens_before=tokens_before, tokens_after=tokens_before, changes=changes, before=before,
+                    notes=notes,
+                )
+                entry.after = history.after_of(before, tx)
+                history.entry_step(entry, tx)
+    except _DryRun:  # planned under the lock; nothing applied
+        entry = None
     if entry is not None:
         with ws._locked():
             entry.tokens_after = ws.budget().startup_tokens

@@ -19,14 +19,15 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxtui.core import mcp, memory, output_styles, skills, slash_commands, tokens
 from ctxtui.core.claude_code import effective_agents, profile_for
 from ctxtui.core.claude_code.agents import user_config_dir
-from ctxtui.core.first_request import RecordedRequest, first_request
+
+if TYPE_CHECKING:
+    from ctxtui.core.first_request import RecordedRequest
 
 ENTRYPOINTS = ("interactive", "print")
 LARGE_ITEM_TOKENS = 500
@@ -81,6 +82,8 @@ class StartupAccount:
     measured_version: str | None = None
     """The Claude Code version that sent that request (its figures replace the version data
     only when it is this account's version)."""
+    measured_entrypoint: str | None = None
+    """``interactive`` or ``print`` (``-p``): how that session was started, when recorded."""
 
     @property
     def total(self) -> int:
@@ -110,6 +113,7 @@ class StartupAccount:
             "claude_code_version": self.version, "entrypoint": self.entrypoint,
             "total": self.total, "managed": self.managed,
             "measured_total": self.measured_total, "measured_version": self.measured_version,
+            "measured_entrypoint": self.measured_entrypoint,
             "unknown_items": len(self.unknown), "by_kind": self.by_kind(),
             "items": [asdict(i) for i in self.items],
             "suggestions": [asdict(s) for s in self.suggestions],
@@ -119,9 +123,11 @@ class StartupAccount:
 @lru_cache(maxsize=8)
 def fixed_figures(version: str) -> dict[str, Any]:
     """The packaged fixed figures of VERSION (a profile version), {} when none ship."""
+    import pkgutil  # the package loader's own read: importlib.resources costs a few ms more
+
     try:
-        ref = resources.files("ctxtui.data.claude_code") / f"startup_{version}.json"
-        return json.loads(ref.read_text(encoding="utf-8"))
+        data = pkgutil.get_data("ctxtui.data.claude_code", f"startup_{version}.json")
+        return json.loads(data.decode("utf-8")) if data is not None else {}
     except (FileNotFoundError, ValueError):
         return {}
 
@@ -243,7 +249,11 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
     recorded = dict(mcp.recorded_tools(transcript)) if transcript is not None else {}
     recorded.update(mcp_recorded or {})
     mcp.apply_recorded(found, recorded, deferred)
-    request = first_request(transcript) if transcript is not None else None
+    request = None
+    if transcript is not None:  # the request parser is imported only when there is a session
+        from ctxtui.core.first_request import first_request
+
+        request = first_request(transcript)
     if request is not None and request.version in ("", prof.version) and (
             request.entrypoint in ("", entrypoint)):
         _use_recorded(request, found, items, fixed_figures(prof.version).get(entrypoint, {}))
@@ -271,6 +281,7 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
             "billing_header", 0)
         result.measured_total = request.total() + billing
         result.measured_version = request.version or None
+        result.measured_entrypoint = request.entrypoint or None
     result.suggestions = suggest(result)
     return result
 

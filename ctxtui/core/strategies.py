@@ -572,13 +572,15 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
         state = ws.read_state(tx)
         before = history.snapshot(tx)
         entries = history.entries()
-        edited = history.changed_since(entries[-1].after, before, target) if entries else []
+        start = next((i for i in range(len(entries) - 1, -1, -1)
+                      if target in (entries[i].before, entries[i].after)), 0)
+        edited = history.edited_outside(entries, start, before, target)
         if edited and not force:
-            more = f" (and {len(edited) - 1} more)" if len(edited) > 1 else ""
+            names = ", ".join(edited[:3]) + (f" and {len(edited) - 3} more" if len(edited) > 3 else "")
             raise EditedSince(
-                f"{edited[0]}{more} changed after ctxtui's last recorded change, and rolling back "
-                "would overwrite it; nothing was changed. Keep or save that edit first, or run "
-                "again with --force (the edit is kept in history: `rollback --id` of the new "
+                f"{names} changed outside ctxtui after the change being rolled back, and rolling "
+                "back would overwrite that; nothing was changed. Keep or save the edit first, or "
+                "run again with --force (the edit is kept in history: `rollback --id` of the new "
                 "entry brings it back)")
         changes = history.restore_steps(target, tx)
         if not tx.steps:

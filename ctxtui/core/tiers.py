@@ -327,6 +327,7 @@ def set_tier(ws: Workspace, names: list[str], tier: str, reason: str = "") -> Ti
         moves = plan_moves(ws, tx, state, dict.fromkeys(names, tier))
         if not moves.changed:
             return TierResult(tier=tier, changed=[], unchanged=moves.unchanged, changes=[], notes=[], entry=None)
+        ws.sync_block(tx, state)  # a hidden or skill persona is not listed as hot in the block
         ws.write_state(tx, state)
         entry = Entry(
             id=history.next_id(), time=time.strftime("%Y-%m-%dT%H:%M:%S"), kind="tier",

@@ -342,6 +342,13 @@ def line_tokens(verdict: AgentVerdict) -> int:
     return tokens.count("\n" + verdict.line) if verdict.loaded else 0
 
 
+def line_tokens_many(verdicts: list[AgentVerdict]) -> list[int]:
+    """:func:`line_tokens` of each verdict, counted (or looked up) together."""
+    loaded = [v for v in verdicts if v.loaded]
+    counts = iter(tokens.count_many(["\n" + v.line for v in loaded]))
+    return [next(counts) if v.loaded else 0 for v in verdicts]
+
+
 def to_json(verdict: AgentVerdict) -> dict[str, Any]:
     """The ``claude_code`` object of ``index --json`` / ``list --json``."""
     return {

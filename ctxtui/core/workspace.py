@@ -542,7 +542,8 @@ class Workspace:
         lib_names = set(self.library.by_name)
         outside_library = sum(i.tokens for i in agent_items
                               if i.scope == "project" and i.label not in lib_names)
-        eager_verdicts = verdicts.verdicts_for(self.library.eager(), target.profile)  # one memo lookup
+        # each file read once per refresh (views ask again); remembered verdicts were warmed
+        eager_verdicts = [self.verdict(p) for p in self.library.eager()]
         eager = sum(count_many(["\n" + v.line for v in eager_verdicts if v.loaded])) + outside_library
         factor = self.settings.calibrator.factor(self.model)
         warnings = list(scan.warnings()) + list(self.clashes) + list(self.library_warnings)
@@ -622,7 +623,8 @@ class Workspace:
         ]
         whole = startup.StartupAccount(acc.version, acc.entrypoint, items, block_tokens,
                                        measured_total=acc.measured_total,
-                                       measured_version=acc.measured_version)
+                                       measured_version=acc.measured_version,
+                                       measured_entrypoint=acc.measured_entrypoint)
         whole.suggestions = startup.suggest(whole)
         return whole
 
@@ -838,7 +840,7 @@ class Workspace:
             tokens_before = self.budget().startup_tokens if history is not None else 0
             names = plan(tx, state)
             if tx.steps:
-                self._sync_block(tx, state)
+                self.sync_block(tx, state)
                 self.write_state(tx, state)
                 if history is not None and kind is not None:
                     strategy = state.get("strategy") or self.config.preferred_strategy
@@ -854,7 +856,7 @@ class Workspace:
                 history.rewrite_entry(entry)
         return names
 
-    def _sync_block(self, tx: journal.Transaction, state: dict) -> None:
+    def sync_block(self, tx: journal.Transaction, state: dict) -> None:
         """Keep an existing CLAUDE.md block in step with the hot set (lazy and hybrid)."""
         strategy = state.get("strategy") or self.config.preferred_strategy
         if strategy not in ("lazy_loading", "hybrid"):
@@ -865,7 +867,7 @@ class Workspace:
         text = block.decode(tx.read(path))
         if claude_md.block_span(text) is None:
             return
-        hot = self._hot_after(tx, state)
+        hot = [n for n in self._hot_after(tx, state) if n not in self._denied_after(state)]
         removed = {st.path for st in tx.steps if st.data is None}
         leaving = [h for h in self.hot if h.persona.path.absolute() in removed]
         density = state.get("density")  # keep the density the last migration chose
@@ -883,6 +885,15 @@ class Workspace:
         model = block.fine_tuned_model(self)[0] if strategy == "hybrid" else None
         new, _ = block.render_claude_md(self, strategy, hot, model, density, leaving=leaving, text=text)
         return new
+
+    def _denied_after(self, state: dict) -> set[str]:
+        """Agents hidden by a deny rule once a change that updated STATE is applied: the
+        user's own rules as read, and the ones ctxtui's tier records hold now (a hidden agent
+        is not loaded: the block lists it with the cold personas, never as hot)."""
+        ours_before = {n for n, r in self.tier_records.items() if r.get("tier") == "hidden"}
+        ours_now = {n for n, r in state.get("tiers", {}).items()
+                    if isinstance(r, dict) and r.get("tier") == "hidden"}
+        return (self.denied - ours_before) | ours_now
 
     def _hot_after(self, tx: journal.Transaction, state: dict) -> list[str]:
         """Project hot names once a transaction is applied."""

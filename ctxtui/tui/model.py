@@ -66,21 +66,26 @@ def build_model(ws: Workspace, last_used: dict[str, float] | None = None) -> Mod
 
     used = last_used or {}
     verdict = ws.verdict  # each file is read once per refresh, however often it is asked
-    # startup: the listing line Claude Code sends for the persona (0 when it skips the file)
+    # startup: the listing line Claude Code sends for the persona (0 when it skips the file),
+    # counted for every row at once
+    cold_personas = ws.cold()
+    judged = [verdict(p) for p in [*(h.persona for h in ws.hot), *(h.persona for h in ws.user_hot),
+                                   *cold_personas]]
+    sizes = iter(zip(judged, cc_verdicts.line_tokens_many(judged), strict=True))
     hot = [
-        Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(verdict(h.persona)), h.persona.full_tokens,
+        Row(str(h.persona.path), h.name, next(sizes)[1], h.persona.full_tokens,
             tuple(h.flags), h.persona.description, used.get(h.name, 0.0))
         for h in ws.hot
     ]
     user_hot = [  # user scope (~/.claude/agents): loaded too, shown, but ctxtui does not move it
-        Row(str(h.persona.path), h.name, cc_verdicts.line_tokens(verdict(h.persona)), h.persona.full_tokens,
+        Row(str(h.persona.path), h.name, next(sizes)[1], h.persona.full_tokens,
             ("user", *h.flags), h.persona.description, used.get(h.name, 0.0))
         for h in ws.user_hot
     ]
     cold = [
-        Row(str(p.path), p.name, cc_verdicts.line_tokens(v := verdict(p)), p.full_tokens, _flags(p, verdict=v),
+        Row(str(p.path), p.name, (vs := next(sizes))[1], p.full_tokens, _flags(p, verdict=vs[0]),
             p.description, used.get(p.name, 0.0))
-        for p in ws.cold()
+        for p in cold_personas
     ]
     personas = {p.name: p for p in ws.library.personas if ws.library.by_name.get(p.name) is p}
     personas.update({h.name: h.persona for h in ws.user_hot if h.name not in personas})

@@ -12,7 +12,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
 _VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)\.(\d+)")
 
@@ -120,8 +119,10 @@ def fixed_items(profile: Profile, entrypoint: str = "interactive") -> list[Fixed
 def _fixed(version: str) -> dict:
     """Captured fixed texts and token sizes for VERSION (packaged JSON)."""
     try:
-        ref = resources.files("ctxtui.core.claude_code") / f"fixed_{version}.json"
-        return json.loads(ref.read_text(encoding="utf-8"))
+        import pkgutil  # the loader's own read (importlib.resources costs a few ms of imports)
+
+        data = pkgutil.get_data("ctxtui.core.claude_code", f"fixed_{version}.json")
+        return json.loads(data.decode("utf-8")) if data is not None else {}
     except (FileNotFoundError, ValueError):
         return {}
 

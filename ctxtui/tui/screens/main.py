@@ -333,6 +333,8 @@ class MainScreen(Screen):
         modules (watchfiles, the transcript model) are imported only now."""
         from ctxtui.tui.widgets.gauge import gauge_for
 
+        if not self.is_attached or not self.app.is_running:
+            return  # quit before the first frame was done: nothing to mount into
         if self.gauge is None:
             self.gauge = gauge_for(self.settings, id="gauge")
             self.gauge.compact = self.has_class("-narrow")
@@ -556,15 +558,33 @@ class MainScreen(Screen):
             self.notify("Nothing to undo")
             return
         last = self.undo_stack.pop()
+
+        def kept_on_refusal(fn: Callable[[Workspace], object]) -> Callable[[Workspace], object]:
+            def run(ws: Workspace) -> object:
+                try:
+                    return fn(ws)
+                except CtxtuiError:  # refused: u can try again once the reason is dealt with
+                    self.app.call_from_thread(self.undo_stack.append, last)
+                    raise
+            return run
+
         if isinstance(last, str):
             from ctxtui.core import strategies
+            from ctxtui.core.history import History
 
-            self.run_core(f"undid change {last} (files restored byte for byte)",
-                          lambda ws: strategies.rollback(ws, entry_id=last, reason="undo from the TUI"))
+            def undo_change(ws: Workspace) -> object:
+                newest = strategies.undo_target(History(ws.settings).entries())
+                if newest is not None and newest.id != last:  # only this change, never later ones
+                    raise strategies.StrategyError(
+                        f"change {last} is not the latest any more ({newest.id}: {newest.reason}); "
+                        f"undo that first, or `ctxtui rollback --id {last}` to go back past it")
+                return strategies.rollback(ws, entry_id=last, reason="undo from the TUI")
+
+            self.run_core(f"undid change {last} (files restored byte for byte)", kept_on_refusal(undo_change))
             return
         to_hot, names = last
         fn = (lambda ws: ws.deactivate(names)) if to_hot else (lambda ws: ws.activate(names))
-        self.run_core(f"undid the move of {', '.join(names)}", fn)
+        self.run_core(f"undid the move of {', '.join(names)}", kept_on_refusal(fn))
 
     def action_choose_tier(self) -> None:
         """Choose the tier of the selected personas (else the one under the cursor)."""
@@ -682,23 +702,16 @@ class MainScreen(Screen):
     @work(thread=True, group="io", exit_on_error=False)
     def action_init_project(self) -> None:
         """Show what ``ctxtui init`` would do here, then do it on confirmation."""
-        from ctxtui.core.project_init import PERSONA_COMMAND, find, portable
+        from ctxtui.core.project_init import init
 
         library = self.settings.library_dirs[0] if self.settings.library_dirs else None
-        with self.ws_lock:
+        with self.ws_lock:  # what init would change, planned by init itself (nothing written)
             assert self.ws is not None
-            found = find(self.ws, library)
-        lines = []
-        if found.library is not None:
-            lines.append(f"record the library {portable(found.library, self.settings.workspace)} "
-                         f"({found.library_source}, {found.library_files} agent files) in hybrid-config.json")
-        else:
-            lines.append("no library found: the bundled personas stay a demo")
-        if found.project_agents:
-            lines.append(f"adopt {len(found.project_agents)} project agent(s) into the cold store "
-                         "(so no later move can lose one)")
-        lines.append(f"add {PERSONA_COMMAND} (/persona NAME)")
-        lines.append("\nOne change in history: u undoes it byte for byte.")
+            planned = init(self.ws, library, dry_run=True)
+        if not planned.changes:
+            self.app.call_from_thread(self.notify, "This project is set up for ctxtui already: nothing to change")
+            return
+        lines = [*planned.changes, *planned.notes, "\nOne change in history: u undoes it byte for byte."]
 
         def apply(ws: Workspace) -> None:
             from ctxtui.core.project_init import init
