@@ -414,6 +414,15 @@ def test_list_and_index_json_carry_each_personas_tier(settings, capsys):
     assert main(["list", *where]) == 0
     table = capsys.readouterr().out
     assert "tier" in table and "hidden" in table
+    # each persona's startup figure is what it costs in its tier, as status counts it
+    assert main(["list", "--json", *where]) == 0
+    cost = {p["name"]: p["startup_tokens"] for p in json.loads(capsys.readouterr().out)["personas"]}
+    from ctxtui.core import verdicts
+
+    now = Workspace(settings)
+    skill = {name: n for name, _, n in now.skill_lines()}
+    gamma = verdicts.line_tokens(now.verdict(now.library.by_name["gamma"]))
+    assert cost["alpha"] == 0 and cost["beta"] == skill["beta"] > 0 and cost["gamma"] == gamma > 0
 
 
 def test_skill_lines_past_the_budget_share_it_equally_as_the_listing_model_does(tmp_path, library):

@@ -216,15 +216,28 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         for name in dict.fromkeys(printable(p.name) for p, _, _ in rows):
             print(name)
         return 0
+    skill_lines = {name: n for name, _, n in ws.skill_lines()}
+
+    def startup(p: Persona) -> int:
+        """What the persona adds at startup in its tier: a hidden one nothing, a skill its
+        skill-listing line, a file its agent line (when hot; a cold one: when made hot)."""
+        tier = ws.tier_of(p.name)
+        if tier == "hidden":
+            return 0
+        if tier == "skill":
+            return skill_lines.get(p.name, 0)
+        return verdicts.line_tokens(ws.verdict(p))
+
     if wants_json(args):
-        emit_json({"personas": [{**persona_json(p, ws.verdict(p)), "where": where, "flags": flags,
-                                 "tier": ws.tier_of(p.name)} for p, where, flags in rows]}, plain=True)
+        emit_json({"personas": [{**persona_json(p, ws.verdict(p)), "startup_tokens": startup(p),
+                                 "where": where, "flags": flags, "tier": ws.tier_of(p.name)}
+                                for p, where, flags in rows]}, plain=True)
         return 0
     table = new_table()
     for col in ("name", "where", "tier", "startup", "full", "flags"):
         table.add_column(col, justify="right" if col in ("startup", "full") else "left")
     for p, where, flags in rows:
-        table.add_row(p.name, where, ws.tier_of(p.name), f"{verdicts.line_tokens(ws.verdict(p)):,}",
+        table.add_row(p.name, where, ws.tier_of(p.name), f"{startup(p):,}",
                       f"{p.full_tokens:,}", ", ".join(flags))
     console.print(table)
     return 0
