@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ctxtui.core.config import Settings, load_settings
+from ctxtui.cli.base import settings_from
+from ctxtui.core.config import Settings
 from ctxtui.core.errors import CtxtuiError
 
 __all__ = ["register", "run"]
@@ -63,15 +64,6 @@ def register(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     return out
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(
-        workspace=getattr(args, "workspace", None),
-        library_dirs=getattr(args, "library", None),
-        claude_home=getattr(args, "claude_home", None),
-        include_user_scope=False if getattr(args, "no_user_scope", False) else None,
-    )
-
-
 def _emit(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
@@ -79,7 +71,7 @@ def _emit(data: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the parsed subcommand (``args.command`` is ``lint``, ``fix`` or ``verify``)."""
     try:
-        settings = _settings(args)
+        settings = settings_from(args)
         if not settings.workspace.is_dir():
             raise CtxtuiError(f"workspace {settings.workspace} is not a folder")
         return {"lint": _lint, "fix": _fix, "verify": _verify}[args.command](args, settings)

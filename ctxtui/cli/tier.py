@@ -16,6 +16,7 @@ import json
 import sys
 from typing import Any
 
+from ctxtui.cli.base import settings_from
 from ctxtui.core.config import TIERS, Settings
 
 HELP = "keep personas as files, hidden by a deny rule, or as skills (one rollback-able change)"
@@ -42,23 +43,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    from ctxtui.core.config import load_settings
-
-    return load_settings(
-        workspace=getattr(args, "workspace", None),
-        library_dirs=getattr(args, "library", None),
-        claude_home=getattr(args, "claude_home", None),
-        include_user_scope=False if getattr(args, "no_user_scope", False) else None,
-    )
-
-
 def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     """Run ``tier``; returns the exit code (refusals raise CtxtuiError)."""
     from ctxtui.core.tiers import set_tier
     from ctxtui.core.workspace import Workspace
 
-    ws = Workspace(settings or _settings(args))
+    ws = Workspace(settings or settings_from(args))
     result = set_tier(ws, list(args.names), args.tier, reason=args.reason)
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
