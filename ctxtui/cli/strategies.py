@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -160,6 +161,18 @@ def _confirmed(args: argparse.Namespace) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _ask_first(args: argparse.Namespace, show: Callable[[], object]) -> tuple[bool, bool]:
+    """(shown, confirmed): at a terminal without --yes, SHOW what would change, then ask
+    (:func:`_confirmed`); a no is said in one line."""
+    shown = not args.yes and not wants_json(args) and sys.stdin.isatty() and sys.stdout.isatty()
+    if shown:
+        show()
+    ok = _confirmed(args)
+    if not ok:
+        console.print("not applied; nothing changed")
+    return shown, ok
+
+
 def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *, reason: str = "adaptive proposal",
                  kind: str = "migrate") -> int:
     """Show an adaptive proposal and apply it (lazy loading with its hot set and tiers, one
@@ -175,12 +188,12 @@ def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *,
             print_proposal(prop)
             print_plan(plan)
         return 0
-    shown = not args.yes and not wants_json(args) and sys.stdin.isatty() and sys.stdout.isatty()
-    if shown:
+    def show() -> None:
         print_proposal(prop)
         print_plan(plan)
-    if not _confirmed(args):
-        console.print("not applied; nothing changed")
+
+    shown, ok = _ask_first(args, show)
+    if not ok:
         return 1
     entry = _apply(args, ws, plan)
     if entry is None:
@@ -189,8 +202,7 @@ def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *,
         emit_json({"proposal": prop.to_json(), "entry": entry.to_json()})
         return 0
     if not shown:
-        print_proposal(prop)
-        print_plan(plan)
+        show()
     console.print(f"recorded as history entry {entry.id}; undo with `ctxtui undo`")
     return 0
 
@@ -219,12 +231,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     if args.dry_run:
         emit_json(plan.to_json()) if wants_json(args) else print_plan(plan)
         return 0
-    if args.to == "adaptive":  # adaptive applies only with the user's yes, whatever it picked
-        if not args.yes and sys.stdin.isatty() and sys.stdout.isatty() and not wants_json(args):
-            print_plan(plan)
-        if not _confirmed(args):
-            console.print("not applied; nothing changed")
-            return 1
+    if args.to == "adaptive" and not _ask_first(args, lambda: print_plan(plan))[1]:
+        return 1  # adaptive applies only with the user's yes, whatever it picked
     entry = _apply(args, ws, plan)
     if entry is None:
         return 0
