@@ -24,7 +24,6 @@ from typing import Any
 from ctxtui.analytics import router, training
 from ctxtui.analytics.router_model import NONE
 from ctxtui.analytics.transcripts import Session
-from ctxtui.core.journal import atomic_write
 from ctxtui.core.workspace import Workspace
 
 FORMAT = "router"
@@ -125,11 +124,8 @@ def export(sessions: Iterable[Session], out: Path, validation_pct: int = 10) -> 
         if r.persona:
             summary.needed += 1
             summary.per_persona[r.persona] = summary.per_persona.get(r.persona, 0) + 1
-    val_path = out.with_name(f"{out.stem}.val{out.suffix or '.jsonl'}")
-    atomic_write(out, ("\n".join(train) + ("\n" if train else "")).encode())
-    atomic_write(val_path, ("\n".join(val) + ("\n" if val else "")).encode())
     summary.train, summary.validation = len(train), len(val)
-    summary.files = [str(out), str(val_path)]
+    summary.files = training.write_split(out, train, val)
     return summary
 
 

@@ -117,9 +117,15 @@ def export(ws: Workspace, sessions: list[Session], out: Path, fmt: str = "openai
         bucket = val if int(ex.key[:8], 16) % 100 < validation_pct else train
         bucket.append(json.dumps(ex.render(fmt), ensure_ascii=False))
         summary.per_persona[ex.persona] = summary.per_persona.get(ex.persona, 0) + 1
+    summary.train, summary.validation = len(train), len(val)
+    summary.files = write_split(out, train, val)
+    return summary
+
+
+def write_split(out: Path, train: list[str], val: list[str]) -> list[str]:
+    """Write the training lines to OUT and the validation lines beside it (``NAME.val.jsonl``),
+    each atomically; returns both paths."""
     val_path = out.with_name(f"{out.stem}.val{out.suffix or '.jsonl'}")
     atomic_write(out, ("\n".join(train) + ("\n" if train else "")).encode())
     atomic_write(val_path, ("\n".join(val) + ("\n" if val else "")).encode())
-    summary.train, summary.validation = len(train), len(val)
-    summary.files = [str(out), str(val_path)]
-    return summary
+    return [str(out), str(val_path)]
