@@ -170,8 +170,9 @@ def test_file_tier_respects_the_cap_but_hidden_files_take_no_slot(settings):
     set_tier(ws, names, "hidden")  # more than the cap: hidden costs nothing
     assert len(ws.visible_hot()) == 0
     tree = managed(ws)
-    with pytest.raises(CapError, match=f"the cap is {cap}"):
+    with pytest.raises(CapError, match=f"the cap is {cap}") as refused:
         set_tier(ws, names, "file")
+    assert f"making {', '.join(names)} a hot file" in str(refused.value)  # names, not a count
     assert managed(ws) == tree  # refused as a whole: nothing changed
 
 

@@ -290,7 +290,7 @@ def plan_moves(ws: Workspace, tx: journal.Transaction, state: dict[str, Any], mo
         visible = len(ws.visible_hot())
         if shown and visible + len(shown) > ws.cap:
             raise CapError(
-                f"making {len(shown)} a hot file would make {visible + len(shown)} hot; the cap is "
+                f"making {', '.join(shown)} a hot file would make {visible + len(shown)} hot; the cap is "
                 f"{ws.cap}. Deactivate some first, or choose the hidden or skill tier"
             )
     line = ws.plan_deny(tx, state, hide=plan.hide, show=plan.show, raw=settings_raw)
