@@ -138,9 +138,11 @@ def test_undo_never_overwrites_an_edit_made_after_the_change_without_force(capsy
     agent.write_bytes(agent.read_bytes() + b"\nedit\n")
     edited = agents(settings)
     common = ["-l", settings.library_dirs[0], "-w", settings.workspace]
+    state_before = snapshot_tree(History(settings).root)
     code, _, err = run(capsys, "undo", *common)
     assert code == 1 and "changed outside ctxtui" in err and "--force" in err
     assert err.count("\n") == 1 and agents(settings) == edited
+    assert snapshot_tree(History(settings).root) == state_before  # a refusal keeps no blob of the edit
     code, _, err = run(capsys, "undo", "--force", *common)
     assert code == 0, err
     assert agents(settings) != edited

@@ -162,14 +162,16 @@ class History:
             raise StateError(f"history blob {sha[:12]} is corrupt (its content does not match its hash)")
         return data
 
-    def snapshot(self, tx: journal.Transaction | None = None) -> Snapshot:
+    def snapshot(self, tx: journal.Transaction | None = None, *, store: bool = True) -> Snapshot:
         """Store every managed file now and return the snapshot map. With ``tx`` the files
-        are read through it, so the bytes kept are the ones its preconditions guard."""
+        are read through it, so the bytes kept are the ones its preconditions guard. With
+        ``store=False`` only the hashes are taken (a check that may still refuse the change
+        leaves no blob behind)."""
         out = dict.fromkeys(RECORDED_ONLY, ABSENT)
         for p in self.managed_paths():
             data = tx.read(p) if tx is not None else read_regular(p, journal.MAX_STATE_BYTES)
             if data is not None:
-                out[self.rel(p)] = self.store_blob(data)
+                out[self.rel(p)] = self.store_blob(data) if store else journal.sha256_bytes(data)
         return out
 
     def after_of(self, before: Snapshot, tx: journal.Transaction) -> Snapshot:

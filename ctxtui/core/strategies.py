@@ -570,7 +570,7 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
         tx.label = f"rollback to {label}"
         tokens_before = ws.budget().startup_tokens
         state = ws.read_state(tx)
-        before = history.snapshot(tx)
+        before = history.snapshot(tx, store=False)
         entries = history.entries()
         start = next((i for i in range(len(entries) - 1, -1, -1)
                       if target in (entries[i].before, entries[i].after)), 0)
@@ -585,6 +585,7 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
         changes = history.restore_steps(target, tx)
         if not tx.steps:
             raise NothingToChange(f"nothing to change: the project already matches {label}; nothing recorded")
+        before = history.snapshot(tx)  # the same bytes (tx reads are cached), now kept as blobs
         to_strategy = _strategy_of(history, target, ws.config.preferred_strategy)
         entry = Entry(
             id=history.next_id(), time=_now(), kind="undo" if undoes else "rollback",
