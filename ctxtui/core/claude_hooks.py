@@ -47,6 +47,8 @@ def _parse(data: bytes) -> tuple[dict, Shape]:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise HookSettingsError(f"settings.local.json is not valid JSON ({exc.msg} at line {exc.lineno}); fix it first") from None
+    except RecursionError:
+        raise HookSettingsError("settings.local.json is nested too deeply to read; fix it first") from None
     if not isinstance(obj, dict):
         raise HookSettingsError("settings.local.json is not a JSON object; fix it first")
     return obj, shape

@@ -91,7 +91,7 @@ def from_path(cache_dir: Path | None, *, which: str | None = None) -> str | None
             data = json.loads(read_regular(cache, 64 * 1024))
             if isinstance(data, dict) and data.get("key") == key and isinstance(data.get("version"), str):
                 return data["version"]
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             pass
     import subprocess  # only when the cached answer is stale
 

@@ -97,7 +97,7 @@ def first_request(transcript: Path) -> RecordedRequest | None:
             continue
         try:
             rec = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if not isinstance(rec, dict):
             continue

@@ -329,7 +329,7 @@ def _load_json(data: str | bytes) -> object:
     except (msgspec.MsgspecError, UnicodeDecodeError):  # json.dumps also writes NaN: ask json
         try:
             return json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
 

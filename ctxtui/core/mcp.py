@@ -50,7 +50,7 @@ def read_json_object(path: Path) -> dict[str, Any]:
     """A JSON object from PATH, or {} when absent, unsafe, too large or not an object."""
     try:
         data = json.loads(read_regular(path, CONFIG_CAP).decode("utf-8", "replace"))
-    except (OSError, UnsafeReadError, ValueError):
+    except (OSError, UnsafeReadError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -201,7 +201,7 @@ def recorded_tools(transcript: Path) -> dict[str, list[str]]:
             continue
         try:
             rec = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         att = rec.get("attachment") if isinstance(rec, dict) else None
         names = att.get("addedNames") if isinstance(att, dict) else None
