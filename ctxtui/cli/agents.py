@@ -10,7 +10,15 @@ import sys
 import msgspec
 
 from ctxtui.cli.base import command, open_workspace
-from ctxtui.cli.output import _plain_dumps, console, emit_json, new_table, printable, wants_json
+from ctxtui.cli.output import (
+    _plain_dumps,
+    console,
+    emit_json,
+    new_table,
+    printable,
+    styled,
+    wants_json,
+)
 from ctxtui.core import tokens, verdicts
 from ctxtui.core.budget import Budget
 from ctxtui.core.claude_code import AgentVerdict
@@ -126,7 +134,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         style = {"ok": "", "repaired": "yellow", "invalid": "red"}[p.status.value]
         v = ws.verdict(p)
         problem = p.problem if v.loaded else f"Claude Code skips this: {v.reason}"
-        table.add_row(p.name, f"[{style}]{p.status.value}[/]" if style else p.status.value,
+        table.add_row(p.name, styled((p.status.value, style)),
                       f"{verdicts.line_tokens(v):,}", f"{p.full_tokens:,}", problem)
     console.print(table)
     counts = {s: sum(1 for p in lib.personas if p.status.value == s) for s in ("ok", "repaired", "invalid")}
@@ -138,7 +146,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     skipped = sum(1 for p in lib.personas if not ws.verdict(p).loaded)
     console.print(f"{ws.claude_code.describe()} skips {skipped} of them; startup is its listing line.")
     for d in lib.duplicates:
-        console.print(f"[dim]duplicate {d.name!r}: {d.reason}[/]")
+        console.print(f"duplicate {d.name!r}: {d.reason}", style="dim")
     return 0
 
 
@@ -154,13 +162,13 @@ def print_budget(b: Budget, ws: Workspace) -> None:
         table.add_row(item["kind"], label, item["scope"], size, item["basis"])
     console.print(table)
     colour = "red" if b.over_target else "green"
-    console.print(
+    console.print(styled(
         f"Hot: {len(ws.visible_hot())} / cap {ws.cap}   Startup: {b.total_tokens:,} tokens "
-        f"(≈{b.estimated_claude_tokens:,} Claude tokens at x{b.factor}); "
-        f"managed (*): [{colour}]{b.startup_tokens:,}[/]   "
-        f"Eager: {b.eager_startup_tokens:,}   Reduction: {b.reduction_pct}%   "
+        f"(≈{b.estimated_claude_tokens:,} Claude tokens at x{b.factor}); managed (*): ",
+        (f"{b.startup_tokens:,}", colour),
+        f"   Eager: {b.eager_startup_tokens:,}   Reduction: {b.reduction_pct}%   "
         f"Context left: {b.context_left:,} of {b.window:,}"
-    )
+    ))
     measured = b.whole.get("measured_total") if b.whole is not None else None
     if measured and b.whole is not None:
         how = [f"Claude Code {b.whole['measured_version']}"] if b.whole.get("measured_version") else []
@@ -170,7 +178,7 @@ def print_budget(b: Budget, ws: Workspace) -> None:
             f"Measured: {measured:,} tokens (cl100k) at the start of this project's newest session"
             + (f" ({', '.join(how)})" if how else "") + f"; predicted now: {b.total_tokens:,}")
     for w in b.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(styled(("warning:", "yellow"), f" {w}"))
 
 
 @command("status")

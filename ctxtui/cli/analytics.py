@@ -92,8 +92,8 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
         console.print(tt)
     console.print(f"never used ({len(a.never_used)}): {', '.join(a.never_used[:20])}{' …' if len(a.never_used) > 20 else ''}")
     console.print(f"hot but rarely used: {', '.join(a.hot_rarely_used) or 'none'}")
-    console.print(f"[dim]read {stats.files} files, {stats.lines:,} lines; skipped {stats.malformed} malformed, "
-                  f"{stats.oversize} oversize lines, {stats.skipped_compaction} compaction files[/]")
+    console.print(f"read {stats.files} files, {stats.lines:,} lines; skipped {stats.malformed} malformed, "
+                  f"{stats.oversize} oversize lines, {stats.skipped_compaction} compaction files", style="dim")
     return 0
 
 
@@ -166,7 +166,7 @@ def cmd_export_training(args: argparse.Namespace, settings: Settings) -> int:
     for name, n in sorted(summary.per_persona.items(), key=lambda kv: -kv[1]):
         console.print(f"  {name}: {n}")
     for why, n in getattr(summary, "skipped", {}).items():
-        console.print(f"  [dim]skipped {n}: {why}[/]")
+        console.print(f"  skipped {n}: {why}", style="dim")
     return 0
 
 

@@ -21,16 +21,35 @@ class _LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         if _LazyConsole._console is None:
-            from rich.console import Console
-
-            # piped (a file, grep, less): no terminal width to fit, so tables are never cut
-            piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
-            _LazyConsole._console = Console(highlight=False, width=250 if piped else None)
+            _LazyConsole._console = _plain_console()
         return getattr(_LazyConsole._console, name)
 
 
-#: Human output (tables, colours). Highlighting is off: names and paths are printed as they are.
+def _plain_console() -> Console:
+    """A Console that prints every string as it is: no markup (``[bold]`` in a persona name
+    stays text), no ``:emoji:`` codes, no highlighting, and control characters (escape
+    sequences, bidi overrides) shown as ``?``. Styles come only from :func:`styled`."""
+    from rich.console import Console
+
+    class PlainConsole(Console):
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(visible(text), **kwargs)
+
+    # piped (a file, grep, less): no terminal width to fit, so tables are never cut
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return PlainConsole(highlight=False, markup=False, emoji=False, width=250 if piped else None)
+
+
+#: Human output (tables, colours). Every string is printed as it is (see :func:`_plain_console`).
 console = cast("Console", _LazyConsole())
+
+
+def styled(*parts: str | tuple[str, str]) -> Any:
+    """A rich Text of plain parts and ``(text, style)`` parts, e.g. ``styled(("note:", "yellow"),
+    " ", text)``: the one way CLI output gets colour; nothing in the parts is read as markup."""
+    from rich.text import Text
+
+    return Text.assemble(*((visible(p[0]), p[1]) if isinstance(p, tuple) else visible(p) for p in parts))
 
 
 def new_table(*args: Any, **kwargs: Any) -> Table:
@@ -42,6 +61,12 @@ def new_table(*args: Any, **kwargs: Any) -> Table:
 
 # Patterns are compiled on first use (``re`` caches them): most runs print neither.
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+
+
+def visible(text: str) -> str:
+    """TEXT with control characters and bidi overrides as ``?`` (line breaks and tabs kept):
+    what the console does to every string it prints."""
+    return re.sub(_CONTROL, "?", text)
 
 
 def printable(text: str) -> str:

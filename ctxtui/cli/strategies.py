@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctxtui.cli.base import UserError, command, open_workspace
-from ctxtui.cli.output import console, emit_json, new_table, printable, wants_json
+from ctxtui.cli.output import console, emit_json, new_table, printable, styled, wants_json
 from ctxtui.core import profiles, strategies
 from ctxtui.core.claude_md import DENSITIES, display_path, trigger
 from ctxtui.core.config import STRATEGIES, Settings
@@ -48,9 +48,9 @@ def cmd_claude_md(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(pv.diff if args.diff else pv.block)
     costs = ", ".join(f"{d} {n:,}" for d, n in pv.costs.items())
-    console.print(f"[dim]block: {pv.block_tokens:,} tokens (cl100k), density {pv.density} "
-                  f"(default for this library: {pv.default_density}); all densities: {costs}[/]")
-    console.print(f"[dim]{_net(pv.net_saving, pv.managed_tokens, pv.eager_tokens)}[/]")
+    console.print(f"block: {pv.block_tokens:,} tokens (cl100k), density {pv.density} "
+                  f"(default for this library: {pv.default_density}); all densities: {costs}", style="dim")
+    console.print(_net(pv.net_saving, pv.managed_tokens, pv.eager_tokens), style="dim")
     return 0
 
 
@@ -92,17 +92,18 @@ def print_changes(lines: list[str], limit: int = 12) -> None:
 
 def print_plan(plan: strategies.Plan) -> None:
     """The human form of a plan."""
-    console.print(f"[bold]{plan.from_strategy} → {plan.to_strategy}[/]" + (f" (asked: {plan.requested})" if plan.requested != plan.to_strategy else ""))
+    console.print(styled((f"{plan.from_strategy} → {plan.to_strategy}", "bold"),
+                         f" (asked: {plan.requested})" if plan.requested != plan.to_strategy else ""))
     print_changes(plan.changes())
     delta = plan.tokens_after - plan.tokens_before
     hot = ", ".join(plan.hot_after[:10]) + (f" … ({len(plan.hot_after)} in all)" if len(plan.hot_after) > 10 else "")
     console.print(f"startup tokens (agent lines + ctxtui's block): {plan.tokens_before:,} → {plan.tokens_after:,} ({delta:+,}); "
                   f"eager {plan.eager_tokens:,}; hot after: {hot or 'none'}")
     for note in plan.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(styled(("note:", "yellow"), f" {note}"))
     if plan.refusal:
-        label = "[yellow]forced past the net-savings guard:[/]" if plan.request.get("force") else "[red]refused without --force:[/]"
-        console.print(f"{label} {plan.refusal}")
+        label = ("forced past the net-savings guard:", "yellow") if plan.request.get("force") else ("refused without --force:", "red")
+        console.print(styled(label, f" {plan.refusal}"))
 
 
 def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | None, half_life: float = 14.0,
@@ -144,7 +145,7 @@ def print_proposal(prop: AdaptivePlan) -> None:
                       + ", ".join(f"{n} {t}" for t, n in sorted(unused.items()))
                       + " (--json lists each)")
     for note in prop.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(note, style="dim")
 
 
 def _confirmed(args: argparse.Namespace) -> bool:
