@@ -230,6 +230,20 @@ def test_no_final_newline_is_kept():
     assert claude_md.splice(f"notes\n\n{BLOCK}", None) == "notes"
 
 
+def test_text_appended_right_after_the_end_marker_is_kept_outside_the_block():
+    """A block appended to a file without a final line break ends without one; ``echo ... >>``
+    then glues the user's line to the end marker. That line is the user's: replacing the block
+    keeps it, removing the block gives it back."""
+    glued = f"notes\n\n{BLOCK}Always run tests.\n"
+    assert claude_md.block_span(glued) == (len("notes\n\n"), len(f"notes\n\n{BLOCK}"))
+    replaced = claude_md.splice(glued, f"{BEGIN}\nnew\n{END}")
+    assert replaced == f"notes\n\n{BEGIN}\nnew\n{END}Always run tests.\n"
+    assert claude_md.splice(replaced, None) == "notes\n\nAlways run tests.\n"
+    # only an end marker takes glued text: a glued begin marker is still malformed
+    with pytest.raises(BlockError):
+        claude_md.splice(f"{BEGIN}x\nold\n{END}\n", None)
+
+
 user_bytes = st.lists(
     st.sampled_from(["a", "b ", "\n", "\r\n", "\r", "\n\n", "\r\n\r\n", "\t", "é", "\udcff", "```", "~~~\n", "@x"]),
     max_size=25,

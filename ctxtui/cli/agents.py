@@ -267,10 +267,17 @@ def cmd_activate(args: argparse.Namespace, settings: Settings) -> int:
             console.print(f"activated {n}")
         for n in skipped:
             console.print(f"{n} was already hot")
-        b = ws.budget()
-        console.print(f"hot {len(ws.visible_hot())} / {ws.cap}; managed startup {b.startup_tokens:,} tokens "
-                      f"({b.reduction_pct}% below eager); whole startup {b.total_tokens:,}")
+        print_hot_line(ws)
     return 0
+
+
+def print_hot_line(ws: Workspace) -> None:
+    """The one-line budget after activate or deactivate."""
+    b = ws.budget()
+    pct = b.reduction_pct
+    versus = f"{pct}% below eager" if pct >= 0 else f"{-pct}% above eager: eager is cheaper for this library"
+    console.print(f"hot {len(ws.visible_hot())} / {ws.cap}; managed startup {b.startup_tokens:,} tokens "
+                  f"({versus}); whole startup {b.total_tokens:,}")
 
 
 @command("deactivate", _names)
@@ -282,7 +289,5 @@ def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for n in done:
             console.print(f"deactivated {n}")
-        b = ws.budget()
-        console.print(f"hot {len(ws.visible_hot())} / {ws.cap}; managed startup {b.startup_tokens:,} tokens "
-                      f"({b.reduction_pct}% below eager); whole startup {b.total_tokens:,}")
+        print_hot_line(ws)
     return 0

@@ -144,10 +144,13 @@ def _scan(text: str) -> tuple[list[_Marker], int | None]:
             continue
         stripped = content.strip(_MARKER_PAD)
         indent = content[: len(content) - len(content.lstrip(_MARKER_PAD))].lstrip("\ufeff")
-        if stripped in (BEGIN, END) and len(indent.expandtabs(4)) < 4:  # 4+: indented code
+        # An end marker may have text glued after it: a block appended to a file without a
+        # final line break ends without one, and an editor's `echo ... >>` lands right there.
+        glued = stripped.startswith(END) and stripped != END
+        if (stripped in (BEGIN, END) or glued) and len(indent.expandtabs(4)) < 4:  # 4+: indented code
             offset = start + len(content) - len(content.lstrip(_MARKER_PAD))
             kind = "begin" if stripped == BEGIN else "end"
-            markers.append(_Marker(kind, n, offset, offset + len(stripped), newline))
+            markers.append(_Marker(kind, n, offset, offset + (len(END) if glued else len(stripped)), newline))
     return markers, fence_line
 
 
