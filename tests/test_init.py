@@ -272,10 +272,8 @@ def test_a_dry_run_says_what_init_would_change_and_writes_nothing(project, libra
     before = snapshot_tree(project)
     planned = init(open_ws(project), library, dry_run=True)
     assert any("record library" in c for c in planned.changes) and planned.entry is None
-    def files(tree):  # ctxtui's lock file and the blobs the plan read are its own
-        return {k: v for k, v in tree.items() if "/history/blobs/" not in k and not k.endswith("/lock")}
-
-    assert files(snapshot_tree(project)) == files(before)
+    assert snapshot_tree(project) == before  # not even a lock file or a history blob
+    assert not (project / ".claude" / "ctxtui").exists()
     done = init(open_ws(project), library)
     assert done.changes == planned.changes
     assert init(open_ws(project), library, dry_run=True).changes == []

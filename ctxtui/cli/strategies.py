@@ -29,6 +29,8 @@ def _claude_md_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--density", choices=DENSITIES, help="cold index density (default: by library size)")
     p.add_argument("--write", action="store_true", help="write it to CLAUDE.md (atomic)")
     p.add_argument("--diff", action="store_true", help="show a diff against the file on disk")
+    p.add_argument("--force", action="store_true",
+                   help="with --write: replace the block even if it was edited by hand (the edit stays in history)")
 
 
 @command("claude-md", _claude_md_args)
@@ -36,7 +38,7 @@ def cmd_claude_md(args: argparse.Namespace, settings: Settings) -> int:
     ws = Workspace(settings)
     pv = strategies.preview(ws, args.density)
     if args.write:
-        wrote = strategies.write_preview(ws, args.density)
+        wrote = strategies.write_preview(ws, args.density, force=args.force)
         if wants_json(args):
             emit_json(pv.to_json() | {"written": wrote})
         else:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ctxtui.core import claude_md
 from ctxtui.core.config import Settings, WorkspaceConfig, bundled_dir
-from ctxtui.core.errors import CtxtuiError
+from ctxtui.core.errors import CtxtuiError, EditedBlockError
 from ctxtui.core.library import Library
 from ctxtui.core.persona import Persona
 from ctxtui.core.registry import FineTunedModel, load_registry, pick_model, validation_problem
@@ -79,6 +79,46 @@ def read_text(path: Path) -> str:
         return decode(read_regular(path))
     except FileNotFoundError:
         return ""
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def check_unedited(ws: BlockSource, text: str) -> None:
+    """Raise EditedBlockError when the block in TEXT (CLAUDE.md as it is now) differs from the
+    block ctxtui last recorded writing: someone (an editor, Claude Code) wrote inside the
+    markers, and rewriting or removing the block would lose that. Line endings do not count;
+    with no recorded block (history cleared, a block pasted by hand) there is nothing to
+    compare and nothing is refused."""
+    from ctxtui.core.errors import StateError
+    from ctxtui.core.history import ABSENT, History
+
+    span = claude_md.block_span(text, strict=False)
+    if span is None:
+        return
+    history = History(ws.settings)
+    path = claude_md_path(ws)
+    try:
+        rel = history.rel(path)
+    except ValueError:
+        return
+    entries = history.entries()
+    last = entries[-1].after.get(rel) if entries else None  # every snapshot holds every managed file
+    if last is None or last == ABSENT:
+        return
+    try:
+        recorded = decode(history.blob(last))
+    except StateError:
+        return
+    old = claude_md.block_span(recorded, strict=False)
+    if old is None or _lf(recorded[old[0]:old[1]]) == _lf(text[span[0]:span[1]]):
+        return
+    line = text.count("\n", 0, span[0]) + 1
+    raise EditedBlockError(
+        f"{path.name}: the ctxtui block (from line {line}) was edited after ctxtui wrote it, and this "
+        "change would rewrite it; move your text above or below the markers, or undo the edit, "
+        "then retry (`ctxtui claude-md --write --force` replaces it)")
 
 
 def block_input(ws: BlockSource, strategy: str, hot: list[str], model: FineTunedModel | None,

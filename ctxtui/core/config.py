@@ -374,8 +374,9 @@ class WorkspaceConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         return self.tiers.get(name, self.default_tier)
 
     def library_paths(self, workspace: Path) -> list[Path]:
-        """``library`` as absolute folders, ``..`` and links resolved as the kernel would."""
-        return [(workspace / p if not p.startswith("~") else Path(p).expanduser()).resolve() for p in self.library]
+        """``library`` as absolute folders, ``..`` folded (a linked library keeps its own name)."""
+        return [Path(os.path.normpath((workspace / p if not p.startswith("~") else Path(p).expanduser()).absolute()))
+                for p in self.library]
 
     def to_json(self) -> dict[str, Any]:
         """The config as JSON data (defaults filled in)."""

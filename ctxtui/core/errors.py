@@ -22,6 +22,10 @@ class ConflictError(CtxtuiError):
     """A file changed on disk after ctxtui read it; it was left as it is (or kept aside)."""
 
 
+class EditedBlockError(ConflictError):
+    """The text between CLAUDE.md's ctxtui markers was edited after ctxtui wrote it."""
+
+
 class BusyError(CtxtuiError, TimeoutError):
     """Another ctxtui process held the workspace lock for longer than the timeout."""
 

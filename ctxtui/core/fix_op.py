@@ -239,7 +239,7 @@ def apply_fixes(ws: Workspace, names: list[str] | None, *, dry_run: bool = False
         written = report.written
         if not written:
             return report
-        before = history.snapshot(tx)
+        before = history.snapshot(tx, store=False)
         state = ws.read_state(tx)
         state_changed = False
         agents = ws.settings.agents_dir.absolute()

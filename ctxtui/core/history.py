@@ -44,7 +44,7 @@ class Entry:
 
     id: str
     time: str
-    kind: str  # migrate | rollback | profile | optimize | tier
+    kind: str  # migrate | rollback | undo | profile | optimize | tier | activate | deactivate | claude-md | ...
     from_strategy: str
     to_strategy: str
     reason: str
@@ -275,7 +275,16 @@ class History:
         return f"{max(numbers, default=0) + 1:04d}-{time.strftime('%Y%m%dT%H%M%S')}"
 
     def entry_step(self, entry: Entry, tx: journal.Transaction) -> None:
-        """Write the entry in the same transaction as the change it records."""
+        """Write the entry in the same transaction as the change it records, keeping the
+        blobs of its ``before`` snapshot first (a snapshot may be taken with ``store=False``,
+        so a change refused by a later check leaves no blob behind)."""
+        for rel, sha in entry.before.items():
+            if sha == ABSENT or (self.blobs / sha).exists():
+                continue
+            data = tx.read(self.settings.workspace / rel)
+            if data is None or journal.sha256_bytes(data) != sha:
+                raise StateError(f"{rel} changed while the change was planned; nothing was changed, try again")
+            self.store_blob(data)
         data = json.dumps(entry.to_json(full=True), indent=1).encode()
         tx.write(self.entries_dir / f"{entry.id}.json", data, expect=None)
 

@@ -251,9 +251,9 @@ def init(ws: Workspace, library: Path | None = None, *, gitignore: bool = False,
     entry: Entry | None = None
     root = s.workspace.absolute()
     try:
-        with ws.transaction("init", library=True) as tx:
+        with ws.transaction("init", library=True, dry_run=dry_run) as tx:
             state = ws.read_state(tx)
-            before = history.snapshot(tx)
+            before = history.snapshot(tx, store=False)
             tokens_before = ws.budget().startup_tokens
             cfg_path = root / WORKSPACE_CONFIG_NAME
             new_cfg = _config_bytes(tx.read(cfg_path), entry_text)

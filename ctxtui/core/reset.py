@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 
 from ctxtui.core import claude_hooks, claude_md, claude_settings
-from ctxtui.core.block import claude_md_path, decode, encode, registry_path
+from ctxtui.core.block import check_unedited, claude_md_path, decode, encode, registry_path
 from ctxtui.core.errors import WorkspaceError
 from ctxtui.core.history import Entry, History
 from ctxtui.core.project_init import PERSONA_COMMAND, PERSONA_COMMAND_TEXT
@@ -49,11 +49,12 @@ def reset(ws: Workspace, reason: str = "") -> ResetResult:
     emptied: list = []
     with ws.transaction("reset", library=True) as tx:
         state = ws.read_state(tx)
-        before = history.snapshot(tx)
+        before = history.snapshot(tx, store=False)
         tokens_before = ws.budget().startup_tokens
         md = claude_md_path(ws)
         text = decode(tx.read(md))
         if claude_md.block_span(text) is not None:
+            check_unedited(ws, text)
             tx.write(md, encode(claude_md.splice(text, None)))
             changes.append(f"remove the ctxtui block from {md.relative_to(root).as_posix()}")
         plan = _Plan(ws, tx, state)

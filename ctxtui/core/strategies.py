@@ -32,6 +32,7 @@ import msgspec
 from ctxtui.core import claude_md, claude_settings, journal, tiers
 from ctxtui.core.block import (
     block_input,
+    check_unedited,
     choose_density,
     claude_md_path,
     decode,
@@ -454,10 +455,11 @@ def apply(ws: Workspace, p: Plan) -> Entry:
             raise NetCostError(f"{p.refusal}; nothing changed (--force switches anyway)")
         state = ws.read_state(tx)
         was = (_strategy(ws, state), state.get("model"), state.get("density"))
-        before = history.snapshot(tx)
+        before = history.snapshot(tx, store=False)
         ws.plan_deactivate(p.deactivate, tx, state)
         ws.plan_activate(p.activate, tx, state)
         if p.claude_md_new is not None:
+            check_unedited(ws, decode(tx.read(p.claude_md_path)))
             tx.write(p.claude_md_path, encode(p.claude_md_new))
         moved = None
         if p.tier_moves:  # deny rules go into the same settings bytes as the model line
@@ -585,7 +587,6 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
         changes = history.restore_steps(target, tx)
         if not tx.steps:
             raise NothingToChange(f"nothing to change: the project already matches {label}; nothing recorded")
-        before = history.snapshot(tx)  # the same bytes (tx reads are cached), now kept as blobs
         to_strategy = _strategy_of(history, target, ws.config.preferred_strategy)
         entry = Entry(
             id=history.next_id(), time=_now(), kind="undo" if undoes else "rollback",
@@ -657,14 +658,27 @@ def preview(ws: Workspace, density: str | None = None, text: str | None = None) 
     )
 
 
-def write_preview(ws: Workspace, density: str | None = None) -> bool:
+def write_preview(ws: Workspace, density: str | None = None, *, force: bool = False) -> bool:
     """Write the generated CLAUDE.md (atomic, journalled). False if unchanged. Planned
-    under the lock from the bytes the write replaces, so a concurrent edit is never lost."""
+    under the lock from the bytes the write replaces, so a concurrent edit is never lost;
+    a hand edit inside the block is refused unless ``force``."""
+    history = History(ws.settings)
     with ws.transaction("write CLAUDE.md block") as tx:
         path = claude_md_path(ws)
-        pv = preview(ws, density, text=decode(tx.read(path)))
+        text = decode(tx.read(path))
+        pv = preview(ws, density, text=text)
         if pv.changed:
+            if not force:
+                check_unedited(ws, text)
+            before = history.snapshot(tx, store=False)
+            tokens_before = ws.budget().startup_tokens
             tx.write(path, encode(pv.text))
+            entry = Entry(id=history.next_id(), time=_now(), kind="claude-md", from_strategy=ws.strategy,
+                          to_strategy=ws.strategy, reason="write the CLAUDE.md block" + (" (--force)" if force else ""),
+                          tokens_before=tokens_before, tokens_after=pv.managed_tokens,
+                          changes=[f"rewrite {path.name} (ctxtui block)"], before=before)
+            entry.after = history.after_of(before, tx)
+            history.entry_step(entry, tx)  # undo brings back what was there, a hand edit included
     return pv.changed
 
 

@@ -322,7 +322,7 @@ def set_tier(ws: Workspace, names: list[str], tier: str, reason: str = "") -> Ti
     history = History(ws.settings)
     with ws.transaction(f"tier {' '.join(names)} {tier}", library=True) as tx:
         state = ws.read_state(tx)
-        before_snap = history.snapshot(tx)
+        before_snap = history.snapshot(tx, store=False)
         tokens_before = ws.budget().startup_tokens
         moves = plan_moves(ws, tx, state, dict.fromkeys(names, tier))
         if not moves.changed:

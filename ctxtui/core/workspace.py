@@ -777,9 +777,11 @@ class Workspace:
         tx.write(target, data)
 
     @contextlib.contextmanager
-    def transaction(self, label: str, *, library: bool = False) -> Iterator[journal.Transaction]:
+    def transaction(self, label: str, *, library: bool = False, dry_run: bool = False) -> Iterator[journal.Transaction]:
         """The one write path: lock, then re-read (hot folder, state, config; the library
-        too if ``library``), plan into the yielded transaction, commit on exit.
+        too if ``library``), plan into the yielded transaction, commit on exit. A ``dry_run``
+        in a project ctxtui has never written to takes no lock (the lock file would be its
+        first write); the caller must raise before the block ends.
 
         Everything the plan reads must be read inside the block (``tx.read`` for files it
         changes), so every precondition is the hash of the bytes the plan used. Raises
@@ -793,8 +795,9 @@ class Workspace:
                 "shared by every project; run ctxtui in a project folder (or pass --workspace PROJECT)"
             )
         tx: journal.Transaction | None = None
+        unlocked = dry_run and not os.path.lexists(self.state_dir)
         try:
-            with self._locked():
+            with contextlib.nullcontext() if unlocked else self._locked():
                 self.refresh(library=library)
                 stuck = journal.pending(self.state_dir)
                 if stuck:  # recovery could not finish it: never interleave a new change with it
@@ -805,6 +808,8 @@ class Workspace:
                 tx = journal.Transaction(self.state_dir, label, guard=self.guard)
                 yield tx
                 if tx.steps:
+                    if dry_run:
+                        raise RuntimeError("a dry run reached its commit")
                     tx.commit()
         except OSError as exc:
             if isinstance(exc, CtxtuiError):
@@ -836,7 +841,7 @@ class Workspace:
         entry: Entry | None = None
         with self.transaction(label) as tx:
             state = self.read_state(tx)
-            before = history.snapshot(tx) if history is not None else {}
+            before = history.snapshot(tx, store=False) if history is not None else {}
             tokens_before = self.budget().startup_tokens if history is not None else 0
             names = plan(tx, state)
             if tx.steps:
@@ -873,6 +878,7 @@ class Workspace:
         density = state.get("density")  # keep the density the last migration chose
         new = self.render_block(strategy, hot, density, leaving, text)
         if new != text:
+            block.check_unedited(self, text)
             tx.write(path, block.encode(new))
 
     def claude_md_path(self) -> Path:
