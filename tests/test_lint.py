@@ -175,3 +175,16 @@ def test_cli_bad_version_is_one_line(workspace, library, capsys):
     assert run_cli(["lint", "-w", str(workspace), "-l", str(library), "--claude-version", "x"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a version" in err
+
+
+def test_thousand_deep_flow_nesting_is_linted_in_a_moment():
+    """2 KB of ``[[[…]]]`` made the pure YAML parser spend seconds per profile (lint parses a
+    file once per version and reading); past MAX_FLOW_DEPTH it is refused before parsing."""
+    from ctxtui.core.claude_code import yaml_js
+
+    deep = f"---\nname: deep\ndescription: d\nx: {'[' * 1000}{']' * 1000}\n---\nbody\n".encode()
+    assert lint_bytes("deep.md", deep).findings
+    with pytest.raises(yaml_js.JsYamlError, match="nested more than"):
+        yaml_js.parse(f"x: {'[' * 1000}{']' * 1000}\n", duplicate_keys_error=True)
+    shallow = yaml_js.parse(f"x: {'[' * 40}1{']' * 40}\n", duplicate_keys_error=True)
+    assert shallow["x"] == [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]

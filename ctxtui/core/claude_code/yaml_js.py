@@ -22,6 +22,26 @@ from typing import Any
 MAX_ALIASES = 100
 
 
+#: Deeper ``[[[…`` or ``{{{…`` nesting is refused before parsing: the pure parser takes seconds
+#: for a thousand levels, and no agent file means it (the JS parsers' own limits lie near here).
+MAX_FLOW_DEPTH = 256
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest run of unclosed ``[``/``{`` in TEXT, counted lexically (quotes ignored, so
+    it can only overcount): a cheap bound on the flow nesting a parser would see."""
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return 0
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}" and depth:
+            depth -= 1
+    return deepest
+
+
 class JsYamlError(ValueError):
     """The frontmatter does not parse (the JS parser would throw)."""
 
@@ -201,6 +221,8 @@ def parse(text: str, *, duplicate_keys_error: bool, keep_block_eof_newline: bool
         fast = yaml_c.parse(text, loader_cls)
         if fast is not yaml_c.FALLBACK:
             return _restore(fast) if hidden else fast
+    if _flow_depth(text) > MAX_FLOW_DEPTH:  # PyYAML's pure scanner slows down with every level
+        raise JsYamlError(f"flow collections nested more than {MAX_FLOW_DEPTH} levels deep")
     try:
         loader = loader_cls(text)
     except yaml.YAMLError as exc:
