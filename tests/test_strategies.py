@@ -225,3 +225,22 @@ def test_deactivating_an_unmanaged_file_in_lazy_lists_it_in_the_block(settings):
     ws.deactivate(["mine"])
     assert "- `mine`: hand made — .claude/ctxtui/cold/mine.md" in (settings.workspace / "CLAUDE.md").read_text()
 
+
+
+def test_a_hot_file_that_is_a_link_stays_in_place_through_every_migration(settings, tmp_path):
+    """README: hot agent files that are links are left in place. A migration that would send
+    them cold keeps them hot instead (with a note), and undo leaves the link as it was."""
+    outside = tmp_path / "shared-agents" / "linked.md"
+    outside.parent.mkdir()
+    outside.write_text("---\nname: linked\ndescription: A linked agent.\n---\nbody\n")
+    ws = Workspace(settings)
+    strategies.migrate(ws, "eager")
+    link = settings.agents_dir / "linked.md"
+    link.symlink_to(outside)
+    plan = strategies.plan(Workspace(settings), "lazy_loading", force=True)
+    assert "linked" not in plan.deactivate and "linked" in plan.hot_after
+    assert any("links stay in place" in n for n in plan.notes)
+    strategies.migrate(Workspace(settings), "lazy_loading", force=True)
+    assert link.is_symlink() and link.resolve() == outside
+    strategies.undo(Workspace(settings))
+    assert link.is_symlink() and outside.read_text().startswith("---\nname: linked")

@@ -316,9 +316,12 @@ def plan(ws: Workspace, to: str, *, from_: str | None = None, reason: str = "",
     current_hot = [n for n in ws.hot_names() if n not in ws.denied]
     activate = [n for n in hot_after if n not in current_hot and n not in moves]
     deactivate = list(dict.fromkeys(n for n in current_hot if n not in hot_after and n not in moves))
-    blocked = [h for h in ws.hot if h.name in deactivate and h.persona.is_symlink]
-    if blocked:
-        raise StrategyError(f"{blocked[0].persona.path} is a symlink; remove it by hand first")
+    linked = [h.name for h in ws.hot if h.name in deactivate and h.persona.is_symlink]
+    if linked:  # a hot file that is a link is never moved: it stays hot, where its owner put it
+        deactivate = [n for n in deactivate if n not in linked]
+        hot_after += [n for n in linked if n not in hot_after]
+        notes.append(f"{len(linked)} hot file(s) that are links stay in place (ctxtui never moves a link): "
+                     + ", ".join(linked[:5]) + (" ..." if len(linked) > 5 else ""))
     # persona files pulled in with @imports (an eager setup)
     md_path = claude_md_path(ws)
     old_text = decode(tx.read(md_path)) if tx is not None else read_text(md_path)
