@@ -441,9 +441,12 @@ def persona_imports(claude_md: Path, persona_paths: set[Path]) -> list[tuple[str
     outside = splice(text, None)
     found = []
     for ref in import_refs(outside):
-        target = resolve_ref(ref, claude_md.parent)
-        if target.is_file() and target.resolve() in persona_paths:
-            found.append((ref, target))
+        try:
+            target = resolve_ref(ref, claude_md.parent)
+            if target.is_file() and target.resolve() in persona_paths:
+                found.append((ref, target))
+        except (OSError, ValueError, RuntimeError):  # a name too long, a link loop: not a persona
+            continue
     return found
 
 
