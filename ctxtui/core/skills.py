@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ctxtui.core import inputs
 from ctxtui.core.claude_code import parse_frontmatter, profile_for
 from ctxtui.core.safe_io import UnsafeReadError, read_regular
 
@@ -134,6 +135,8 @@ def usage_score(usage: Mapping[str, Any] | None, name: str, now: float | None = 
     count, last = rec.get("usageCount"), rec.get("lastUsedAt")
     if not isinstance(count, (int, float)) or not isinstance(last, (int, float)):
         return 0.0
+    if now is None:
+        inputs.note_clock()  # the ranking decays with time: no cached status may keep it
     days = ((now if now is not None else time.time()) * 1000 - last) / 86_400_000
     return float(count) * max(math.pow(0.5, days / 7), 0.1)
 
