@@ -101,7 +101,8 @@ def key(argv: list[str], json_mode: bool) -> bytes:
     if not json_mode:  # rich fits the table to the terminal (JSON is written as is)
         for fd in (0, 1, 2):
             try:
-                size = "%dx%d" % tuple(os.get_terminal_size(fd))
+                columns, lines = os.get_terminal_size(fd)
+                size = f"{columns}x{lines}"
             except (OSError, ValueError):
                 size = "-"
             parts.append(f"{fd}:{int(os.isatty(fd))}:{size}")
@@ -112,7 +113,7 @@ def entry_path(folder: str, k: bytes, json_mode: bool) -> str:
     """The entry's file: a hash of the key, inside the cache's own folder."""
     import zlib
 
-    return os.path.join(folder, "status", "%08x%s.bin" % (zlib.crc32(k), "j" if json_mode else "h"))
+    return os.path.join(folder, "status", f"{zlib.crc32(k):08x}{'j' if json_mode else 'h'}.bin")
 
 
 class Entry:
@@ -183,10 +184,21 @@ def decode(data: bytes) -> Entry:
     return Entry(k, code, env, inputs, chunks)
 
 
+def _own_folder(path: str) -> bool:
+    """Whether PATH is a real folder (not a link to one): entries are read and written only
+    there, so a link planted in the cache folder cannot send them anywhere else."""
+    try:
+        return os.lstat(path).st_mode & 0o170000 == 0o040000
+    except OSError:
+        return False
+
+
 def _read(path: str) -> bytes | None:
-    """The entry file's bytes: a regular file of bounded size, else None."""
+    """The entry file's bytes: a regular file of bounded size in a real folder, else None."""
     import stat
 
+    if not _own_folder(os.path.dirname(path)):
+        return None
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
@@ -361,7 +373,7 @@ def store(s: Session, rec: Recording, code: int) -> str | None:
                       ("unknown", "the run read a file by descriptor")):
         if getattr(rec, flag):
             return why
-    for p in rec.writes:
+    for p in inputs.lasting_writes(rec):
         if not (_under(p, folder) or b"/__pycache__/" in p):
             return f"the run wrote {os.fsdecode(p)}"
     found = inputs.inputs_of(rec, exclude=derived)
@@ -374,6 +386,8 @@ def store(s: Session, rec: Recording, code: int) -> str | None:
     entry = Entry(s.key, code, env, found, s.chunks)
     path = entry_path(s.folder, s.key, s.json_mode)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    if not _own_folder(os.path.dirname(path)):
+        return f"{os.path.dirname(path)} is not a folder of ctxtui's own"
     tmp = f"{path}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
@@ -389,6 +403,8 @@ def store(s: Session, rec: Recording, code: int) -> str | None:
 
 def _prune(folder: str) -> None:
     """Keep the newest :data:`MAX_ENTRIES` entries."""
+    import contextlib
+
     names = [n for n in os.listdir(folder) if n.endswith(".bin") and len(n) == 13]
     if len(names) <= MAX_ENTRIES:
         return
@@ -399,7 +415,5 @@ def _prune(folder: str) -> None:
         except OSError:
             continue
     for _, n in sorted(dated)[:len(dated) - MAX_ENTRIES]:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(os.path.join(folder, n))
-        except OSError:
-            pass

@@ -54,8 +54,9 @@ class Recording:
         """Folders listed (``os.listdir``, ``os.scandir``, ``Path.iterdir``, ``glob``)."""
         self.env: dict[str, str | None] = {}
         """Environment variables looked up, with the value seen (None: not set)."""
-        self.writes: list[bytes] = []
-        """Paths written, created, renamed or removed."""
+        self.writes: list[tuple[str, bytes]] = []
+        """(audit event, path) of each path written, created, renamed or removed (``open``:
+        opened for writing)."""
         self.whole_env = False
         """The whole environment was read (iterated or copied)."""
         self.spawned = False
@@ -96,10 +97,12 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
             mode = args[1] if isinstance(args[1], str) else ""
             if flags & _WRITE_FLAGS or any(c in mode for c in "wax+"):
-                rec.writes.append(path)
+                rec.writes.append((event, path))
             else:
                 rec.paths.setdefault(("s", path), None)
         elif event in ("os.listdir", "os.scandir"):
+            if sys._getframe(1).f_code.co_filename.startswith("<frozen importlib"):
+                return  # the import system's own look at sys.path: see inputs_of's MODULES
             path = _abs(args[0] if args and args[0] is not None else ".")
             if path is None:
                 rec.unknown = True  # a listing by descriptor (os.fwalk): not placed
@@ -107,7 +110,7 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
                 rec.listed.setdefault(path, None)
         elif event in _WRITE_EVENTS:
             path = _abs(args[0]) if args else None
-            rec.writes.append(path if path is not None else b"?")
+            rec.writes.append((event, path if path is not None else b"?"))
         elif event in _SPAWN_EVENTS:
             rec.spawned = True
     except Exception:  # an audit hook must never break the program it watches
@@ -219,6 +222,14 @@ def note_read(path: object, *, follow: bool = True) -> None:
         rec.paths.setdefault(("s" if follow else "l", p), None)
 
 
+def lasting_writes(rec: Recording) -> list[bytes]:
+    """Paths REC wrote that are still written after the run: a file created and removed again
+    (``tempfile`` probing the temp folder) leaves nothing behind."""
+    made = {p for event, p in rec.writes if event == "open"}
+    gone = {p for event, p in rec.writes if event == "os.remove"}
+    return list(dict.fromkeys(p for _, p in rec.writes if not (p in made and p in gone)))
+
+
 def signature(kind: str, path: bytes) -> bytes:
     """What a path is now, as the cache compares it: ``-`` when it does not exist, else mode,
     inode, device, size, mtime and ctime (ctime moves on every change and cannot be set back),
@@ -250,7 +261,8 @@ def inputs_of(rec: Recording, exclude: Callable[[bytes], bool] = lambda p: False
               modules: bool = True) -> list[tuple[str, bytes, bytes]]:
     """(kind, path, signature) of everything REC read, now: each path; each folder listed and,
     for each of its entries, the entry's ``lstat`` (what ``DirEntry.stat`` would see); with
-    MODULES, the source file of every non-standard-library module loaded (the code that ran).
+    MODULES, the source file of every non-standard-library module loaded (the code that ran)
+    and each ``sys.path`` folder (a module added to one could shadow one that ran).
     Paths for which EXCLUDE is true are left out."""
     seen: dict[tuple[str, bytes], None] = dict(rec.paths)
     for folder in rec.listed:
@@ -264,6 +276,10 @@ def inputs_of(rec: Recording, exclude: Callable[[bytes], bool] = lambda p: False
         for name in names:
             seen.setdefault(("l", os.path.join(folder, name)), None)
     if modules:
+        for entry in sys.path:  # a module added there could shadow one that ran
+            p = _abs(entry or ".")
+            if p is not None:
+                seen.setdefault(("s", p), None)
         stdlib = os.fsencode(os.path.dirname(os.__file__)) + b"/"
         for module in list(sys.modules.values()):
             file = getattr(module, "__file__", None)

@@ -72,9 +72,11 @@ RULES = (ListingRules("2.1.112", False, False), ListingRules("2.1.332", True, Tr
 
 
 def rules_for(version: str | None) -> ListingRules:
-    """The listing rules of the agent profile matching VERSION."""
-    chosen = profile_for(version).version
-    return next(r for r in RULES if r.version == chosen)
+    """The listing rules of the agent profile matching VERSION (between two generations: the
+    older one's, the newest generation known not to be newer)."""
+    chosen = tuple(int(p) for p in profile_for(version).version.split("."))
+    older = [r for r in RULES if tuple(int(p) for p in r.version.split(".")) <= chosen]
+    return older[-1] if older else RULES[0]
 
 
 def _truthy(value: Any) -> bool:
