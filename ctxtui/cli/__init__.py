@@ -135,11 +135,6 @@ def _lazy_subcommands() -> type[argparse._SubParsersAction]:
     class LazySubcommands(argparse._SubParsersAction):
         """Subcommands listed by name and help, each parser built on use."""
 
-        def add_lazy(self, name: str, help_text: str) -> None:
-            """List a subcommand without building its parser."""
-            self._choices_actions.append(self._ChoicesPseudoAction(name, (), help_text))
-            self._name_parser_map[name] = None
-
         def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                      values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
             assert isinstance(values, list)  # nargs=PARSER: the command name, then its arguments
@@ -152,6 +147,12 @@ def _lazy_subcommands() -> type[argparse._SubParsersAction]:
             super().__call__(parser, namespace, values, option_string)
 
     return LazySubcommands
+
+
+def _add_lazy(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
+    """List a subcommand without building its parser."""
+    sub._choices_actions.append(sub._ChoicesPseudoAction(name, (), help_text))
+    sub._name_parser_map[name] = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=lazy)
     assert isinstance(sub, lazy)
     for name, (_, help_text) in COMMANDS.items():
-        sub.add_lazy(name, help_text)
+        _add_lazy(sub, name, help_text)
     return parser
 
 

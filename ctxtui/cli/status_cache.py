@@ -23,12 +23,13 @@ file system's timestamp granularity could otherwise go unseen, git's "racy" case
 
 from __future__ import annotations
 
+import io  # loaded by Python's start-up already
 import os
 import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this module is the fast path
 if TYPE_CHECKING:
-    import io
+    from typing import BinaryIO, TextIO
 
     from ctxtui.core.inputs import Recording
 
@@ -96,7 +97,7 @@ def _enabled() -> bool:
 def key(argv: list[str], json_mode: bool) -> bytes:
     """What must be equal for a stored output to apply, besides its recorded inputs."""
     out = sys.stdout
-    parts = [MAGIC, sys.version, sys.executable, "\x1f".join(sys.path), os.getcwd(),
+    parts: list[str | bytes] = [MAGIC, sys.version, sys.executable, "\x1f".join(sys.path), os.getcwd(),
              "\x1f".join(argv), f"{getattr(out, 'encoding', None)}/{getattr(out, 'errors', None)}"]
     if not json_mode:  # rich fits the table to the terminal (JSON is written as is)
         for fd in (0, 1, 2):
@@ -207,7 +208,7 @@ def _read(path: str) -> bytes | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY_BYTES:
             return None
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             data = os.read(fd, 1 << 20)
             if not data:
@@ -227,7 +228,7 @@ def replay(argv: list[str]) -> int | None:
     folder = cache_folder() if json_mode is not None and _enabled() else None
     if folder is None or json_mode is None:
         return None
-    why = None
+    why: str | bytes | None = None
     try:
         k = key(argv, json_mode)
         data = _read(entry_path(folder, k, json_mode))
@@ -275,19 +276,37 @@ def write_out(e: Entry) -> int:
     return e.code
 
 
-class _TeeBuffer:
+class _TeeBuffer(io.BufferedIOBase):
     """A binary stream that writes through to TARGET and keeps a copy of what it wrote."""
 
-    def __init__(self, target: io.BufferedIOBase, fd: int, chunks: list[tuple[int, bytes]]) -> None:
+    def __init__(self, target: BinaryIO, fd: int, chunks: list[tuple[int, bytes]]) -> None:
+        super().__init__()
         self._target, self._fd, self._chunks = target, fd, chunks
 
-    def write(self, data: bytes) -> int:
-        written = self._target.write(data)
-        self._chunks.append((self._fd, bytes(data)))
-        return written if written is not None else len(data)
+    def write(self, data: bytes) -> int:  # type: ignore[override]  # any buffer, as io's
+        raw = bytes(data)
+        self._target.write(raw)
+        self._chunks.append((self._fd, raw))
+        return len(raw)
 
-    def __getattr__(self, name: str) -> object:  # flush, fileno, isatty, mode, name, ...
-        return getattr(self._target, name)
+    def flush(self) -> None:
+        self._target.flush()
+
+    def fileno(self) -> int:
+        return self._target.fileno()
+
+    def isatty(self) -> bool:
+        return self._target.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def name(self) -> object:
+        return self._target.name
+
+    def close(self) -> None:  # the real stream stays open
+        self.flush()
 
 
 class Session:
@@ -300,7 +319,7 @@ class Session:
         self.start_ns = time.time_ns()
         self.key = key(argv, json_mode)
         self.chunks: list[tuple[int, bytes]] = []
-        self.saved: tuple[object, object] = (sys.stdout, sys.stderr)
+        self.saved: tuple[TextIO, TextIO] = (sys.stdout, sys.stderr)
         self.recording: Recording | None = None
 
 
@@ -311,8 +330,6 @@ def begin(argv: list[str]) -> Session | None:
     folder = cache_folder() if json_mode is not None and _enabled() else None
     if folder is None or json_mode is None:
         return None
-    import io
-
     from ctxtui.core import inputs
 
     s = Session(argv, json_mode, folder)
@@ -323,8 +340,8 @@ def begin(argv: list[str]) -> Session | None:
             return None
         stream.flush()
         wrapped.append(io.TextIOWrapper(
-            _TeeBuffer(buffer, fd, s.chunks), encoding=stream.encoding,  # type: ignore[arg-type]
-            errors=stream.errors, line_buffering=stream.line_buffering, write_through=True))
+            _TeeBuffer(buffer, fd, s.chunks), encoding=stream.encoding, errors=stream.errors,
+            line_buffering=stream.line_buffering, write_through=True))
     sys.stdout, sys.stderr = wrapped
     s.recording = inputs.start()
     return s
@@ -339,8 +356,9 @@ def finish(s: Session | None, code: int) -> None:
     rec = inputs.stop()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
-        stream.detach()  # type: ignore[union-attr]  # the real buffer stays open
-    sys.stdout, sys.stderr = s.saved  # type: ignore[assignment]
+        if isinstance(stream, io.TextIOWrapper):
+            stream.detach()  # the real buffer stays open
+    sys.stdout, sys.stderr = s.saved
     try:
         why = store(s, rec, code) if rec is not None and code == 0 else "the command failed"
     except (OSError, ValueError, UnicodeError) as exc:

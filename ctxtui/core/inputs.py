@@ -26,7 +26,7 @@ import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the fast path pays imports
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 #: ``open`` flags that make an open a write.
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -155,10 +155,10 @@ class _RecordingEnviron(_real_environ_class):  # type: ignore[valid-type,misc]
         _note_env(key, value)
         return value
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         if _current is not None:
             _current.whole_env = True
-        return super().__iter__()
+        return iter(super().__iter__())
 
     def __len__(self) -> int:
         if _current is not None:
@@ -182,11 +182,11 @@ def start() -> Recording:
         sys.addaudithook(_audit)
         _hooked = True
     rec = Recording()
-    os.stat = _stat  # type: ignore[assignment]
-    os.lstat = _lstat  # type: ignore[assignment]
+    os.stat = _stat
+    os.lstat = _lstat
     os.environ.__class__ = _RecordingEnviron
     if hasattr(os, "environb"):
-        os.environb.__class__ = _RecordingEnviron
+        os.environb.__class__ = _RecordingEnviron  # any lookup there: the whole environment
     _current = rec
     return rec
 
@@ -199,7 +199,7 @@ def stop() -> Recording | None:
     os.lstat = _real_lstat
     os.environ.__class__ = _real_environ_class
     if hasattr(os, "environb"):
-        os.environb.__class__ = _real_environ_class
+        os.environb.__class__ = _real_environ_class  # type: ignore[assignment]
     return rec
 
 
