@@ -170,7 +170,7 @@ def decode(data: bytes) -> Entry:
     inputs = []
     for _ in range(count()):
         kind, path, sig = field().decode("ascii"), field(), field()
-        if kind not in ("s", "l") or not path.startswith(b"/"):
+        if kind not in ("s", "l", "t") or not path.startswith(b"/"):
             raise ValueError("bad input")
         inputs.append((kind, path, sig))
     sizes = [(int(field()), count()) for _ in range(count())]
@@ -250,7 +250,9 @@ def stale(e: Entry) -> bytes | str | None:
     """What differs from E's record (a variable or a path), or None when nothing does."""
     from ctxtui.core.inputs import signature
 
-    environ = os.environb
+    environ = getattr(os, "environb", None)
+    if environ is None:
+        return "no byte environment on this system"
     for name, value in e.env:
         if environ.get(name) != value:
             return b"$" + name
@@ -398,9 +400,7 @@ def store(s: Session, rec: Recording, code: int) -> str | None:
     for _, p, sig in found:
         if inputs.newest_change_ns(sig) > s.start_ns - RACY_NS:
             return f"{os.fsdecode(p)} changed too recently to be trusted"
-    env = [(name.encode("utf-8", "surrogateescape"),
-            None if value is None else value.encode("utf-8", "surrogateescape"))
-           for name, value in rec.env.items()]
+    env = [(os.fsencode(name), None if value is None else os.fsencode(value)) for name, value in rec.env.items()]
     entry = Entry(s.key, code, env, found, s.chunks)
     path = entry_path(s.folder, s.key, s.json_mode)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)

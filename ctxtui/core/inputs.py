@@ -42,7 +42,7 @@ ABSENT = b"-"
 
 class Recording:
     """Everything one run read. Paths are absolute bytes; a kind says which ``stat`` applies
-    (``s`` follows links, ``l`` does not). A plain class: ``dataclasses`` would cost the
+    (``s`` follows links, ``l`` does not, ``t``: only the type was asked, following links). A plain class: ``dataclasses`` would cost the
     cache's fast path more than the rest of it."""
 
     __slots__ = ("paths", "listed", "env", "writes", "whole_env", "spawned", "clock", "unknown")
@@ -117,6 +117,22 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
         rec.unknown = True
 
 
+#: Code objects of the callers that ask ``os.stat`` only what type a path is (or whether it
+#: exists): their answer cannot change unless the type does. Filled by :func:`start`.
+_TYPE_ONLY: set[object] = set()
+#: Wrappers between those callers and ``os.stat`` (``Path.stat``).
+_VIA: set[object] = set()
+
+
+def _stat_kind() -> str:
+    """``t`` when the caller of ``os.stat`` only asks what type the path is (``exists``,
+    ``is_dir``, ``is_file``, the loop check in ``Path.resolve``), else ``s``."""
+    frame = sys._getframe(2)  # 0: here, 1: _stat, 2: whoever called os.stat
+    if frame.f_code in _VIA and frame.f_back is not None:
+        frame = frame.f_back
+    return "t" if frame.f_code in _TYPE_ONLY else "s"
+
+
 def _stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
     rec = _current
     if rec is not None:
@@ -125,7 +141,7 @@ def _stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
         else:
             p = _abs(path)
             if p is not None:
-                kind = "l" if kwargs.get("follow_symlinks") is False else "s"
+                kind = "l" if kwargs.get("follow_symlinks") is False else _stat_kind()
                 rec.paths.setdefault((kind, p), None)
     return _real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -179,8 +195,15 @@ def start() -> Recording:
     """Begin recording this process's reads; returns the recording :func:`stop` ends."""
     global _current, _hooked
     if not _hooked:
+        import genericpath
+        import pathlib
+
         sys.addaudithook(_audit)
         _hooked = True
+        path = pathlib.Path
+        _VIA.add(path.stat.__code__)
+        _TYPE_ONLY.update(f.__code__ for f in (path.exists, path.is_dir, path.is_file, path.resolve,
+                                               genericpath.exists, genericpath.isdir, genericpath.isfile))
     rec = Recording()
     os.stat = _stat
     os.lstat = _lstat
@@ -233,8 +256,8 @@ def lasting_writes(rec: Recording) -> list[bytes]:
 def signature(kind: str, path: bytes) -> bytes:
     """What a path is now, as the cache compares it: ``-`` when it does not exist, else mode,
     inode, device, size, mtime and ctime (ctime moves on every change and cannot be set back),
-    for a folder seen through ``lstat`` only mode, inode and device, or ``!errno`` when
-    ``stat`` fails otherwise."""
+    for a folder seen through ``lstat`` only mode, inode and device, for a path whose type
+    alone was asked (kind ``t``) its type, or ``!errno`` when ``stat`` fails otherwise."""
     try:
         st = _real_lstat(path) if kind == "l" else _real_stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -243,6 +266,8 @@ def signature(kind: str, path: bytes) -> bytes:
         return b"!%d" % (exc.errno or 0)
     except ValueError:  # an embedded NUL
         return b"!0"
+    if kind == "t":  # asked only what type it is
+        return b"t%o" % (st.st_mode & 0o170000)
     if kind == "l" and st.st_mode & 0o170000 == 0o040000:
         # A folder seen through lstat (a step of realpath, an entry of a listing) matters as a
         # folder, not for its entries: those count where the folder itself is listed.
