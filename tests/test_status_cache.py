@@ -41,6 +41,7 @@ class Project:
         self.lib = root / "lib"
         self.cache = root / "cache"
         self.bin = root / "bin"
+        self.cwd = self.project
         for d in (self.home / ".claude" / "agents", self.project / ".claude" / "agents", self.lib, self.bin):
             d.mkdir(parents=True)
         for name in ("alpha", "beta", "gamma"):
@@ -59,7 +60,7 @@ class Project:
         e = {**self.env, **(env or {})}
         if not cache:
             e["CTXTUI_NO_CACHE"] = "1"
-        return subprocess.run([sys.executable, "-m", "ctxtui", "status", *args], cwd=self.project, env=e,
+        return subprocess.run([sys.executable, "-m", "ctxtui", "status", *args], cwd=self.cwd, env=e,
                               stdout=subprocess.PIPE if stdout is None else stdout,
                               stderr=subprocess.PIPE, timeout=120, check=False)
 
@@ -121,7 +122,15 @@ CHANGES = {
     "add user agent": ("home/.claude/agents/mine.md", persona_text("mine", "Use mine.")),
     "edit workspace config": ("project/hybrid-config.json", '{"lazy_loading": {"max_active_personas": 7}}\n'),
     "edit user settings": ("home/.claude/settings.json", '{"permissions": {"deny": ["Task(alpha)"]}}\n'),
+    "create .mcp.json": ("project/.mcp.json", '{"mcpServers": {"x": {"command": "x"}}}\n'),
+    "create ~/.claude.json": ("home/.claude.json", '{"mcpServers": {"y": {"command": "y"}}}\n'),
+    "create ctxtui settings": ("config/settings.json", '{"window": 100000}\n'),
 }
+
+#: Changes that move a figure of ``status --json``.
+SHOWS = {"add hot agent", "remove hot agent", "edit hot agent", "edit cold persona", "add cold persona",
+         "edit CLAUDE.md", "edit imported file", "create probed file", "add user agent",
+         "edit workspace config", "create ctxtui settings"}
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
@@ -139,8 +148,24 @@ def test_a_changed_input_is_seen(proj: Project, change: str) -> None:
     else:
         path.write_text(text)
     after = proj.after_change("--json", names=path)
-    if "settings" not in change:
-        assert after != before  # the change shows (a deny rule may move no figure)
+    if change in SHOWS:
+        assert after != before  # (a deny rule or an unapproved MCP server may move no figure)
+
+
+def test_an_unrelated_file_in_the_project_or_home_keeps_the_entry(proj: Project) -> None:
+    """The project and home folders are only asked whether they are folders: a file saved
+    beside them (an editor's swap file, a shell's history) does not void the entry. (Run from
+    elsewhere: ``python -m`` puts the current folder on sys.path, where a new file could
+    shadow a module, so there it does.)"""
+    proj.cwd = proj.root
+    args = ("--json", "-w", str(proj.project))
+    before = proj.stored(*args)
+    (proj.project / "scratch.txt").write_text("notes\n")
+    (proj.home / ".bash_history").write_text("ls\n")
+    r = proj.run(*args)
+    assert r.stderr == b"", r.stderr
+    assert r.stdout == before
+    assert before == proj.run(*args, cache=False).stdout
 
 
 def test_a_new_transcript_and_a_resumed_older_one_are_seen(proj: Project) -> None:
@@ -363,3 +388,53 @@ def test_an_entry_round_trips_and_damaged_bytes_raise_value_errors() -> None:
             decode(raw[:cut])
     with pytest.raises(ValueError):
         decode(raw + b"x")
+
+
+def test_the_recorder_sees_each_kind_of_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctxtui.core import inputs, skills
+    from ctxtui.core.environ import EnvView
+
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    monkeypatch.setenv("HS_PRESENT", "1")
+    monkeypatch.delenv("HS_ABSENT", raising=False)
+    real_stat, real_class = os.stat, type(os.environ)
+    rec = inputs.start()
+    try:
+        f.read_text()
+        (tmp_path / "missing").exists()
+        os.stat(tmp_path)
+        os.listdir(tmp_path)
+        os.environ.get("HS_PRESENT")
+        _ = "HS_ABSENT" in os.environ
+        view = EnvView({"HS_SET": "v"})
+        assert view.get("HS_SET") == "v" and view.get("HS_PRESENT") == "1"
+        assert not rec.whole_env and not rec.clock and not rec.spawned
+        (tmp_path / "out.txt").write_text("y")
+        skills.usage_score({"s": {"usageCount": 1, "lastUsedAt": 0}}, "s")
+        dict(os.environ)
+    finally:
+        inputs.stop()
+    assert os.stat is real_stat and type(os.environ) is real_class
+    b = os.fsencode
+    assert ("s", b(str(f))) in rec.paths
+    assert ("t", b(str(tmp_path / "missing"))) in rec.paths
+    assert ("s", b(str(tmp_path))) in rec.paths
+    assert b(str(tmp_path)) in rec.listed
+    assert rec.env["HS_PRESENT"] == "1" and rec.env["HS_ABSENT"] is None
+    assert ("open", b(str(tmp_path / "out.txt"))) in rec.writes
+    assert rec.clock and rec.whole_env
+    found = {(k, p): sig for k, p, sig in inputs.inputs_of(rec)}
+    assert found[("t", b(str(tmp_path / "missing")))] == inputs.ABSENT
+    assert ("l", b(str(tmp_path / "out.txt"))) in found  # an entry of a listed folder
+
+
+def test_a_program_run_while_recording_is_noted() -> None:
+    from ctxtui.core import inputs
+
+    rec = inputs.start()
+    try:
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+    finally:
+        inputs.stop()
+    assert rec.spawned

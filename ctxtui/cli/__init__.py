@@ -1,9 +1,12 @@
 """Every headless command. With no subcommand, ``ctxtui`` opens the TUI.
 
-Start-up stays cheap: this module imports only the standard library and ``ctxtui``'s version
-string. ``ctxtui --help`` lists :data:`COMMANDS` without importing a command's module; a
-command's module (and with it the core, rich, tiktoken, yaml) is imported only when that
-command is parsed, and Textual only when the TUI opens.
+Start-up stays cheap: this module imports only what Python's start-up loaded already and
+``ctxtui``'s version string (argparse comes with :func:`build_parser`). ``ctxtui --help`` lists
+:data:`COMMANDS` without importing a command's module; a command's module (and with it the
+core, rich, tiktoken, yaml) is imported only when that command is parsed, and Textual only when
+the TUI opens. A warm ``status`` is answered before any of that by
+:mod:`ctxtui.cli.status_cache`, which replays the last run's output while nothing it read has
+changed.
 
 Adding a command (the pattern every command group follows):
 
