@@ -307,8 +307,8 @@ class _TeeBuffer(io.BufferedIOBase):
     def name(self) -> object:
         return self._target.name
 
-    def close(self) -> None:  # the real stream stays open
-        self.flush()
+    def close(self) -> None:
+        """The real stream stays open (its owner flushes and closes it)."""
 
 
 class Session:
@@ -334,7 +334,10 @@ def begin(argv: list[str]) -> Session | None:
         return None
     from ctxtui.core import inputs
 
-    s = Session(argv, json_mode, folder)
+    try:
+        s = Session(argv, json_mode, folder)
+    except OSError:  # the current folder is gone: the command says so itself
+        return None
     wrapped = []
     for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
         buffer = getattr(stream, "buffer", None)
@@ -357,9 +360,12 @@ def finish(s: Session | None, code: int) -> None:
 
     rec = inputs.stop()
     for stream in (sys.stdout, sys.stderr):
-        stream.flush()
         if isinstance(stream, io.TextIOWrapper):
-            stream.detach()  # the real buffer stays open
+            try:
+                stream.flush()
+                stream.detach()  # the real buffer stays open
+            except (OSError, ValueError):  # a closed pipe: what was not written is not kept either
+                rec, code = None, 1
     sys.stdout, sys.stderr = s.saved
     try:
         why = store(s, rec, code) if rec is not None and code == 0 else "the command failed"

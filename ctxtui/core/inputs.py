@@ -108,6 +108,16 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
                 rec.unknown = True  # a listing by descriptor (os.fwalk): not placed
             else:
                 rec.listed.setdefault(path, None)
+        elif event == "sqlite3.connect":  # SQLite opens its files in C: no open event
+            database = args[0] if args else None
+            if isinstance(database, (str, bytes, os.PathLike)) and os.fsencode(database) != b":memory:":
+                if os.fsencode(database).startswith(b"file:"):
+                    rec.unknown = True  # a URI: where it points is SQLite's to say
+                else:
+                    path = _abs(database)
+                    if path is not None:
+                        for suffix in (b"", b"-wal"):
+                            rec.paths.setdefault(("s", path + suffix), None)
         elif event in _WRITE_EVENTS:
             path = _abs(args[0]) if args else None
             rec.writes.append((event, path if path is not None else b"?"))
