@@ -4,7 +4,7 @@ The normal run (the slow path) records, through :mod:`ctxtui.core.inputs`, every
 depended on: each file it opened or stat'd (probed-but-missing ones as absent), each folder it
 listed with each entry's ``lstat``, each environment variable it looked up, and the source file
 of every module it ran. When the run succeeds it stores, under ctxtui's cache folder
-(``status/``), its key (argv, cwd, Python, stdout encoding, and for the human table the
+(``status/``), its key (argv, cwd, Python and its flags, stdout encoding, and for the human table the
 terminal's size and which streams are terminals), those inputs with their ``stat`` signatures,
 and the exact bytes it wrote to stdout and stderr.
 
@@ -97,7 +97,7 @@ def _enabled() -> bool:
 def key(argv: list[str], json_mode: bool) -> bytes:
     """What must be equal for a stored output to apply, besides its recorded inputs."""
     out = sys.stdout
-    parts: list[str | bytes] = [MAGIC, sys.version, sys.executable, "\x1f".join(sys.path), os.getcwd(),
+    parts: list[str | bytes] = [MAGIC, sys.version, repr(sys.flags), sys.executable, "\x1f".join(sys.path), os.getcwd(),
              "\x1f".join(argv), f"{getattr(out, 'encoding', None)}/{getattr(out, 'errors', None)}"]
     if not json_mode:  # rich fits the table to the terminal (JSON is written as is)
         for fd in (0, 1, 2):

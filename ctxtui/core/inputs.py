@@ -6,10 +6,13 @@ A result cache (``ctxtui.cli.status_cache``) replays a command's output only whi
 are unchanged, so the list must come from the real reads, not from a list kept by hand that goes
 stale when a loader learns a new file. Recording hooks three places every read goes through:
 
-- Python's audit events (``open`` for ``open``/``os.open``/``io.open_code``, ``os.listdir``,
-  ``os.scandir``, the write events, ``subprocess.Popen``): C code and pathlib included;
+- Python's audit events (``open`` for ``open``/``os.open``/``io.open_code``, so every
+  ``core.safe_io`` read; ``os.listdir``, ``os.scandir``, ``sqlite3.connect``, the write
+  events, ``subprocess.Popen``): C code and pathlib included;
 - ``os.stat`` and ``os.lstat`` (``Path.exists``, ``os.path.isfile``, ``shutil.which``,
   ``os.path.realpath`` all call them), swapped for recording wrappers while a recording runs;
+  a stat whose caller only asks the type (``exists``, ``is_dir``, ``is_file``) is compared by
+  type alone, so a folder that is only checked for being one may gain files;
 - ``os.environ``: its class is swapped for a subclass that notes each key looked up (present or
   not) while a recording runs.
 
