@@ -146,6 +146,7 @@ def test_a_changed_input_is_seen(proj: Project, change: str) -> None:
     if text is None:
         path.unlink()
     else:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     after = proj.after_change("--json", names=path)
     if change in SHOWS:
