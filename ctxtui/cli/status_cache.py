@@ -76,8 +76,11 @@ def wants(argv: list[str]) -> bool | None:
 
 def cache_folder() -> str | None:
     """ctxtui's cache folder as ``ctxtui.core.config.cache_dir`` finds it, without importing
-    platformdirs: ``$CTXTUI_CACHE_DIR``, else on Linux the XDG rule. None elsewhere (the slow
-    path then runs uncached); :func:`finish` checks the answer against platformdirs'."""
+    platformdirs: ``$CTXTUI_CACHE_DIR``, else on Linux the XDG rule. None elsewhere, and off
+    POSIX or without real output streams (the command then runs uncached); :func:`store`
+    checks the answer against platformdirs'."""
+    if os.name != "posix" or not all(hasattr(f, "buffer") for f in (sys.stdout, sys.stderr)):
+        return None  # (byte environment, O_NOFOLLOW and real streams are what it relies on)
     env = os.environ.get("CTXTUI_CACHE_DIR")
     if env:
         return os.path.abspath(env)
