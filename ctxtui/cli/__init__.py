@@ -1,9 +1,12 @@
 """Every headless command. With no subcommand, ``ctxtui`` opens the TUI.
 
-Start-up stays cheap: this module imports only the standard library and ``ctxtui``'s version
-string. ``ctxtui --help`` lists :data:`COMMANDS` without importing a command's module; a
-command's module (and with it the core, rich, tiktoken, yaml) is imported only when that
-command is parsed, and Textual only when the TUI opens.
+Start-up stays cheap: this module imports only what Python's start-up loaded already and
+``ctxtui``'s version string (argparse comes with :func:`build_parser`). ``ctxtui --help`` lists
+:data:`COMMANDS` without importing a command's module; a command's module (and with it the
+core, rich, tiktoken, yaml) is imported only when that command is parsed, and Textual only when
+the TUI opens. A warm ``status`` is answered before any of that by
+:mod:`ctxtui.cli.status_cache`, which replays the last run's output while nothing it read has
+changed.
 
 Adding a command (the pattern every command group follows):
 
@@ -31,15 +34,14 @@ Command modules import ``ctxtui.cli.base`` and ``ctxtui.cli.output``, never this
 
 from __future__ import annotations
 
-import argparse
 import sys
-from importlib import import_module
 
 from ctxtui import __version__
 
 # ``typing`` and ``pathlib`` are left out on purpose: every millisecond here is paid by --help.
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type checkers know the idiom)
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Sequence
     from typing import Any
 
@@ -88,6 +90,8 @@ def _path(text: str) -> object:
 
 def positive_int(text: str) -> int:
     """An argparse type: a whole number above zero (argparse says the rest in one line)."""
+    import argparse
+
     try:
         value = int(text)
     except ValueError:
@@ -99,6 +103,8 @@ def positive_int(text: str) -> int:
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """Options every command accepts, before or after its name."""
+    import argparse
+
     s = argparse.SUPPRESS
     p.add_argument("--workspace", "-w", type=_path, default=s, help="project folder (default: current folder)")
     p.add_argument("--library", "-l", type=_path, action="append", default=s,
@@ -113,6 +119,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 def load_command(name: str) -> Command:
     """The registered :class:`ctxtui.cli.base.Command` for ``name`` (imports its module)."""
+    from importlib import import_module
+
     module, _ = COMMANDS[name]
     import_module(f"ctxtui.cli.{module}")
     from ctxtui.cli.base import REGISTRY
@@ -120,39 +128,50 @@ def load_command(name: str) -> Command:
     return REGISTRY[name]
 
 
-class _LazySubcommands(argparse._SubParsersAction):
-    """Subcommands listed by name and help; a command's parser (and module) is built only
-    when that command is given. Building 16 parsers up front costs more than the rest of
-    ``--help`` (argparse looks up translations for every parser)."""
+def _lazy_subcommands() -> type[argparse._SubParsersAction]:
+    """The subparsers action that lists commands by name and help; a command's parser (and
+    module) is built only when that command is given. Building 16 parsers up front costs more
+    than the rest of ``--help`` (argparse looks up translations for every parser). Defined on
+    first use: ``import argparse`` is not paid by a cached ``status``."""
+    import argparse
 
-    def add_lazy(self, name: str, help_text: str) -> None:
-        """List a subcommand without building its parser."""
-        self._choices_actions.append(self._ChoicesPseudoAction(name, (), help_text))
-        self._name_parser_map[name] = None
+    class LazySubcommands(argparse._SubParsersAction):
+        """Subcommands listed by name and help, each parser built on use."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
-        assert isinstance(values, list)  # nargs=PARSER: the command name, then its arguments
-        name = values[0]
-        if name in self._name_parser_map and self._name_parser_map[name] is None:
-            sub = self._parser_class(prog=f"{self._prog_prefix} {name}", description=COMMANDS[name][1])
-            add_common(sub)
-            load_command(name).add_arguments(sub)
-            self._name_parser_map[name] = sub
-        super().__call__(parser, namespace, values, option_string)
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                     values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
+            assert isinstance(values, list)  # nargs=PARSER: the command name, then its arguments
+            name = values[0]
+            if name in self._name_parser_map and self._name_parser_map[name] is None:
+                sub = self._parser_class(prog=f"{self._prog_prefix} {name}", description=COMMANDS[name][1])
+                add_common(sub)
+                load_command(name).add_arguments(sub)
+                self._name_parser_map[name] = sub
+            super().__call__(parser, namespace, values, option_string)
+
+    return LazySubcommands
+
+
+def _add_lazy(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
+    """List a subcommand without building its parser."""
+    sub._choices_actions.append(sub._ChoicesPseudoAction(name, (), help_text))
+    sub._name_parser_map[name] = None
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: every command's name and help; its arguments are added on use."""
+    import argparse
+
+    lazy = _lazy_subcommands()
     parser = argparse.ArgumentParser(
         prog="ctxtui", description="Keep Claude Code's startup context small. No subcommand opens the TUI."
     )
     parser.add_argument("--version", action="version", version=f"ctxtui {__version__}")
     add_common(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_LazySubcommands)
-    assert isinstance(sub, _LazySubcommands)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=lazy)
+    assert isinstance(sub, lazy)
     for name, (_, help_text) in COMMANDS.items():
-        sub.add_lazy(name, help_text)
+        _add_lazy(sub, name, help_text)
     return parser
 
 
@@ -188,8 +207,22 @@ def main(argv: list[str] | None = None) -> int:
         from ctxtui.route_hook import main as hook_main
 
         return hook_main([])
-    _suggest_command(raw)
-    args = build_parser().parse_args(argv)
-    from ctxtui.cli.base import run
+    session = None
+    if argv is None and "status" in raw:  # a process of its own: its reads are all it knows
+        from ctxtui.cli import status_cache
 
-    return run(args)
+        code = status_cache.replay(raw)
+        if code is not None:
+            return code
+        session = status_cache.begin(raw)
+    code = 1
+    try:
+        _suggest_command(raw)
+        args = build_parser().parse_args(argv)
+        from ctxtui.cli.base import run
+
+        code = run(args)
+        return code
+    finally:
+        if session is not None:
+            status_cache.finish(session, code)

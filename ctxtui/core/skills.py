@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ctxtui.core import inputs
 from ctxtui.core.claude_code import parse_frontmatter, profile_for
 from ctxtui.core.safe_io import UnsafeReadError, read_regular
 
@@ -71,9 +72,11 @@ RULES = (ListingRules("2.1.112", False, False), ListingRules("2.1.332", True, Tr
 
 
 def rules_for(version: str | None) -> ListingRules:
-    """The listing rules of the agent profile matching VERSION."""
-    chosen = profile_for(version).version
-    return next(r for r in RULES if r.version == chosen)
+    """The listing rules of the agent profile matching VERSION (between two generations: the
+    older one's, the newest generation known not to be newer)."""
+    chosen = tuple(int(p) for p in profile_for(version).version.split("."))
+    older = [r for r in RULES if tuple(int(p) for p in r.version.split(".")) <= chosen]
+    return older[-1] if older else RULES[0]
 
 
 def _truthy(value: Any) -> bool:
@@ -134,6 +137,8 @@ def usage_score(usage: Mapping[str, Any] | None, name: str, now: float | None = 
     count, last = rec.get("usageCount"), rec.get("lastUsedAt")
     if not isinstance(count, (int, float)) or not isinstance(last, (int, float)):
         return 0.0
+    if now is None:
+        inputs.note_clock()  # the ranking decays with time: no cached status may keep it
     days = ((now if now is not None else time.time()) * 1000 - last) / 86_400_000
     return float(count) * max(math.pow(0.5, days / 7), 0.1)
 

@@ -223,7 +223,6 @@ def account(cwd: Path, home: Path | None, *, version: str | None = None,
         raise ValueError(f"entrypoint must be one of {ENTRYPOINTS}")
     prof = profile_for(version)
     cwd = cwd.resolve()
-    env = dict(env) if env is not None else None
     claude_home = user_config_dir(home, env) if home is not None else None
     mdir = managed_dir if managed_dir is not None else Path("/etc/claude-code")
     items = _fixed_items(prof.version, entrypoint)

@@ -34,6 +34,7 @@ from ctxtui.core.config import (
     load_workspace_config,
 )
 from ctxtui.core.confine import Guard, quarantine
+from ctxtui.core.environ import EnvView
 from ctxtui.core.errors import (
     CapError,
     CtxtuiError,
@@ -581,13 +582,12 @@ class Workspace:
         The project's newest session transcript supplies what it recorded (its first request,
         MCP tool names): those items are measured, and ``measured_total`` is set."""
         if self._account is None:
-            env = dict(os.environ)
             home: Path | None = None
             if self.settings.include_user_scope:
                 home = self.settings.claude_home.parent
-                env["CLAUDE_CONFIG_DIR"] = str(self.settings.claude_home)
-            else:
-                env.pop("CLAUDE_CONFIG_DIR", None)
+            # a view, not a copy: only the variables looked up count (see core.inputs)
+            user = self.settings.include_user_scope
+            env = EnvView({"CLAUDE_CONFIG_DIR": str(self.settings.claude_home) if user else None})
             self._account = startup.account(
                 self.settings.workspace, home, version=self.claude_code.version, env=env,
                 window=self.settings.window,

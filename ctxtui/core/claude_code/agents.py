@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -479,7 +480,7 @@ def managed_dir(platform: str | None = None) -> Path:
     return Path(MANAGED_DIRS.get(plat, MANAGED_DIRS["linux"]))
 
 
-def user_config_dir(home: Path, env: dict[str, str] | None = None) -> Path:
+def user_config_dir(home: Path, env: Mapping[str, str] | None = None) -> Path:
     """Claude Code's config folder: ``$CLAUDE_CONFIG_DIR`` or ``HOME/.claude``."""
     configured = (env if env is not None else os.environ).get("CLAUDE_CONFIG_DIR")
     return Path(configured) if configured else home / ".claude"
@@ -611,7 +612,7 @@ def resolve(verdicts_by_source: list[tuple[str, list[AgentVerdict]]], profile: P
 def effective_agents(cwd: Path, profile: Profile, home: Path | None = None,
                      git_root: Path | None = None, managed_dir: Path | None = None,
                      plugin_agents: list[AgentVerdict] | None = None,
-                     find_git: bool = True, env: dict[str, str] | None = None) -> AgentSet:
+                     find_git: bool = True, env: Mapping[str, str] | None = None) -> AgentSet:
     """The custom agents Claude Code lists for a session started in CWD.
 
     Precedence, lowest first: plugin < user (``HOME/.claude/agents``) < project folders <
