@@ -54,7 +54,7 @@ def test_reset_removes_every_addition_and_keeps_personas_as_plain_files(full):
     assert not (root / ".claude" / "skills" / "gamma").exists()
     assert not (root / PERSONA_COMMAND).exists()
     names = sorted(p.stem for p in (root / ".claude" / "agents").glob("*.md"))
-    assert names == ["alpha", "beta", "gamma", "persona-manager"]  # gamma back as its original agent file
+    assert names == ["alpha", "beta", "gamma"]  # gamma back as its original agent file; ctxtui's manager gone
     assert (root / ".claude" / "agents" / "gamma.md").read_bytes() == (full.settings.library_dirs[0] / "gamma.md").read_bytes()
     ws = Workspace(full.settings)
     assert ws.strategy == "eager" and ws.denied == set() and ws.tier_records == {}
@@ -114,3 +114,19 @@ def test_reset_removes_a_settings_file_ctxtui_created_for_its_rules(workspace, l
     assert not path.exists()
     strategies.undo(Workspace(ws.settings))
     assert "Agent(alpha)" in path.read_text()  # and undo brings it back
+
+
+def test_a_claude_md_that_held_only_the_block_goes_and_an_edited_manager_stays(workspace, library, home):
+    ws = Workspace(load_settings(workspace=workspace, library_dirs=[library]))
+    strategies.migrate(ws, "lazy_loading", hot=["alpha"], force=True)
+    root = workspace
+    assert (root / "CLAUDE.md").exists() and (root / ".claude" / "agents" / "persona-manager.md").exists()
+    manager = root / ".claude" / "agents" / "persona-manager.md"
+    manager.write_bytes(manager.read_bytes() + b"\nMy own rule.\n")
+    edited = manager.read_bytes()
+    before = snapshot_tree(root / ".claude" / "agents") | {"md": (root / "CLAUDE.md").read_bytes()}
+    reset(Workspace(ws.settings))
+    assert not (root / "CLAUDE.md").exists()  # ctxtui made it for its block; nothing else was in it
+    assert manager.read_bytes() == edited  # changed by someone: theirs now, left hot
+    strategies.undo(Workspace(ws.settings))
+    assert snapshot_tree(root / ".claude" / "agents") | {"md": (root / "CLAUDE.md").read_bytes()} == before

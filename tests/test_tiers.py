@@ -467,3 +467,21 @@ def test_a_hidden_persona_is_never_listed_as_hot_in_the_block(settings):
     text = (settings.workspace / "CLAUDE.md").read_text()
     span = block_span(text)
     assert span is not None and "`alpha`" in text[span[0]:span[1]].split("Cold")[0]
+
+
+def test_the_last_skill_leaving_takes_the_skills_folder_with_it(settings):
+    """tier skill then tier file (or undo) leaves the tree as it was: no empty .claude/skills."""
+    ws = Workspace(settings)
+    skills = settings.workspace / ".claude" / "skills"
+    assert not skills.exists()
+    set_tier(ws, ["alpha"], "skill")
+    assert (skills / "alpha" / "SKILL.md").is_file()
+    set_tier(Workspace(settings), ["alpha"], "file")
+    assert not skills.exists()
+    set_tier(Workspace(settings), ["beta"], "skill")
+    strategies.undo(Workspace(settings))
+    assert not skills.exists()
+    (skills / "mine").mkdir(parents=True)  # a folder of the user's keeps it
+    set_tier(Workspace(settings), ["beta"], "skill")
+    set_tier(Workspace(settings), ["beta"], "file")
+    assert (skills / "mine").is_dir()

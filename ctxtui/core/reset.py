@@ -2,8 +2,9 @@
 
 Removed: the CLAUDE.md block (the user's text around it stays byte for byte), the deny rules
 of hidden personas, ctxtui's prompt hook and the model it set in ``.claude/settings.local.json``,
-the skills it converted (each persona goes back to ``.claude/agents`` as its original file)
-and the ``/persona`` command it wrote. Personas stay as plain agent files; the library, the
+the skills it converted (each persona goes back to ``.claude/agents`` as its original file),
+the ``/persona`` command it wrote, its own ``persona-manager`` (when unchanged) and a CLAUDE.md
+that held nothing but the block. Personas stay as plain agent files; the library, the
 cold store and ``hybrid-config.json`` are left alone. The change is journalled with a history
 entry, so ``ctxtui rollback`` puts everything back.
 """
@@ -14,9 +15,12 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from ctxtui.core import claude_hooks, claude_md, claude_settings
+from ctxtui.core import claude_hooks, claude_md, claude_settings, journal
 from ctxtui.core.block import check_unedited, claude_md_path, decode, encode, registry_path
+from ctxtui.core.config import bundled_dir
 from ctxtui.core.errors import WorkspaceError
 from ctxtui.core.history import Entry, History
 from ctxtui.core.project_init import PERSONA_COMMAND, PERSONA_COMMAND_TEXT
@@ -38,6 +42,22 @@ class ResetResult:
         return {"changes": self.changes, "notes": self.notes, "entry": self.entry}
 
 
+def _bundled_hot(ws: Workspace, tx: Any, state: dict) -> list[str]:
+    """Hot files ctxtui placed from its own bundled personas (``persona-manager``) and nobody
+    changed since: ctxtui's additions, like its block."""
+    bundled = bundled_dir("personas").absolute()
+    out = []
+    for rel, rec in sorted(state.get("hot", {}).items()):
+        if not isinstance(rec, dict) or not isinstance(rec.get("source"), str):
+            continue
+        if not Path(rec["source"]).absolute().is_relative_to(bundled):
+            continue
+        data = tx.read(ws.settings.agents_dir / rel)
+        if data is not None and journal.sha256_bytes(data) == rec.get("sha256") and isinstance(rec.get("name"), str):
+            out.append(rec["name"])
+    return out
+
+
 def reset(ws: Workspace, reason: str = "") -> ResetResult:
     """Remove ctxtui's additions (see the module docstring). Raises WorkspaceError (nothing
     changed) when a file it must edit is malformed."""
@@ -55,8 +75,17 @@ def reset(ws: Workspace, reason: str = "") -> ResetResult:
         text = decode(tx.read(md))
         if claude_md.block_span(text) is not None:
             check_unedited(ws, text)
-            tx.write(md, encode(claude_md.splice(text, None)))
-            changes.append(f"remove the ctxtui block from {md.relative_to(root).as_posix()}")
+            rest = claude_md.splice(text, None)
+            if rest:
+                tx.write(md, encode(rest))
+                changes.append(f"remove the ctxtui block from {md.relative_to(root).as_posix()}")
+            else:  # the block was all there was: ctxtui made the file
+                tx.remove(md)
+                changes.append(f"remove {md.relative_to(root).as_posix()} (only ctxtui's block was in it)")
+        own = _bundled_hot(ws, tx, state)
+        if own:
+            ws.plan_deactivate(own, tx, state)
+            changes.append("remove ctxtui's own " + ", ".join(own) + " from .claude/agents (unchanged copies)")
         plan = _Plan(ws, tx, state)
         created = any(r.get("created_settings") for r in plan.records.values() if r.get("tier") == "hidden")
         for name, rec in sorted(plan.records.items()):

@@ -16,11 +16,9 @@ history entry; :func:`rollback` restores any entry's files byte for byte.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -615,12 +613,8 @@ def _tidy_emptied(ws: Workspace, removed: list[Path]) -> None:
     refuses a folder that still holds anything."""
     root = ws.settings.workspace.absolute()
     skills, commands = root / ".claude" / "skills", root / ".claude" / "commands"
-    for path in removed:
-        folder = path.absolute().parent
-        if folder.parent == skills or folder == commands:
-            with contextlib.suppress(OSError):
-                ws.guard.check_folders(folder)
-                os.rmdir(folder)
+    tiers.tidy(ws, [path.absolute().parent for path in removed
+                    if path.absolute().parent.parent == skills or path.absolute().parent == commands])
 
 
 def undo(ws: Workspace, reason: str = "", force: bool = False) -> Entry:

@@ -300,11 +300,15 @@ def plan_moves(ws: Workspace, tx: journal.Transaction, state: dict[str, Any], mo
 
 
 def tidy(ws: Workspace, emptied: list[Path]) -> None:
-    """After the commit: remove the skill folders a change emptied (rmdir refuses a full one)."""
+    """After the commit: remove the folders a change emptied (rmdir refuses a full one), and
+    ``.claude/skills`` itself once its last skill folder went."""
+    skills = (ws.settings.workspace / ".claude" / "skills").absolute()
     for folder in emptied:
-        with contextlib.suppress(OSError):
-            ws.guard.check_folders(folder)
-            os.rmdir(folder)
+        folder = folder.absolute()
+        for gone in (folder, skills) if folder.parent == skills else (folder,):
+            with contextlib.suppress(OSError):
+                ws.guard.check_folders(gone)
+                os.rmdir(gone)
 
 
 def set_tier(ws: Workspace, names: list[str], tier: str, reason: str = "") -> TierResult:
