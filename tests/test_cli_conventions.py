@@ -21,6 +21,16 @@ def test_a_mistyped_command_gets_one_line_with_a_suggestion(capsys):
     assert err.count("\n") == 0 and "did you mean 'status'" in err
 
 
+@pytest.mark.parametrize("argv", [["tier", "x", "bogus"], ["tier"], ["reset", "--dry-run"], ["--bogus"],
+                                  ["status", "--window", "many"]])
+def test_a_usage_mistake_is_one_line_naming_the_help(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error:" in err and "--help`)" in err and "usage:" not in err
+
+
 def test_a_mistyped_persona_name_gets_a_suggestion(capsys, library, workspace):
     assert main(["activate", "alpah", "-l", str(library), "-w", str(workspace)]) == 1
     assert "did you mean 'alpha'" in capsys.readouterr().err

@@ -43,7 +43,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type che
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from typing import Any
+    from typing import Any, NoReturn
 
     from ctxtui.cli.base import Command
 
@@ -162,8 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser: every command's name and help; its arguments are added on use."""
     import argparse
 
+    class OneLineParser(argparse.ArgumentParser):
+        """A usage mistake is one line naming the command's --help (exit status 2), not the
+        whole usage block."""
+
+        def error(self, message: str) -> NoReturn:
+            self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
     lazy = _lazy_subcommands()
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="ctxtui", description="Keep Claude Code's startup context small. No subcommand opens the TUI."
     )
     parser.add_argument("--version", action="version", version=f"ctxtui {__version__}")
