@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -545,20 +546,127 @@ def read_all(root: Path, *, project: str | None = None, since: datetime | None =
     """Every session under a folder, optionally one project's, optionally since a date.
 
     ``fast=False`` decodes every line with the standard library (the reference path).
-    A large history is read by ``workers`` processes (default: one per usable core), each
-    taking a run of files; the result is the same as reading them in order here."""
-    stats = stats or ReadStats()
+    A large history is read by ``workers`` processes (default: one per usable core), see
+    :func:`start_read`; the result is the same as reading the files in order here."""
+    return start_read(root, project=project, since=since, fast=fast, workers=workers).result(stats)
+
+
+class PendingRead:
+    """A read of every session under a folder, started in other processes by :func:`start_read`;
+    :meth:`result` joins it and returns what :func:`read_all` returns."""
+
+    def __init__(self, jobs: list[tuple[str, Path]], project: str | None, since: datetime | None,
+                 fast: bool, workers: int | None) -> None:
+        self._project, self._since, self._fast = project, since, fast
+        sizes = []
+        for _, path in jobs:
+            try:
+                sizes.append(path.stat().st_size)
+            except OSError:
+                sizes.append(0)
+        n = workers if workers is not None else _usable_cores()
+        # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
+        if n < 2 or sum(sizes) < PARALLEL_BYTES or len(jobs) < 2 or threading.active_count() > 1 \
+                or not hasattr(os, "fork"):
+            self._runs, self._tasks, self._children = [jobs], -1, []
+            return
+        # several runs per process even out uneven files and a busy core
+        self._runs = _runs(jobs, sizes, min(n * 4, 255))
+        self._tasks, self._children = _fork_readers(len(self._runs), n - 1, self._read_runs)
+
+    def _read_runs(self, tasks: int) -> list[tuple[int, list[Session], ReadStats]]:
+        """Take runs from the task pipe until it is empty; read each (here or in a child)."""
+        done = []
+        while index := os.read(tasks, 1):
+            done.append((index[0], *_read_run(self._runs[index[0]], self._fast)))
+        return done
+
+    def result(self, stats: ReadStats | None = None) -> tuple[list[Session], ReadStats]:
+        """Read this process's share, collect the children's, and filter, in file order."""
+        stats = stats or ReadStats()
+        if self._tasks < 0:
+            parts = [(0, *_read_run(self._runs[0], self._fast))]
+        else:
+            try:
+                parts = self._read_runs(self._tasks)  # the parent helps until no run is left
+            finally:
+                os.close(self._tasks)
+            for pid, fd in self._children:
+                parts += _collect(pid, fd)
+            missing = set(range(len(self._runs))) - {index for index, _, _ in parts}
+            parts += [(i, *_read_run(self._runs[i], self._fast)) for i in sorted(missing)]  # a child failed
+        parts.sort(key=lambda part: part[0])
+        sessions = []
+        for _, part_sessions, part_stats in parts:
+            _add_stats(stats, part_stats)
+            for s in part_sessions:
+                if self._keep(s):
+                    sessions.append(s)
+        return sessions, stats
+
+    def _keep(self, s: Session) -> bool:
+        project, since = self._project, self._since
+        if project and s.cwd and project not in s.cwd and project not in s.project:
+            return False
+        if since is not None and s.end and parse_time(s.end) < since:
+            return False
+        return bool(s.prompts or s.invocations or s.usage.total)
+
+
+def start_read(root: Path, *, project: str | None = None, since: datetime | None = None,
+               fast: bool = True, workers: int | None = None) -> PendingRead:
+    """Start reading every session under a folder (see :func:`read_all`): a large history is
+    read by forked processes that begin now, so the caller can load what else it needs
+    meanwhile; :meth:`PendingRead.result` joins them (the caller reads a share too)."""
     jobs = [(proj, path) for proj, path in transcript_files(root)
             if not project or project in proj or project in str(path.parent)]
-    sessions = []
-    for s in _read_sessions(jobs, stats, fast, workers):
-        if project and s.cwd and project not in s.cwd and project not in s.project:
-            continue
-        if since is not None and s.end and parse_time(s.end) < since:
-            continue
-        if s.prompts or s.invocations or s.usage.total:
-            sessions.append(s)
-    return sessions, stats
+    return PendingRead(jobs, project, since, fast, workers)
+
+
+def _fork_readers(count: int, children: int,
+                  read: Callable[[int], list[tuple[int, list[Session], ReadStats]]]) -> tuple[int, list[tuple[int, int]]]:
+    """A pipe holding the run numbers 0..count-1 as single bytes (each reader takes one at a
+    time: the pipe is the work queue) and up to ``children`` forked readers, each as (pid,
+    read end of the pipe its pickled results come back through)."""
+    tasks, fill = os.pipe()
+    os.write(fill, bytes(range(count)))  # at most 255 bytes: never blocks
+    started = []
+    for _ in range(children):
+        results, out = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: the parent reads it all
+            os.close(results)
+            os.close(out)
+            break
+        if pid == 0:  # the child: read runs, send them back, and leave without cleanup
+            code = 1
+            try:
+                os.close(fill)
+                os.close(results)
+                with open(out, "wb") as fh:
+                    pickle.dump(read(tasks), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(out)
+        started.append((pid, results))
+    os.close(fill)  # the queue's end: readers stop at an empty pipe
+    return tasks, started
+
+
+def _collect(pid: int, fd: int) -> list[tuple[int, list[Session], ReadStats]]:
+    """A child's runs; none when it failed (the parent then reads what it took)."""
+    with open(fd, "rb") as fh:
+        data = fh.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return []
+    try:
+        parts: list[tuple[int, list[Session], ReadStats]] = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - a truncated message from a killed child: read it here
+        return []
+    return parts
 
 
 def _read_run(jobs: list[tuple[str, Path]], fast: bool) -> tuple[list[Session], ReadStats]:
@@ -571,41 +679,9 @@ def _add_stats(total: ReadStats, part: ReadStats) -> None:
         setattr(total, name, getattr(total, name) + value)
 
 
-def _read_sessions(jobs: list[tuple[str, Path]], stats: ReadStats, fast: bool,
-                   workers: int | None) -> list[Session]:
-    sizes = []
-    for _, path in jobs:
-        try:
-            sizes.append(path.stat().st_size)
-        except OSError:
-            sizes.append(0)
-    n = workers if workers is not None else _usable_cores()
-    # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
-    if n < 2 or sum(sizes) < PARALLEL_BYTES or len(jobs) < 2 or threading.active_count() > 1 \
-            or not hasattr(os, "fork"):
-        sessions, part = _read_run(jobs, fast)
-        _add_stats(stats, part)
-        return sessions
-    import multiprocessing  # ~20 ms of imports: only for a history worth the processes
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    runs = _runs(jobs, sizes, n * 4)  # several runs per process even out uneven files
-    try:
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_read_run, runs, [fast] * len(runs)))
-    except (BrokenProcessPool, OSError):
-        results = [_read_run(run, fast) for run in runs]
-    sessions = []
-    for part_sessions, part in results:
-        sessions += part_sessions
-        _add_stats(stats, part)
-    return sessions
-
-
 def _runs(jobs: list[tuple[str, Path]], sizes: list[int], count: int) -> list[list[tuple[str, Path]]]:
-    """Consecutive runs of jobs of about equal total size, in order."""
-    share = max(1, sum(sizes) // count)
+    """At most ``count`` consecutive runs of jobs of about equal total size, in order."""
+    share = max(1, -(-sum(sizes) // count))  # rounded up: every run but the last reaches it
     runs: list[list[tuple[str, Path]]] = [[]]
     total = 0
     for job, size in zip(jobs, sizes, strict=True):

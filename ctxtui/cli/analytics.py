@@ -8,16 +8,15 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ctxtui.analytics.transcripts import ReadStats, Session, read_all
-from ctxtui.analytics.workspace_usage import workspace_usage
+from ctxtui.analytics.transcripts import PendingRead, ReadStats, Session, start_read
 from ctxtui.cli.base import UserError, command, open_workspace
 from ctxtui.cli.output import console, emit_json, new_table, wants_json
 from ctxtui.core import config
 from ctxtui.core.config import Settings
-from ctxtui.core.workspace import Workspace
 
-# The strategy report, the optimiser, training export and calibration are imported by the
-# command that runs them: ``analyze`` alone is timed against ccusage (bench/bench_transcripts.py).
+# The workspace, the strategy report, the optimiser, training export and calibration are
+# imported by the command that runs them: ``analyze`` is timed against ccusage
+# (bench/bench_transcripts.py), and it starts reading transcripts before the workspace loads.
 
 
 def _transcripts(p: argparse.ArgumentParser) -> None:
@@ -28,6 +27,12 @@ def _transcripts(p: argparse.ArgumentParser) -> None:
 
 def load_sessions(args: argparse.Namespace, settings: Settings) -> tuple[list[Session], ReadStats]:
     """Sessions selected by --transcripts, --project and --since."""
+    return start_sessions(args, settings).result()
+
+
+def start_sessions(args: argparse.Namespace, settings: Settings) -> PendingRead:
+    """Start reading the sessions selected by --transcripts, --project and --since (a large
+    history is read by other processes meanwhile)."""
     root = args.transcripts or settings.transcripts
     if not root.exists():
         raise UserError(f"no transcripts at {root} (use --transcripts DIR)")
@@ -37,7 +42,7 @@ def load_sessions(args: argparse.Namespace, settings: Settings) -> tuple[list[Se
             since = datetime.fromisoformat(args.since).replace(tzinfo=timezone.utc)
         except ValueError:
             raise UserError(f"--since {args.since!r} is not a date like 2026-01-31") from None
-    return read_all(root, project=args.project, since=since)
+    return start_read(root, project=args.project, since=since)
 
 
 def _analyze_args(p: argparse.ArgumentParser) -> None:
@@ -51,8 +56,12 @@ def _analyze_args(p: argparse.ArgumentParser) -> None:
 
 @command("analyze", _analyze_args)
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    reading = start_sessions(args, settings)  # first: the readers overlap the imports below
+    from ctxtui.analytics.workspace_usage import workspace_usage
+    from ctxtui.core.workspace import Workspace
+
     ws = Workspace(settings)
-    sessions, stats = load_sessions(args, settings)
+    sessions, stats = reading.result()
     report_path = args.report or args.generate_report
     if args.compare or report_path:
         from ctxtui.analytics import report
@@ -152,6 +161,8 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 
 @command("export-training", _export_args)
 def cmd_export_training(args: argparse.Namespace, settings: Settings) -> int:
+    from ctxtui.core.workspace import Workspace
+
     ws = Workspace(settings)
     sessions, _ = load_sessions(args, settings)
     from ctxtui.analytics import router_export
@@ -177,6 +188,8 @@ def _calibrate_args(p: argparse.ArgumentParser) -> None:
 
 @command("calibrate", _calibrate_args)
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from ctxtui.core.workspace import Workspace
+
     ws = Workspace(settings)
     from ctxtui.analytics.calibrate import calibrate
     from ctxtui.analytics.events import EventStore
