@@ -331,7 +331,9 @@ def _blocks(content: Any) -> list[_Block]:
     """The object blocks of a message content (anything else yields nothing)."""
     if not isinstance(content, list):
         return []
-    if all(type(x) is _Block for x in content):  # decoded by msgspec: the usual case
+    # msgspec decodes a content list as blocks only (its type says so); the reference path
+    # gives plain values and never a block: the first item tells which path it came from
+    if not content or type(content[0]) is _Block:
         return content
     return [b for b in (_as(_Block, x) for x in content) if b is not None]
 
@@ -371,10 +373,10 @@ def _is_prompt(content: Any) -> bool:
         return bool(content.strip()) and not content.lstrip().startswith(_WRAPPERS)
     if isinstance(content, list):
         blocks = _blocks(content)
+        if any(b.type == "tool_result" for b in blocks):  # most user lines: a tool's result
+            return False
         texts = [b.text for b in blocks if b.type == "text"]
-        return bool(texts) and not any(isinstance(t, str) and t.lstrip().startswith(_WRAPPERS) for t in texts) and not any(
-            b.type == "tool_result" for b in blocks
-        )
+        return bool(texts) and not any(isinstance(t, str) and t.lstrip().startswith(_WRAPPERS) for t in texts)
     return False
 
 
@@ -417,8 +419,8 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
             s.version = rec.version
         if isinstance(rec.sessionId, str) and s.id != rec.sessionId and not s.invocations:
             s.id = rec.sessionId
-        msg = _as(_Message, rec.message)
-        if msg is None:
+        msg = rec.message
+        if type(msg) is not _Message and (msg := _as(_Message, msg)) is None:
             continue
         sidechain = rec.isSidechain is True
         if rtype == "assistant":
