@@ -83,10 +83,10 @@ def test_a_reader_that_dies_leaves_its_runs_to_the_parent(tmp_path, capsys, monk
     expected = _analyze_json(capsys, root, library, workspace)
     parent, read_run = os.getpid(), tr._read_run
 
-    def dying(jobs, fast):
+    def dying(read, run):
         if os.getpid() != parent:
             os._exit(3)  # killed mid-read: nothing comes back
-        return read_run(jobs, fast)
+        return read_run(read, run)
 
     _parallel(monkeypatch)
     monkeypatch.setattr(tr, "_read_run", dying)

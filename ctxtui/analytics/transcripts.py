@@ -279,6 +279,7 @@ def _part(value: Any, key: str) -> Any:
 
 
 _S = TypeVar("_S", bound=msgspec.Struct)
+_J = TypeVar("_J")
 
 
 def _as(cls: type[_S], value: Any) -> _S | None:
@@ -543,51 +544,110 @@ PARALLEL_BYTES = 48 * 1024 * 1024
 
 
 def read_all(root: Path, *, project: str | None = None, since: datetime | None = None,
-             stats: ReadStats | None = None, fast: bool = True,
-             workers: int | None = None) -> tuple[list[Session], ReadStats]:
+             stats: ReadStats | None = None, fast: bool = True, workers: int | None = None,
+             cache: Path | None = None) -> tuple[list[Session], ReadStats]:
     """Every session under a folder, optionally one project's, optionally since a date.
 
     ``fast=False`` decodes every line with the standard library (the reference path).
     A large history is read by ``workers`` processes (default: one per usable core), see
-    :func:`start_read`; the result is the same as reading the files in order here."""
-    return start_read(root, project=project, since=since, fast=fast, workers=workers).result(stats)
+    :func:`start_read`; the result is the same as reading the files in order here. With a
+    ``cache`` folder, a transcript unchanged since the last read is not read again."""
+    return start_read(root, project=project, since=since, fast=fast, workers=workers, cache=cache).result(stats)
+
+
+_Result = tuple[Session, ReadStats]
+"""One main transcript read: its session and what reading it (with its subagents) counted."""
+
+
+class _Entry(msgspec.Struct, array_like=True):
+    fingerprint: str
+    session: Session
+    stats: ReadStats
+
+
+class _CacheData(msgspec.Struct):
+    code: str
+    entries: dict[str, _Entry]
+
+
+def _path_hook(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError
+
+
+def _str_hook(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    raise NotImplementedError
 
 
 class PendingRead:
     """A read of every session under a folder, started in other processes by :func:`start_read`;
     :meth:`result` joins it and returns what :func:`read_all` returns."""
 
-    def __init__(self, jobs: list[tuple[str, Path]], project: str | None, since: datetime | None,
-                 fast: bool, workers: int | None) -> None:
-        self._project, self._since, self._fast = project, since, fast
+    def __init__(self, root: Path, jobs: list[tuple[str, Path]], project: str | None, since: datetime | None,
+                 fast: bool, workers: int | None, cache: Path | None) -> None:
+        self._jobs, self._project, self._since, self._fast = jobs, project, since, fast
+        self._done: dict[int, _Result] = {}
+        self._fingerprints: dict[int, str] = {}
+        self._cache: tuple[Path, str, _CacheData | None] | None = None
+        if cache is not None and fast:
+            self._from_cache(cache, root)
+        todo = [i for i in range(len(jobs)) if i not in self._done]
         sizes = []
-        for _, path in jobs:
+        for i in todo:
             try:
-                sizes.append(path.stat().st_size)
+                sizes.append(jobs[i][1].stat().st_size)
             except OSError:
                 sizes.append(0)
         n = workers if workers is not None else _usable_cores()
         # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
-        if n < 2 or sum(sizes) < PARALLEL_BYTES or len(jobs) < 2 or threading.active_count() > 1 \
+        if n < 2 or sum(sizes) < PARALLEL_BYTES or len(todo) < 2 or threading.active_count() > 1 \
                 or not hasattr(os, "fork"):
-            self._runs, self._tasks, self._children = [jobs], -1, []
+            self._runs, self._tasks, self._children = [todo], -1, []
             return
         # several runs per process even out uneven files and a busy core
-        self._runs = _runs(jobs, sizes, min(n * 4, 255))
+        self._runs = _runs(todo, sizes, min(n * 4, 255))
         self._tasks, self._children = _fork_readers(len(self._runs), n - 1, self._read_runs)
 
-    def _read_runs(self, tasks: int) -> list[tuple[int, list[Session], ReadStats]]:
+    def _from_cache(self, folder: Path, root: Path) -> None:
+        """Take every job whose stored fingerprint is still its fingerprint from the cache."""
+        from ctxtui.analytics import transcript_cache
+
+        file = transcript_cache.cache_file(folder, root)
+        code = transcript_cache.code_key(__file__, MAX_LINE_BYTES, MAX_TEXT_DEPTH, sorted(SUBAGENT_TOOLS))
+        stored = transcript_cache.load(file, msgspec.msgpack.Decoder(_CacheData, dec_hook=_path_hook))
+        if stored is not None and stored.code != code:
+            stored = None
+        self._cache = (file, code, stored)
+        entries = stored.entries if stored is not None else {}
+        for i, (proj, path) in enumerate(self._jobs):
+            mark = transcript_cache.fingerprint(path, proj)
+            if mark is None:
+                continue
+            self._fingerprints[i] = mark
+            entry = entries.get(str(path))
+            if entry is not None and entry.fingerprint == mark:
+                self._done[i] = (entry.session, entry.stats)
+
+    def _read_job(self, index: int) -> _Result:
+        proj, path = self._jobs[index]
+        stats = ReadStats()
+        return read_session(path, stats, proj, fast=self._fast), stats
+
+    def _read_runs(self, tasks: int) -> list[tuple[int, list[_Result]]]:
         """Take runs from the task pipe until it is empty; read each (here or in a child)."""
         done = []
         while index := os.read(tasks, 1):
-            done.append((index[0], *_read_run(self._runs[index[0]], self._fast)))
+            done.append((index[0], _read_run(self._read_job, self._runs[index[0]])))
         return done
 
     def result(self, stats: ReadStats | None = None) -> tuple[list[Session], ReadStats]:
         """Read this process's share, collect the children's, and filter, in file order."""
         stats = stats or ReadStats()
         if self._tasks < 0:
-            parts = [(0, *_read_run(self._runs[0], self._fast))]
+            parts = [(0, _read_run(self._read_job, self._runs[0]))]
         else:
             try:
                 parts = self._read_runs(self._tasks)  # the parent helps until no run is left
@@ -595,16 +655,35 @@ class PendingRead:
                 os.close(self._tasks)
             for pid, fd in self._children:
                 parts += _collect(pid, fd)
-            missing = set(range(len(self._runs))) - {index for index, _, _ in parts}
-            parts += [(i, *_read_run(self._runs[i], self._fast)) for i in sorted(missing)]  # a child failed
-        parts.sort(key=lambda part: part[0])
+            missing = set(range(len(self._runs))) - {index for index, _ in parts}
+            parts += [(i, _read_run(self._read_job, self._runs[i])) for i in sorted(missing)]  # a child failed
+        read: dict[int, _Result] = {}
+        for run_index, results in parts:
+            read.update(zip(self._runs[run_index], results, strict=True))
+        self._store(read)
         sessions = []
-        for _, part_sessions, part_stats in parts:
-            _add_stats(stats, part_stats)
-            for s in part_sessions:
-                if self._keep(s):
-                    sessions.append(s)
+        for i in range(len(self._jobs)):
+            session, part = self._done.get(i) or read[i]
+            _add_stats(stats, part)
+            if self._keep(session):
+                sessions.append(session)
         return sessions, stats
+
+    def _store(self, read: dict[int, _Result]) -> None:
+        """Write the cache when something was read (entries of files no longer there go)."""
+        if self._cache is None or not read:
+            return
+        from ctxtui.analytics import transcript_cache
+
+        file, code, stored = self._cache
+        keep = {str(path) for _, path in self._jobs}
+        entries = {k: v for k, v in stored.entries.items() if k not in keep} if stored is not None and self._project else {}
+        for i, (_, path) in enumerate(self._jobs):
+            mark = self._fingerprints.get(i)
+            if mark is not None:
+                session, part = self._done.get(i) or read[i]
+                entries[str(path)] = _Entry(mark, session, part)
+        transcript_cache.save(file, msgspec.msgpack.Encoder(enc_hook=_str_hook).encode(_CacheData(code, entries)))
 
     def _keep(self, s: Session) -> bool:
         project, since = self._project, self._since
@@ -616,17 +695,17 @@ class PendingRead:
 
 
 def start_read(root: Path, *, project: str | None = None, since: datetime | None = None,
-               fast: bool = True, workers: int | None = None) -> PendingRead:
+               fast: bool = True, workers: int | None = None, cache: Path | None = None) -> PendingRead:
     """Start reading every session under a folder (see :func:`read_all`): a large history is
     read by forked processes that begin now, so the caller can load what else it needs
     meanwhile; :meth:`PendingRead.result` joins them (the caller reads a share too)."""
     jobs = [(proj, path) for proj, path in transcript_files(root)
             if not project or project in proj or project in str(path.parent)]
-    return PendingRead(jobs, project, since, fast, workers)
+    return PendingRead(root, jobs, project, since, fast, workers, cache)
 
 
 def _fork_readers(count: int, children: int,
-                  read: Callable[[int], list[tuple[int, list[Session], ReadStats]]]) -> tuple[int, list[tuple[int, int]]]:
+                  read: Callable[[int], list[tuple[int, list[_Result]]]]) -> tuple[int, list[tuple[int, int]]]:
     """A pipe holding the run numbers 0..count-1 as single bytes (each reader takes one at a
     time: the pipe is the work queue) and up to ``children`` forked readers, each as (pid,
     read end of the pipe its pickled results come back through)."""
@@ -657,7 +736,7 @@ def _fork_readers(count: int, children: int,
     return tasks, started
 
 
-def _collect(pid: int, fd: int) -> list[tuple[int, list[Session], ReadStats]]:
+def _collect(pid: int, fd: int) -> list[tuple[int, list[_Result]]]:
     """A child's runs; none when it failed (the parent then reads what it took)."""
     with open(fd, "rb") as fh:
         data = fh.read()
@@ -665,15 +744,14 @@ def _collect(pid: int, fd: int) -> list[tuple[int, list[Session], ReadStats]]:
     if status != 0:
         return []
     try:
-        parts: list[tuple[int, list[Session], ReadStats]] = pickle.loads(data)
+        parts: list[tuple[int, list[_Result]]] = pickle.loads(data)
     except Exception:  # noqa: BLE001 - a truncated message from a killed child: read it here
         return []
     return parts
 
 
-def _read_run(jobs: list[tuple[str, Path]], fast: bool) -> tuple[list[Session], ReadStats]:
-    stats = ReadStats()
-    return [read_session(path, stats, proj, fast=fast) for proj, path in jobs], stats
+def _read_run(read: Callable[[int], _Result], run: list[int]) -> list[_Result]:
+    return [read(i) for i in run]
 
 
 def _add_stats(total: ReadStats, part: ReadStats) -> None:
@@ -681,10 +759,10 @@ def _add_stats(total: ReadStats, part: ReadStats) -> None:
         setattr(total, name, getattr(total, name) + value)
 
 
-def _runs(jobs: list[tuple[str, Path]], sizes: list[int], count: int) -> list[list[tuple[str, Path]]]:
+def _runs(jobs: list[_J], sizes: list[int], count: int) -> list[list[_J]]:
     """At most ``count`` consecutive runs of jobs of about equal total size, in order."""
     share = max(1, -(-sum(sizes) // count))  # rounded up: every run but the last reaches it
-    runs: list[list[tuple[str, Path]]] = [[]]
+    runs: list[list[_J]] = [[]]
     total = 0
     for job, size in zip(jobs, sizes, strict=True):
         if total >= share and runs[-1]:

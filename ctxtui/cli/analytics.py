@@ -23,6 +23,8 @@ def _transcripts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transcripts", type=Path, help="transcripts folder (default ~/.claude/projects)")
     p.add_argument("--project", help="only sessions of this project (folder name or path part)")
     p.add_argument("--since", help="only sessions since this date (YYYY-MM-DD)")
+    p.add_argument("--no-cache", action="store_true", dest="no_cache",
+                   help="read every transcript again (unchanged ones are otherwise taken from ctxtui's cache)")
 
 
 def load_sessions(args: argparse.Namespace, settings: Settings) -> tuple[list[Session], ReadStats]:
@@ -42,7 +44,8 @@ def start_sessions(args: argparse.Namespace, settings: Settings) -> PendingRead:
             since = datetime.fromisoformat(args.since).replace(tzinfo=timezone.utc)
         except ValueError:
             raise UserError(f"--since {args.since!r} is not a date like 2026-01-31") from None
-    return start_read(root, project=args.project, since=since)
+    cache = None if args.no_cache else config.cache_dir() / "transcripts"
+    return start_read(root, project=args.project, since=since, cache=cache)
 
 
 def _analyze_args(p: argparse.ArgumentParser) -> None:

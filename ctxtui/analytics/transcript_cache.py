@@ -1,0 +1,96 @@
+"""What a transcript read depends on, and a cache file of results keyed by it.
+
+Claude Code appends to its transcripts and leaves old sessions alone, so most files are the
+same from one ``analyze`` to the next. :func:`fingerprint` names everything reading a main
+transcript depends on (the file and every subagent file beside it: device, inode, size,
+modification and change times, mode); a result stored under an equal fingerprint, by the same
+reading code (:func:`code_key`), is the result reading the files again would give. The cache
+file is msgpack (never pickle: a file in the cache folder cannot run code), bounded in size,
+replaced atomically; a missing, damaged or foreign file is an empty cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+MAX_CACHE_BYTES = 512 * 1024 * 1024
+"""A larger cache file is ignored (and replaced by the next save)."""
+
+_T = TypeVar("_T")
+
+
+def fingerprint(path: Path, project: str) -> str | None:
+    """The identity of a main transcript and the subagent files read with it (None when the
+    file cannot be examined: it is then read every time)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    parts: list[Any] = [project, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode]
+    folder = path.with_suffix("") / "subagents"
+    try:
+        names = sorted(n for n in os.listdir(folder) if fnmatch.fnmatchcase(n, "agent-*.jsonl"))
+    except OSError:  # no folder (or none to list): no subagent file is read either
+        names = []
+    for name in names:
+        try:
+            sub = os.stat(folder / name)
+        except OSError:
+            parts.append((name,))
+            continue
+        parts.append((name, sub.st_dev, sub.st_ino, sub.st_size, sub.st_mtime_ns, sub.st_ctime_ns, sub.st_mode))
+    return repr(parts)
+
+
+def code_key(module_file: str, *settings: object) -> str:
+    """The reading code's identity: its source and the limits it reads with (another version
+    of ctxtui, or an edited reader, never uses results stored by this one)."""
+    digest = hashlib.sha256(repr(settings).encode())
+    try:
+        digest.update(Path(module_file).read_bytes())
+    except OSError:  # no source beside the module: its path and the version stand in
+        from ctxtui import __version__
+
+        digest.update(f"{module_file} {__version__}".encode())
+    return digest.hexdigest()
+
+
+def cache_file(folder: Path, root: Path) -> Path:
+    """The cache file for one transcripts folder."""
+    try:
+        key = str(root.resolve())
+    except OSError:
+        key = str(root.absolute())
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.msgpack"
+
+
+def load(file: Path, decoder: msgspec.msgpack.Decoder[_T]) -> _T | None:
+    """The stored value, or None for a missing, oversize, damaged or foreign file."""
+    try:
+        with open(file, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size > MAX_CACHE_BYTES:
+                return None
+            data = fh.read()
+        return decoder.decode(data)
+    except (OSError, msgspec.MsgspecError, ValueError, TypeError):
+        return None
+
+
+def save(file: Path, data: bytes) -> None:
+    """Replace the cache file atomically; a cache that cannot be written is simply not kept."""
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, file)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
