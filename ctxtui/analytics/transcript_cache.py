@@ -15,6 +15,7 @@ import contextlib
 import fnmatch
 import hashlib
 import os
+import time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +23,10 @@ import msgspec
 
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 """A larger cache file is ignored (and replaced by the next save)."""
+SETTLE_NS = 2_000_000_000
+"""A file changed this recently is not cached: file times are coarser than a nanosecond (a
+few ms), so a rewrite of the same size within that tick would keep its fingerprint ("racy
+git"); a session being written is read again until it settles."""
 
 _T = TypeVar("_T")
 
@@ -29,9 +34,12 @@ _T = TypeVar("_T")
 def fingerprint(path: Path, project: str) -> str | None:
     """The identity of a main transcript and the subagent files read with it (None when the
     file cannot be examined: it is then read every time)."""
+    recent = time.time_ns() - SETTLE_NS
     try:
         st = os.stat(path)
     except OSError:
+        return None
+    if max(st.st_mtime_ns, st.st_ctime_ns) > recent:
         return None
     parts: list[Any] = [project, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode]
     folder = path.with_suffix("") / "subagents"
@@ -45,6 +53,8 @@ def fingerprint(path: Path, project: str) -> str | None:
         except OSError:
             parts.append((name,))
             continue
+        if max(sub.st_mtime_ns, sub.st_ctime_ns) > recent:
+            return None
         parts.append((name, sub.st_dev, sub.st_ino, sub.st_size, sub.st_mtime_ns, sub.st_ctime_ns, sub.st_mode))
     return repr(parts)
 
