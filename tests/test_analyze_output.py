@@ -16,11 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, TRANSCRIPTS
+from ctxtui.analytics import transcript_cache
 from ctxtui.analytics import transcripts as tr
 from ctxtui.analytics.transcripts import Invocation, Session
 from ctxtui.analytics.usage import Trigger, terms, trigger_terms
 from ctxtui.cli import analytics as cli_analytics
 from ctxtui.cli import main
+from ctxtui.core import config
 
 needs_corpus = pytest.mark.skipif(not TRANSCRIPTS.is_dir(), reason="shared transcripts not present")
 
@@ -53,16 +55,26 @@ def _small_history(dest: Path) -> Path:
     return dest
 
 
+def _cached() -> list[Path]:
+    return list((config.cache_dir() / "transcripts").glob("*.msgpack"))
+
+
 @needs_corpus
 def test_analyze_json_is_byte_identical_on_a_generated_history(tmp_path, capsys, monkeypatch, library, workspace):
+    monkeypatch.setattr(transcript_cache, "SETTLE_NS", 0)  # just written, cached at once
     root = _small_history(tmp_path / "projects")
     with monkeypatch.context() as m:
         _parallel(m)
-        fast = _analyze_json(capsys, root, library, workspace)
+        fast = _analyze_json(capsys, root, library, workspace)  # parsed, then cached
+        assert _cached()
+        read = []
+        m.setattr(tr, "read_session", lambda *a, **k: read.append(a[0]))
+        warm = _analyze_json(capsys, root, library, workspace)  # nothing parsed
+        assert read == []
     with monkeypatch.context() as m:
         _reference(m)
         reference = _analyze_json(capsys, root, library, workspace)
-    assert fast == reference
+    assert fast == warm == reference
     assert '"invocations": 0' not in fast and '"malformed": 0' not in fast  # the history has both
 
 
@@ -71,10 +83,23 @@ def test_analyze_json_is_byte_identical_on_the_real_corpus(capsys, monkeypatch, 
     with monkeypatch.context() as m:
         _parallel(m)
         fast = _analyze_json(capsys, TRANSCRIPTS, library, workspace)
+        warm = _analyze_json(capsys, TRANSCRIPTS, library, workspace)
     with monkeypatch.context() as m:
         _reference(m)
         reference = _analyze_json(capsys, TRANSCRIPTS, library, workspace)
-    assert fast == reference and '"claude-code-guide"' in fast
+    assert fast == warm == reference and '"claude-code-guide"' in fast
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(tmp_path, capsys, monkeypatch, library, workspace):
+    monkeypatch.setattr(transcript_cache, "SETTLE_NS", 0)
+    root = tmp_path / "projects" / "-p"
+    root.mkdir(parents=True)
+    (root / "s.jsonl").write_text('{"type": "user", "message": {"content": "review the api"}}\n')
+    args = ["analyze", "--json", "--transcripts", str(root.parent), "-l", str(library), "-w", str(workspace)]
+    assert main([*args, "--no-cache"]) == 0 and not _cached()
+    first = capsys.readouterr().out
+    assert main(args) == 0 and _cached()
+    assert capsys.readouterr().out == first
 
 
 @needs_corpus

@@ -592,6 +592,9 @@ class PendingRead:
         self._done: dict[int, _Result] = {}
         self._fingerprints: dict[int, str] = {}
         self._cache: tuple[Path, str, _CacheData | None] | None = None
+        self._runs: list[list[int]] = []
+        self._tasks = -1  # the read end of the work queue; -1: no readers were forked
+        self._children: list[tuple[int, int]] = []
         if cache is not None and fast:
             self._from_cache(cache, root)
         todo = [i for i in range(len(jobs)) if i not in self._done]
@@ -605,7 +608,7 @@ class PendingRead:
         # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
         if n < 2 or sum(sizes) < PARALLEL_BYTES or len(todo) < 2 or threading.active_count() > 1 \
                 or not hasattr(os, "fork"):
-            self._runs, self._tasks, self._children = [todo], -1, []
+            self._runs = [todo]
             return
         # several runs per process even out uneven files and a busy core
         self._runs = _runs(todo, sizes, min(n * 4, 255))
