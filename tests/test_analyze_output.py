@@ -186,3 +186,14 @@ def test_trigger_terms_match_the_definition_on_a_generated_history(tmp_path):
     sessions, _ = tr.read_all(_small_history(tmp_path / "projects"))
     expected = _by_definition(sessions)
     assert trigger_terms(sessions) == expected and len(expected) > 5
+
+
+@needs_corpus
+def test_a_bad_workspace_leaves_no_reader_running(capsys, monkeypatch, library, workspace):
+    (workspace / "hybrid-config.json").write_text('{"lazy_loading": {"max_active_personas": "three"}}')
+    _parallel(monkeypatch)
+    code = main(["analyze", "--json", "--transcripts", str(TRANSCRIPTS), "-l", str(library), "-w", str(workspace)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "max_active_personas" in err
+    with pytest.raises(ChildProcessError):  # every forked reader was stopped and reaped
+        os.waitpid(-1, os.WNOHANG)

@@ -29,6 +29,7 @@ starting the process share the rest.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -678,6 +679,21 @@ class PendingRead:
             if self._keep(session):
                 sessions.append(session)
         return sessions, stats
+
+    def cancel(self) -> None:
+        """Stop the forked readers (the caller gave up before :meth:`result`)."""
+        import signal
+
+        for pid, fd in self._children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._tasks >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._tasks)
+        self._children, self._tasks = [], -1
 
     def _store(self, read: dict[int, _Result]) -> None:
         """Write the cache when something was read (entries of files no longer there go)."""

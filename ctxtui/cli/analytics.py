@@ -60,10 +60,14 @@ def _analyze_args(p: argparse.ArgumentParser) -> None:
 @command("analyze", _analyze_args)
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     reading = start_sessions(args, settings)  # first: the readers overlap the imports below
-    from ctxtui.analytics.workspace_usage import workspace_usage
-    from ctxtui.core.workspace import Workspace
+    try:
+        from ctxtui.analytics.workspace_usage import workspace_usage
+        from ctxtui.core.workspace import Workspace
 
-    ws = Workspace(settings)
+        ws = Workspace(settings)
+    except BaseException:  # a bad workspace config: no reader is left running
+        reading.cancel()
+        raise
     sessions, stats = reading.result()
     report_path = args.report or args.generate_report
     if args.compare or report_path:
