@@ -618,8 +618,9 @@ class PendingRead:
                 or not hasattr(os, "fork"):
             self._runs = [todo]
             return
-        # several runs per process even out uneven files and a busy core
-        self._runs = _runs(todo, sizes, min(n * 4, 255))
+        # small runs (the queue holds up to 255) even out uneven files and a busy core: the
+        # readers finish within one small run of each other
+        self._runs = _runs(todo, sizes, 255)
         self._tasks, self._children = _fork_readers(len(self._runs), n - 1, self._read_runs)
 
     def _from_cache(self, folder: Path, root: Path) -> None:
