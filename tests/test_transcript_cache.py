@@ -193,3 +193,26 @@ def test_any_sequence_of_changes_reads_as_fresh(tmp_path_factory, steps):
         elif what == "touch" and main.exists():
             os.utime(main)
         _same_as_fresh(root, cache)
+
+
+def test_sessions_msgpack_cannot_hold_are_read_again_and_the_rest_cached(tmp_path, monkeypatch):
+    root, cache = tmp_path / "projects", tmp_path / "cache"
+    _history(root)
+    _lines(root / "-odd" / "surrogate.jsonl", ['{"type": "user", "message": {"content": "lone \\ud83d surrogate"}}'])
+    _lines(root / "-odd" / "huge.jsonl", [{"type": "assistant", "message": {"id": "h", "usage": {"output_tokens": 10**30}}}])
+    first = _state(root, cache)
+    assert _state(root, cache) == first == _state(root, None)
+    read = []
+    real = tr.read_session
+    monkeypatch.setattr(tr, "read_session", lambda *a, **k: read.append(a[0].name) or real(*a, **k))
+    assert _state(root, cache) == first
+    assert sorted(read) == ["huge.jsonl", "surrogate.jsonl"]
+
+
+def test_a_file_name_that_is_not_utf8_is_read_every_time(tmp_path):
+    root, cache = tmp_path / "projects", tmp_path / "cache"
+    _history(root)
+    odd = os.fsdecode(b"s-\xff.jsonl")
+    _lines(root / "-odd" / odd, [{"type": "user", "message": {"content": "odd name"}}])
+    assert _state(root, cache) == _state(root, cache) == _state(root, None)
+    assert b"s0.jsonl" in next(cache.glob("*.msgpack")).read_bytes()

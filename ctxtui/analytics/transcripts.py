@@ -590,6 +590,14 @@ def _str_hook(value: Any) -> Any:
     raise NotImplementedError
 
 
+def _encodes(encode: Callable[[Any], bytes], value: Any) -> bool:
+    try:
+        encode(value)
+    except (msgspec.MsgspecError, OverflowError, UnicodeEncodeError, TypeError):
+        return False
+    return True
+
+
 class PendingRead:
     """A read of every session under a folder, started in other processes by :func:`start_read`;
     :meth:`result` joins it and returns what :func:`read_all` returns."""
@@ -710,7 +718,17 @@ class PendingRead:
             if mark is not None:
                 session, part = self._done.get(i) or read[i]
                 entries[str(path)] = _Entry(mark, session, part)
-        transcript_cache.save(file, msgspec.msgpack.Encoder(enc_hook=_str_hook).encode(_CacheData(code, entries)))
+        encode = msgspec.msgpack.Encoder(enc_hook=_str_hook).encode
+        try:
+            data = encode(_CacheData(code, entries))
+        except (msgspec.MsgspecError, OverflowError, UnicodeEncodeError, TypeError):
+            # a session msgpack cannot hold (a lone surrogate from the reference decoder, an
+            # integer past 64 bits) is left out: it is read again each time
+            entries = {k: v for k, v in entries.items() if _encodes(encode, (k, v))}
+            if not _encodes(encode, _CacheData(code, entries)):
+                return
+            data = encode(_CacheData(code, entries))
+        transcript_cache.save(file, data)
 
     def _keep(self, s: Session) -> bool:
         project, since = self._project, self._since
