@@ -216,3 +216,17 @@ def test_a_file_name_that_is_not_utf8_is_read_every_time(tmp_path):
     _lines(root / "-odd" / odd, [{"type": "user", "message": {"content": "odd name"}}])
     assert _state(root, cache) == _state(root, cache) == _state(root, None)
     assert b"s0.jsonl" in next(cache.glob("*.msgpack")).read_bytes()
+
+
+def test_a_fifo_or_a_link_in_the_cache_folder_is_neither_read_nor_written_through(tmp_path):
+    root, cache = tmp_path / "projects", tmp_path / "cache"
+    _history(root)
+    _state(root, cache)
+    (file,) = cache.glob("*.msgpack")
+    file.unlink()
+    os.mkfifo(file)  # a read would block forever
+    target = tmp_path / "elsewhere"
+    target.write_text("keep me")
+    (cache / f".{file.name}.{os.getpid()}.tmp").symlink_to(target)
+    _same_as_fresh(root, cache)
+    assert target.read_text() == "keep me" and file.is_file()

@@ -15,6 +15,7 @@ import contextlib
 import fnmatch
 import hashlib
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -82,23 +83,34 @@ def cache_file(folder: Path, root: Path) -> Path:
 
 
 def load(file: Path, decoder: msgspec.msgpack.Decoder[_T]) -> _T | None:
-    """The stored value, or None for a missing, oversize, damaged or foreign file."""
+    """The stored value, or None for a missing, oversize, damaged or foreign file (or one that
+    is not a regular file: a FIFO there never blocks the read)."""
     try:
-        with open(file, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size > MAX_CACHE_BYTES:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        with open(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES:
                 return None
-            data = fh.read()
-        return decoder.decode(data)
-    except (OSError, msgspec.MsgspecError, ValueError, TypeError):
+            data = fh.read(st.st_size + 1)  # a file that grew meanwhile is refused below
+        return decoder.decode(data) if len(data) <= MAX_CACHE_BYTES else None
+    except (OSError, msgspec.MsgspecError, ValueError, TypeError, RecursionError):
         return None
 
 
 def save(file: Path, data: bytes) -> None:
-    """Replace the cache file atomically; a cache that cannot be written is simply not kept."""
+    """Replace the cache file atomically; a cache that cannot be written is simply not kept.
+    The temporary file is created afresh (never through a link someone left in its place)."""
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+                     0o600)
+        with open(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, file)
     except OSError:
