@@ -35,6 +35,7 @@ import os
 import pickle
 import re
 import stat
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -636,7 +637,9 @@ class PendingRead:
         from ctxtui.analytics import transcript_cache
 
         file = transcript_cache.cache_file(folder, root)
-        code = transcript_cache.code_key(__file__, MAX_LINE_BYTES, MAX_TEXT_DEPTH, sorted(SUBAGENT_TOOLS))
+        # the decoders' versions too: an edge case msgspec or json reads differently tomorrow
+        code = transcript_cache.code_key(__file__, MAX_LINE_BYTES, MAX_TEXT_DEPTH, sorted(SUBAGENT_TOOLS),
+                                         msgspec.__version__, sys.version_info[:3])
         stored = transcript_cache.load(file, msgspec.msgpack.Decoder(_CacheData, dec_hook=_path_hook))
         if stored is not None and stored.code != code:
             stored = None
