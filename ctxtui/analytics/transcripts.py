@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pickle
 import re
 import stat
 import sys
@@ -757,6 +756,8 @@ def _fork_readers(count: int, children: int,
     """A pipe holding the run numbers 0..count-1 as single bytes (each reader takes one at a
     time: the pipe is the work queue) and up to ``children`` forked readers, each as (pid,
     read end of the pipe its pickled results come back through)."""
+    import pickle  # only a history large enough to fork for pays for it
+
     tasks, fill = os.pipe()
     os.write(fill, bytes(range(count)))  # at most 255 bytes: never blocks
     started = []
@@ -792,6 +793,8 @@ def _collect(pid: int, fd: int) -> list[tuple[int, list[_Result]]]:
     if status != 0:
         return []
     try:
+        import pickle
+
         parts: list[tuple[int, list[_Result]]] = pickle.loads(data)
     except Exception:  # noqa: BLE001 - a truncated message from a killed child: read it here
         return []
