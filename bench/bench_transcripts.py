@@ -2,11 +2,14 @@
 
 Whole processes, wall clock, best of several runs, all in one run of this script:
 
-  ours      ``ctxtui analyze --json`` (read, link, analyse, print)
+  ours      ``ctxtui analyze --json`` (read, link, analyse, print) on a history analysed
+            before: unchanged transcripts come from ctxtui's parse cache, as on a user's
+            second run (the warm-up run below fills it)
+  cold      ``ctxtui analyze --json --no-cache``: every line of every transcript parsed
   ccusage   ccusage 20's native build, its per-session usage report (``claude session
             --offline --json``) on the same folder; target: ours at least as fast
   bare      a Python process that only reads every ``.jsonl`` line of the same folder and
-            decodes it with the standard library's json; target: ours >= 1.5x its throughput
+            decodes it with the standard library's json; target: cold >= 1.5x its throughput
 
 The history is generated from the real transcripts (bench/_history.py); its size is
 $CTXTUI_BENCH_MB (default 600) or --mb. ccusage is installed with npm into a temporary folder
@@ -90,29 +93,33 @@ def main() -> None:
             "ours": [PYTHON, "-m", "ctxtui", "--workspace", str(ws), "--claude-home", str(claude),
                      "--no-user-scope", "analyze", "--json"],
         }
+        commands["cold"] = [*commands["ours"], "--no-cache"]
         if ccusage is not None:
             commands["ccusage"] = [str(ccusage), "claude", "session", "--offline", "--json"]
         runs = {k: Runs(k) for k in commands}
-        for cmd in commands.values():  # page cache, library index cache
+        for cmd in commands.values():  # page cache, library index cache, transcript parse cache
             run(cmd, env)
         for _ in range(args.repeats):
             for key, cmd in commands.items():
                 wall, rss = run(cmd, env)
                 runs[key].walls.append(wall)
                 runs[key].rss_kib.append(rss)
-    ours, bare = runs["ours"], runs["bare"]
+    ours, cold, bare = runs["ours"], runs["cold"], runs["bare"]
     mb = size / 1e6
-    rows = [ratio_row("analyze vs bare json loop (time)", ours.best, bare.best, "<= 0.67x",
-                      ours.best * 1.5 <= bare.best)]
-    rows.append([f"  throughput {mb / ours.best:.0f} MB/s vs {mb / bare.best:.0f} MB/s", "", "", f"{bare.best / ours.best:.2f}x",
-                 ">= 1.50x", "PASS" if ours.best * 1.5 <= bare.best else "FAIL"])
+    rows = [ratio_row("analyze --no-cache vs bare json loop (time)", cold.best, bare.best, "<= 0.67x",
+                      cold.best * 1.5 <= bare.best)]
+    rows.append([f"  throughput {mb / cold.best:.0f} MB/s vs {mb / bare.best:.0f} MB/s", "", "", f"{bare.best / cold.best:.2f}x",
+                 ">= 1.50x", "PASS" if cold.best * 1.5 <= bare.best else "FAIL"])
     if "ccusage" in runs:
         cc = runs["ccusage"]
-        rows.append(ratio_row("analyze vs ccusage session (time)", ours.best, cc.best, "<= 1.00x", ours.best <= cc.best))
-        rows.append(ratio_row("  peak RSS vs ccusage (info)", ours.rss_mib, cc.rss_mib, "-", True, unit="MiB"))
-    rows.append(ratio_row("  peak RSS vs bare loop (info)", ours.rss_mib, bare.rss_mib, "-", True, unit="MiB"))
+        rows.append(ratio_row("analyze (parse cache) vs ccusage session (time)", ours.best, cc.best, "<= 1.00x",
+                              ours.best <= cc.best))
+        rows.append(ratio_row("analyze --no-cache vs ccusage session (time)", cold.best, cc.best, "<= 1.00x",
+                              cold.best <= cc.best))
+        rows.append(ratio_row("  peak RSS vs ccusage (info)", cold.rss_mib, cc.rss_mib, "-", True, unit="MiB"))
+    rows.append(ratio_row("  peak RSS vs bare loop (info)", cold.rss_mib, bare.rss_mib, "-", True, unit="MiB"))
     print(f"analyze benchmark, best of {args.repeats} whole-process runs; {load_note()}")
-    print("(ours' peak RSS is the main process; the reader processes of a large history each hold one run's sessions)")
+    print("(peak RSS is the main process's; the forked readers of a large history each hold their runs' sessions)")
     print_table(rows)
     print("noise (worst/best wall): " + ", ".join(f"{k} {r.spread:.2f}" for k, r in runs.items()))
 

@@ -16,18 +16,27 @@ here, and keeps the large parts (tool results, subagent progress, ``toolUseResul
 inputs) as raw JSON, decoded only when the analysis needs them. A line msgspec refuses (it is
 stricter: NaN, lone surrogates...) goes through the standard library's ``json`` and becomes
 the same structs (:func:`_as`), so both paths give the same result; ``tests/test_transcripts.py``
-holds them equal on the real corpora, odd JSON and fuzzed records. A large history is read by
-one process per core (:func:`read_all`).
+holds them equal on the real corpora, odd JSON and fuzzed records.
+
+A large history is read by forked processes, one per core, the caller's included
+(:func:`start_read` starts them, so the caller loads what else it needs meanwhile). With a
+cache folder, a main transcript whose fingerprint (it and its subagent files, see
+:mod:`ctxtui.analytics.transcript_cache`) is unchanged is not read again: most of a history
+is old sessions. Where the time goes on 630 MB (2 cores): msgspec scanning every line (it must:
+a line that is not JSON is counted) is about half; splitting lines, the per-record logic and
+starting the process share the rest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import stat
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -278,6 +287,7 @@ def _part(value: Any, key: str) -> Any:
 
 
 _S = TypeVar("_S", bound=msgspec.Struct)
+_J = TypeVar("_J")
 
 
 def _as(cls: type[_S], value: Any) -> _S | None:
@@ -330,7 +340,9 @@ def _blocks(content: Any) -> list[_Block]:
     """The object blocks of a message content (anything else yields nothing)."""
     if not isinstance(content, list):
         return []
-    if all(type(x) is _Block for x in content):  # decoded by msgspec: the usual case
+    # msgspec decodes a content list as blocks only (its type says so); the reference path
+    # gives plain values and never a block: the first item tells which path it came from
+    if not content or type(content[0]) is _Block:
         return content
     return [b for b in (_as(_Block, x) for x in content) if b is not None]
 
@@ -370,10 +382,10 @@ def _is_prompt(content: Any) -> bool:
         return bool(content.strip()) and not content.lstrip().startswith(_WRAPPERS)
     if isinstance(content, list):
         blocks = _blocks(content)
+        if any(b.type == "tool_result" for b in blocks):  # most user lines: a tool's result
+            return False
         texts = [b.text for b in blocks if b.type == "text"]
-        return bool(texts) and not any(isinstance(t, str) and t.lstrip().startswith(_WRAPPERS) for t in texts) and not any(
-            b.type == "tool_result" for b in blocks
-        )
+        return bool(texts) and not any(isinstance(t, str) and t.lstrip().startswith(_WRAPPERS) for t in texts)
     return False
 
 
@@ -416,8 +428,8 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
             s.version = rec.version
         if isinstance(rec.sessionId, str) and s.id != rec.sessionId and not s.invocations:
             s.id = rec.sessionId
-        msg = _as(_Message, rec.message)
-        if msg is None:
+        msg = rec.message
+        if type(msg) is not _Message and (msg := _as(_Message, msg)) is None:
             continue
         sidechain = rec.isSidechain is True
         if rtype == "assistant":
@@ -540,30 +552,257 @@ PARALLEL_BYTES = 48 * 1024 * 1024
 
 
 def read_all(root: Path, *, project: str | None = None, since: datetime | None = None,
-             stats: ReadStats | None = None, fast: bool = True,
-             workers: int | None = None) -> tuple[list[Session], ReadStats]:
+             stats: ReadStats | None = None, fast: bool = True, workers: int | None = None,
+             cache: Path | None = None) -> tuple[list[Session], ReadStats]:
     """Every session under a folder, optionally one project's, optionally since a date.
 
     ``fast=False`` decodes every line with the standard library (the reference path).
-    A large history is read by ``workers`` processes (default: one per usable core), each
-    taking a run of files; the result is the same as reading them in order here."""
-    stats = stats or ReadStats()
+    A large history is read by ``workers`` processes (default: one per usable core), see
+    :func:`start_read`; the result is the same as reading the files in order here. With a
+    ``cache`` folder, a transcript unchanged since the last read is not read again."""
+    return start_read(root, project=project, since=since, fast=fast, workers=workers, cache=cache).result(stats)
+
+
+_Result = tuple[Session, ReadStats]
+"""One main transcript read: its session and what reading it (with its subagents) counted."""
+
+
+class _Entry(msgspec.Struct, array_like=True):
+    fingerprint: str
+    session: Session
+    stats: ReadStats
+
+
+class _CacheData(msgspec.Struct):
+    code: str
+    entries: dict[str, _Entry]
+
+
+def _path_hook(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError
+
+
+def _str_hook(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    raise NotImplementedError
+
+
+def _encodes(encode: Callable[[Any], bytes], value: Any) -> bool:
+    try:
+        encode(value)
+    except (msgspec.MsgspecError, OverflowError, UnicodeEncodeError, TypeError):
+        return False
+    return True
+
+
+class PendingRead:
+    """A read of every session under a folder, started in other processes by :func:`start_read`;
+    :meth:`result` joins it and returns what :func:`read_all` returns."""
+
+    def __init__(self, root: Path, jobs: list[tuple[str, Path]], project: str | None, since: datetime | None,
+                 fast: bool, workers: int | None, cache: Path | None) -> None:
+        self._jobs, self._project, self._since, self._fast = jobs, project, since, fast
+        self._done: dict[int, _Result] = {}
+        self._fingerprints: dict[int, str] = {}
+        self._cache: tuple[Path, str, _CacheData | None] | None = None
+        self._runs: list[list[int]] = []
+        self._tasks = -1  # the read end of the work queue; -1: no readers were forked
+        self._children: list[tuple[int, int]] = []
+        if cache is not None and fast:
+            self._from_cache(cache, root)
+        todo = [i for i in range(len(jobs)) if i not in self._done]
+        sizes = []
+        for i in todo:
+            try:
+                sizes.append(jobs[i][1].stat().st_size)
+            except OSError:
+                sizes.append(0)
+        n = workers if workers is not None else _usable_cores()
+        # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
+        if n < 2 or sum(sizes) < PARALLEL_BYTES or len(todo) < 2 or threading.active_count() > 1 \
+                or not hasattr(os, "fork"):
+            self._runs = [todo]
+            return
+        # small runs (the queue holds up to 255) even out uneven files and a busy core: the
+        # readers finish within one small run of each other
+        self._runs = _runs(todo, sizes, 255)
+        self._tasks, self._children = _fork_readers(len(self._runs), n - 1, self._read_runs)
+
+    def _from_cache(self, folder: Path, root: Path) -> None:
+        """Take every job whose stored fingerprint is still its fingerprint from the cache."""
+        from ctxtui.analytics import transcript_cache
+
+        file = transcript_cache.cache_file(folder, root)
+        # the decoders' versions too: an edge case msgspec or json reads differently tomorrow
+        code = transcript_cache.code_key(__file__, MAX_LINE_BYTES, MAX_TEXT_DEPTH, sorted(SUBAGENT_TOOLS),
+                                         msgspec.__version__, sys.version_info[:3])
+        stored = transcript_cache.load(file, msgspec.msgpack.Decoder(_CacheData, dec_hook=_path_hook))
+        if stored is not None and stored.code != code:
+            stored = None
+        self._cache = (file, code, stored)
+        entries = stored.entries if stored is not None else {}
+        for i, (proj, path) in enumerate(self._jobs):
+            mark = transcript_cache.fingerprint(path, proj)
+            if mark is None:
+                continue
+            self._fingerprints[i] = mark
+            entry = entries.get(str(path))
+            if entry is not None and entry.fingerprint == mark:
+                self._done[i] = (entry.session, entry.stats)
+
+    def _read_job(self, index: int) -> _Result:
+        proj, path = self._jobs[index]
+        stats = ReadStats()
+        return read_session(path, stats, proj, fast=self._fast), stats
+
+    def _read_runs(self, tasks: int) -> list[tuple[int, list[_Result]]]:
+        """Take runs from the task pipe until it is empty; read each (here or in a child)."""
+        done = []
+        while index := os.read(tasks, 1):
+            done.append((index[0], _read_run(self._read_job, self._runs[index[0]])))
+        return done
+
+    def result(self, stats: ReadStats | None = None) -> tuple[list[Session], ReadStats]:
+        """Read this process's share, collect the children's, and filter, in file order."""
+        stats = stats or ReadStats()
+        if self._tasks < 0:
+            parts = [(0, _read_run(self._read_job, self._runs[0]))]
+        else:
+            try:
+                parts = self._read_runs(self._tasks)  # the parent helps until no run is left
+            finally:
+                os.close(self._tasks)
+            for pid, fd in self._children:
+                parts += _collect(pid, fd)
+            missing = set(range(len(self._runs))) - {index for index, _ in parts}
+            parts += [(i, _read_run(self._read_job, self._runs[i])) for i in sorted(missing)]  # a child failed
+        read: dict[int, _Result] = {}
+        for run_index, results in parts:
+            read.update(zip(self._runs[run_index], results, strict=True))
+        self._store(read)
+        sessions = []
+        for i in range(len(self._jobs)):
+            session, part = self._done.get(i) or read[i]
+            _add_stats(stats, part)
+            if self._keep(session):
+                sessions.append(session)
+        return sessions, stats
+
+    def cancel(self) -> None:
+        """Stop the forked readers (the caller gave up before :meth:`result`)."""
+        import signal
+
+        for pid, fd in self._children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._tasks >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._tasks)
+        self._children, self._tasks = [], -1
+
+    def _store(self, read: dict[int, _Result]) -> None:
+        """Write the cache when something was read (entries of files no longer there go)."""
+        if self._cache is None or not read:
+            return
+        from ctxtui.analytics import transcript_cache
+
+        file, code, stored = self._cache
+        keep = {str(path) for _, path in self._jobs}
+        entries = {k: v for k, v in stored.entries.items() if k not in keep} if stored is not None and self._project else {}
+        for i, (_, path) in enumerate(self._jobs):
+            mark = self._fingerprints.get(i)
+            if mark is not None:
+                session, part = self._done.get(i) or read[i]
+                entries[str(path)] = _Entry(mark, session, part)
+        encode = msgspec.msgpack.Encoder(enc_hook=_str_hook).encode
+        try:
+            data = encode(_CacheData(code, entries))
+        except (msgspec.MsgspecError, OverflowError, UnicodeEncodeError, TypeError):
+            # a session msgpack cannot hold (a lone surrogate from the reference decoder, an
+            # integer past 64 bits) is left out: it is read again each time
+            entries = {k: v for k, v in entries.items() if _encodes(encode, (k, v))}
+            if not _encodes(encode, _CacheData(code, entries)):
+                return
+            data = encode(_CacheData(code, entries))
+        transcript_cache.save(file, data)
+
+    def _keep(self, s: Session) -> bool:
+        project, since = self._project, self._since
+        if project and s.cwd and project not in s.cwd and project not in s.project:
+            return False
+        if since is not None and s.end and parse_time(s.end) < since:
+            return False
+        return bool(s.prompts or s.invocations or s.usage.total)
+
+
+def start_read(root: Path, *, project: str | None = None, since: datetime | None = None,
+               fast: bool = True, workers: int | None = None, cache: Path | None = None) -> PendingRead:
+    """Start reading every session under a folder (see :func:`read_all`): a large history is
+    read by forked processes that begin now, so the caller can load what else it needs
+    meanwhile; :meth:`PendingRead.result` joins them (the caller reads a share too)."""
     jobs = [(proj, path) for proj, path in transcript_files(root)
             if not project or project in proj or project in str(path.parent)]
-    sessions = []
-    for s in _read_sessions(jobs, stats, fast, workers):
-        if project and s.cwd and project not in s.cwd and project not in s.project:
-            continue
-        if since is not None and s.end and parse_time(s.end) < since:
-            continue
-        if s.prompts or s.invocations or s.usage.total:
-            sessions.append(s)
-    return sessions, stats
+    return PendingRead(root, jobs, project, since, fast, workers, cache)
 
 
-def _read_run(jobs: list[tuple[str, Path]], fast: bool) -> tuple[list[Session], ReadStats]:
-    stats = ReadStats()
-    return [read_session(path, stats, proj, fast=fast) for proj, path in jobs], stats
+def _fork_readers(count: int, children: int,
+                  read: Callable[[int], list[tuple[int, list[_Result]]]]) -> tuple[int, list[tuple[int, int]]]:
+    """A pipe holding the run numbers 0..count-1 as single bytes (each reader takes one at a
+    time: the pipe is the work queue) and up to ``children`` forked readers, each as (pid,
+    read end of the pipe its pickled results come back through)."""
+    import pickle  # only a history large enough to fork for pays for it
+
+    tasks, fill = os.pipe()
+    os.write(fill, bytes(range(count)))  # at most 255 bytes: never blocks
+    started = []
+    for _ in range(children):
+        results, out = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: the parent reads it all
+            os.close(results)
+            os.close(out)
+            break
+        if pid == 0:  # the child: read runs, send them back, and leave without cleanup
+            code = 1
+            try:
+                os.close(fill)
+                os.close(results)
+                with open(out, "wb") as fh:
+                    pickle.dump(read(tasks), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(out)
+        started.append((pid, results))
+    os.close(fill)  # the queue's end: readers stop at an empty pipe
+    return tasks, started
+
+
+def _collect(pid: int, fd: int) -> list[tuple[int, list[_Result]]]:
+    """A child's runs; none when it failed (the parent then reads what it took)."""
+    with open(fd, "rb") as fh:
+        data = fh.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return []
+    try:
+        import pickle
+
+        parts: list[tuple[int, list[_Result]]] = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - a truncated message from a killed child: read it here
+        return []
+    return parts
+
+
+def _read_run(read: Callable[[int], _Result], run: list[int]) -> list[_Result]:
+    return [read(i) for i in run]
 
 
 def _add_stats(total: ReadStats, part: ReadStats) -> None:
@@ -571,42 +810,10 @@ def _add_stats(total: ReadStats, part: ReadStats) -> None:
         setattr(total, name, getattr(total, name) + value)
 
 
-def _read_sessions(jobs: list[tuple[str, Path]], stats: ReadStats, fast: bool,
-                   workers: int | None) -> list[Session]:
-    sizes = []
-    for _, path in jobs:
-        try:
-            sizes.append(path.stat().st_size)
-        except OSError:
-            sizes.append(0)
-    n = workers if workers is not None else _usable_cores()
-    # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
-    if n < 2 or sum(sizes) < PARALLEL_BYTES or len(jobs) < 2 or threading.active_count() > 1 \
-            or not hasattr(os, "fork"):
-        sessions, part = _read_run(jobs, fast)
-        _add_stats(stats, part)
-        return sessions
-    import multiprocessing  # ~20 ms of imports: only for a history worth the processes
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    runs = _runs(jobs, sizes, n * 4)  # several runs per process even out uneven files
-    try:
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_read_run, runs, [fast] * len(runs)))
-    except (BrokenProcessPool, OSError):
-        results = [_read_run(run, fast) for run in runs]
-    sessions = []
-    for part_sessions, part in results:
-        sessions += part_sessions
-        _add_stats(stats, part)
-    return sessions
-
-
-def _runs(jobs: list[tuple[str, Path]], sizes: list[int], count: int) -> list[list[tuple[str, Path]]]:
-    """Consecutive runs of jobs of about equal total size, in order."""
-    share = max(1, sum(sizes) // count)
-    runs: list[list[tuple[str, Path]]] = [[]]
+def _runs(jobs: list[_J], sizes: list[int], count: int) -> list[list[_J]]:
+    """At most ``count`` consecutive runs of jobs of about equal total size, in order."""
+    share = max(1, -(-sum(sizes) // count))  # rounded up: every run but the last reaches it
+    runs: list[list[_J]] = [[]]
     total = 0
     for job, size in zip(jobs, sizes, strict=True):
         if total >= share and runs[-1]:

@@ -167,17 +167,35 @@ def trigger_terms(sessions: list[Session], top: int = 8, prior: float = 100.0) -
     out: dict[str, list[Trigger]] = {}
     for persona, counts in by_persona.items():
         n_i = sum(counts.values())
-        rows = [(term, y_i, bg_count(term, 0)) for term, y_i in counts.items()]
+        # z depends on a term only through (its count here, its background count): thousands
+        # of terms share a few hundred pairs, so each pair is scored once
+        groups: dict[tuple[int, int], list[str]] = {}
+        shared = 0
+        for term, y_i in counts.items():
+            bg = bg_count(term, 0)
+            shared += y_i if y_i < bg else bg
+            if (group := groups.get((y_i, bg))) is None:
+                groups[y_i, bg] = [term]
+            else:
+                group.append(term)
         # "rest" is the background without this persona's counts, floored at zero as
         # Counter subtraction does; only the persona's own terms change, so only they are
         # visited (subtracting a whole Counter per persona is quadratic in practice).
-        n_j = total_bg - sum(y_i if y_i < bg else bg for _, y_i, bg in rows)
-        ranked = []
-        for term, y_i, bg in rows:
+        n_j = total_bg - shared
+        scored = []
+        for (y_i, bg), group in groups.items():
             a_w = prior * (bg + 1) / denominator
             y_j = bg - y_i if bg > y_i else 0
             d = log((y_i + a_w) / (n_i + prior - y_i - a_w)) - log((y_j + a_w) / (n_j + prior - y_j - a_w))
             z = d / sqrt(1 / (y_i + a_w) + 1 / (y_j + a_w))
-            ranked.append((-round(z, 3), term, y_i))
+            scored.append((-round(z, 3), y_i, group))
+        scored.sort(key=lambda row: row[0])
+        # the best `top` by (rounded z, term) lie among the groups up to the one that fills
+        # `top`, with every group that ties its rounded z
+        ranked: list[tuple[float, str, int]] = []
+        for neg_z, y_i, group in scored:
+            if len(ranked) >= top and neg_z != ranked[-1][0]:
+                break
+            ranked += [(neg_z, term, y_i) for term in group]
         out[persona] = [Trigger(term, -neg_z, y_i) for neg_z, term, y_i in heapq.nsmallest(top, ranked)]
     return out

@@ -8,26 +8,33 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ctxtui.analytics.transcripts import ReadStats, Session, read_all
-from ctxtui.analytics.workspace_usage import workspace_usage
+from ctxtui.analytics.transcripts import PendingRead, ReadStats, Session, start_read
 from ctxtui.cli.base import UserError, command, open_workspace
 from ctxtui.cli.output import console, emit_json, new_table, wants_json
 from ctxtui.core import config
 from ctxtui.core.config import Settings
-from ctxtui.core.workspace import Workspace
 
-# The strategy report, the optimiser, training export and calibration are imported by the
-# command that runs them: ``analyze`` alone is timed against ccusage (bench/bench_transcripts.py).
+# The workspace, the strategy report, the optimiser, training export and calibration are
+# imported by the command that runs them: ``analyze`` is timed against ccusage
+# (bench/bench_transcripts.py), and it starts reading transcripts before the workspace loads.
 
 
 def _transcripts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transcripts", type=Path, help="transcripts folder (default ~/.claude/projects)")
     p.add_argument("--project", help="only sessions of this project (folder name or path part)")
     p.add_argument("--since", help="only sessions since this date (YYYY-MM-DD)")
+    p.add_argument("--no-cache", action="store_true", dest="no_cache",
+                   help="read every transcript again (unchanged ones are otherwise taken from ctxtui's cache)")
 
 
 def load_sessions(args: argparse.Namespace, settings: Settings) -> tuple[list[Session], ReadStats]:
     """Sessions selected by --transcripts, --project and --since."""
+    return start_sessions(args, settings).result()
+
+
+def start_sessions(args: argparse.Namespace, settings: Settings) -> PendingRead:
+    """Start reading the sessions selected by --transcripts, --project and --since (a large
+    history is read by other processes meanwhile)."""
     root = args.transcripts or settings.transcripts
     if not root.exists():
         raise UserError(f"no transcripts at {root} (use --transcripts DIR)")
@@ -37,7 +44,8 @@ def load_sessions(args: argparse.Namespace, settings: Settings) -> tuple[list[Se
             since = datetime.fromisoformat(args.since).replace(tzinfo=timezone.utc)
         except ValueError:
             raise UserError(f"--since {args.since!r} is not a date like 2026-01-31") from None
-    return read_all(root, project=args.project, since=since)
+    cache = None if args.no_cache else config.cache_dir() / "transcripts"
+    return start_read(root, project=args.project, since=since, cache=cache)
 
 
 def _analyze_args(p: argparse.ArgumentParser) -> None:
@@ -51,8 +59,16 @@ def _analyze_args(p: argparse.ArgumentParser) -> None:
 
 @command("analyze", _analyze_args)
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
-    ws = Workspace(settings)
-    sessions, stats = load_sessions(args, settings)
+    reading = start_sessions(args, settings)  # first: the readers overlap the imports below
+    try:
+        from ctxtui.analytics.workspace_usage import workspace_usage
+        from ctxtui.core.workspace import Workspace
+
+        ws = Workspace(settings)
+    except BaseException:  # a bad workspace config: no reader is left running
+        reading.cancel()
+        raise
+    sessions, stats = reading.result()
     report_path = args.report or args.generate_report
     if args.compare or report_path:
         from ctxtui.analytics import report
@@ -152,6 +168,8 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 
 @command("export-training", _export_args)
 def cmd_export_training(args: argparse.Namespace, settings: Settings) -> int:
+    from ctxtui.core.workspace import Workspace
+
     ws = Workspace(settings)
     sessions, _ = load_sessions(args, settings)
     from ctxtui.analytics import router_export
@@ -177,6 +195,8 @@ def _calibrate_args(p: argparse.ArgumentParser) -> None:
 
 @command("calibrate", _calibrate_args)
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from ctxtui.core.workspace import Workspace
+
     ws = Workspace(settings)
     from ctxtui.analytics.calibrate import calibrate
     from ctxtui.analytics.events import EventStore
