@@ -24,6 +24,8 @@ def cmd_paths(args: argparse.Namespace, settings: Settings) -> int:
         "settings_file": str(config.settings_file()),
         "token_cache": str(settings.cache_path),
         "memo": str(settings.cache_path.parent / memo.FILE_NAME) if settings.cache_path else "None",
+        "transcript_cache": str(config.cache_dir() / "transcripts"),
+        "status_cache": str(config.cache_dir() / "status"),
         "events": str(config.data_dir() / "events.sqlite"),
         "transcripts": str(settings.transcripts),
         "bpe_file": tokens.encoding_source(),
