@@ -525,6 +525,11 @@ class Bar:
     weak_threshold: float = NEVER
     evidence_min: int = 0
 
+    @classmethod
+    def of(cls, model: dict) -> Bar:
+        """The abstention rule stored in a model."""
+        return cls(model.get("threshold", NEVER), model.get("weak_threshold", NEVER), model.get("evidence_min", 0))
+
     def fires(self, p: Prediction) -> bool:
         """Whether ``p`` names a persona."""
         if p.guess == NONE:

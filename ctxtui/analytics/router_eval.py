@@ -94,11 +94,6 @@ def score(method: str, preds: list[Prediction], threshold: float | Bar) -> Score
     )
 
 
-def model_bar(model: dict) -> Bar:
-    """The abstention rule stored in a model."""
-    return Bar(model["threshold"], model.get("weak_threshold", router.NEVER), model.get("evidence_min", 0))
-
-
 def bm25_predictions(exs: list[Example], descriptions: dict[str, str]) -> list[Prediction]:
     """The top BM25 hit over names and descriptions for each prompt, its score as confidence."""
     personas = [Persona(path=Path(f"{n}.md"), name=n, description=d) for n, d in sorted(descriptions.items())]
@@ -148,12 +143,12 @@ def evaluate(exs: list[Example], descriptions: dict[str, str], *, test_share: fl
     if with_nb:
         nb_params = replace(params, model="nb")
         nb, _ = router.train(train, nb_params, descriptions)
-        others.append(score("naive-bayes", router_predictions(nb, test, nb_params), model_bar(nb)))
+        others.append(score("naive-bayes", router_predictions(nb, test, nb_params), Bar.of(nb)))
     return Evaluation(
         train_sessions=len({e.session for e in train}),
         test_sessions=len({e.session for e in test}),
         train_prompts=len(train),
-        router=score("router", router_predictions(model, test, params), model_bar(model)),
+        router=score("router", router_predictions(model, test, params), Bar.of(model)),
         bm25=score("bm25", bm25_predictions(test, descriptions), bm_threshold),
         classes=len(model["classes"]) - 1,
         others=others,
