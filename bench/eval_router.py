@@ -17,6 +17,12 @@ within about 3 points of its mean either side, and a seed below 80% is expected 
 then: the pooled figure is the steadier one. Firing more often at that ceiling narrows the
 spread; firing on a domain word dropped into an everyday request lowers the mean, which is
 why a guess resting on one word has its own bar (router.choose_bar).
+
+Measured (240 sessions a seed): on 801-810, 901-910, 1001-1010 the router met all three
+targets on 19 of 30 seeds with one threshold, on 29 of 30 with the evidence bands (pooled
+precision 82.5% -> 84.2%, fire on needed ~53% -> 64.3%, false fires at most 5.7%); on the
+fresh seeds 1101-1120, run once, 17 of 20 (pooled 84.4%, 62.2%; misses 1105, 1106, 1118).
+BM25 over descriptions, same rule: pooled precision 77-78% while firing on ~6% of needed.
 """
 
 from __future__ import annotations
