@@ -4,12 +4,25 @@ Each seed writes a fresh corpus (tests/router_corpus.py, wshobson library), spli
 sessions by time (latest 30% held out) and scores the router and BM25 on the held-out part.
 Run: python bench/eval_router.py SEED [SEED ...] [--sessions N] [--param KEY=VALUE] [--json]
 
-Settings are chosen on seeds 701-705 only (the description prior's weight by the firing rate
-of the cross-fitted predictions on the training sessions, the margin by held-out precision),
-and reported on seeds never used to choose anything (801-810, 901-910). About 15% of the
-generator's persona-style prompts never lead to a call, so precision cannot go far above 85%
-and a corpus with ~100-140 held-out namings lands within about 3 points of its mean either
-side: a seed below 80% is expected now and then, and the pooled figure is the steadier one.
+Settings were chosen on seeds 701-705 (the description prior, the 0.03 margin) and 701-715
+(the evidence bands, the fire floor of the margin) only, and are reported on seeds never used
+to choose anything (801-810, 901-910, 1001-1010, then 1101-1120 once).
+
+What caps precision is the corpus, and it is realistic: about 15% of the generator's
+persona-style prompts never lead to a call (Claude handles them itself; the real transcripts
+in shared/corpora show no custom-persona call at all, so real delegation is if anything
+rarer), and "needed a persona" means "led to a persona call", the only thing a transcript
+records. So no threshold gets far above 85%, a corpus with ~100-150 held-out namings lands
+within about 3 points of its mean either side, and a seed below 80% is expected now and
+then: the pooled figure is the steadier one. Firing more often at that ceiling narrows the
+spread; firing on a domain word dropped into an everyday request lowers the mean, which is
+why a guess resting on one word has its own bar (router.choose_bar).
+
+Measured (240 sessions a seed): on 801-810, 901-910, 1001-1010 the router met all three
+targets on 19 of 30 seeds with one threshold, on 29 of 30 with the evidence bands (pooled
+precision 82.5% -> 84.2%, fire on needed ~53% -> 64.3%, false fires at most 5.7%); on the
+fresh seeds 1101-1120, run once, 17 of 20 (pooled 84.4%, 62.2%; misses 1105, 1106, 1118).
+BM25 over descriptions, same rule: pooled precision 77-78% while firing on ~6% of needed.
 """
 
 from __future__ import annotations

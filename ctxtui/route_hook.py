@@ -137,7 +137,11 @@ def answer(raw: bytes, now: float | None = None) -> str:
             return ""
         if (now or time.time()) - st.st_mtime > REFRESH_SECONDS:
             spawn_refresh()  # answer with the stale model meanwhile
-        model = loads(fh.read(MAX_MODEL_BYTES + 1), lazy=True)
+        try:
+            model = loads(fh.read(MAX_MODEL_BYTES + 1), lazy=True)
+        except ValueError:
+            spawn_refresh()  # an old format or a damaged file: rebuild it for the next prompts
+            raise
     name, _ = decide(model, data["prompt"], project_key(cwd))
     if name == NONE:
         return ""

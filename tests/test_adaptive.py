@@ -91,7 +91,7 @@ def test_proposal_from_generated_sessions_is_consistent_and_saves_startup_tokens
     mine = [s for s in sessions if s.project == project]
     exs = router.examples(sessions)
     model, cal = router.train(exs)
-    figures = router_figures(cal.predictions, model["threshold"])
+    figures = router_figures(cal.predictions, router.Bar.of(model))
     assert adaptive.figures_from_model(loads(dumps(model))) == figures  # kept in the cached model
     lib = load_library(WSHOBSON)
     used = {inv.persona for s in mine for inv in s.invocations}

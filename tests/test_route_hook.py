@@ -14,6 +14,7 @@ import pytest
 from ctxtui import route_hook
 from ctxtui.analytics import router
 from ctxtui.analytics.router import Example
+from ctxtui.analytics.router_model import FORMAT
 
 HEAVY = ("tiktoken", "textual", "yaml", "rich", "platformdirs")
 
@@ -99,7 +100,7 @@ def test_bad_stdin_never_breaks_the_prompt(model_file: Path, stdin: bytes) -> No
 
 
 def test_a_corrupt_model_is_silent_and_logged(model_file: Path, project: Path) -> None:
-    model_file.write_bytes(b'{"format": 3, "classes": "oops"}\nrubbish\n')
+    model_file.write_bytes(b'{"format": %d, "classes": "oops"}\nrubbish\n' % FORMAT)
     r = run_hook(payload("the postgres indexes are slow", project))
     assert (r.returncode, r.stdout, r.stderr) == (0, b"", b"")
     log = Path(os.environ["CTXTUI_DATA_DIR"]) / "route-hook.log"
@@ -159,6 +160,18 @@ def test_without_a_model_the_hook_is_silent_and_builds_one_in_the_background(pro
     assert _wait_for(lambda: path.is_file() and not Path(f"{path}.lock").exists())
     model = router.load(path)
     assert model is not None and model["examples"] == 3
+
+
+def test_a_model_of_an_older_format_is_silent_and_rebuilt(model_file: Path, project: Path) -> None:
+    _write_transcripts(Path(os.environ["CTXTUI_CLAUDE_HOME"]))
+    head, _, body = model_file.read_bytes().partition(b"\n")
+    old = json.loads(head)
+    old["format"] = FORMAT - 1  # what the previous release wrote
+    model_file.write_bytes(json.dumps(old).encode() + b"\n" + body)
+    r = run_hook(payload("the postgres indexes are slow, check the query plan", project))
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"", b"")
+    assert _wait_for(lambda: (m := router.load(model_file)) is not None and m["format"] == FORMAT
+                     and not Path(f"{model_file}.lock").exists())
 
 
 def test_a_stale_model_still_answers_and_is_refreshed(model_file: Path, project: Path) -> None:

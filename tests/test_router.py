@@ -13,7 +13,16 @@ from router_corpus import generate, load_library
 from conftest import TRANSCRIPTS, WSHOBSON
 from ctxtui.analytics import router, router_eval
 from ctxtui.analytics.router import Example, Prediction, RouterParams
-from ctxtui.analytics.router_model import NONE, decide, dumps, features, loads, predict
+from ctxtui.analytics.router_model import (
+    FORMAT,
+    NONE,
+    decide,
+    dumps,
+    evidence,
+    features,
+    loads,
+    predict,
+)
 from ctxtui.analytics.transcripts import read_all
 
 
@@ -160,6 +169,36 @@ def test_the_threshold_is_the_lowest_whose_counted_precision_clears_the_target()
     assert all(counted(c) < wanted for c in lower)  # no lower threshold would qualify
 
 
+def test_the_margin_is_not_bought_by_firing_only_on_the_top_handful() -> None:
+    # all right at the very top, 81% below it: the 3-point margin is met only by the top 15,
+    # which would fire on 6% of the prompts that needed a persona; the target alone is kept instead
+    preds = ([Prediction("a", "a", 0.99)] * 15 + [Prediction("a", "a", 0.7)] * 162
+             + [Prediction(NONE, "a", 0.7)] * 38 + [Prediction("a", NONE, 0.9)] * 60
+             + [Prediction(NONE, NONE, 0.9)] * 2000)
+    assert 0.7 < router.choose_threshold(preds, RouterParams(min_fire_needed=0.0, max_false_fire=0.1)) < 0.99
+    assert router.choose_threshold(preds, RouterParams(min_fire_needed=0.35, max_false_fire=0.1)) < 0.7
+
+
+def test_a_guess_resting_on_one_word_is_held_to_its_own_bar() -> None:
+    # guesses backed by two or more words are right 90% of the time, those backed by one 40%
+    strong = [Prediction("a", "a", 0.6, evidence=3)] * 90 + [Prediction(NONE, "a", 0.6, evidence=2)] * 10
+    weak = [Prediction("a", "a", 0.6, evidence=1)] * 40 + [Prediction(NONE, "a", 0.6, evidence=1)] * 60
+    preds = strong + weak + [Prediction(NONE, NONE, 0.9)] * 3000
+    params = RouterParams(evidence_min=2, max_false_fire=0.1)
+    assert router.choose_threshold(preds, params) == router.NEVER  # 65% overall: one bar never fires
+    bar = router.choose_bar(preds, params)
+    assert bar.threshold < 0.6 and bar.weak_threshold == router.NEVER
+    assert bar.fires(strong[0]) and not bar.fires(weak[0]) and not bar.fires(preds[-1])
+
+
+def test_evidence_counts_the_words_that_point_to_the_persona() -> None:
+    model, _ = router.train(_toy())
+    sql = model["classes"].index("sql-pro")
+    assert evidence(model, features("the postgres indexes and the query plan", "p"), sql) >= 2
+    assert evidence(model, features("run the tests and commit postgres", "p"), sql) <= 1
+    assert evidence(model, features("postgres indexes", "p"), 0) == 0  # NONE has no evidence
+
+
 TOY_LIBRARY = {
     "sql-pro": "Writes SQL: postgres query plans, indexes, window functions and CTEs.",
     "k8s-architect": "Kubernetes clusters, helm charts, GitOps with ArgoCD and service meshes.",
@@ -201,7 +240,7 @@ def test_stored_model_predicts_the_same_loaded_whole_or_lazily() -> None:
 
 def test_every_stored_term_is_found_by_the_lazy_lookup() -> None:
     terms = {f"t{i:04d}": [[1, round(i / 1000, 3)]] for i in range(500)}
-    model = {"format": 3, "classes": ["", "a"], "prior": [0.0, 0.0], "default": [0.0, 0.0], "terms": terms}
+    model = {"format": FORMAT, "classes": ["", "a"], "prior": [0.0, 0.0], "default": [0.0, 0.0], "terms": terms}
     lazy = loads(dumps(model), lazy=True)["terms"]
     assert all(lazy.get(t) == row for t, row in terms.items())
     assert lazy.get("t0000x") is None and lazy.get("") is None and lazy.get("zzz") is None

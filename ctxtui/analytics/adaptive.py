@@ -64,7 +64,7 @@ class RouterFigures:
         return self.right / self.fires if self.fires else 0.0
 
 
-def router_figures(preds: Iterable[Prediction], threshold: float) -> dict[str, RouterFigures]:
+def router_figures(preds: Iterable[Prediction], threshold: float | router.Bar) -> dict[str, RouterFigures]:
     """Per-persona figures from held-out predictions (``router.Calibration.predictions``)."""
     return {n: RouterFigures(*row) for n, row in router.persona_counts(preds, threshold).items()}
 

@@ -14,9 +14,13 @@ Calibration is cross-fitted by session: the training sessions (in time order) ar
 prompt gets an out-of-sample prediction from a model nearly the size of the final one (a
 model fitted on a fraction of the data is less sure of itself, and a threshold chosen on it
 would be needlessly timid). Those predictions fit one temperature (pooled likelihood) and
-the threshold: the lowest confidence above which the named personas were right 83% of the
-time (the 80% target plus a margin, given up a point at a time when the corpus cannot reach
-it) while the false-fire rate stays under its cap. The final
+two thresholds, one per evidence band (``choose_bar``): a guess that at least two distinct
+prompt words point to on their own is held to one, a guess resting on a single word (a
+domain word dropped into an everyday request: "yes, same as for the statistical one") to
+the other. Each is the lowest confidence above which that band's named personas were right
+83% of the time (the 80% target plus a margin, given up a point at a time when the corpus
+cannot reach it or when keeping it would leave the router all but silent) while the
+false-fire rate stays under its cap. The final
 model is then fitted on every training session. With too little data the threshold stays
 above 1: the router never fires rather than guess. ``calibration="expanding"`` keeps the
 older time-ordered scheme (earlier chunks predict the next), for comparison.
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 from hashlib import sha1
 from pathlib import Path
 
-from ctxtui.analytics.router_model import FORMAT, NONE, dumps, features, scores, softmax
+from ctxtui.analytics.router_model import FORMAT, NONE, dumps, evidence, features, scores, softmax
 from ctxtui.analytics.transcripts import Session, parse_time, read_all, transcript_files
 from ctxtui.core.errors import CtxtuiError
 
@@ -94,6 +98,9 @@ class RouterParams:
     """When above 0, also: the Wilson lower bound of that precision at this many standard
     errors must reach the target (thin evidence needs a wider margin). Off by default: with
     the 0.03 margin it left the router silent on some generated corpora (see ``choose_threshold``)."""
+    min_fire_needed: float = 0.35
+    """The precision margin is given up (a point at a time, never the target) while the threshold
+    it needs fires on fewer than this share of the calibration prompts that needed a persona."""
     max_false_fire: float = 0.05
     """At most this share of no-persona prompts may fire on the calibration predictions."""
     folds: int = 5
@@ -107,6 +114,13 @@ class RouterParams:
     min_fires: int = 10
     """Held-out predictions naming a persona needed before a threshold is trusted, and the
     fewest a threshold may leave above it (its precision is counted over those)."""
+    evidence_min: int = 2
+    """A guess with at least this many distinct prompt words pointing to it (``router_model.
+    evidence``) is held to ``threshold``; one with fewer to its own ``weak_threshold``, chosen
+    by the same rule on those guesses alone (0: one threshold for all)."""
+    evidence_margin: float = 0.7
+    """A word is evidence for a persona when it alone adds this much to the calibrated log-odds
+    of it over NONE."""
     use_project: bool = True
     """Add the project as a feature."""
     description_weight: float = 3.0
@@ -158,7 +172,9 @@ def _feats(e: Example, params: RouterParams) -> list[str]:
 
 def fit(exs: list[Example], params: RouterParams, descriptions: dict[str, str] | None = None) -> dict:
     """A model (without temperature and threshold) of the kind ``params.model`` names."""
-    return (fit_nb if params.model == "nb" else fit_logreg)(exs, params, descriptions)
+    model = (fit_nb if params.model == "nb" else fit_logreg)(exs, params, descriptions)
+    model["evidence_margin"] = params.evidence_margin
+    return model
 
 
 def _classes(exs: list[Example], params: RouterParams) -> list[str]:
@@ -351,6 +367,8 @@ class Prediction:
     guess: str
     """The top class (NONE when the top is NONE or nothing matched)."""
     confidence: float
+    evidence: int = 0
+    """Distinct prompt words that point to the guess on their own (``router_model.evidence``)."""
 
 
 def choose_threshold(preds: list[Prediction], params: RouterParams, never: float = NEVER,
@@ -363,8 +381,10 @@ def choose_threshold(preds: list[Prediction], params: RouterParams, never: float
     ``hits``; ``fitted``: the mean chance fitted by Platt scaling, a logistic fit of "right" on
     the confidence's logit, or on the raw score with ``scale="linear"`` as for BM25) reaches
     the target plus the margin, with the false-fire rate under ``max_false_fire``. ``never``
-    when confidence does not predict being right (the Platt slope is not positive), when fewer
-    than ``min_fires`` predictions named a persona, or when no threshold qualifies.
+    when fewer than ``min_fires`` predictions named a persona, when no threshold qualifies, or
+    (``fitted`` only) when confidence does not predict being right (the Platt slope is not
+    positive). Counted hits need no slope: where precision is flat above the target (as within
+    the strong evidence band), every confidence qualifies.
 
     The margin covers the step from out-of-fold predictions to sessions not seen yet; the
     Wilson bound widens it where the out-of-fold namings are few (a small project's first
@@ -376,6 +396,10 @@ def choose_threshold(preds: list[Prediction], params: RouterParams, never: float
     persona, so a margin of 0.03 buys precision at a recall the target does not need (chosen
     on seeds 701-705; bench/eval_router.py). Adding a Wilson bound at one standard error on
     top of it left the router silent on one corpus in ten (its curve never cleared both).
+    The same flat curve explains the corpora where the router fired on a few percent of the
+    prompts that needed a persona: the margin was met only by the top handful of confidences
+    and the first margin met was kept, however few it fired on. A margin is now kept only while
+    its threshold fires on ``min_fire_needed`` of those prompts on the calibration predictions.
     """
     cands = [p for p in preds if p.guess != NONE]
     if len(cands) < params.min_fires:
@@ -390,33 +414,46 @@ def choose_threshold(preds: list[Prediction], params: RouterParams, never: float
     xs = [tx(p.confidence) for p in cands]
     ys = [1.0 if p.guess == p.truth else 0.0 for p in cands]
     a, b = _platt(xs, ys)
-    if b <= 1e-9:
-        return never  # confidence does not predict being right
+    if b <= 1e-9 and params.precision_from != "hits":
+        return never  # confidence does not predict being right, so the fitted chance is flat
     # the fitted chance of being right, smoothed over neighbours: stabler than raw hit counts
     ranked = sorted(((1 / (1 + math.exp(-min(max(a + b * x, -50), 50))), p) for x, p in zip(xs, cands, strict=True)),
                     key=lambda t: -t[1].confidence)
     none_total = sum(1 for p in preds if p.truth == NONE) or 1
+    needed_total = sum(1 for p in preds if p.truth != NONE) or 1
     hits = params.precision_from == "hits"
     # the margin is a buffer over the target, given up a point at a time when the corpus cannot
-    # afford it (its precision ceiling is near the target); the target itself never is
+    # afford it (its precision ceiling is near the target); the target itself never is. A
+    # margin is kept only while its threshold still fires on ``min_fire_needed`` of the prompts
+    # that needed a persona: where precision is flat near its ceiling, a margin met only by the
+    # top handful buys no precision and leaves the router all but silent
     steps = max(0, round(params.precision_margin * 100))
+    first: tuple[float, float | None] | None = None
     for margin in [params.precision_margin - k / 100 for k in range(steps)] + [0.0]:
-        best, below = never, None
+        best, below, best_needed = never, None, 0
         total = false = 0.0
+        fired_needed = 0
         for i, (right, p) in enumerate(ranked):
             total += (p.guess == p.truth) if hits else right
             false += p.truth == NONE
+            fired_needed += p.truth != NONE
             if i + 1 < len(ranked) and ranked[i + 1][1].confidence == p.confidence:
                 continue  # a threshold cannot split tied confidences
             if i + 1 < params.min_fires:
                 continue  # a handful of sure hits at the very top is no evidence of precision
             if _clears(total, i + 1, params, margin) and false / none_total <= params.max_false_fire:
-                best = p.confidence
+                best, best_needed = p.confidence, fired_needed
                 below = ranked[i + 1][1].confidence if i + 1 < len(ranked) else None
-        if best != never:
+        if best == never:
+            continue
+        if first is None:
+            first = (best, below)
+        if best_needed / needed_total >= params.min_fire_needed:
+            first = (best, below)
             break
-    if best == never:
+    if first is None:
         return never
+    best, below = first
     # halfway to the next lower confidence: new prompts rarely repeat a calibration score exactly
     return (best + below) / 2 if below is not None else best * 0.95
 
@@ -468,24 +505,57 @@ def _platt(xs: list[float], ys: list[float], l2: float = 1e-3) -> tuple[float, f
 
 def _predictions(model: dict, exs: list[Example], params: RouterParams) -> list[Prediction]:
     out = []
-    for s, truth, known in _score_rows(model, exs, params):
+    for e, (s, truth, known) in zip(exs, _score_rows(model, exs, params), strict=True):
+        f = _feats(e, params)
         if not known:
             out.append(Prediction(truth, NONE, 1.0))
             continue
         probs = softmax(s, model["temperature"])
         best = max(range(len(probs)), key=probs.__getitem__)
-        out.append(Prediction(truth, model["classes"][best], probs[best]))
+        out.append(Prediction(truth, model["classes"][best], probs[best], evidence(model, f, best)))
     return out
 
 
-def persona_counts(preds: Iterable[Prediction], threshold: float) -> dict[str, list[int]]:
+@dataclass(frozen=True)
+class Bar:
+    """When a prediction names its guess: confidence at least ``threshold`` with at least
+    ``evidence_min`` evidence words, else at least ``weak_threshold``."""
+
+    threshold: float = NEVER
+    weak_threshold: float = NEVER
+    evidence_min: int = 0
+
+    @classmethod
+    def of(cls, model: dict) -> Bar:
+        """The abstention rule stored in a model."""
+        return cls(model.get("threshold", NEVER), model.get("weak_threshold", NEVER), model.get("evidence_min", 0))
+
+    def fires(self, p: Prediction) -> bool:
+        """Whether ``p`` names a persona."""
+        if p.guess == NONE:
+            return False
+        return p.confidence >= (self.threshold if p.evidence >= self.evidence_min else self.weak_threshold)
+
+
+def choose_bar(preds: list[Prediction], params: RouterParams) -> Bar:
+    """Thresholds for the two evidence bands, each by ``choose_threshold`` over its own guesses
+    (the no-persona guesses count in both, for the false-fire and fire-rate shares)."""
+    if params.evidence_min <= 0:
+        return Bar(choose_threshold(preds, params))
+    strong = [p for p in preds if p.guess == NONE or p.evidence >= params.evidence_min]
+    weak = [p for p in preds if p.guess == NONE or p.evidence < params.evidence_min]
+    return Bar(choose_threshold(strong, params), choose_threshold(weak, params), params.evidence_min)
+
+
+def persona_counts(preds: Iterable[Prediction], threshold: float | Bar) -> dict[str, list[int]]:
     """Per persona, [prompts that needed it, times it was named, times rightly] among held-out
     predictions at a threshold (kept in the model for the adaptive strategy)."""
+    rule = threshold if isinstance(threshold, Bar) else Bar(threshold)
     out: dict[str, list[int]] = {}
     for p in preds:
         if p.truth != NONE:
             out.setdefault(p.truth, [0, 0, 0])[0] += 1
-        if p.guess != NONE and p.confidence >= threshold:
+        if rule.fires(p):
             row = out.setdefault(p.guess, [0, 0, 0])
             row[1] += 1
             row[2] += p.guess == p.truth
@@ -498,6 +568,7 @@ class Calibration:
 
     temperature: float = 1.0
     threshold: float = NEVER
+    weak_threshold: float = NEVER
     examples: int = 0
     predictions: list[Prediction] = field(default_factory=list)
     """Every out-of-sample prediction (per-persona figures for the adaptive strategy)."""
@@ -528,12 +599,15 @@ def train(exs: list[Example], params: RouterParams | None = None,
         preds.extend(_predictions(m, nxt, params))
     cal.examples = len(preds)
     cal.predictions = preds
-    cal.threshold = choose_threshold(preds, params)
+    rule = choose_bar(preds, params)
+    cal.threshold, cal.weak_threshold = rule.threshold, rule.weak_threshold
     model = fit(exs, params, descriptions)
     model["temperature"] = cal.temperature
     model["threshold"] = cal.threshold
+    model["weak_threshold"] = cal.weak_threshold
+    model["evidence_min"] = rule.evidence_min
     model["examples"] = len(exs)
-    model["persona_counts"] = persona_counts(preds, cal.threshold)
+    model["persona_counts"] = persona_counts(preds, rule)
     model["params"] = {k: v for k, v in vars(params).items()}
     return model, cal
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ctxtui.analytics import router
-from ctxtui.analytics.router import Example, Prediction, RouterParams
+from ctxtui.analytics.router import Bar, Example, Prediction, RouterParams
 from ctxtui.analytics.router_model import NONE
 from ctxtui.core.persona import Persona
 from ctxtui.core.search import rank
@@ -37,6 +37,10 @@ class Scores:
     fires_on_needed: int
     false_fires: int
     threshold: float
+    weak_threshold: float = router.NEVER
+    """The bar for guesses with fewer evidence words (the router's; ``never`` for BM25)."""
+    evidence_min: int = 0
+    """Evidence words a guess needs to be held to ``threshold`` rather than ``weak_threshold``."""
 
     @property
     def precision(self) -> float:
@@ -72,9 +76,10 @@ class Scores:
         return d
 
 
-def score(method: str, preds: list[Prediction], threshold: float) -> Scores:
-    """Figures for predictions at a threshold."""
-    fired = [p for p in preds if p.guess != NONE and p.confidence >= threshold]
+def score(method: str, preds: list[Prediction], threshold: float | Bar) -> Scores:
+    """Figures for predictions at a threshold (or a threshold per evidence band)."""
+    rule = threshold if isinstance(threshold, Bar) else Bar(threshold)
+    fired = [p for p in preds if rule.fires(p)]
     return Scores(
         method=method,
         prompts=len(preds),
@@ -83,7 +88,9 @@ def score(method: str, preds: list[Prediction], threshold: float) -> Scores:
         correct=sum(p.guess == p.truth for p in fired),
         fires_on_needed=sum(p.truth != NONE for p in fired),
         false_fires=sum(p.truth == NONE for p in fired),
-        threshold=round(threshold, 4),
+        threshold=round(rule.threshold, 4),
+        weak_threshold=round(rule.weak_threshold, 4),
+        evidence_min=rule.evidence_min,
     )
 
 
@@ -136,12 +143,12 @@ def evaluate(exs: list[Example], descriptions: dict[str, str], *, test_share: fl
     if with_nb:
         nb_params = replace(params, model="nb")
         nb, _ = router.train(train, nb_params, descriptions)
-        others.append(score("naive-bayes", router_predictions(nb, test, nb_params), nb["threshold"]))
+        others.append(score("naive-bayes", router_predictions(nb, test, nb_params), Bar.of(nb)))
     return Evaluation(
         train_sessions=len({e.session for e in train}),
         test_sessions=len({e.session for e in test}),
         train_prompts=len(train),
-        router=score("router", router_predictions(model, test, params), model["threshold"]),
+        router=score("router", router_predictions(model, test, params), Bar.of(model)),
         bm25=score("bm25", bm25_predictions(test, descriptions), bm_threshold),
         classes=len(model["classes"]) - 1,
         others=others,
@@ -162,4 +169,9 @@ def table(ev: Evaluation) -> str:
         th = "never" if never else f"{s.threshold:.3f}"
         lines.append(f"{s.method:11} {s.precision:>9.1%} {s.fire_rate_needed:>12.1%} {s.recall:>7.1%} "
                      f"{s.false_fire_rate:>10.1%} {s.abstention:>8.1%} {s.fires:>6} {th:>9}")
+    r = ev.router
+    if r.evidence_min > 0 and (r.threshold < router.NEVER or r.weak_threshold < router.NEVER):
+        weak = "never" if r.weak_threshold >= router.NEVER else f"{r.weak_threshold:.3f}"
+        lines.append(f"router threshold applies when {r.evidence_min}+ words of the prompt point to the persona; "
+                     f"with fewer: {weak}")
     return "\n".join(lines)

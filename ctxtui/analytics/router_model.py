@@ -6,7 +6,9 @@ and ``re`` (no tiktoken, Textual, YAML or dataclasses). Training lives in ``rout
 The model is a linear scorer (softmax regression; naive Bayes fits the same form) over words,
 bigrams and word stems, plus one token for the project. Confidence is the softmax
 of ``score / temperature``, with the temperature fitted on held-out sessions; the router names
-a persona only when that confidence reaches ``threshold`` (chosen for precision).
+a persona only when that confidence reaches ``threshold`` (chosen for precision) and at
+least ``evidence_min`` distinct words of the prompt point to it; a guess with less evidence
+has its own, higher bar (``weak_threshold``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import json
 import math
 import re
 
-FORMAT = 3
+FORMAT = 4
+"""4: thresholds by evidence band (``threshold``, ``weak_threshold``, ``evidence_min``)."""
 NONE = ""
 """The class of prompts that led to no persona."""
 MAX_PROMPT_CHARS = 2000
 """Only the start of a prompt is read: pasted logs add noise, not intent."""
 MAX_MODEL_BYTES = 32 * 1024 * 1024
+EVIDENCE = 0.7
+"""A word is evidence for a persona when it alone multiplies the odds of it over NONE by e**EVIDENCE
+(see ``evidence``)."""
 JUMP = 32
 """Every JUMP-th stored term is indexed in the header (see ``LazyTerms``)."""
 
@@ -65,6 +71,36 @@ def scores(model: dict, feats: list[str]) -> list[float]:
     return out
 
 
+def evidence(model: dict, feats: list[str], ci: int) -> int:
+    """How many distinct words of the prompt point to class ``ci`` on their own: the word (or,
+    failing that, its stem) adds at least ``evidence_margin`` to its calibrated log-odds over NONE
+    (the stored weight difference over the temperature)."""
+    if ci <= 0:
+        return 0
+    table = model["terms"]
+    margin = float(model.get("evidence_margin", EVIDENCE)) * (model.get("temperature", 1.0) or 1.0)
+
+    def lift(term: str) -> float:
+        row = table.get(term)
+        if not row:
+            return 0.0
+        mine = none = 0.0
+        for c, d in row:
+            if c == ci:
+                mine = d
+            elif c == 0:
+                none = d
+        return mine - none
+
+    n = 0
+    for f in feats:
+        if " " in f or f.endswith("~") or f.startswith("@"):
+            continue
+        if lift(f) >= margin or (len(f) > 6 and lift(f"{f[:5]}~") >= margin):
+            n += 1
+    return n
+
+
 def softmax(values: list[float], temperature: float = 1.0) -> list[float]:
     """Probabilities from scores, numerically safe."""
     t = temperature if temperature > 0 else 1.0
@@ -74,20 +110,41 @@ def softmax(values: list[float], temperature: float = 1.0) -> list[float]:
     return [e / total for e in exps]
 
 
-def predict(model: dict, prompt: str, project: str = "") -> tuple[str, float]:
-    """The most likely class and its calibrated confidence (NONE for "no persona")."""
-    feats = features(prompt, project)
+def _top(model: dict, feats: list[str]) -> tuple[int, float]:
+    """The index of the most likely class and its calibrated confidence (0 for "no persona")."""
     if not any(f in model["terms"] for f in feats if not f.startswith("@project:")):
-        return NONE, 1.0  # nothing recognisable: never guess from the prior alone
+        return 0, 1.0  # nothing recognisable: never guess from the prior alone
     probs = softmax(scores(model, feats), model.get("temperature", 1.0))
     best = max(range(len(probs)), key=probs.__getitem__)
-    return model["classes"][best], probs[best]
+    return best, probs[best]
+
+
+def predict(model: dict, prompt: str, project: str = "") -> tuple[str, float]:
+    """The most likely class and its calibrated confidence (NONE for "no persona")."""
+    best, conf = _top(model, features(prompt, project))
+    return model["classes"][best], conf
+
+
+def bar(model: dict, evidence_words: int) -> float:
+    """The confidence a guess must reach: ``threshold`` when at least ``evidence_min`` words
+    point to it, else ``weak_threshold`` (a guess resting on one word is right far less often)."""
+    if evidence_words >= model.get("evidence_min", 0):
+        return float(model.get("threshold", 2.0))
+    return float(model.get("weak_threshold", 2.0))
+
+
+def explain(model: dict, prompt: str, project: str = "") -> tuple[str, float, int, float]:
+    """(top class, its confidence, evidence words for it, the confidence it must reach)."""
+    feats = features(prompt, project)
+    best, conf = _top(model, feats)
+    words = evidence(model, feats, best)
+    return model["classes"][best], conf, words, bar(model, words)
 
 
 def decide(model: dict, prompt: str, project: str = "") -> tuple[str, float]:
     """The persona to name, or NONE when the router abstains; with its confidence."""
-    name, conf = predict(model, prompt, project)
-    if name == NONE or conf < model.get("threshold", 2.0):
+    name, conf, _, needed = explain(model, prompt, project)
+    if name == NONE or conf < needed:
         return NONE, conf
     return name, conf
 

@@ -121,7 +121,7 @@ def _router(args: argparse.Namespace, settings: Any) -> int:
 def _route(args: argparse.Namespace, settings: Any) -> int:
     from ctxtui import route_hook
     from ctxtui.analytics.router import load, model_path
-    from ctxtui.analytics.router_model import NONE, predict, project_key
+    from ctxtui.analytics.router_model import NONE, explain, project_key
     from ctxtui.core.config import cache_dir
 
     if not args.prompt:
@@ -130,13 +130,13 @@ def _route(args: argparse.Namespace, settings: Any) -> int:
     if model is None:
         raise RouterCommandError("no router model yet: run `ctxtui router train`")
     cwd = str(settings.workspace)
-    name, conf = predict(model, args.prompt, project_key(cwd))
-    fires = name != NONE and conf >= model["threshold"]
+    name, conf, words, needed = explain(model, args.prompt, project_key(cwd))
+    fires = name != NONE and conf >= needed
     found = route_hook.locate(name, cwd, model.get("locations") or {}) if fires else None
     line = route_hook.hint(name, *found) if found else ""
-    _out(args, {"persona": name or None, "confidence": round(conf, 4), "threshold": model["threshold"],
-                "fires": bool(found), "context": line},
-         line or f"silent (top: {name or 'no persona'} at {conf:.2f}, threshold {model['threshold']:.2f})")
+    _out(args, {"persona": name or None, "confidence": round(conf, 4), "threshold": needed,
+                "evidence_words": words, "fires": bool(found), "context": line},
+         line or f"silent (top: {name or 'no persona'} at {conf:.2f}, {words} evidence words, threshold {needed:.2f})")
     return 0
 
 
