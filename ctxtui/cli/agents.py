@@ -58,12 +58,13 @@ def _json_piece(value: object, depth: int) -> bytes:
     return raw.replace(b"\n", b"\n" + b"  " * depth)
 
 
-def _line_counts(chunk: list[tuple[Persona, AgentVerdict]]) -> list[int]:
+def _line_counts(chunk: list[tuple[Persona, AgentVerdict]], remember: bool) -> list[int]:
     """What each loaded verdict's listing line adds to the startup context (``"\n" + line``).
 
     Where Claude Code's line is ctxtui's own startup entry, the index counted it already: cl100k
     splits a leading newline off as a token of its own (a line starts ``- ``), so the count is
-    that one plus one, and is remembered as counted (a later ``status`` finds it)."""
+    that one plus one. REMEMBER (the index counted new files): such counts are remembered as
+    if counted, so that a later ``status`` finds them."""
     texts, known = [], []
     for p, v in chunk:
         if v.loaded:
@@ -71,7 +72,8 @@ def _line_counts(chunk: list[tuple[Persona, AgentVerdict]]) -> list[int]:
             known.append(p.startup_tokens + 1 if p.usable and p.startup_tokens and v.line == p.startup_text else -1)
     todo = [t for t, n in zip(texts, known, strict=True) if n < 0]
     counted = iter(tokens.count_many(todo)) if todo else iter(())
-    tokens.remember_counts([(t, n) for t, n in zip(texts, known, strict=True) if n >= 0])
+    if remember:
+        tokens.remember_counts({t: n for t, n in zip(texts, known, strict=True) if n >= 0})
     return [n if n >= 0 else next(counted) for n in known]
 
 
@@ -89,7 +91,7 @@ def _index_json(ws: Workspace) -> None:
     eager_counts: dict[int, int] = {}
     sep = b"\n    "
     for chunk in verdicts.iter_verdicts(lib.personas, profile, lib.unchanged):
-        counts = iter(_line_counts(chunk))
+        counts = iter(_line_counts(chunk, lib.tokenised > 0))
         for p, v in chunk:
             n = next(counts) if v.loaded else 0
             if id(p) in eager:

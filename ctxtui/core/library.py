@@ -141,13 +141,17 @@ def discover(root: Path) -> list[Path]:
         dirnames, filenames = _entries(dirpath)
         dirnames = [d for d in dirnames if not d.startswith(".") and d.lower() not in SKIP_DIRS]
         plugin_layout = plugin_layout or in_agents or "agents" in dirnames
-        folder: Path | None = None  # one Path per folder; `folder / name` parses only the name
+        child: Callable[[str], Path] | None = None  # one Path per folder, a child per name
         for name in filenames:
             if not name.endswith(".md") or name.startswith("."):
                 continue
             if not is_doc_file(name) or _is_persona_despite_name(os.path.join(dirpath, name)):
-                folder = folder or Path(dirpath)
-                found.append((in_agents, folder / name))
+                if child is None:
+                    folder = Path(dirpath)
+                    # pathlib's own way to add a name known to be one plain part (how iterdir
+                    # makes its children): `folder / name` parses it, a third of a warm index
+                    child = getattr(folder, "_make_child_relpath", folder.joinpath)
+                found.append((in_agents, child(name)))
         stack.extend((os.path.join(dirpath, d), in_agents or d == "agents") for d in reversed(dirnames))
     if plugin_layout:
         return [p for in_agents, p in found if in_agents]

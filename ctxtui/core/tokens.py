@@ -190,12 +190,17 @@ def count(text: str) -> int:
     return n
 
 
-def remember_counts(counted: list[tuple[str, int]]) -> None:
-    """Remember counts the caller derived exactly without encoding (see ``count``)."""
+def remember_counts(counted: dict[str, int]) -> None:
+    """Remember counts the caller derived exactly without encoding (those not remembered yet),
+    so that a later :func:`count` of these texts finds them."""
     store = memo.table(COUNTS_TABLE)
-    if store is not None:
-        for text, n in counted:
-            store.put(count_key(text), n)
+    if store is None or not counted:
+        return
+    keys = {count_key(text): n for text, n in counted.items()}
+    have = store.known(list(keys))
+    for key, n in keys.items():
+        if key not in have:
+            store.put(key, n)
 
 
 def _count_chunk(texts: list[str]) -> list[int]:

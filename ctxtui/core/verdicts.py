@@ -259,10 +259,16 @@ def _own(chunk: list[Persona], profile: Profile, store: memo.DiskMemo | None, ta
          unchanged: Callable[[str], bool] | None = None) -> list[tuple[Persona, AgentVerdict]]:
     version = profile.version
     paths = [str(p.path) for p in chunk]
-    # (None, hash): a file not read, its stat unchanged since the index took that hash
-    read: list[tuple[bytes | None, str] | AgentVerdict] = [
-        (None, p.sha256) if unchanged is not None and p.sha256 and unchanged(path) else _read(p)
-        for p, path in zip(chunk, paths, strict=True)]
+    # A file whose stat is unchanged since the index took its hash is not read: its verdict
+    # is this process's (copied), or the remembered one (decoded for this caller alone), or
+    # when neither exists it is read and judged after all. (None, hash) stands for it.
+    read: list[tuple[bytes | None, str] | AgentVerdict] = []
+    for p, path in zip(chunk, paths, strict=True):
+        if unchanged is not None and p.sha256 and unchanged(path):
+            mine = _judged.get((path, p.sha256, version))
+            read.append(copied(mine) if mine is not None else (None, p.sha256))
+        else:
+            read.append(_read(p))
     keys = [None if tag is None or isinstance(r, AgentVerdict) else _memo_key(tag, r[1]) for r in read]
     kept = (store.get_many([k for k in keys if k is not None], keep=False)
             if store is not None and tag is not None else {})
@@ -274,9 +280,9 @@ def _own(chunk: list[Persona], profile: Profile, store: memo.DiskMemo | None, ta
         data, digest = r
         found = kept.get(key) if key is not None else _UNKNOWN
         if data is None:
-            verdict = _judged.get((path, digest, version)) or _from_memo(path, found)
+            verdict = _from_memo(path, found)
             if verdict is not None:
-                out.append((p, copied(verdict)))
+                out.append((p, verdict))
                 continue
             got = _read(p)  # not remembered after all: judge the bytes, as for any file
             if isinstance(got, AgentVerdict):
@@ -312,15 +318,19 @@ def _helper(personas: list[Persona], profile: Profile, store: memo.DiskMemo | No
             tag: bytes | None) -> ProcessPoolExecutor | None:
     if len(personas) < HELPER_MIN or (os.cpu_count() or 1) < 2:
         return None
+    if store is not None and tag is not None:
+        # how many were never judged, estimated from an even sample (the index judges the
+        # files it reads, so a warm or a cold library is all or nothing): one small query
+        sample = personas[:: max(1, len(personas) // 256)]
+        keys = [_memo_key(tag, p.sha256) for p in sample if p.sha256]
+        unknown = len(sample) - len(store.known(keys))
+        if unknown * len(personas) < HELPER_MIN * len(sample):
+            return None
     import multiprocessing as mp  # only for a large cold index: off every start-up path
     from concurrent.futures import ProcessPoolExecutor
 
     if "fork" not in mp.get_all_start_methods():
         return None
-    if store is not None and tag is not None:
-        keys = list({_memo_key(tag, p.sha256) for p in personas if p.sha256})
-        if len(keys) - len(store.known(keys)) < HELPER_MIN:
-            return None
     try:  # fork: the helper starts at once with the loader imported, and touches no memo
         return ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))
     except (OSError, ValueError):
