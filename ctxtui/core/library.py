@@ -386,9 +386,12 @@ def _path_text(value: bytes | str) -> str:
 
 
 def _to_cache(p: Persona) -> dict:
+    # The record is the content's, shared by every file with these bytes: a link's own note
+    # (always its last problem, added after parsing) belongs to the link, not to the content.
+    problems = p.problems[:-1] if p.is_symlink else p.problems
     return {
         "name": p.name, "description": p.description, "tools": p.tools, "model": p.model,
-        "color": p.color, "extra": p.extra, "status": p.status.value, "problems": p.problems,
+        "color": p.color, "extra": p.extra, "status": p.status.value, "problems": problems,
         "startup": p.startup_tokens, "full": p.full_tokens, "size": p.size, "body_sha": p.body_sha,
     }
 
