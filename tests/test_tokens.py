@@ -147,3 +147,15 @@ def test_a_damaged_memo_file_only_costs_speed(fresh_encoding, memo_folder):
     (memo_folder / "memo.sqlite").write_bytes(b"not a database" * 100)
     assert tokens.count("still counted") == len(tokens.encoding().encode_ordinary("still counted"))
     assert (memo_folder / "memo.sqlite").read_bytes() == b"not a database" * 100
+
+
+def test_a_bpe_file_read_piece_by_piece_keeps_every_rank(monkeypatch):
+    """Pieces end at line ends; ranks out of order in a later piece are read as written."""
+    import base64
+
+    monkeypatch.setattr(tokens, "_BPE_PIECE", 100)
+    pairs = [(f"tok{i}".encode(), i) for i in range(500)]
+    pairs[300], pairs[301] = (pairs[300][0], 301), (pairs[301][0], 300)
+    data = b"\n".join(base64.b64encode(t) + b" " + str(r).encode() for t, r in pairs) + b"\n"
+    assert tokens._parse_bpe(data) == dict(pairs)
+    assert tokens._parse_bpe(data.rstrip(b"\n")) == dict(pairs)

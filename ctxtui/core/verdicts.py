@@ -366,14 +366,11 @@ def warm(personas: list[Persona], profile: Profile) -> None:
     tag = _loader_tag(profile.version) if store is not None else None
     if store is None or tag is None:
         return
-    wanted: dict[tuple[str, str, str], bytes] = {}
-    room = _MAX_JUDGED - len(_judged)  # verdicts past it would not be kept: not even read
-    for p in personas:
-        if len(wanted) >= room:
-            break
-        if p.sha256 and (ident := (str(p.path), p.sha256, profile.version)) not in _judged:
-            wanted[ident] = _memo_key(tag, p.sha256)
-    if not wanted:
+    wanted = {ident: _memo_key(tag, p.sha256) for p in personas
+              if p.sha256 and (ident := (str(p.path), p.sha256, profile.version)) not in _judged}
+    if not wanted or len(wanted) > _MAX_JUDGED - len(_judged):
+        # Not all would be kept: the views then look most of them up one by one anyway, and a
+        # pass over the whole library (iter_verdicts) looks up each chunk together.
         return
     kept = store.get_many(list(wanted.values()), keep=False)
     with _judged_lock:
