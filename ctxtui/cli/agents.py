@@ -58,6 +58,19 @@ def _json_piece(value: object, depth: int) -> bytes:
     return raw.replace(b"\n", b"\n" + b"  " * depth)
 
 
+def _json_items(items: list[dict]) -> bytes:
+    """Items of the ``personas`` array as ``json.dumps(..., indent=2)`` writes them there, each
+    after its line break (``,`` between them): the chunk encoded at once when it is ASCII."""
+    try:
+        raw = msgspec.json.format(msgspec.json.encode(items), indent=2)
+    except (msgspec.EncodeError, TypeError, ValueError, OverflowError):
+        raw = None
+    if raw is not None and raw.isascii() and raw.startswith(b"[\n") and raw.endswith(b"\n]"):
+        # "[\n  {...},\n  {...}\n]": the items one level deeper, without the brackets
+        return raw[1:-2].replace(b"\n", b"\n  ")
+    return b",".join(b"\n    " + _json_piece(item, 2) for item in items)
+
+
 def _line_counts(chunk: list[tuple[Persona, AgentVerdict]], remember: bool) -> list[int]:
     """What each loaded verdict's listing line adds to the startup context (``"\n" + line``).
 
@@ -89,16 +102,18 @@ def _index_json(ws: Workspace) -> None:
               + b',\n  "claude_code": ' + _json_piece(ws.claude_code.to_json(), 1) + b',\n  "personas": [')
     eager = {id(p): p for p in lib.eager()}
     eager_counts: dict[int, int] = {}
-    sep = b"\n    "
+    first = True
     for chunk in verdicts.iter_verdicts(lib.personas, profile, lib.unchanged):
         counts = iter(_line_counts(chunk, lib.tokenised > 0))
+        items = []
         for p, v in chunk:
             n = next(counts) if v.loaded else 0
             if id(p) in eager:
                 eager_counts[id(p)] = n
-            out.write(sep + _json_piece({**persona_json(p, v, n), "tier": ws.tier_of(p.name)}, 2))
-            sep = b",\n    "
-    out.write(b"\n  ]" if sep != b"\n    " else b"]")
+            items.append({**persona_json(p, v, n), "tier": ws.tier_of(p.name)})
+        out.write((b"" if first else b",") + _json_items(items))
+        first = False
+    out.write(b"]" if first else b"\n  ]")
     # an eager persona outside the indexed files (never expected) is judged on its own
     rest = [ws.verdict(p) for k, p in eager.items() if k not in eager_counts]
     eager_total = sum(eager_counts.values()) + sum(tokens.count_many(["\n" + v.line for v in rest if v.loaded]))

@@ -366,12 +366,13 @@ def warm(personas: list[Persona], profile: Profile) -> None:
     tag = _loader_tag(profile.version) if store is not None else None
     if store is None or tag is None:
         return
-    wanted = {ident: _memo_key(tag, p.sha256) for p in personas
-              if p.sha256 and (ident := (str(p.path), p.sha256, profile.version)) not in _judged}
-    if not wanted or len(wanted) > _MAX_JUDGED - len(_judged):
+    missing = [ident for p in personas
+               if p.sha256 and (ident := (str(p.path), p.sha256, profile.version)) not in _judged]
+    if not missing or len(missing) > _MAX_JUDGED - len(_judged):
         # Not all would be kept: the views then look most of them up one by one anyway, and a
         # pass over the whole library (iter_verdicts) looks up each chunk together.
         return
+    wanted = {ident: _memo_key(tag, ident[1]) for ident in missing}
     kept = store.get_many(list(wanted.values()), keep=False)
     with _judged_lock:
         for (path, sha, version), key in wanted.items():
