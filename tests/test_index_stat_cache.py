@@ -175,3 +175,17 @@ def test_a_listing_line_after_a_newline_costs_exactly_one_token_more():
     assert len(lines) > 150
     for line in lines:
         assert len(enc.encode_ordinary("\n" + line)) == len(enc.encode_ordinary(line)) + 1, line
+
+
+def test_damaged_stamp_rows_only_cost_a_read(tmp_path):
+    root = make(tmp_path / "lib", 10)
+    settle()
+    cache = TokenCache(tmp_path / "c.sqlite")
+    first = index_library([root], cache)
+    (root / "group-0" / "new.md").write_text(persona_text("new"))  # no snapshot: stamps are used
+    for damage in ("'x'", "NULL", str(2**70)):
+        with cache.db:
+            cache.db.execute(f"UPDATE stamps SET mtime_ns={damage}")
+        again = index_library([root], cache)
+        assert [(p.name, p.full_tokens) for p in again.personas if p.name != "new"] == \
+            [(p.name, p.full_tokens) for p in first.personas]

@@ -65,11 +65,15 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 PARSER_VERSION = 7  # bump when parsing or the startup entry text changes
+SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
+_DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
+_NAME_FIELD = re.compile(r"(?m)^[ \t]*name[ \t]*:")
 SETTLE_NS = 2_000_000_000
 """A stat younger than this (mtime or ctime within 2 s of the read) is not trusted later."""
 Stamp = bytes
-"""(size, mtime_ns, ctime_ns, inode) packed (33 bytes against 200 for a tuple of four ints,
-10,000 of them in a large index): what a later stat must equal for a file to count as the same."""
+"""(size, mtime_ns, ctime_ns, inode) packed (a 32-byte value, against ~200 bytes for a tuple of
+four ints, 10,000 of them in a large index): what a later stat must equal for a file to count as
+the same."""
 _STAMP = struct.Struct("<qqqQ")
 Judge = Callable[[list[tuple[str, str, bytes]]], None]
 """Called with (path, content hash, bytes) of each block of files the index reads, so that
@@ -78,16 +82,20 @@ other results of the same bytes (Claude Code's verdicts) are computed while they
 
 def stamp(st: os.stat_result) -> Stamp:
     """The parts of a stat that change when a file is written."""
-    return _STAMP.pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return _pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _pack(*parts: int) -> Stamp:
+    try:
+        return _STAMP.pack(*parts)
+    except struct.error:  # out of range (a timestamp past 2262...): the same facts as text
+        return repr(parts).encode()
 
 
 def settled(st: os.stat_result, read_at_ns: int) -> bool:
     """Whether a stat taken after a read that started at READ_AT_NS may be trusted later: its
     last write was at least ``SETTLE_NS`` before the read (a later write moves the ctime)."""
     return read_at_ns - max(st.st_mtime_ns, st.st_ctime_ns) >= SETTLE_NS
-SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
-_DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
-_NAME_FIELD = re.compile(r"(?m)^[ \t]*name[ \t]*:")
 
 
 def is_doc_file(path: Path | str) -> bool:
@@ -315,7 +323,9 @@ class TokenCache:
                 "SELECT path, size, mtime_ns, ctime_ns, ino, sha FROM stamps "
                 f"WHERE path IN ({','.join('?' * len(chunk))})", chunk
             )
-            out.update({_path_text(r[0]): (_STAMP.pack(*r[1:5]), r[5]) for r in rows})
+            for r in rows:
+                if all(isinstance(v, int) for v in r[1:5]) and isinstance(r[5], str):  # else damaged
+                    out[_path_text(r[0])] = (_pack(*r[1:5]), r[5])
         return out
 
     def parsed(self, shas: Iterable[str]) -> dict[str, dict]:
