@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -169,6 +169,7 @@ def reset() -> None:
     """Forget the loaded encoding and its source (tests that change the BPE sources)."""
     with _load_lock:
         _load.cache_clear()
+        _counter.cache_clear()
         encoding_source.cache_clear()
 
 
@@ -196,11 +197,11 @@ def count(text: str) -> int:
     before, in this process or an earlier one, is not encoded again."""
     store = memo.table(COUNTS_TABLE)
     if store is None:
-        return len(encoding().encode_ordinary(text))
+        return _counter()(text)
     key = count_key(text)
     n = store.get(key)
     if not isinstance(n, int) or n < 0:
-        n = len(encoding().encode_ordinary(text))
+        n = _counter()(text)
         store.put(key, n)
     return n
 
@@ -218,10 +219,46 @@ def remember_counts(counted: dict[str, int]) -> None:
             store.put(key, n)
 
 
+_CHECK = "Tokens <|endoftext|> as text, \u00e9t\u00e9 \U0001f600 and  spaces\n\n- x: y (Tools: All tools)"
+
+
+@lru_cache(maxsize=1)
+def _counter() -> Callable[[str], int]:
+    """``len(encoding().encode_ordinary(text))``, without building the list of token ids.
+
+    tiktoken's core can return the ids as one buffer instead of a list of Python ints (what
+    its ``encode_to_numpy`` uses, without numpy): with no special token allowed, the ids are
+    ``encode_ordinary``'s. 10,000 personas make ~15 M ints otherwise, each taken under the GIL
+    the parsing thread needs. Checked against ``encode_ordinary`` once; any difference, or a
+    tiktoken without it, and the list is counted instead."""
+    enc = encoding()
+    ordinary = enc.encode_ordinary
+
+    def by_list(text: str) -> int:
+        return len(ordinary(text))
+
+    to_buffer = getattr(getattr(enc, "_core_bpe", None), "encode_to_tiktoken_buffer", None)
+    if to_buffer is None:
+        return by_list
+    nothing: frozenset[str] = frozenset()
+
+    def by_buffer(text: str) -> int:
+        try:
+            return memoryview(to_buffer(text, nothing)).nbytes // 4  # uint32 ids, as numpy reads them
+        except UnicodeEncodeError:  # lone surrogates: encode_ordinary repairs them first
+            return by_list(text)
+
+    try:
+        same = all(by_buffer(t) == by_list(t) for t in (_CHECK, "", _CHECK * 3))
+    except (TypeError, ValueError, AttributeError):
+        same = False
+    return by_buffer if same else by_list
+
+
 def _count_chunk(texts: list[str]) -> list[int]:
     # One text at a time: only that text's token ids are alive (a batch call keeps them all).
-    encode = encoding().encode_ordinary
-    return [len(encode(t)) for t in texts]
+    count_one = _counter()
+    return [count_one(t) for t in texts]
 
 
 def workers() -> int:
