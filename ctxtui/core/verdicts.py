@@ -192,8 +192,17 @@ CHUNK = 256
 """Files read and judged together: only one chunk's bytes are held at a time."""
 
 
+_ROW_ENCODER = msgspec.json.Encoder()
+
+
 def _row(verdict: AgentVerdict) -> str:
-    return json.dumps([getattr(verdict, f) for f in _FIELDS])
+    """A verdict as its memo row: a JSON list of its fields (``json.dumps`` when msgspec
+    cannot write a value, such as a lone surrogate)."""
+    values = [getattr(verdict, f) for f in _FIELDS]
+    try:
+        return _ROW_ENCODER.encode(values).decode()
+    except (msgspec.EncodeError, TypeError, UnicodeError):
+        return json.dumps(values)
 
 
 def judge_while_indexing(profile: Profile) -> Callable[[list[tuple[str, str, bytes]]], None] | None:
