@@ -216,3 +216,14 @@ def test_personas_sharing_a_body_but_described_differently_are_not_merged(tmp_pa
     write(tmp_path / "copy" / "p1-ansi.md", persona_text("p1-ansi", "Does ansi things.", "body\n"))
     lib = index_library([tmp_path], TokenCache(None))
     assert lib.same_body() == {"ansi": ["p1-ansi"]}
+
+
+def test_a_link_and_its_target_in_one_block_keep_their_own_problems_when_cached(tmp_path):
+    """Both files hold the same bytes (one cache record): the link's note stays the link's."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "a.md").write_text(persona_text("a"))
+    (tmp_path / "lib" / "b.md").symlink_to(tmp_path / "lib" / "a.md")
+    cache = TokenCache(tmp_path / "c.sqlite")
+    for lib in (index_library([tmp_path / "lib"], cache), index_library([tmp_path / "lib"], cache)):
+        notes = {p.path.name: [x for x in p.problems if x.startswith("symlink")] for p in lib.personas}
+        assert notes == {"a.md": [], "b.md": [f"symlink to {tmp_path / 'lib' / 'a.md'}"]}

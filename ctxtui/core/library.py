@@ -21,6 +21,15 @@ What counts as a persona, by layout (documented in README):
 
 Token counts and parsed frontmatter are cached in SQLite keyed by the file's content hash,
 so an unchanged library re-indexes without re-reading YAML or re-tokenising.
+
+A warm index does not even read: a file whose stat (size, mtime, ctime, inode) equals the one
+recorded when it was last read is taken to hold the same bytes. A stat is only recorded once it
+has settled (mtime and ctime at least ``SETTLE_NS`` before the moment the file was read), so a
+write in the same timestamp tick as the read (the "racy mtime" problem) is never hidden; ctime,
+which no user call can set, catches an edit whose mtime was put back. What a stat cannot see:
+a write that keeps size, mtime, ctime and inode all equal (a clock set back, or a file system
+whose timestamps are coarser than ``SETTLE_NS``), and a change behind a symlink (links are
+always read). ``index --json`` and the views read a trusted file again only if its stat moved.
 """
 
 from __future__ import annotations
@@ -31,9 +40,10 @@ import os
 import re
 import sqlite3
 import stat
+import struct
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +68,34 @@ PARSER_VERSION = 7  # bump when parsing or the startup entry text changes
 SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
 _DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
 _NAME_FIELD = re.compile(r"(?m)^[ \t]*name[ \t]*:")
+SETTLE_NS = 2_000_000_000
+"""A stat younger than this (mtime or ctime within 2 s of the read) is not trusted later."""
+Stamp = bytes
+"""(size, mtime_ns, ctime_ns, inode) packed (a 32-byte value, against ~200 bytes for a tuple of
+four ints, 10,000 of them in a large index): what a later stat must equal for a file to count as
+the same."""
+_STAMP = struct.Struct("<qqqQ")
+Judge = Callable[[list[tuple[str, str, bytes]]], None]
+"""Called with (path, content hash, bytes) of each block of files the index reads, so that
+other results of the same bytes (Claude Code's verdicts) are computed while they are in hand."""
+
+
+def stamp(st: os.stat_result) -> Stamp:
+    """The parts of a stat that change when a file is written."""
+    return _pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _pack(*parts: int) -> Stamp:
+    try:
+        return _STAMP.pack(*parts)
+    except struct.error:  # out of range (a timestamp past 2262...): the same facts as text
+        return repr(parts).encode()
+
+
+def settled(st: os.stat_result, read_at_ns: int) -> bool:
+    """Whether a stat taken after a read that started at READ_AT_NS may be trusted later: its
+    last write was at least ``SETTLE_NS`` before the read (a later write moves the ctime)."""
+    return read_at_ns - max(st.st_mtime_ns, st.st_ctime_ns) >= SETTLE_NS
 
 
 def is_doc_file(path: Path | str) -> bool:
@@ -113,13 +151,17 @@ def discover(root: Path) -> list[Path]:
         dirnames, filenames = _entries(dirpath)
         dirnames = [d for d in dirnames if not d.startswith(".") and d.lower() not in SKIP_DIRS]
         plugin_layout = plugin_layout or in_agents or "agents" in dirnames
-        folder: Path | None = None  # one Path per folder; `folder / name` parses only the name
+        child: Callable[[str], Path] | None = None  # one Path per folder, a child per name
         for name in filenames:
             if not name.endswith(".md") or name.startswith("."):
                 continue
             if not is_doc_file(name) or _is_persona_despite_name(os.path.join(dirpath, name)):
-                folder = folder or Path(dirpath)
-                found.append((in_agents, folder / name))
+                if child is None:
+                    folder = Path(dirpath)
+                    # pathlib's own way to add a name known to be one plain part (how iterdir
+                    # makes its children): `folder / name` parses it, a third of a warm index
+                    child = getattr(folder, "_make_child_relpath", folder.joinpath)
+                found.append((in_agents, child(name)))
         stack.extend((os.path.join(dirpath, d), in_agents or d == "agents") for d in reversed(dirnames))
     if plugin_layout:
         return [p for in_agents, p in found if in_agents]
@@ -149,6 +191,20 @@ class Library:
     tokenised: int = 0
     extras: set[str] = field(default_factory=set)
     """Names added from the bundled library for pins (not part of the user's library)."""
+    stamps: dict[str, Stamp] = field(default_factory=dict)
+    """The settled stat of each file whose content hash the index trusts (links never)."""
+
+    def unchanged(self, path: str) -> bool:
+        """Whether the file at PATH still has the settled stat the index trusted, so it still
+        holds the bytes of its persona's ``sha256`` (see the module docstring for the limits)."""
+        known = self.stamps.get(path)
+        if known is None:
+            return False
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        return not stat.S_ISLNK(st.st_mode) and stamp(st) == known
 
     def same_body(self) -> dict[str, list[str]]:
         """Names of usable winners that are one persona copied under several names (a persona
@@ -191,8 +247,9 @@ _SCHEMA = """
     PRAGMA synchronous=NORMAL;
     CREATE TABLE IF NOT EXISTS parsed(
         sha TEXT PRIMARY KEY, version INT, data TEXT);
-    CREATE TABLE IF NOT EXISTS stat(
-        path TEXT PRIMARY KEY, size INT, mtime_ns INT, ino INT, sha TEXT);
+    DROP TABLE IF EXISTS stat;
+    CREATE TABLE IF NOT EXISTS stamps(
+        path TEXT PRIMARY KEY, size INT, mtime_ns INT, ctime_ns INT, ino INT, sha TEXT);
     CREATE TABLE IF NOT EXISTS snapshot(
         key TEXT PRIMARY KEY, used REAL, data TEXT);
 """
@@ -256,16 +313,19 @@ class TokenCache:
                 "DELETE FROM snapshot WHERE key NOT IN (SELECT key FROM snapshot ORDER BY used DESC LIMIT ?)", (keep,)
             )
 
-    def stats(self, paths: list[str]) -> dict[str, tuple[int, int, int, str]]:
-        """Remembered (size, mtime_ns, inode, sha) of these paths."""
-        out: dict[str, tuple[int, int, int, str]] = {}
+    def stats(self, paths: list[str]) -> dict[str, tuple[Stamp, str]]:
+        """Remembered (settled stamp, sha) of these paths."""
+        out: dict[str, tuple[Stamp, str]] = {}
         keys = [os.fsencode(p) for p in paths]
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             rows = self.db.execute(
-                f"SELECT path, size, mtime_ns, ino, sha FROM stat WHERE path IN ({','.join('?' * len(chunk))})", chunk
+                "SELECT path, size, mtime_ns, ctime_ns, ino, sha FROM stamps "
+                f"WHERE path IN ({','.join('?' * len(chunk))})", chunk
             )
-            out.update({_path_text(r[0]): (r[1], r[2], r[3], r[4]) for r in rows})
+            for r in rows:
+                if all(isinstance(v, int) for v in r[1:5]) and isinstance(r[5], str):  # else damaged
+                    out[_path_text(r[0])] = (_pack(*r[1:5]), r[5])
         return out
 
     def parsed(self, shas: Iterable[str]) -> dict[str, dict]:
@@ -301,7 +361,7 @@ class TokenCache:
     def add(self, stat_rows: list[tuple], parsed_rows: Iterable[tuple[str, dict]]) -> None:
         """Stats and parse results into the open transaction (the caller commits)."""
         self.db.executemany(
-            "INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?)",
+            "INSERT OR REPLACE INTO stamps VALUES (?,?,?,?,?,?)",
             [(os.fsencode(r[0]), *r[1:]) for r in stat_rows],  # bytes: file names need not be UTF-8
         )
         self.db.executemany(
@@ -338,9 +398,12 @@ def _path_text(value: bytes | str) -> str:
 
 
 def _to_cache(p: Persona) -> dict:
+    # The record is the content's, shared by every file with these bytes: a link's own note
+    # (always its last problem, added after parsing) belongs to the link, not to the content.
+    problems = p.problems[:-1] if p.is_symlink else p.problems
     return {
         "name": p.name, "description": p.description, "tools": p.tools, "model": p.model,
-        "color": p.color, "extra": p.extra, "status": p.status.value, "problems": p.problems,
+        "color": p.color, "extra": p.extra, "status": p.status.value, "problems": problems,
         "startup": p.startup_tokens, "full": p.full_tokens, "size": p.size, "body_sha": p.body_sha,
     }
 
@@ -404,38 +467,49 @@ def _readlink(path: Path) -> str:
         return "?"
 
 
-def _set_key(names: list[str]) -> str | None:
-    """A key for a file set by paths and stats; None if any file is a link or unreadable
-    (a link's target can change without the link's own stat changing)."""
+def _set_key(names: list[str]) -> tuple[str, dict[str, Stamp]] | None:
+    """A key for a file set by paths and stats, and each file's stamp; None if any file is a
+    link or unreadable (a link's target can change without the link's own stat changing), or
+    has not settled (written within ``SETTLE_NS``: see the module docstring)."""
+    now = time.time_ns()
     h = hashlib.sha256(f"v{PARSER_VERSION}/shas".encode())
+    stamps: dict[str, Stamp] = {}
     for name in names:
         try:
             st = os.lstat(name)
         except OSError:
             return None
-        if stat.S_ISLNK(st.st_mode):
+        if stat.S_ISLNK(st.st_mode) or not settled(st, now):
             return None
+        stamps[name] = stamp(st)
         h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+    return h.hexdigest(), stamps
 
 
 def index_files(paths: list[Path], cache: TokenCache) -> tuple[list[Persona], int, int]:
-    """Parse and count files, using the cache. Returns (personas, cache hits, tokenised).
+    """Parse and count files, using the cache. Returns (personas, cache hits, tokenised)."""
+    personas, hits, fresh, _ = _index_files(paths, cache)
+    return personas, hits, fresh
 
-    Fast path: the very same file set (paths and stats) as before loads in one read.
-    Otherwise each file is looked up by stats, then by content hash; only new content is
-    parsed and tokenised.
+
+def _index_files(paths: list[Path], cache: TokenCache,
+                 judge: Judge | None = None) -> tuple[list[Persona], int, int, dict[str, Stamp]]:
+    """:func:`index_files`, and the settled stamp of each file whose hash is trusted.
+
+    Fast path: the very same file set (paths and settled stats) as before loads in one read.
+    Otherwise each file is looked up by its settled stat, then by content hash; only new
+    content is parsed and tokenised. JUDGE sees the bytes of every file read.
     """
     names = [str(p) for p in paths]
-    set_key = _set_key(names)
-    if set_key is not None:
-        personas = _from_snapshot(paths, cache, set_key)
+    keyed = _set_key(names)
+    if keyed is not None:
+        personas = _from_snapshot(paths, cache, keyed[0])
         if personas is not None:
-            return personas, len(paths), 0
-    personas, hits, fresh = _index_each(paths, names, cache)
-    if set_key is not None:
-        cache.store_snapshot(set_key, [p.sha256 for p in personas])
-    return personas, hits, fresh
+            return personas, len(paths), 0, keyed[1]
+    personas, hits, fresh, stamps = _index_each(paths, names, cache, judge)
+    if keyed is not None:
+        cache.store_snapshot(keyed[0], [p.sha256 for p in personas])
+    return personas, hits, fresh, stamps
 
 
 def _from_snapshot(paths: list[Path], cache: TokenCache, key: str) -> list[Persona] | None:
@@ -462,7 +536,7 @@ class _Fresh:
     personas: list[Persona] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     stat_rows: list[tuple] = field(default_factory=list)
-    """(path, size, mtime_ns, inode, sha) of every file read in the block."""
+    """(path, size, mtime_ns, ctime_ns, inode, sha) of every settled file read in the block."""
 
     def add(self, persona: Persona, text: str) -> None:
         self.personas.append(persona)
@@ -478,9 +552,11 @@ class _Fresh:
             p.startup_tokens = next(it) if p.usable else 0
 
 
-def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple[list[Persona], int, int]:
+def _index_each(paths: list[Path], names: list[str], cache: TokenCache,
+                judge: Judge | None) -> tuple[list[Persona], int, int, dict[str, Stamp]]:
     known = cache.stats(names)
     shas: dict[Path, str] = {}
+    stamps: dict[str, Stamp] = {}
     for path, key in zip(paths, names, strict=True):
         if key not in known:
             continue
@@ -488,9 +564,11 @@ def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple
             lst = os.lstat(key)
         except OSError:
             continue
-        # a link's target can change without the link's own stat changing: always re-read links
-        if not stat.S_ISLNK(lst.st_mode) and (lst.st_size, lst.st_mtime_ns, lst.st_ino) == known[key][:3]:
-            shas[path] = known[key][3]
+        # a link's target can change without the link's own stat changing: always re-read
+        # links. A stored stamp had settled when stored, so any later write moved it.
+        if not stat.S_ISLNK(lst.st_mode) and stamp(lst) == known[key][0]:
+            shas[path] = known[key][1]
+            stamps[key] = known[key][0]
     hits = cache.parsed(shas.values())
     out: dict[Path, Persona] = {}
     todo = [p for p in paths if shas.get(p) not in hits]
@@ -509,7 +587,7 @@ def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple
             if counter is not None:
                 counter.submit([])  # load the encoding while the first block is read
             for start in range(0, len(todo), _BLOCK):
-                block = _read_block(todo[start : start + _BLOCK], cache, out)
+                block = _read_block(todo[start : start + _BLOCK], cache, out, judge, stamps)
                 fresh += block.personas
                 if counter is None:
                     block.apply(tokens.count_many(block.texts))
@@ -523,7 +601,7 @@ def _index_each(paths: list[Path], names: list[str], cache: TokenCache) -> tuple
     finally:
         if counter is not None:
             counter.close()
-    return [out[p] for p in paths], len(paths) - len(fresh), len(fresh)
+    return [out[p] for p in paths], len(paths) - len(fresh), len(fresh), stamps
 
 
 def _finish(block: _Fresh, futures: list[Future[list[int]]], cache: TokenCache) -> None:
@@ -533,11 +611,14 @@ def _finish(block: _Fresh, futures: list[Future[list[int]]], cache: TokenCache) 
     cache.add(block.stat_rows, ((p.sha256, _to_cache(p)) for p in block.personas))
 
 
-def _read_block(paths: list[Path], cache: TokenCache, out: dict[Path, Persona]) -> _Fresh:
-    """Read files, reuse what the cache knows by content hash, parse the rest."""
+def _read_block(paths: list[Path], cache: TokenCache, out: dict[Path, Persona], judge: Judge | None,
+                stamps: dict[str, Stamp]) -> _Fresh:
+    """Read files, reuse what the cache knows by content hash, parse the rest; record the
+    stamp of each settled file (stat after the read: a write meanwhile leaves it unsettled)."""
     read: list[tuple[Path, bytes, str, bool]] = []
     stat_rows: list[tuple] = []
     for path in paths:
+        read_at = time.time_ns()
         data, placeholder, is_link = _read(path)
         if placeholder is not None:
             out[path] = placeholder
@@ -545,9 +626,17 @@ def _read_block(paths: list[Path], cache: TokenCache, out: dict[Path, Persona]) 
         assert data is not None
         sha = hashlib.sha256(data).hexdigest()
         if not is_link:
-            st = os.stat(path)
-            stat_rows.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino, sha))
+            try:
+                st = os.stat(path)
+            except OSError:  # gone since the read: read again next time
+                st = None
+            if st is not None and settled(st, read_at):
+                name = str(path)
+                stat_rows.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, sha))
+                stamps[name] = stamp(st)
         read.append((path, data, sha, is_link))
+    if judge is not None and read:
+        judge([(str(path), sha, data) for path, data, sha, _ in read])
     known = cache.parsed(sha for _, _, sha, _ in read)
     fresh = _Fresh(stat_rows=stat_rows)
     for path, data, sha, is_link in read:
@@ -599,8 +688,8 @@ def resolve_duplicates(personas: list[Persona], roots: list[Path]) -> tuple[dict
     return by_name, dups
 
 
-def index_library(roots: list[Path], cache: TokenCache) -> Library:
-    """Index every persona below the given roots."""
+def index_library(roots: list[Path], cache: TokenCache, judge: Judge | None = None) -> Library:
+    """Index every persona below the given roots (JUDGE: see :data:`Judge`)."""
     roots = [Path(r).absolute() for r in roots]
     paths: list[Path] = []
     seen: set[str] = set()  # by text: hashing 10,000 Paths costs more than the rest of a warm index
@@ -610,9 +699,9 @@ def index_library(roots: list[Path], cache: TokenCache) -> Library:
                 if (key := str(p)) not in seen:
                     seen.add(key)
                     paths.append(p)
-    personas, hits, fresh = index_files(paths, cache)
+    personas, hits, fresh, stamps = _index_files(paths, cache, judge)
     by_name, dups = resolve_duplicates(personas, roots)
-    return Library(roots, personas, dups, by_name, hits, fresh)
+    return Library(roots, personas, dups, by_name, hits, fresh, stamps=stamps)
 
 
 def read_body(persona: Persona) -> str:

