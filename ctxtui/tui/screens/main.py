@@ -27,10 +27,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ctxtui.core.config import Settings, WorkspaceConfig
 from ctxtui.core.errors import CtxtuiError
-from ctxtui.core.library import read_body
-from ctxtui.core.workspace import Workspace
 from ctxtui.tui.actions import bindings
-from ctxtui.tui.model import Model, build_model
+from ctxtui.tui.model import Model, PaneRows, build_model, last_used
 from ctxtui.tui.screens.confirm import ConfirmScreen
 from ctxtui.tui.widgets.budget_bar import BudgetBar
 from ctxtui.tui.widgets.detail import PersonaDetail
@@ -41,6 +39,8 @@ from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
 if TYPE_CHECKING:
     from ctxtui.analytics.optimize import Proposal
     from ctxtui.core.strategies import Plan
+    from ctxtui.core.workspace import Workspace
+    from ctxtui.tui.first_view import FirstRows
     from ctxtui.tui.widgets.gauge import ContextGauge
 
 #: Below this many columns the panes stack alone and the side column (detail, strategy,
@@ -69,6 +69,12 @@ class MainScreen(Screen):
 
         model: Model
         note: str = ""
+
+    @dataclass
+    class FirstRowsRead(Message):
+        """The first-rows helper answered (None: it could not; the screen reads itself)."""
+
+        rows: PaneRows | None
 
     @dataclass
     class FilesChanged(Message):
@@ -100,9 +106,12 @@ class MainScreen(Screen):
         to_hot: bool
         names: list[str] = field(default_factory=list)
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, first_rows: FirstRows | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self._first_rows = first_rows
+        """The helper reading the panes' first rows while the app starts (``tui.first_view``)."""
+        self._cold_total = 0
         self.ws: Workspace | None = None
         self.model: Model | None = None
         self.ws_lock = threading.Lock()
@@ -157,7 +166,10 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#cold", PersonaList).focus()
         self._fit_layout(self.app.size.width)
-        self.load()
+        if self._first_rows is not None:
+            self._read_first_rows()
+        else:
+            self.load()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_layout(event.size.width)
@@ -205,20 +217,6 @@ class MainScreen(Screen):
 
     # ---------------------------------------------------------------- workers
 
-    def _last_used(self) -> dict[str, float]:
-        """When each persona was last used: invoked in a session (the usage analysis, read
-        after the first frame) or moved by ctxtui (events), whichever is later."""
-        from ctxtui.analytics.events import EventStore
-
-        out = dict(self.invoked_at)
-        try:
-            for e in EventStore.default().events(self.settings.workspace):
-                if e.persona:
-                    out[e.persona] = max(out.get(e.persona, 0.0), e.time)
-        except Exception:  # noqa: BLE001 - an unreadable event store only costs the sort
-            pass
-        return out
-
     @work(thread=True, group="usage", exclusive=True, exit_on_error=False)
     def read_usage(self) -> None:
         """Read transcripts once for the last-used sort, then rebuild the model."""
@@ -240,14 +238,21 @@ class MainScreen(Screen):
 
     def _model(self) -> Model:
         assert self.ws is not None
-        from ctxtui.tui.model import add_tiers
+        return build_model(self.ws, last_used(self.settings.workspace, self.invoked_at))
 
-        return add_tiers(build_model(self.ws, self._last_used()), self.ws)
+    @work(thread=True, group="io", exit_on_error=False)
+    def _read_first_rows(self) -> None:
+        """Wait for the helper's rows (they are read on the other core while Textual starts)."""
+        helper, self._first_rows = self._first_rows, None
+        if helper is not None:
+            self.post_message(self.FirstRowsRead(helper.result()))
 
     @work(thread=True, group="io", exclusive=True, exit_on_error=False)
     def load(self) -> None:
         """Index the library (or re-read it) and post a model. A newer load cancels an older
         one that is still waiting for the lock, so a burst of reloads does the work once."""
+        from ctxtui.core.workspace import Workspace  # after the first frame: not a start-up import
+
         worker = get_current_worker()
         with self.ws_lock:
             if worker.is_cancelled:
@@ -287,6 +292,8 @@ class MainScreen(Screen):
     @work(thread=True, group="body", exclusive=True, exit_on_error=False)
     def load_body(self, name: str) -> None:
         """Read a persona body for the detail pane."""
+        from ctxtui.core.library import read_body
+
         model = self.model
         persona = model.personas.get(name) if model else None
         if persona is not None:
@@ -294,13 +301,25 @@ class MainScreen(Screen):
 
     # ---------------------------------------------------------------- messages
 
-    def on_main_screen_model_ready(self, message: ModelReady) -> None:
-        first = self.model is None
-        m = self.model = message.model
+    def on_main_screen_first_rows_read(self, message: FirstRowsRead) -> None:
+        """Paint the helper's rows, then read the workspace once they are on screen (its read
+        would otherwise hold the interpreter while the first frame is drawn)."""
+        rows = message.rows
+        if rows is None or self.model is not None:
+            self.load()
+            return
+        self._show_panes(rows)
+        for line in rows.problems:
+            self.notify(line, title="Recovered", timeout=8)
+        self.call_after_refresh(self.load)
+
+    def _show_panes(self, m: PaneRows | Model) -> None:
+        """Rows, pane titles and the cap warning (from the full model or the first rows)."""
         cold = self.query_one("#cold", PersonaList)
         hot = self.query_one("#hot", PersonaList)
         cold.show(m.cold)
         hot.show(m.hot + m.user_hot)
+        self._cold_total = len(m.cold)
         self._cold_title()
         over = m.listed > m.cap  # the cap counts what Claude Code lists (Workspace.visible_hot)
         user = f"  (+{len(m.user_hot)} user scope)" if m.user_hot else ""
@@ -309,6 +328,11 @@ class MainScreen(Screen):
         self.query_one("#hot-title", Label).update(
             f"Hot {m.listed} / {m.cap}" + ("  over the cap" if over else "") + unlisted_text + user)
         self.query_one("#hot-pane").set_class(over, "-over-cap")
+
+    def on_main_screen_model_ready(self, message: ModelReady) -> None:
+        first = self.model is None
+        m = self.model = message.model
+        self._show_panes(m)
         self.query_one(BudgetBar).budget = m.budget
         self.query_one(StrategySwitcher).set_current(m.strategy)
         self.query_one(HistoryList).show(m.history)
@@ -366,6 +390,9 @@ class MainScreen(Screen):
     def on_unmount(self) -> None:
         if self._roots_stop is not None:
             self._roots_stop.set()
+        if self._first_rows is not None:  # closed before its rows were asked for
+            self._first_rows.close()
+            self._first_rows = None
 
     def on_main_screen_files_changed(self, message: FilesChanged) -> None:
         self.load()
@@ -427,10 +454,10 @@ class MainScreen(Screen):
 
     def _cold_title(self) -> None:
         """``Cold (shown of total)`` while filtering, the sort, and the density if chosen."""
-        if self.model is None:
+        if self.model is None and not self._cold_total:
             return
         cold = self.query_one("#cold", PersonaList)
-        total = len(self.model.cold)
+        total = self._cold_total
         count = f"{cold.row_count} of {total}" if cold.filter_text else f"{total}"
         density = f"  density: {self.density}" if self.density else ""
         self.query_one("#cold-title", Label).update(f"Cold ({count})  sort: {cold.sort_by}{density}")
