@@ -321,6 +321,19 @@ def warm(personas: list[Persona], profile: Profile) -> None:
                 _judged[(path, sha, version)] = verdict
 
 
+def remembered(personas: list[Persona], profile: Profile) -> dict[str, AgentVerdict]:
+    """Verdicts remembered on disk for the bytes each persona's index hashed, by path, in one
+    lookup and without reading a file (a first view; :func:`verdict_for` checks the file)."""
+    store = memo.table(VERDICTS_TABLE)
+    tag = _loader_tag(profile.version) if store is not None else None
+    if store is None or tag is None:
+        return {}
+    keys = {str(p.path): _memo_key(tag, p.sha256) for p in personas if p.sha256}
+    kept = store.get_many(list(set(keys.values())))
+    found = {path: _from_memo(path, kept.get(key)) for path, key in keys.items()}
+    return {path: v for path, v in found.items() if v is not None}
+
+
 def copied(verdict: AgentVerdict) -> AgentVerdict:
     """A copy callers may change (the cached verdict stays as it was)."""
     return AgentVerdict(**{**vars(verdict), "tools": _copy(verdict.tools),

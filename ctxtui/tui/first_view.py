@@ -31,11 +31,18 @@ MAX_BYTES = 256 * 2**20
 
 
 def _rows(settings: Settings) -> PaneRows:
-    """In the helper: the panes' rows, as the screen's own read builds them."""
+    """In the helper: the panes' rows, as the screen's own read builds them, except that a
+    verdict remembered for the bytes the index hashed is taken without reading the file again
+    (the index has just checked it by its size and time; the screen's read, a moment later,
+    reads every file and shows any change)."""
+    from ctxtui.core.verdicts import remembered
     from ctxtui.core.workspace import Workspace
     from ctxtui.tui.model import last_used, pane_rows
 
-    return pane_rows(Workspace(settings), last_used(settings.workspace))
+    ws = Workspace(settings)
+    shown = [*(h.persona for h in [*ws.hot, *ws.user_hot]), *ws.cold()]
+    known = remembered(shown, ws.claude_code.profile)
+    return pane_rows(ws, last_used(settings.workspace), lambda p: known.get(str(p.path)) or ws.verdict(p))
 
 
 def can_fork() -> bool:

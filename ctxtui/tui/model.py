@@ -7,6 +7,7 @@ core: the cold pane is ``Workspace.cold()`` (what ``ctxtui list --cold`` prints)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,13 +79,15 @@ class PaneRows:
     """What the workspace recovered on reading (shown once)."""
 
 
-def pane_rows(ws: Workspace, last_used: dict[str, float] | None = None) -> PaneRows:
+def pane_rows(ws: Workspace, last_used: dict[str, float] | None = None,
+              verdict: Callable[[Persona], AgentVerdict] | None = None) -> PaneRows:
     """The panes' rows from the workspace: the cold pane is ``Workspace.cold()``, startup is
-    the listing line Claude Code sends (0 when it skips the file), tiers are ``Workspace.tiers``."""
+    the listing line Claude Code sends (0 when it skips the file), tiers are ``Workspace.tiers``.
+    VERDICT is Claude Code's verdict on a persona (default ``Workspace.verdict``)."""
     from ctxtui.core import verdicts as cc_verdicts
 
     used = last_used or {}
-    verdict = ws.verdict  # each file is read once per refresh, however often it is asked
+    verdict = verdict or ws.verdict  # each file is read once per refresh, however often it is asked
     cold_personas = ws.cold()
     judged = [verdict(p) for p in [*(h.persona for h in ws.hot), *(h.persona for h in ws.user_hot),
                                    *cold_personas]]
