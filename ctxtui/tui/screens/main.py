@@ -112,6 +112,12 @@ class MainScreen(Screen):
         self._first_rows = first_rows
         """The helper reading the panes' first rows while the app starts (``tui.first_view``)."""
         self._cold_total = 0
+        self._side_ready = False
+        """The side column's widgets are mounted (:meth:`_mount_side`)."""
+        self._after_side: list[Callable[[], object]] = []
+        """Actions on the side column asked for before it was mounted, in order."""
+        self._problems_shown: set[str] = set()
+        """Recovery lines the first rows already showed (the full read may repeat them)."""
         self.ws: Workspace | None = None
         self.model: Model | None = None
         self.ws_lock = threading.Lock()
@@ -155,13 +161,31 @@ class MainScreen(Screen):
                     hot = PersonaList("hot", id="hot")
                     yield hot
                 hot_pane.drop_pane = hot
-            with Vertical(id="side"):
-                yield PersonaDetail(id="detail")
-                yield StrategySwitcher(id="strategy")
-                yield Label("History (enter rolls back)", classes="pane-title")
-                yield HistoryList(id="history")
+            yield Vertical(id="side")  # filled after the first frame with rows (_mount_side)
         yield BudgetBar(id="budget")
-        yield FitFooter()
+        footer = FitFooter()
+        # Sized before it is mounted: a change after would compose its keys once more.
+        narrow = self.app.size.width < NARROW_BELOW
+        footer.set_reactive(FitFooter.narrow, narrow)
+        footer.set_reactive(FitFooter.fit_width, self.app.size.width)
+        yield footer
+
+    async def _mount_side(self) -> None:
+        """Fill the side column (detail, strategy, history) once the rows are on screen: the
+        first frame does not wait for its widgets. What was asked of it meanwhile runs now."""
+        if self._side_ready or not self.is_attached:
+            return
+        await self.query_one("#side").mount_all([
+            PersonaDetail(id="detail"), StrategySwitcher(id="strategy"),
+            Label("History (enter rolls back)", classes="pane-title"), HistoryList(id="history")])
+        self._side_ready = True
+        if self.model is not None:
+            self.query_one(StrategySwitcher).set_current(self.model.strategy)
+            self.query_one(HistoryList).show(self.model.history)
+            self._show_detail()
+        waiting, self._after_side = self._after_side, []
+        for action in waiting:
+            action()
 
     def on_mount(self) -> None:
         self.query_one("#cold", PersonaList).focus()
@@ -311,7 +335,12 @@ class MainScreen(Screen):
         self._show_panes(rows)
         for line in rows.problems:
             self.notify(line, title="Recovered", timeout=8)
-        self.call_after_refresh(self.load)
+        self._problems_shown.update(rows.problems)
+        self.call_after_refresh(self._after_first_rows)
+
+    async def _after_first_rows(self) -> None:
+        await self._mount_side()
+        self.load()
 
     def _show_panes(self, m: PaneRows | Model) -> None:
         """Rows, pane titles and the cap warning (from the full model or the first rows)."""
@@ -334,13 +363,16 @@ class MainScreen(Screen):
         m = self.model = message.model
         self._show_panes(m)
         self.query_one(BudgetBar).budget = m.budget
-        self.query_one(StrategySwitcher).set_current(m.strategy)
-        self.query_one(HistoryList).show(m.history)
+        if self._side_ready:
+            self.query_one(StrategySwitcher).set_current(m.strategy)
+            self.query_one(HistoryList).show(m.history)
         if self.ws is not None:
             self._schedule_auto_optimize(self.ws.config)
         for line in m.problems:
-            self.notify(line, title="Recovered", timeout=8)
+            if line not in self._problems_shown:
+                self.notify(line, title="Recovered", timeout=8)
         m.problems.clear()
+        self._problems_shown.clear()
         if message.note:
             self.notify(message.note, timeout=3)
         self._show_detail()
@@ -349,6 +381,7 @@ class MainScreen(Screen):
             self.notify("This project is not set up for ctxtui yet: press I to set it up "
                         "(ctxtui init; one recorded change, u undoes it)", title="First run", timeout=12)
         if first:  # transcripts can be large: read them once the rows are on screen
+            self.call_after_refresh(self._mount_side)
             self.call_after_refresh(self.read_usage)
             self.call_after_refresh(self._mount_gauge)
 
@@ -411,7 +444,7 @@ class MainScreen(Screen):
         else:  # a bug: say what, keep the app (every write is journalled) and log the traceback
             self.log.error(event.worker, error)
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=10)
-        if self.model is not None:  # e.g. a refused migration: the switcher shows the applied one
+        if self.model is not None and self._side_ready:  # e.g. a refused migration: the switcher shows the applied one
             self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
     def on_main_screen_moved(self, message: Moved) -> None:
@@ -427,7 +460,7 @@ class MainScreen(Screen):
             pane.refresh_marks()
 
     def on_main_screen_body_loaded(self, message: BodyLoaded) -> None:
-        if self.model and message.name in self.model.personas and self._focused_name() == message.name:
+        if self._side_ready and self.model and message.name in self.model.personas and self._focused_name() == message.name:
             self.query_one(PersonaDetail).show(self.model.personas[message.name], message.body,
                                                self.model.verdicts.get(message.name),
                                                self.model.tiers.get(message.name))
@@ -510,7 +543,7 @@ class MainScreen(Screen):
         def done(ok: bool | None) -> None:
             if ok:
                 self.run_core(f"switched to {plan.to_strategy}", lambda ws: strategies.apply(ws, plan))
-            elif self.model:
+            elif self.model and self._side_ready:
                 self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
         self.app.push_screen(ConfirmScreen(f"Switch {plan.from_strategy} → {plan.to_strategy}?", body), done)
@@ -550,6 +583,8 @@ class MainScreen(Screen):
 
     def _render_detail(self) -> None:
         self._detail_queued = False
+        if not self._side_ready:
+            return  # shown when the side column is mounted
         name = self._focused_name()
         detail = self.query_one(PersonaDetail)
         persona = self.model.personas.get(name) if (name and self.model) else None
@@ -687,6 +722,9 @@ class MainScreen(Screen):
         """Open the strategy switcher."""
         from textual.widgets import Select
 
+        if not self._side_ready:
+            self._after_side.append(self.action_focus_strategy)
+            return
         self.add_class("-side-open")  # in a narrow terminal the side column is shown first
         select = self.query_one("#strategy-select", Select)
 
@@ -698,6 +736,9 @@ class MainScreen(Screen):
 
     def action_focus_history(self) -> None:
         """Focus the history list."""
+        if not self._side_ready:
+            self._after_side.append(self.action_focus_history)
+            return
         self.add_class("-side-open")
         self.call_after_refresh(self.query_one(HistoryList).focus)
 
