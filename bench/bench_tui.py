@@ -43,11 +43,10 @@ SIZE = (140, 40)
 TARGET = 1.2
 
 #: Shared by both children: print the wall clock at the first frame rendered with TABLE's rows.
+#: Textual's Screen is patched when the child itself imports it: the hook must not move the
+#: child's imports (ours imports Textual after forking its first-rows helper, as the CLI runs it).
 FIRST_FRAME = """
-import time
-from textual.screen import Screen
-
-_refresh = Screen._compositor_refresh
+import importlib.util, sys, time
 
 def _first_frame_with_rows(screen):
     app = screen.app
@@ -59,7 +58,25 @@ def _first_frame_with_rows(screen):
         print("PAINTED", time.time(), flush=True)
         app.exit()
 
-Screen._compositor_refresh = _first_frame_with_rows
+class _PatchScreen:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "textual.screen":
+            return None
+        sys.meta_path.remove(_PatchScreen)
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            global _refresh
+            run(module)
+            _refresh = module.Screen._compositor_refresh
+            module.Screen._compositor_refresh = _first_frame_with_rows
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _PatchScreen)
 """
 
 #: The peer: a minimal Textual app showing the same rows in a DataTable.

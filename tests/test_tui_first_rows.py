@@ -104,6 +104,17 @@ async def test_a_side_column_key_pressed_at_once_runs_when_the_column_is_there(s
         assert select in screen.focused.ancestors_with_self
 
 
+async def test_keys_after_an_early_side_column_key_act_after_it(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g", "escape")  # open the switcher, then close it: in that order
+        screen = await settle(pilot, app)
+        await pilot.pause(0.1)
+        select = screen.query_one("#strategy-select", Select)
+        assert not select.expanded
+        assert select in screen.focused.ancestors_with_self
+
+
 async def test_filter_typed_before_the_rows_arrive_applies_to_them(settings):
     app = app_for(settings)
     async with app.run_test(size=SIZE) as pilot:

@@ -114,8 +114,7 @@ class MainScreen(Screen):
         self._cold_total = 0
         self._side_ready = False
         """The side column's widgets are mounted (:meth:`_mount_side`)."""
-        self._after_side: list[Callable[[], object]] = []
-        """Actions on the side column asked for before it was mounted, in order."""
+        self._side_lock = asyncio.Lock()
         self._problems_shown: set[str] = set()
         """Recovery lines the first rows already showed (the full read may repeat them)."""
         self.ws: Workspace | None = None
@@ -171,21 +170,19 @@ class MainScreen(Screen):
         yield footer
 
     async def _mount_side(self) -> None:
-        """Fill the side column (detail, strategy, history) once the rows are on screen: the
-        first frame does not wait for its widgets. What was asked of it meanwhile runs now."""
-        if self._side_ready or not self.is_attached:
-            return
-        await self.query_one("#side").mount_all([
-            PersonaDetail(id="detail"), StrategySwitcher(id="strategy"),
-            Label("History (enter rolls back)", classes="pane-title"), HistoryList(id="history")])
-        self._side_ready = True
+        """Fill the side column (detail, strategy, history) once the rows are on screen, so the
+        first frame does not wait for its widgets; or at once, when a key asks for it first."""
+        async with self._side_lock:
+            if self._side_ready or not self.is_attached:
+                return
+            await self.query_one("#side").mount_all([
+                PersonaDetail(id="detail"), StrategySwitcher(id="strategy"),
+                Label("History (enter rolls back)", classes="pane-title"), HistoryList(id="history")])
+            self._side_ready = True
         if self.model is not None:
             self.query_one(StrategySwitcher).set_current(self.model.strategy)
             self.query_one(HistoryList).show(self.model.history)
             self._show_detail()
-        waiting, self._after_side = self._after_side, []
-        for action in waiting:
-            action()
 
     def on_mount(self) -> None:
         self.query_one("#cold", PersonaList).focus()
@@ -718,13 +715,11 @@ class MainScreen(Screen):
 
         self.run_core("CLAUDE.md written", lambda ws: strategies.write_preview(ws, self.density))
 
-    def action_focus_strategy(self) -> None:
+    async def action_focus_strategy(self) -> None:
         """Open the strategy switcher."""
         from textual.widgets import Select
 
-        if not self._side_ready:
-            self._after_side.append(self.action_focus_strategy)
-            return
+        await self._mount_side()  # asked before the first rows: the keys after it wait for it
         self.add_class("-side-open")  # in a narrow terminal the side column is shown first
         select = self.query_one("#strategy-select", Select)
 
@@ -734,11 +729,9 @@ class MainScreen(Screen):
 
         self.call_after_refresh(open_select)
 
-    def action_focus_history(self) -> None:
+    async def action_focus_history(self) -> None:
         """Focus the history list."""
-        if not self._side_ready:
-            self._after_side.append(self.action_focus_history)
-            return
+        await self._mount_side()
         self.add_class("-side-open")
         self.call_after_refresh(self.query_one(HistoryList).focus)
 
