@@ -41,6 +41,18 @@ def test_the_helpers_rows_are_the_rows_the_workspace_gives(settings, needs_fork)
     assert helper.result() is None  # asked once
 
 
+def test_rows_at_hand_are_only_those_small_enough_for_the_first_frame(settings, needs_fork):
+    helper = first_view.FirstRows.start(settings)
+    assert helper is not None
+    for _ in range(3000):  # the helper has its answer when its header can be read
+        if helper.at_hand():
+            break
+        time.sleep(0.01)
+    assert helper.at_hand()
+    assert not helper.at_hand(limit=10)  # too large: the screen reads it in a worker instead
+    assert helper.result() == pane_rows(Workspace(settings), last_used(settings.workspace))
+
+
 def test_a_helper_that_fails_answers_none_and_leaves_no_process(settings, needs_fork, monkeypatch):
     def broken(_settings):
         raise RuntimeError("boom")

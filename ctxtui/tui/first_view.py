@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 256 * 2**20
 """More than this from the helper is not rows (100,000 personas take about 40 MB)."""
+FRAME_BYTES = 4 * 2**20
+"""Rows up to this size (about 10,000 personas) that are ready when the screen mounts are
+taken into its first frame (:meth:`FirstRows.at_hand`)."""
+_HEADER = 8
 
 
 def _rows(settings: Settings) -> PaneRows:
@@ -58,6 +62,8 @@ class FirstRows:
         self.pid = pid
         self._fd: int | None = fd
         self._lock = threading.Lock()
+        self._size: int | None = None
+        """The answer's size, once its header was read (0: the helper failed)."""
 
     @classmethod
     def start(cls, settings: Settings) -> FirstRows | None:
@@ -82,7 +88,7 @@ class FirstRows:
                     payload = pickle.dumps(_rows(settings), protocol=pickle.HIGHEST_PROTOCOL)
                 except BaseException:  # noqa: BLE001 - the app's own read reports it
                     payload = b""
-                view = memoryview(payload)
+                view = memoryview(len(payload).to_bytes(_HEADER, "big") + payload)
                 while view:
                     view = view[os.write(write_fd, view):]
                 code = 0
@@ -91,33 +97,61 @@ class FirstRows:
         os.close(write_fd)
         return cls(pid, read_fd)
 
+    def at_hand(self, limit: int = FRAME_BYTES) -> bool:
+        """The helper has its answer (or ended), and the answer is at most LIMIT bytes:
+        :meth:`result` then only reads what is being written from memory (never waits for
+        the helper to work), so the UI thread may call it."""
+        import select
+
+        fd = self._fd
+        if fd is None:
+            return True
+        try:
+            if self._size is None and not select.select([fd], [], [], 0)[0]:
+                return False
+            return self._header(fd) <= limit
+        except (OSError, ValueError):
+            return True
+
+    def _header(self, fd: int) -> int:
+        if self._size is None:
+            head = self._read(fd, _HEADER)
+            self._size = int.from_bytes(head, "big") if len(head) == _HEADER else 0
+        return self._size
+
+    @staticmethod
+    def _read(fd: int, size: int) -> bytes:
+        """SIZE bytes, fewer at the end of the pipe."""
+        chunks: list[bytes] = []
+        while size > 0:
+            chunk = os.read(fd, min(size, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
     def result(self) -> PaneRows | None:
-        """The helper's rows (blocks; call from a worker thread), or None when it failed or
-        :meth:`close` came first. Called once; the helper is reaped."""
+        """The helper's rows (waits for them: from a worker thread, unless :meth:`at_hand`),
+        or None when it failed or :meth:`close` came first. Called once; the helper is reaped."""
         with self._lock:
             fd, self._fd = self._fd, None
         if fd is None:
             return None
-        chunks: list[bytes] = []
-        size = 0
         try:
-            while size <= MAX_BYTES:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
+            size = self._header(fd)
+            payload = self._read(fd, size) if 0 < size <= MAX_BYTES else b""
         except OSError:
-            chunks = []
+            payload = b""
         finally:
             os.close(fd)
             self._reap()
-        if not chunks or size > MAX_BYTES:
+        if not payload or len(payload) != size:
             return None
         try:
             from ctxtui.tui.model import PaneRows
 
-            rows = pickle.loads(b"".join(chunks))
+            rows = pickle.loads(payload)
         except Exception:  # noqa: BLE001 - a garbled answer: the app reads itself
             return None
         return rows if isinstance(rows, PaneRows) else None

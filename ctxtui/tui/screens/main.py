@@ -3,9 +3,15 @@
 Widgets post messages up; this screen runs core operations in thread workers (one at a
 time, under a lock) and pushes a fresh :class:`~ctxtui.tui.model.Model` down. No file I/O
 happens on the UI thread. A failed worker is reported in one place,
-:meth:`MainScreen.on_worker_state_changed`. Modules only some actions need (the strategies,
-the preview and help screens with their Markdown and TextArea) are imported when used, so the
-first frame does not wait for them; transcripts are read after the first frame.
+:meth:`MainScreen.on_worker_state_changed`.
+
+Start-up paints the rows first: a helper forked by ``make_app`` reads them
+(:mod:`ctxtui.tui.first_view`); when they are already there at mount they go into the first
+frame (read from its pipe, as a minimal app reads its data in ``on_mount``), else a worker
+waits for them. The workspace this screen works through is read after that frame, and the
+side column (detail, strategy, history) is mounted after it too. Modules only some actions
+need (the core, the strategies, the preview and help screens) are imported when used;
+transcripts are read after the first frame.
 """
 
 from __future__ import annotations
@@ -187,7 +193,13 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#cold", PersonaList).focus()
         self._fit_layout(self.app.size.width)
-        if self._first_rows is not None:
+        helper = self._first_rows
+        if helper is not None and helper.at_hand():
+            # The rows are there already (a small library): take them into this frame, as a
+            # minimal app reads its data in on_mount, instead of drawing empty panes first.
+            self._first_rows = None
+            self.on_main_screen_first_rows_read(self.FirstRowsRead(helper.result()))
+        elif helper is not None:
             self._read_first_rows()
         else:
             self.load()
