@@ -16,6 +16,7 @@ screen's own read then reports the error).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import sys
@@ -75,8 +76,10 @@ class FirstRows:
         except OSError:
             return None
         try:
+            gc.freeze()  # the collector leaves what both share alone: fewer pages copied on write
             pid = os.fork()
         except OSError:
+            gc.unfreeze()
             os.close(read_fd)
             os.close(write_fd)
             return None
@@ -167,3 +170,4 @@ class FirstRows:
     def _reap(self) -> None:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
+        gc.unfreeze()  # nothing is shared any more: the collector may look at everything again
