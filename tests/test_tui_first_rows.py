@@ -15,6 +15,7 @@ from ctxtui.core.workspace import Workspace
 from ctxtui.tui import first_view
 from ctxtui.tui.app import make_app
 from ctxtui.tui.model import last_used, pane_rows
+from ctxtui.tui.screens.main import MainScreen
 from ctxtui.tui.widgets.persona_list import PersonaList
 from ctxtui.tui.widgets.strategy import HistoryList
 
@@ -143,3 +144,23 @@ async def test_quitting_at_once_ends_cleanly(settings):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+q")
     assert app.return_code in (0, None)
+
+
+async def test_a_move_asked_before_the_workspace_is_read_reads_it_first(settings, monkeypatch):
+    if not first_view.can_fork():
+        pytest.skip("the first rows come from the helper only where it can fork")
+    monkeypatch.setattr(MainScreen, "load", lambda self: None)  # the screen's own read never starts
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, MainScreen))
+        cold = screen.query_one("#cold", PersonaList)
+        for _ in range(1000):  # the helper's rows
+            if cold.row_count:
+                break
+            await pilot.pause(0.01)
+        assert cold.current_name() == "alpha" and screen.ws is None and screen.model is None
+        await pilot.press("t")
+        screen = await settle(pilot, app)
+        assert sorted(p.name for p in settings.agents_dir.glob("*.md")) == ["alpha.md"]
+        assert [r.name for r in screen.model.hot] == ["alpha"]
+        assert not [n for n in app._notifications if n.severity == "error"]

@@ -270,8 +270,8 @@ class MainScreen(Screen):
             self.post_message(self.ModelReady(model))
 
     def _model(self) -> Model:
-        assert self.ws is not None
-        return build_model(self.ws, last_used(self.settings.workspace, self.invoked_at))
+        ws = self._workspace()
+        return build_model(ws, last_used(self.settings.workspace, self.invoked_at))
 
     @work(thread=True, group="io", exit_on_error=False)
     def _read_first_rows(self) -> None:
@@ -284,22 +284,31 @@ class MainScreen(Screen):
     def load(self) -> None:
         """Index the library (or re-read it) and post a model. A newer load cancels an older
         one that is still waiting for the lock, so a burst of reloads does the work once."""
-        from ctxtui.core.workspace import Workspace  # after the first frame: not a start-up import
-
         worker = get_current_worker()
         with self.ws_lock:
             if worker.is_cancelled:
                 return
             if self.ws is None:
-                self._fresh = self._not_set_up()
-                self.ws = Workspace(self.settings)
-                if self.ws.config.analytics.track_usage:
-                    self._attach_events(self.ws)
+                ws = self._workspace()
             else:
-                self.ws.refresh()
+                ws = self.ws
+                ws.refresh()
             model = self._model()
-            self._roots = self.ws.library_roots()
+            self._roots = ws.library_roots()
         self.post_message(self.ModelReady(model))
+
+    def _workspace(self) -> Workspace:
+        """The workspace (with :attr:`ws_lock` held), read now when no load has read it yet:
+        a key pressed while only the first rows are on screen waits for it here."""
+        from ctxtui.core.workspace import Workspace  # after the first frame: not a start-up import
+
+        if self.ws is None:
+            self._fresh = self._not_set_up()
+            ws = Workspace(self.settings)
+            if ws.config.analytics.track_usage:
+                self._attach_events(ws)
+            self.ws = ws
+        return self.ws
 
     def _attach_events(self, ws: Workspace) -> None:
         from ctxtui.analytics.events import EventStore
@@ -315,8 +324,8 @@ class MainScreen(Screen):
                  moved: tuple[bool, list[str]] | None = None) -> None:
         """Run one core operation, then post the new model (a refusal goes to the handler)."""
         with self.ws_lock:
-            assert self.ws is not None
-            fn(self.ws)
+            ws = self._workspace()
+            fn(ws)
             model = self._model()
         if moved is not None:
             self.post_message(self.Moved(*moved))
@@ -537,8 +546,8 @@ class MainScreen(Screen):
         from ctxtui.core import strategies
 
         with self.ws_lock:
-            assert self.ws is not None
-            plan = strategies.plan(self.ws, strategy, reason="from the TUI")
+            ws = self._workspace()
+            plan = strategies.plan(ws, strategy, reason="from the TUI")
         body = "\n".join(plan.changes()[:15] or ["nothing to change"])
         if len(plan.changes()) > 15:
             body += f"\n… {len(plan.changes()) - 15} more"
@@ -712,8 +721,8 @@ class MainScreen(Screen):
         from ctxtui.tui.screens.preview import PreviewScreen
 
         with self.ws_lock:
-            assert self.ws is not None
-            pv = strategies.preview(self.ws, self.density)
+            ws = self._workspace()
+            pv = strategies.preview(ws, self.density)
 
         def done(write: bool | None) -> None:
             if write:
@@ -779,8 +788,8 @@ class MainScreen(Screen):
 
         library = self.settings.library_dirs[0] if self.settings.library_dirs else None
         with self.ws_lock:  # what init would change, planned by init itself (nothing written)
-            assert self.ws is not None
-            planned = init(self.ws, library, dry_run=True)
+            ws = self._workspace()
+            planned = init(ws, library, dry_run=True)
         if not planned.changes:
             self.app.call_from_thread(self.notify, "This project is set up for ctxtui already: nothing to change")
             return
@@ -810,8 +819,8 @@ class MainScreen(Screen):
         from ctxtui.tui.screens.lint import LintScreen
 
         with self.ws_lock:
-            assert self.ws is not None
-            files = fix_op.lint_workspace(self.ws)
+            ws = self._workspace()
+            files = fix_op.lint_workspace(ws)
 
         def done(fix: bool | None) -> None:
             if fix:
@@ -825,8 +834,8 @@ class MainScreen(Screen):
         from ctxtui.core import fix_op
 
         with self.ws_lock:
-            assert self.ws is not None
-            plan = fix_op.apply_fixes(self.ws, None, dry_run=True)
+            ws = self._workspace()
+            plan = fix_op.apply_fixes(ws, None, dry_run=True)
         lines = [f"fix {i.source}" + ("" if i.dest in (None, i.source) else f" as a copy in the cold store: {i.dest}")
                  for i in plan.written]
         lines += [f"cannot fix {i.source}: {i.result.reason}" for i in plan.items if i.result.status == "cannot"]
