@@ -164,3 +164,31 @@ async def test_a_move_asked_before_the_workspace_is_read_reads_it_first(settings
         assert sorted(p.name for p in settings.agents_dir.glob("*.md")) == ["alpha.md"]
         assert [r.name for r in screen.model.hot] == ["alpha"]
         assert not [n for n in app._notifications if n.severity == "error"]
+
+
+async def test_rows_given_before_the_first_layout_are_built_once_at_the_panes_width():
+    from textual.app import App
+
+    from ctxtui.tui.model import Row
+
+    rows = [Row(f"k{i}", f"a-long-persona-name-{i:02d}", 10, 100, (), "d") for i in range(3)]
+    built: list[str] = []
+
+    class Counting(PersonaList):
+        def add_row(self, *cells, **kw):
+            built.append(str(cells[-2]))
+            return super().add_row(*cells, **kw)
+
+    class OneList(App):
+        def compose(self):
+            yield Counting("cold", id="cold")
+
+        def on_mount(self) -> None:  # before the first layout, as the first rows can come
+            self.query_one(PersonaList).show(rows)
+
+    app = OneList()
+    async with app.run_test(size=(100, 20)) as pilot:
+        await pilot.pause(0.05)
+        table = app.query_one(PersonaList)
+        assert [table.get_row_at(i)[-2] for i in range(3)] == [r.name for r in rows]
+    assert built == [r.name for r in rows]  # once, never cut to a width of nothing first

@@ -509,7 +509,7 @@ class MainScreen(Screen):
             return
         cold = self.query_one("#cold", PersonaList)
         total = self._cold_total
-        count = f"{cold.row_count} of {total}" if cold.filter_text else f"{total}"
+        count = f"{len(cold.rows_by_key)} of {total}" if cold.filter_text else f"{total}"
         density = f"  density: {self.density}" if self.density else ""
         self.query_one("#cold-title", Label).update(f"Cold ({count})  sort: {cold.sort_by}{density}")
 
