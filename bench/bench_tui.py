@@ -11,7 +11,9 @@
   after the first frame, so the ratio should stay near 1).
 
 "The first frame with the rows" is the first compositor refresh that starts with rows in the
-table and is not held back by a batch update (a held frame is never written). Both children run
+table and is not held back by a batch update (a held frame is never written). The hook patches
+Textual's Screen as the child imports it, so it does not change the child's import order (ours
+forks its first-rows helper before it imports Textual, as ``ctxtui`` does when run). Both children run
 with bytecode caching on (``PYTHONDONTWRITEBYTECODE`` removed), as an installed package has it.
 
 Targets (issue 10): ours <= 1.2x the peer at 1,000 and 5,000 personas; first paint independent
