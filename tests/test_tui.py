@@ -444,7 +444,7 @@ def test_members_do_not_shadow_textual(settings):
     from textual.screen import Screen
     from textual.widgets import DataTable
 
-    from ctxtui.tui.app import CtxApp
+    from ctxtui.tui.application import CtxApp
     from ctxtui.tui.screens.analytics import AnalyticsScreen
     from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
 

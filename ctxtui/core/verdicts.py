@@ -392,6 +392,26 @@ def warm(personas: list[Persona], profile: Profile) -> None:
                 _judged[(path, sha, version)] = verdict
 
 
+def remembered(personas: list[Persona], profile: Profile) -> dict[str, AgentVerdict]:
+    """Verdicts remembered (in this process, else on disk in one lookup) for the bytes each
+    persona's index hashed, by path, without reading a file (a first view; :func:`verdict_for`
+    checks the file). Shared: do not change them."""
+    with _judged_lock:
+        found = {str(p.path): _judged.get((str(p.path), p.sha256, profile.version)) for p in personas if p.sha256}
+    out = {path: v for path, v in found.items() if v is not None}
+    store = memo.table(VERDICTS_TABLE)
+    tag = _loader_tag(profile.version) if store is not None else None
+    if store is None or tag is None or len(out) == len(found):
+        return out
+    keys = {str(p.path): _memo_key(tag, p.sha256) for p in personas if p.sha256 and str(p.path) not in out}
+    kept = store.get_many(list(set(keys.values())))
+    for path, key in keys.items():
+        verdict = _from_memo(path, kept.get(key))
+        if verdict is not None:
+            out[path] = verdict
+    return out
+
+
 def copied(verdict: AgentVerdict) -> AgentVerdict:
     """A copy callers may change (the cached verdict stays as it was)."""
     return AgentVerdict(**{**vars(verdict), "tools": _copy(verdict.tools),

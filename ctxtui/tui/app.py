@@ -1,126 +1,31 @@
-"""The Textual app and its factory (used by the CLI, ``run_test()`` and snapshot tests)."""
+"""The app factory, used by the CLI, ``run_test()`` and snapshot tests, so all three build the
+same app. It starts reading the panes' first rows (``ctxtui.tui.first_view``) before it
+imports Textual, so the two happen at once."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from textual import work
-from textual.app import App
-from textual.worker import Worker, WorkerState
+from ctxtui.core.config import Settings
 
-from ctxtui.core.config import Settings, save_setting
-from ctxtui.tui.actions import bindings, check_keymap
-from ctxtui.tui.commands import CtxCommands
-from ctxtui.tui.screens.main import MainScreen
-from ctxtui.tui.themes import THEME_VARIABLES, load_themes
+if TYPE_CHECKING:
+    from ctxtui.tui.application import CtxApp
 
 
-class CtxApp(App):
-    """ctxtui's terminal UI."""
+def make_app(settings: Settings, *, first_rows: bool = True, **kwargs: Any) -> CtxApp:
+    """Build the app (KWARGS go to :class:`~ctxtui.tui.application.CtxApp`). With FIRST_ROWS,
+    a forked helper reads the panes' rows while Textual starts, where forking is safe."""
+    from ctxtui.tui.first_view import FirstRows
 
-    CSS_PATH = "app.tcss"
-    TITLE = "ctxtui"
-    COMMANDS = App.COMMANDS | {CtxCommands}
-    BINDINGS = bindings("app")
+    helper = FirstRows.start(settings) if first_rows else None
+    try:
+        from ctxtui.tui.application import CtxApp
 
-    def __init__(self, settings: Settings, *, watch_files: bool | None = None, remember_theme: bool = True) -> None:
-        check_keymap(settings.keymap)  # before anything is built: one clear line, not a bad UI
-        super().__init__()
-        self.settings = settings
-        self.live_reload = settings.watch if watch_files is None else watch_files
-        self.remember_theme = remember_theme
-        self._stop_watch = asyncio.Event()
-        loaded = load_themes()
-        for theme in loaded.themes:
-            self.register_theme(theme)
-        self.theme_problems = loaded.problems
-        names = {t.name for t in loaded.themes} | set(self.available_themes)
-        self._set_first_theme(
-            settings.theme if settings.theme in names else "ctxtui-dark" if "ctxtui-dark" in names else "textual-dark")
-        self.sub_title = str(settings.workspace)
-        if settings.keymap:
-            self.set_keymap(settings.keymap)
-
-    def _set_first_theme(self, name: str) -> None:
-        """The theme before the first frame. Assigning ``self.theme`` here would make Textual
-        parse and apply the whole stylesheet a second time (its theme watcher refreshes the
-        CSS); before the first parse, giving the stylesheet the theme's variables is enough.
-        What the watcher does besides (pinned Textual 8.2.8) is done here."""
-        self.set_reactive(App.theme, name)
-        theme = self.current_theme
-        classes = {c: False for c in self.classes if c.startswith("-theme-")}
-        self.update_classes({**classes, f"-theme-{theme.name}": True, "-dark-mode": theme.dark,
-                             "-light-mode": not theme.dark}, update=False)
-        self._refresh_truecolor_filter(self.ansi_theme)
-        self.stylesheet.set_variables(self.get_css_variables())
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        """Defaults for ctxtui's own theme variables, so every theme can be used."""
-        return dict(THEME_VARIABLES)
-
-    def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.settings))
-        for problem in self.theme_problems:
-            self.notify(problem, title="Theme skipped", severity="warning")
-        if self.live_reload:
-            self.run_worker(self._watch_recursive(), group="watch", exit_on_error=False)
-            self.run_worker(self._watch_workspace_root(), group="watch", exit_on_error=False)
-
-    def watch_theme(self, theme: str) -> None:
-        if self.remember_theme and self.is_running:
-            self._save_theme(theme)
-
-    @work(thread=True, group="settings", exclusive=True, exit_on_error=False)
-    def _save_theme(self, theme: str) -> None:
-        """Remember the theme (file I/O stays off the UI thread; a failure goes to the handler)."""
-        save_setting("theme", theme)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The app's own workers (theme saving, file watching) report a failure here, once.
-        Each screen handles its own workers the same way."""
-        if event.state != WorkerState.ERROR:
-            return
-        if event.worker.group == "settings":
-            self.notify(f"Could not save the theme choice: {event.worker.error}", severity="warning")
-        elif event.worker.group == "watch":
-            self.notify(f"Live reload stopped: {event.worker.error}; press r to reload", severity="warning")
-
-    def _main(self) -> MainScreen | None:
-        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-
-    async def _changed(self, paths: set[Path]) -> None:
-        """Files changed on disk: tell the main screen (a burst becomes one reload there)."""
-        main = self._main()
-        if main is not None:
-            main.post_message(MainScreen.FilesChanged(frozenset(paths)))
-
-    async def _watch_recursive(self) -> None:
-        from ctxtui.tui import watch  # watchfiles and anyio: not needed for the first frame
-
-        s = self.settings
-        paths = [*s.libraries, s.agents_dir, s.user_agents_dir, s.workspace / ".claude" / "rules"]
-        await watch.watch(paths, self._changed, self._stop_watch)
-
-    async def _watch_workspace_root(self) -> None:
-        from watchfiles import awatch
-
-        from ctxtui.tui import watch
-
-        root = self.settings.workspace
-        names = {"CLAUDE.md", "CLAUDE.local.md", "hybrid-config.json"}
-        async for changes in awatch(root, debounce=watch.DEBOUNCE_MS, step=watch.STEP_MS,
-                                    stop_event=self._stop_watch, recursive=False):
-            if any(Path(p).name in names for _, p in changes):
-                await self._changed({Path(p) for _, p in changes})
-
-    def on_unmount(self) -> None:
-        self._stop_watch.set()  # let the watchers end cleanly (Textual's own quit action runs)
-
-
-def make_app(settings: Settings, **kwargs) -> CtxApp:
-    """Build the app the same way for the CLI, tests and snapshots."""
-    return CtxApp(settings, **kwargs)
+        return CtxApp(settings, first_rows=helper, **kwargs)
+    except BaseException:
+        if helper is not None:
+            helper.close()
+        raise
 
 
 def run_app(settings: Settings) -> int:

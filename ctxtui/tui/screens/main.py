@@ -3,9 +3,15 @@
 Widgets post messages up; this screen runs core operations in thread workers (one at a
 time, under a lock) and pushes a fresh :class:`~ctxtui.tui.model.Model` down. No file I/O
 happens on the UI thread. A failed worker is reported in one place,
-:meth:`MainScreen.on_worker_state_changed`. Modules only some actions need (the strategies,
-the preview and help screens with their Markdown and TextArea) are imported when used, so the
-first frame does not wait for them; transcripts are read after the first frame.
+:meth:`MainScreen.on_worker_state_changed`.
+
+Start-up paints the rows first: a helper forked by ``make_app`` reads them
+(:mod:`ctxtui.tui.first_view`); when they are already there at mount they go into the first
+frame (read from its pipe, as a minimal app reads its data in ``on_mount``), else a worker
+waits for them. The workspace this screen works through is read after that frame, and the
+side column (detail, strategy, history) is mounted after it too. Modules only some actions
+need (the core, the strategies, the preview and help screens) are imported when used;
+transcripts are read after the first frame.
 """
 
 from __future__ import annotations
@@ -27,10 +33,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ctxtui.core.config import Settings, WorkspaceConfig
 from ctxtui.core.errors import CtxtuiError
-from ctxtui.core.library import read_body
-from ctxtui.core.workspace import Workspace
 from ctxtui.tui.actions import bindings
-from ctxtui.tui.model import Model, build_model
+from ctxtui.tui.model import Model, PaneRows, build_model, last_used
 from ctxtui.tui.screens.confirm import ConfirmScreen
 from ctxtui.tui.widgets.budget_bar import BudgetBar
 from ctxtui.tui.widgets.detail import PersonaDetail
@@ -41,6 +45,8 @@ from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
 if TYPE_CHECKING:
     from ctxtui.analytics.optimize import Proposal
     from ctxtui.core.strategies import Plan
+    from ctxtui.core.workspace import Workspace
+    from ctxtui.tui.first_view import FirstRows
     from ctxtui.tui.widgets.gauge import ContextGauge
 
 #: Below this many columns the panes stack alone and the side column (detail, strategy,
@@ -69,6 +75,12 @@ class MainScreen(Screen):
 
         model: Model
         note: str = ""
+
+    @dataclass
+    class FirstRowsRead(Message):
+        """The first-rows helper answered (None: it could not; the screen reads itself)."""
+
+        rows: PaneRows | None
 
     @dataclass
     class FilesChanged(Message):
@@ -100,9 +112,17 @@ class MainScreen(Screen):
         to_hot: bool
         names: list[str] = field(default_factory=list)
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, first_rows: FirstRows | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self._first_rows = first_rows
+        """The helper reading the panes' first rows while the app starts (``tui.first_view``)."""
+        self._cold_total = 0
+        self._side_ready = False
+        """The side column's widgets are mounted (:meth:`_mount_side`)."""
+        self._side_lock = asyncio.Lock()
+        self._problems_shown: set[str] = set()
+        """Recovery lines the first rows already showed (the full read may repeat them)."""
         self.ws: Workspace | None = None
         self.model: Model | None = None
         self.ws_lock = threading.Lock()
@@ -146,18 +166,43 @@ class MainScreen(Screen):
                     hot = PersonaList("hot", id="hot")
                     yield hot
                 hot_pane.drop_pane = hot
-            with Vertical(id="side"):
-                yield PersonaDetail(id="detail")
-                yield StrategySwitcher(id="strategy")
-                yield Label("History (enter rolls back)", classes="pane-title")
-                yield HistoryList(id="history")
+            yield Vertical(id="side")  # filled after the first frame with rows (_mount_side)
         yield BudgetBar(id="budget")
-        yield FitFooter()
+        footer = FitFooter()
+        # Sized before it is mounted: a change after would compose its keys once more.
+        narrow = self.app.size.width < NARROW_BELOW
+        footer.set_reactive(FitFooter.narrow, narrow)
+        footer.set_reactive(FitFooter.fit_width, self.app.size.width)
+        yield footer
+
+    async def _mount_side(self) -> None:
+        """Fill the side column (detail, strategy, history) once the rows are on screen, so the
+        first frame does not wait for its widgets; or at once, when a key asks for it first."""
+        async with self._side_lock:
+            if self._side_ready or not self.is_attached:
+                return
+            await self.query_one("#side").mount_all([
+                PersonaDetail(id="detail"), StrategySwitcher(id="strategy"),
+                Label("History (enter rolls back)", classes="pane-title"), HistoryList(id="history")])
+            self._side_ready = True
+        if self.model is not None:
+            self.query_one(StrategySwitcher).set_current(self.model.strategy)
+            self.query_one(HistoryList).show(self.model.history)
+            self._show_detail()
 
     def on_mount(self) -> None:
         self.query_one("#cold", PersonaList).focus()
         self._fit_layout(self.app.size.width)
-        self.load()
+        helper = self._first_rows
+        if helper is not None and helper.at_hand():
+            # The rows are there already (a small library): take them into this frame, as a
+            # minimal app reads its data in on_mount, instead of drawing empty panes first.
+            self._first_rows = None
+            self.on_main_screen_first_rows_read(self.FirstRowsRead(helper.result()))
+        elif helper is not None:
+            self._read_first_rows()
+        else:
+            self.load()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_layout(event.size.width)
@@ -205,20 +250,6 @@ class MainScreen(Screen):
 
     # ---------------------------------------------------------------- workers
 
-    def _last_used(self) -> dict[str, float]:
-        """When each persona was last used: invoked in a session (the usage analysis, read
-        after the first frame) or moved by ctxtui (events), whichever is later."""
-        from ctxtui.analytics.events import EventStore
-
-        out = dict(self.invoked_at)
-        try:
-            for e in EventStore.default().events(self.settings.workspace):
-                if e.persona:
-                    out[e.persona] = max(out.get(e.persona, 0.0), e.time)
-        except Exception:  # noqa: BLE001 - an unreadable event store only costs the sort
-            pass
-        return out
-
     @work(thread=True, group="usage", exclusive=True, exit_on_error=False)
     def read_usage(self) -> None:
         """Read transcripts once for the last-used sort, then rebuild the model."""
@@ -239,10 +270,15 @@ class MainScreen(Screen):
             self.post_message(self.ModelReady(model))
 
     def _model(self) -> Model:
-        assert self.ws is not None
-        from ctxtui.tui.model import add_tiers
+        ws = self._workspace()
+        return build_model(ws, last_used(self.settings.workspace, self.invoked_at))
 
-        return add_tiers(build_model(self.ws, self._last_used()), self.ws)
+    @work(thread=True, group="io", exit_on_error=False)
+    def _read_first_rows(self) -> None:
+        """Wait for the helper's rows (they are read on the other core while Textual starts)."""
+        helper, self._first_rows = self._first_rows, None
+        if helper is not None:
+            self.post_message(self.FirstRowsRead(helper.result()))
 
     @work(thread=True, group="io", exclusive=True, exit_on_error=False)
     def load(self) -> None:
@@ -253,15 +289,26 @@ class MainScreen(Screen):
             if worker.is_cancelled:
                 return
             if self.ws is None:
-                self._fresh = self._not_set_up()
-                self.ws = Workspace(self.settings)
-                if self.ws.config.analytics.track_usage:
-                    self._attach_events(self.ws)
+                ws = self._workspace()
             else:
-                self.ws.refresh()
+                ws = self.ws
+                ws.refresh()
             model = self._model()
-            self._roots = self.ws.library_roots()
+            self._roots = ws.library_roots()
         self.post_message(self.ModelReady(model))
+
+    def _workspace(self) -> Workspace:
+        """The workspace (with :attr:`ws_lock` held), read now when no load has read it yet:
+        a key pressed while only the first rows are on screen waits for it here."""
+        from ctxtui.core.workspace import Workspace  # after the first frame: not a start-up import
+
+        if self.ws is None:
+            self._fresh = self._not_set_up()
+            ws = Workspace(self.settings)
+            if ws.config.analytics.track_usage:
+                self._attach_events(ws)
+            self.ws = ws
+        return self.ws
 
     def _attach_events(self, ws: Workspace) -> None:
         from ctxtui.analytics.events import EventStore
@@ -277,8 +324,8 @@ class MainScreen(Screen):
                  moved: tuple[bool, list[str]] | None = None) -> None:
         """Run one core operation, then post the new model (a refusal goes to the handler)."""
         with self.ws_lock:
-            assert self.ws is not None
-            fn(self.ws)
+            ws = self._workspace()
+            fn(ws)
             model = self._model()
         if moved is not None:
             self.post_message(self.Moved(*moved))
@@ -287,6 +334,8 @@ class MainScreen(Screen):
     @work(thread=True, group="body", exclusive=True, exit_on_error=False)
     def load_body(self, name: str) -> None:
         """Read a persona body for the detail pane."""
+        from ctxtui.core.library import read_body
+
         model = self.model
         persona = model.personas.get(name) if model else None
         if persona is not None:
@@ -294,13 +343,30 @@ class MainScreen(Screen):
 
     # ---------------------------------------------------------------- messages
 
-    def on_main_screen_model_ready(self, message: ModelReady) -> None:
-        first = self.model is None
-        m = self.model = message.model
+    def on_main_screen_first_rows_read(self, message: FirstRowsRead) -> None:
+        """Paint the helper's rows, then read the workspace once they are on screen (its read
+        would otherwise hold the interpreter while the first frame is drawn)."""
+        rows = message.rows
+        if rows is None or self.model is not None:
+            self.load()
+            return
+        self._show_panes(rows)
+        for line in rows.problems:
+            self.notify(line, title="Recovered", timeout=8)
+        self._problems_shown.update(rows.problems)
+        self.call_after_refresh(self._after_first_rows)
+
+    async def _after_first_rows(self) -> None:
+        await self._mount_side()
+        self.load()
+
+    def _show_panes(self, m: PaneRows | Model) -> None:
+        """Rows, pane titles and the cap warning (from the full model or the first rows)."""
         cold = self.query_one("#cold", PersonaList)
         hot = self.query_one("#hot", PersonaList)
         cold.show(m.cold)
         hot.show(m.hot + m.user_hot)
+        self._cold_total = len(m.cold)
         self._cold_title()
         over = m.listed > m.cap  # the cap counts what Claude Code lists (Workspace.visible_hot)
         user = f"  (+{len(m.user_hot)} user scope)" if m.user_hot else ""
@@ -309,14 +375,22 @@ class MainScreen(Screen):
         self.query_one("#hot-title", Label).update(
             f"Hot {m.listed} / {m.cap}" + ("  over the cap" if over else "") + unlisted_text + user)
         self.query_one("#hot-pane").set_class(over, "-over-cap")
+
+    def on_main_screen_model_ready(self, message: ModelReady) -> None:
+        first = self.model is None
+        m = self.model = message.model
+        self._show_panes(m)
         self.query_one(BudgetBar).budget = m.budget
-        self.query_one(StrategySwitcher).set_current(m.strategy)
-        self.query_one(HistoryList).show(m.history)
+        if self._side_ready:
+            self.query_one(StrategySwitcher).set_current(m.strategy)
+            self.query_one(HistoryList).show(m.history)
         if self.ws is not None:
             self._schedule_auto_optimize(self.ws.config)
         for line in m.problems:
-            self.notify(line, title="Recovered", timeout=8)
+            if line not in self._problems_shown:
+                self.notify(line, title="Recovered", timeout=8)
         m.problems.clear()
+        self._problems_shown.clear()
         if message.note:
             self.notify(message.note, timeout=3)
         self._show_detail()
@@ -325,6 +399,7 @@ class MainScreen(Screen):
             self.notify("This project is not set up for ctxtui yet: press I to set it up "
                         "(ctxtui init; one recorded change, u undoes it)", title="First run", timeout=12)
         if first:  # transcripts can be large: read them once the rows are on screen
+            self.call_after_refresh(self._mount_side)
             self.call_after_refresh(self.read_usage)
             self.call_after_refresh(self._mount_gauge)
 
@@ -366,6 +441,9 @@ class MainScreen(Screen):
     def on_unmount(self) -> None:
         if self._roots_stop is not None:
             self._roots_stop.set()
+        if self._first_rows is not None:  # closed before its rows were asked for
+            self._first_rows.close()
+            self._first_rows = None
 
     def on_main_screen_files_changed(self, message: FilesChanged) -> None:
         self.load()
@@ -384,7 +462,7 @@ class MainScreen(Screen):
         else:  # a bug: say what, keep the app (every write is journalled) and log the traceback
             self.log.error(event.worker, error)
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=10)
-        if self.model is not None:  # e.g. a refused migration: the switcher shows the applied one
+        if self.model is not None and self._side_ready:  # e.g. a refused migration: the switcher shows the applied one
             self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
     def on_main_screen_moved(self, message: Moved) -> None:
@@ -400,7 +478,7 @@ class MainScreen(Screen):
             pane.refresh_marks()
 
     def on_main_screen_body_loaded(self, message: BodyLoaded) -> None:
-        if self.model and message.name in self.model.personas and self._focused_name() == message.name:
+        if self._side_ready and self.model and message.name in self.model.personas and self._focused_name() == message.name:
             self.query_one(PersonaDetail).show(self.model.personas[message.name], message.body,
                                                self.model.verdicts.get(message.name),
                                                self.model.tiers.get(message.name))
@@ -427,11 +505,11 @@ class MainScreen(Screen):
 
     def _cold_title(self) -> None:
         """``Cold (shown of total)`` while filtering, the sort, and the density if chosen."""
-        if self.model is None:
+        if self.model is None and not self._cold_total:
             return
         cold = self.query_one("#cold", PersonaList)
-        total = len(self.model.cold)
-        count = f"{cold.row_count} of {total}" if cold.filter_text else f"{total}"
+        total = self._cold_total
+        count = f"{len(cold.rows_by_key)} of {total}" if cold.filter_text else f"{total}"
         density = f"  density: {self.density}" if self.density else ""
         self.query_one("#cold-title", Label).update(f"Cold ({count})  sort: {cold.sort_by}{density}")
 
@@ -468,8 +546,8 @@ class MainScreen(Screen):
         from ctxtui.core import strategies
 
         with self.ws_lock:
-            assert self.ws is not None
-            plan = strategies.plan(self.ws, strategy, reason="from the TUI")
+            ws = self._workspace()
+            plan = strategies.plan(ws, strategy, reason="from the TUI")
         body = "\n".join(plan.changes()[:15] or ["nothing to change"])
         if len(plan.changes()) > 15:
             body += f"\n… {len(plan.changes()) - 15} more"
@@ -483,7 +561,7 @@ class MainScreen(Screen):
         def done(ok: bool | None) -> None:
             if ok:
                 self.run_core(f"switched to {plan.to_strategy}", lambda ws: strategies.apply(ws, plan))
-            elif self.model:
+            elif self.model and self._side_ready:
                 self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
         self.app.push_screen(ConfirmScreen(f"Switch {plan.from_strategy} → {plan.to_strategy}?", body), done)
@@ -523,6 +601,8 @@ class MainScreen(Screen):
 
     def _render_detail(self) -> None:
         self._detail_queued = False
+        if not self._side_ready:
+            return  # shown when the side column is mounted
         name = self._focused_name()
         detail = self.query_one(PersonaDetail)
         persona = self.model.personas.get(name) if (name and self.model) else None
@@ -641,8 +721,8 @@ class MainScreen(Screen):
         from ctxtui.tui.screens.preview import PreviewScreen
 
         with self.ws_lock:
-            assert self.ws is not None
-            pv = strategies.preview(self.ws, self.density)
+            ws = self._workspace()
+            pv = strategies.preview(ws, self.density)
 
         def done(write: bool | None) -> None:
             if write:
@@ -656,10 +736,11 @@ class MainScreen(Screen):
 
         self.run_core("CLAUDE.md written", lambda ws: strategies.write_preview(ws, self.density))
 
-    def action_focus_strategy(self) -> None:
+    async def action_focus_strategy(self) -> None:
         """Open the strategy switcher."""
         from textual.widgets import Select
 
+        await self._mount_side()  # asked before the first rows: the keys after it wait for it
         self.add_class("-side-open")  # in a narrow terminal the side column is shown first
         select = self.query_one("#strategy-select", Select)
 
@@ -669,8 +750,9 @@ class MainScreen(Screen):
 
         self.call_after_refresh(open_select)
 
-    def action_focus_history(self) -> None:
+    async def action_focus_history(self) -> None:
         """Focus the history list."""
+        await self._mount_side()
         self.add_class("-side-open")
         self.call_after_refresh(self.query_one(HistoryList).focus)
 
@@ -706,8 +788,8 @@ class MainScreen(Screen):
 
         library = self.settings.library_dirs[0] if self.settings.library_dirs else None
         with self.ws_lock:  # what init would change, planned by init itself (nothing written)
-            assert self.ws is not None
-            planned = init(self.ws, library, dry_run=True)
+            ws = self._workspace()
+            planned = init(ws, library, dry_run=True)
         if not planned.changes:
             self.app.call_from_thread(self.notify, "This project is set up for ctxtui already: nothing to change")
             return
@@ -737,8 +819,8 @@ class MainScreen(Screen):
         from ctxtui.tui.screens.lint import LintScreen
 
         with self.ws_lock:
-            assert self.ws is not None
-            files = fix_op.lint_workspace(self.ws)
+            ws = self._workspace()
+            files = fix_op.lint_workspace(ws)
 
         def done(fix: bool | None) -> None:
             if fix:
@@ -752,8 +834,8 @@ class MainScreen(Screen):
         from ctxtui.core import fix_op
 
         with self.ws_lock:
-            assert self.ws is not None
-            plan = fix_op.apply_fixes(self.ws, None, dry_run=True)
+            ws = self._workspace()
+            plan = fix_op.apply_fixes(ws, None, dry_run=True)
         lines = [f"fix {i.source}" + ("" if i.dest in (None, i.source) else f" as a copy in the cold store: {i.dest}")
                  for i in plan.written]
         lines += [f"cannot fix {i.source}: {i.result.reason}" for i in plan.items if i.result.status == "cannot"]

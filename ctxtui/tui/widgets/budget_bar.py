@@ -3,11 +3,14 @@ context left."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ctxtui.core.budget import Budget
+if TYPE_CHECKING:
+    from ctxtui.core.budget import Budget
 
 
 class BudgetBar(Static):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ctxtui.core.claude_code import AgentVerdict
-from ctxtui.core.persona import Persona
-from ctxtui.core.verdicts import line_tokens
+if TYPE_CHECKING:
+    from ctxtui.core.claude_code import AgentVerdict
+    from ctxtui.core.persona import Persona
 
 TIER_TEXT = {
     "file": "an agent file when hot, in the library when cold",
@@ -21,6 +23,8 @@ def describe(p: Persona, body: str, verdict: AgentVerdict | None = None, tier: s
     """Markdown for one persona (pure, so it is easy to test). With VERDICT, the startup
     figure is Claude Code's listing line, and a file it skips says so first; with TIER, how
     it is kept in or out of the listing."""
+    from ctxtui.core.verdicts import line_tokens  # not needed before a persona is shown
+
     startup = line_tokens(verdict) if verdict is not None else p.startup_tokens
     lines = [f"## {p.name}", "", f"**status** {p.status.value} · **startup** {startup:,} · **full** {p.full_tokens:,} tokens (cl100k)", ""]
     if tier is not None:

@@ -171,6 +171,11 @@ class PersonaList(DataTable):
         old = self.rows_by_key
         self.rows_by_key = {r.key: r for r in shown}
         self.marked &= {r.name for r in shown}
+        if not self.size.width:
+            # Not laid out yet (the first rows can come before the first layout): names would
+            # be cut to nothing. The first resize builds the rows at the pane's width.
+            self._layout_key = None
+            return
         kept = [k for k in old if k in self.rows_by_key]
         if kept == list(self.rows_by_key) and all(old[k] == self.rows_by_key[k] for k in kept):
             # Only removals (the common toggle): drop those rows instead of rebuilding 1,000.

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 
-from ctxtui.core.history import Entry
 from ctxtui.tui.actions import bindings
+
+if TYPE_CHECKING:
+    from ctxtui.core.history import Entry
 
 STRATEGY_LABELS = {
     "eager": "Eager (all hot)",
