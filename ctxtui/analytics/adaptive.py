@@ -306,6 +306,6 @@ def propose_for(ws: Workspace, sessions: list[Session], model: Mapping | None,
     if model is None or not figures_from_model(model):
         plan.notes.insert(0, "no router model with held-out figures: no persona is left to the router "
                              "(`ctxtui router train` builds one)")
-    elif min(router.Bar.of(model).threshold, router.Bar.of(model).weak_threshold) >= router.NEVER:
+    elif min((bar := router.Bar.of(dict(model))).threshold, bar.weak_threshold) >= router.NEVER:
         plan.notes.insert(0, "the router has too little data to fire yet: no persona is left to it")
     return plan
