@@ -601,3 +601,21 @@ async def test_the_command_palette_opens_lists_every_action_and_runs_one(setting
         await pilot.press("enter")
         await settle(pilot, app)
         assert app.is_running and app.screen is screen
+
+
+async def test_escape_leaves_the_filter_so_keys_are_keys_again(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("slash", "b", "e")
+        flt = screen.query_one("#filter")
+        assert flt.has_focus and flt.value == "be"
+        await pilot.press("escape")
+        assert flt.value == "" and not flt.has_focus
+        await pilot.press("slash")
+        assert flt.has_focus
+        await pilot.press("escape")  # an empty filter: escape leaves it too
+        assert not flt.has_focus
+        await pilot.press("q")
+        await pilot.pause(0.3)
+        assert not app.is_running

@@ -9,6 +9,9 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
+from ctxtui.core.display import printable as printable  # re-exported: the CLI's one import
+from ctxtui.core.display import visible
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
@@ -57,22 +60,6 @@ def new_table(*args: Any, **kwargs: Any) -> Table:
     from rich.table import Table
 
     return Table(*args, **kwargs)
-
-
-# Patterns are compiled on first use (``re`` caches them): most runs print neither.
-_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
-
-
-def visible(text: str) -> str:
-    """TEXT with control characters and bidi overrides as ``?`` (line breaks and tabs kept):
-    what the console does to every string it prints."""
-    return re.sub(_CONTROL, "?", text)
-
-
-def printable(text: str) -> str:
-    """TEXT from a persona or transcript, safe for a terminal: control characters (escape
-    sequences, bells) and bidi overrides become ``?``; tabs and newlines become spaces."""
-    return re.sub(_CONTROL, "?", text.replace("\t", " ").replace("\n", " "))
 
 
 def wants_json(args: argparse.Namespace) -> bool:

@@ -68,7 +68,7 @@ class CtxApp(App):
         self.push_screen(MainScreen(self.settings, self.first_rows))
         self.first_rows = None  # the screen owns it now
         for problem in self.theme_problems:
-            self.notify(problem, title="Theme skipped", severity="warning")
+            self.notify(problem, title="Theme skipped", severity="warning", markup=False)
         if self.live_reload:
             self.run_worker(self._watch_recursive(), group="watch", exit_on_error=False)
             self.run_worker(self._watch_workspace_root(), group="watch", exit_on_error=False)
@@ -88,9 +88,9 @@ class CtxApp(App):
         if event.state != WorkerState.ERROR:
             return
         if event.worker.group == "settings":
-            self.notify(f"Could not save the theme choice: {event.worker.error}", severity="warning")
+            self.notify(f"Could not save the theme choice: {event.worker.error}", severity="warning", markup=False)
         elif event.worker.group == "watch":
-            self.notify(f"Live reload stopped: {event.worker.error}; press r to reload", severity="warning")
+            self.notify(f"Live reload stopped: {event.worker.error}; press r to reload", severity="warning", markup=False)
 
     def _main(self) -> MainScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)

@@ -25,6 +25,7 @@ from ctxtui.core.config import Settings
 from ctxtui.core.workspace import Workspace
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.screens.confirm import ConfirmScreen
+from ctxtui.tui.text import cell
 
 
 def bar(value: int, top: int, width: int = 24) -> str:
@@ -55,7 +56,7 @@ class AnalyticsScreen(Screen[optimize.Proposal | None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"Reading transcripts in {self.settings.transcripts}…", id="analytics-summary")
+        yield Static(f"Reading transcripts in {self.settings.transcripts}…", id="analytics-summary", markup=False)
         with Horizontal(id="analytics-body"):
             with Vertical():
                 yield Label("Invocations per persona", classes="pane-title")
@@ -67,7 +68,7 @@ class AnalyticsScreen(Screen[optimize.Proposal | None]):
                 yield DataTable(id="triggers-table", cursor_type="row")
         with Horizontal(id="analytics-actions"):
             yield Button("Auto-optimise hot set (o)", id="optimize", variant="primary", disabled=True)
-            yield Static("", id="proposal")
+            yield Static("", id="proposal", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -104,16 +105,16 @@ class AnalyticsScreen(Screen[optimize.Proposal | None]):
         usage.clear()
         top = max((p.invocations for p in a.personas), default=0)
         for p in a.personas:
-            usage.add_row(p.name + ("" if p.in_library else " (built-in)"), str(p.invocations), str(p.sessions),
+            usage.add_row(cell(p.name + ("" if p.in_library else " (built-in)")), str(p.invocations), str(p.sessions),
                           bar(p.invocations, top), p.last_used[:10])
         pairs = self.query_one("#pairs-table", DataTable)
         pairs.clear()
         for pair in a.pairs[:20]:
-            pairs.add_row(pair.a, pair.b, str(pair.sessions), f"{pair.lift:.2f}")
+            pairs.add_row(cell(pair.a), cell(pair.b), str(pair.sessions), f"{pair.lift:.2f}")
         trig = self.query_one("#triggers-table", DataTable)
         trig.clear()
         for name, ts in a.triggers.items():
-            trig.add_row(name, ", ".join(t.term for t in ts[:5]))
+            trig.add_row(cell(name), cell(", ".join(t.term for t in ts[:5])))
         button = self.query_one("#optimize", Button)
         button.disabled = self.proposal is None
         if self.proposal:
@@ -126,7 +127,7 @@ class AnalyticsScreen(Screen[optimize.Proposal | None]):
         """Confirm, then apply the proposal as a migration (it can be rolled back)."""
         prop = self.proposal
         if prop is None:
-            self.notify("No usage to optimise from yet")
+            self.notify("No usage to optimise from yet", markup=False)
             return
         body = "\n".join(prop.reasons) + f"\n\nnew hot set: {', '.join(prop.hot)}"
 

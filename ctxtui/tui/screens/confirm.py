@@ -22,7 +22,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.title_text, id="confirm-title")
+            yield Static(self.title_text, id="confirm-title", markup=False)
             with VerticalScroll(id="confirm-scroll"):  # a long change list scrolls; the keys stay
                 yield Static(self.body, id="confirm-body", markup=False)
             with Horizontal(id="confirm-buttons"):

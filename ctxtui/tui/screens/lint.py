@@ -73,4 +73,4 @@ class LintScreen(Screen[bool]):
         if self.needs_fix:
             self.dismiss(True)
         else:
-            self.notify("Nothing to fix: every agent file loads as written")
+            self.notify("Nothing to fix: every agent file loads as written", markup=False)

@@ -352,7 +352,7 @@ class MainScreen(Screen):
             return
         self._show_panes(rows)
         for line in rows.problems:
-            self.notify(line, title="Recovered", timeout=8)
+            self.notify(line, title="Recovered", timeout=8, markup=False)
         self._problems_shown.update(rows.problems)
         self.call_after_refresh(self._after_first_rows)
 
@@ -388,16 +388,16 @@ class MainScreen(Screen):
             self._schedule_auto_optimize(self.ws.config)
         for line in m.problems:
             if line not in self._problems_shown:
-                self.notify(line, title="Recovered", timeout=8)
+                self.notify(line, title="Recovered", timeout=8, markup=False)
         m.problems.clear()
         self._problems_shown.clear()
         if message.note:
-            self.notify(message.note, timeout=3)
+            self.notify(message.note, timeout=3, markup=False)
         self._show_detail()
         self._watch_library_roots(self._roots)
         if first and self._fresh:
             self.notify("This project is not set up for ctxtui yet: press I to set it up "
-                        "(ctxtui init; one recorded change, u undoes it)", title="First run", timeout=12)
+                        "(ctxtui init; one recorded change, u undoes it)", title="First run", timeout=12, markup=False)
         if first:  # transcripts can be large: read them once the rows are on screen
             self.call_after_refresh(self._mount_side)
             self.call_after_refresh(self.read_usage)
@@ -454,14 +454,14 @@ class MainScreen(Screen):
             return
         error = event.worker.error
         if event.worker.group == "watch-library":
-            self.notify(f"Live reload of the library stopped: {error}; press r to reload", severity="warning")
+            self.notify(f"Live reload of the library stopped: {error}; press r to reload", severity="warning", markup=False)
         elif event.worker.group == "usage":
-            self.notify(f"Could not read transcripts: {error}", title="Usage", severity="warning", timeout=6)
+            self.notify(f"Could not read transcripts: {error}", title="Usage", severity="warning", timeout=6, markup=False)
         elif isinstance(error, USER_ERRORS):
-            self.notify(str(error), title="Refused", severity="error", timeout=6)
+            self.notify(str(error), title="Refused", severity="error", timeout=6, markup=False)
         else:  # a bug: say what, keep the app (every write is journalled) and log the traceback
             self.log.error(event.worker, error)
-            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=10)
+            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=10, markup=False)
         if self.model is not None and self._side_ready:  # e.g. a refused migration: the switcher shows the applied one
             self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
@@ -635,7 +635,7 @@ class MainScreen(Screen):
     def action_undo(self) -> None:
         """Reverse the last move, or roll back the last recorded change made here (tier, fix, setup)."""
         if not self.undo_stack:
-            self.notify("Nothing to undo")
+            self.notify("Nothing to undo", markup=False)
             return
         last = self.undo_stack.pop()
 
@@ -712,7 +712,7 @@ class MainScreen(Screen):
         self.density = DENSITY_CYCLE[(DENSITY_CYCLE.index(self.density) + 1) % len(DENSITY_CYCLE)]
         self._cold_title()
         self.notify(f"CLAUDE.md density: {self.density or 'auto (by library size)'}; p previews, w writes",
-                    timeout=4)
+                    timeout=4, markup=False)
 
     @work(thread=True, group="io", exit_on_error=False)
     def action_preview(self) -> None:
@@ -857,7 +857,7 @@ class MainScreen(Screen):
                 self.run_core(f"fixed {count} agent file(s); u undoes it", apply)
 
         if not count:
-            self.notify(body, title="Nothing fixed", timeout=8)
+            self.notify(body, title="Nothing fixed", timeout=8, markup=False)
             return
         self.app.push_screen(ConfirmScreen(f"Fix {count} agent file(s)?", body), done)
 
@@ -912,3 +912,5 @@ class MainScreen(Screen):
         flt = self.query_one("#filter", Input)
         if flt.value:
             flt.value = ""
+        if flt.has_focus:  # escape leaves the filter: q, t and s are keys again, not text
+            self.query_one("#cold", PersonaList).focus()

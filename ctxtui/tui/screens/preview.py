@@ -27,7 +27,7 @@ class PreviewScreen(ModalScreen[bool]):
             yield Static(
                 f"{pv.path} · block {pv.block_tokens:,} tokens (cl100k) · density {pv.density} "
                 f"· all densities: {costs} · {'changed' if pv.changed else 'up to date'}",
-                id="preview-title",
+                id="preview-title", markup=False,
             )
             with TabbedContent(initial="rendered"):
                 with TabPane("Rendered", id="rendered"):

@@ -13,6 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ctxtui.core.config import TIERS
+from ctxtui.core.display import printable
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.widgets.detail import TIER_TEXT
 
@@ -31,7 +32,7 @@ class TierScreen(ModalScreen[str | None]):
         shown = ", ".join(self.names[:6]) + (f" and {len(self.names) - 6} more" if len(self.names) > 6 else "")
         now = sorted({self.current.get(n, "file") for n in self.names})
         with Vertical(id="tier-box"):
-            yield Static(f"Tier of {shown} (now {', '.join(now)})", id="tier-title")
+            yield Static(f"Tier of {printable(shown)} (now {', '.join(now)})", id="tier-title", markup=False)
             yield OptionList(*(Option(f"{t[0]}  {t:<7} {TIER_TEXT[t]}", id=t) for t in TIERS), id="tier-options")
             yield Static("Recorded in history; u undoes it byte for byte.", id="tier-note")
 

@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ctxtui.core.display import visible
+
 if TYPE_CHECKING:
     from ctxtui.core.claude_code import AgentVerdict
     from ctxtui.core.persona import Persona
@@ -62,4 +64,4 @@ class PersonaDetail(VerticalScroll):
             # needed for the first frame.
             from rich.markdown import Markdown as RichMarkdown
 
-            md.update(RichMarkdown(describe(persona, body, verdict, tier)))
+            md.update(RichMarkdown(visible(describe(persona, body, verdict, tier))))

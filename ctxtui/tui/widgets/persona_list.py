@@ -20,8 +20,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Label
 from textual.widgets.data_table import RowKey
 
+from ctxtui.core.display import printable
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.model import Row
+from ctxtui.tui.text import cell
 
 DRAG_THRESHOLD = 2
 _STARTUP_W, _FULL_W, _USED_W = 7, 6, 8
@@ -208,7 +210,7 @@ class PersonaList(DataTable):
                         f"{r.full:>{_FULL_W},}")
         if self.sort_by == "last used":
             cells += (ago(r.last_used),)
-        return (*cells, name, flags)
+        return (*cells, cell(name), flags)
 
     def refresh_marks(self) -> None:
         """Make the marks on screen match :attr:`marked` (after a move cleared or kept them)."""
@@ -294,7 +296,7 @@ class PersonaList(DataTable):
             self.capture_mouse()
             self.add_class("-dragging")
             label = ", ".join(self._dragging) if len(self._dragging) < 4 else f"{len(self._dragging)} personas"
-            self._ghost = Label(f"⇄ {label}", id="drag-ghost")
+            self._ghost = Label(f"⇄ {printable(label)}", id="drag-ghost", markup=False)
             self.screen.mount(self._ghost)
         if self._ghost is not None:
             self._ghost.styles.offset = (event.screen_x + 1, event.screen_y)

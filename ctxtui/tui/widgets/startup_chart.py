@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ctxtui.core.display import printable
 from ctxtui.tui.widgets.persona_list import middle_ellipsis
 
 KIND_LABELS: dict[str, str] = {
@@ -96,7 +97,7 @@ def chart_text(whole: Mapping[str, Any] | None, width: int = 80) -> Text:
         if len(of_kind) > 1:
             room = LABEL_WIDTH + bar_width - 4  # figures line up under the kind's figure
             for i in largest[:TOP_ITEMS]:
-                label = middle_ellipsis(str(i.get("label", "")), room)  # the end tells names apart
+                label = middle_ellipsis(printable(str(i.get("label", ""))), room)  # the end tells names apart
                 out.append(f"\n    {label:<{room}} {int(i['tokens']):>{FIGURE_WIDTH},}", style="dim")
             if len(of_kind) > TOP_ITEMS:
                 out.append(f"\n    … {len(of_kind) - TOP_ITEMS} more", style="dim")
@@ -110,7 +111,7 @@ def chart_text(whole: Mapping[str, Any] | None, width: int = 80) -> Text:
             saving = int(s.get("saving", 0))
             figure = f"-{saving:,}" if saving else "?"
             out.append(f"\n{figure:>{FIGURE_WIDTH}}  ")
-            out.append(_cut(f"{s.get('item', '')}: {s.get('action', '')}", width - FIGURE_WIDTH - 3))
+            out.append(_cut(printable(f"{s.get('item', '')}: {s.get('action', '')}"), width - FIGURE_WIDTH - 3))
         if len(mine) > 8:
             out.append(f"\n{'':>{FIGURE_WIDTH}}  … {len(mine) - 8} more (ctxtui status)", style="dim")
     return out

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 
 from ctxtui.tui.actions import bindings
+from ctxtui.tui.text import cell
 
 if TYPE_CHECKING:
     from ctxtui.core.history import Entry
@@ -77,7 +78,7 @@ class HistoryList(DataTable):
         """Newest first."""
         self.clear()
         for e in reversed(entries):
-            self.add_row(e.id[:4], (e.reason or e.kind)[:40], f"{e.from_strategy} → {e.to_strategy}",
+            self.add_row(e.id[:4], cell((e.reason or e.kind)[:40]), f"{e.from_strategy} → {e.to_strategy}",
                          f"{e.token_delta:+,}", e.time[11:16], key=e.id)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
