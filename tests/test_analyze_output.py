@@ -5,21 +5,20 @@ a generated history and on the real corpus; trigger words match the log-odds def
 from __future__ import annotations
 
 import functools
-import math
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_trigger_terms import by_definition
 
 from conftest import REPO, TRANSCRIPTS
 from ctxtui.analytics import transcript_cache
 from ctxtui.analytics import transcripts as tr
 from ctxtui.analytics.transcripts import Invocation, Session
-from ctxtui.analytics.usage import Trigger, terms, trigger_terms
+from ctxtui.analytics.usage import Trigger, trigger_terms
 from ctxtui.cli import analytics as cli_analytics
 from ctxtui.cli import main
 from ctxtui.core import config
@@ -130,31 +129,10 @@ def test_runs_are_consecutive_and_never_more_than_asked():
 # --- trigger words: the definition, term by term -------------------------------------------
 
 def _by_definition(sessions: list[Session], top: int = 8, prior: float = 100.0) -> dict[str, list[Trigger]]:
-    """Monroe et al.'s log-odds z-score with an informative Dirichlet prior, every term scored,
-    the rest of the background as a Counter subtraction."""
-    background: Counter[str] = Counter()
-    for s in sessions:
-        for _, text in s.prompts:
-            background.update(terms(text))
-    by_persona: dict[str, Counter[str]] = {}
-    for s in sessions:
-        for inv in s.invocations:
-            if inv.trigger:
-                by_persona.setdefault(inv.persona, Counter()).update(terms(inv.trigger))
-    denominator = sum(background.values()) + len(background) + 1
-    out = {}
-    for persona, counts in by_persona.items():
-        rest = background - counts
-        n_i, n_j = sum(counts.values()), sum(rest.values())
-        ranked = []
-        for term, y_i in counts.items():
-            a_w = prior * (background[term] + 1) / denominator
-            y_j = rest[term]
-            d = math.log((y_i + a_w) / (n_i + prior - y_i - a_w)) - math.log((y_j + a_w) / (n_j + prior - y_j - a_w))
-            z = d / math.sqrt(1 / (y_i + a_w) + 1 / (y_j + a_w))
-            ranked.append((-round(z, 3), term, y_i))
-        out[persona] = [Trigger(term, -neg_z, y_i) for neg_z, term, y_i in sorted(ranked)[:top]]
-    return out
+    """Monroe et al.'s log-odds z-score with an informative Dirichlet prior, every term scored
+    the direct way (``test_trigger_terms.by_definition``), as Trigger records."""
+    return {persona: [Trigger(term, z, n) for term, z, n in rows]
+            for persona, rows in by_definition(sessions, top=top, prior=prior).items()}
 
 
 def _sessions(prompts: list[tuple[str, str]]) -> list[Session]:

@@ -140,34 +140,33 @@ _VIA: set[object] = set()
 def _stat_kind() -> str:
     """``t`` when the caller of ``os.stat`` only asks what type the path is (``exists``,
     ``is_dir``, ``is_file``, the loop check in ``Path.resolve``), else ``s``."""
-    frame = sys._getframe(2)  # 0: here, 1: _stat, 2: whoever called os.stat
+    frame = sys._getframe(3)  # 0: here, 1: _note_stat, 2: _stat, 3: whoever called os.stat
     if frame.f_code in _VIA and frame.f_back is not None:
         frame = frame.f_back
     return "t" if frame.f_code in _TYPE_ONLY else "s"
 
 
-def _stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+def _note_stat(path: object, kwargs: dict[str, object], lstat: bool) -> None:
+    """Record a stat of PATH (an lstat, or a stat that does not follow links, as ``l``)."""
     rec = _current
-    if rec is not None:
-        if kwargs.get("dir_fd") is not None:
-            rec.unknown = True
-        else:
-            p = _abs(path)
-            if p is not None:
-                kind = "l" if kwargs.get("follow_symlinks") is False else _stat_kind()
-                rec.paths.setdefault((kind, p), None)
+    if rec is None:
+        return
+    if kwargs.get("dir_fd") is not None:
+        rec.unknown = True
+        return
+    p = _abs(path)
+    if p is not None:
+        kind = "l" if lstat or kwargs.get("follow_symlinks") is False else _stat_kind()
+        rec.paths.setdefault((kind, p), None)
+
+
+def _stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+    _note_stat(path, kwargs, lstat=False)
     return _real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def _lstat(path: object, *args: object, **kwargs: object) -> os.stat_result:
-    rec = _current
-    if rec is not None:
-        if kwargs.get("dir_fd") is not None:
-            rec.unknown = True
-        else:
-            p = _abs(path)
-            if p is not None:
-                rec.paths.setdefault(("l", p), None)
+    _note_stat(path, kwargs, lstat=True)
     return _real_lstat(path, *args, **kwargs)  # type: ignore[arg-type]
 
 
