@@ -82,39 +82,35 @@ class DiskMemo:
         with self._lock:
             out = {k: self._memo[k] for k in keys if k in self._memo}
             out.update((k, self._pending[k]) for k in keys if k in self._pending)
-            wanted = list({k for k in keys if k not in out})
-            db = self._connect() if wanted else None
-            if db is None:
-                return out
-            try:
-                for i in range(0, len(wanted), 500):
-                    chunk = wanted[i : i + 500]
-                    rows = db.execute(f"SELECT key, value FROM {self.table} WHERE key IN "
-                                      f"({','.join('?' * len(chunk))})", chunk).fetchall()
-                    for key, value in rows:
-                        if keep:
-                            self._keep(key, value)
-                        out[key] = value
-            except sqlite3.Error:  # a cache never fails a command
-                self._broken, self._db = True, None
+            for key, value in self._stored([k for k in keys if k not in out], "key, value"):
+                if keep:
+                    self._keep(key, value)
+                out[key] = value
             return out
 
     def known(self, keys: list[bytes]) -> set[bytes]:
         """Those of these keys that have a remembered value (no value is read)."""
         with self._lock:
             out = {k for k in keys if k in self._memo or k in self._pending}
-            wanted = list({k for k in keys if k not in out})
-            db = self._connect() if wanted else None
-            if db is None:
-                return out
-            try:
-                for i in range(0, len(wanted), 500):
-                    chunk = wanted[i : i + 500]
-                    out.update(k for (k,) in db.execute(f"SELECT key FROM {self.table} WHERE key IN "
-                                                        f"({','.join('?' * len(chunk))})", chunk))
-            except sqlite3.Error:  # a cache never fails a command
-                self._broken, self._db = True, None
+            out.update(k for (k,) in self._stored([k for k in keys if k not in out], "key"))
             return out
+
+    def _stored(self, keys: list[bytes], columns: str) -> list[tuple[Any, ...]]:
+        """COLUMNS of the stored rows of these keys, 500 keys a query (none when the database
+        is missing or broken: a cache never fails a command). Call with the lock held."""
+        wanted = list(dict.fromkeys(keys))
+        db = self._connect() if wanted else None
+        if db is None:
+            return []
+        rows: list[tuple[Any, ...]] = []
+        try:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                rows += db.execute(f"SELECT {columns} FROM {self.table} WHERE key IN "
+                                   f"({','.join('?' * len(chunk))})", chunk).fetchall()
+        except sqlite3.Error:
+            self._broken, self._db = True, None
+        return rows
 
     def _keep(self, key: bytes, value: Any) -> None:
         if len(self._memo) >= self.MAX_MEMO:
