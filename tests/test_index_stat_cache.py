@@ -189,3 +189,28 @@ def test_damaged_stamp_rows_only_cost_a_read(tmp_path):
         again = index_library([root], cache)
         assert [(p.name, p.full_tokens) for p in again.personas if p.name != "new"] == \
             [(p.name, p.full_tokens) for p in first.personas]
+
+
+def test_files_named_after_their_file_never_share_a_cached_record(tmp_path):
+    """The parse record is shared by content, but a file without a name field (or an empty,
+    invalid one) is named after its file: identical bytes under two names stay two personas,
+    cold, warm (stat shortcut) and from the whole-set snapshot, in one library or across two."""
+    root = tmp_path / "lib"
+    root.mkdir()
+    nameless = "---\ndescription: Reviews code for bugs\n---\nYou review code.\n"
+    for stem in ("alpha", "beta"):
+        (root / f"{stem}.md").write_text(nameless)
+    for stem in ("empty-one", "empty-two"):
+        (root / f"{stem}.md").write_bytes(b"")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "gamma.md").write_text(nameless)
+    cache = TokenCache(tmp_path / "c.sqlite")
+    want = ["alpha", "beta", "empty-one", "empty-two"]
+    for _ in range(2):
+        assert sorted(p.name for p in index_library([root], cache).personas) == want
+    settle()
+    for _ in range(3):  # settled: the stat shortcut, then the snapshot of the whole set
+        lib = index_library([root], cache)
+        assert sorted(p.name for p in lib.personas) == want and not lib.duplicates
+        assert [p.name for p in index_library([other], cache).personas] == ["gamma"]

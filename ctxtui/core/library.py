@@ -64,7 +64,7 @@ from ctxtui.core.safe_io import TooLargeError, UnsafeReadError, read_head, read_
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-PARSER_VERSION = 7  # bump when parsing or the startup entry text changes
+PARSER_VERSION = 8  # bump when parsing or the startup entry text changes (8: records name their stem)
 SKIP_DIRS = {"skills", "commands", "hooks", "node_modules", "__pycache__"}
 _DOC_STEMS = {"readme", "changelog", "contributing", "license", "skill", "claude", "agents"}
 _NAME_FIELD = re.compile(r"(?m)^[ \t]*name[ \t]*:")
@@ -401,7 +401,11 @@ def _to_cache(p: Persona) -> dict:
     # The record is the content's, shared by every file with these bytes: a link's own note
     # (always its last problem, added after parsing) belongs to the link, not to the content.
     problems = p.problems[:-1] if p.is_symlink else p.problems
-    return {
+    stem = p.path.stem
+    # A file without a name field (or an invalid one) is named after its file: that record is
+    # only this file name's, not every file with these bytes.
+    by_name = stem if p.name == stem or any(stem in x for x in problems) else None
+    return {"stem": by_name,
         "name": p.name, "description": p.description, "tools": p.tools, "model": p.model,
         "color": p.color, "extra": p.extra, "status": p.status.value, "problems": problems,
         "startup": p.startup_tokens, "full": p.full_tokens, "size": p.size, "body_sha": p.body_sha,
@@ -409,6 +413,11 @@ def _to_cache(p: Persona) -> dict:
 
 
 _STATUS = {s.value: s for s in Status}  # Status(value) is an enum search: slow 10,000 times
+
+
+def _fits(d: dict, path: Path) -> bool:
+    """Whether a cached record holds for PATH (its name may come from its file name)."""
+    return d.get("stem") in (None, path.stem)
 
 
 def _from_cache(path: Path, sha: str, d: dict, is_symlink: bool) -> Persona:
@@ -518,6 +527,8 @@ def _from_snapshot(paths: list[Path], cache: TokenCache, key: str) -> list[Perso
         return None
     parsed = cache.parsed(shas)
     try:
+        if not all(_fits(parsed[sha], p) for p, sha in zip(paths, shas, strict=True)):
+            return None
         return [_from_cache(p, sha, parsed[sha], False) for p, sha in zip(paths, shas, strict=True)]
     except (KeyError, TypeError, ValueError):  # a result has gone or is damaged: index again
         return None
@@ -571,11 +582,11 @@ def _index_each(paths: list[Path], names: list[str], cache: TokenCache,
             stamps[key] = known[key][0]
     hits = cache.parsed(shas.values())
     out: dict[Path, Persona] = {}
-    todo = [p for p in paths if shas.get(p) not in hits]
     for path in paths:
         sha = shas.get(path)
-        if sha is not None and sha in hits:
+        if sha is not None and sha in hits and _fits(hits[sha], path):
             out[path] = _from_cache(path, sha, hits[sha], False)
+    todo = [p for p in paths if p not in out]
     fresh: list[Persona] = []
     # This thread reads and parses (Python, under the GIL) while worker threads count the
     # blocks before (tiktoken drops the GIL), so parsing hides behind counting on a second core.
@@ -640,7 +651,7 @@ def _read_block(paths: list[Path], cache: TokenCache, out: dict[Path, Persona], 
     known = cache.parsed(sha for _, _, sha, _ in read)
     fresh = _Fresh(stat_rows=stat_rows)
     for path, data, sha, is_link in read:
-        if sha in known:
+        if sha in known and _fits(known[sha], path):
             persona = _from_cache(path, sha, known[sha], is_link)
         else:
             persona = parse_persona(path, data, is_symlink=is_link)
