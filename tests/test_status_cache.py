@@ -439,3 +439,46 @@ def test_a_program_run_while_recording_is_noted() -> None:
     finally:
         inputs.stop()
     assert rec.spawned
+
+
+def test_a_file_deleted_after_it_was_read_is_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file read early in a run and deleted before its end leaves an absent signature, which
+    has no time for the 2 s rule: its signature when it was read shows the change, so the entry
+    is not stored (else the deleted file's tokens would be replayed until something else
+    changed)."""
+    from ctxtui.core import inputs
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("CTXTUI_CACHE_DIR", str(cache))
+    memory = tmp_path / "home" / ".claude" / "CLAUDE.md"
+    memory.parent.mkdir(parents=True)
+    memory.write_text("# my rules\n")
+    time.sleep(SETTLE)  # ctime cannot be set back: let the writes settle
+
+    def stored_after(delete: bool) -> str | None:
+        s = status_cache.Session(["status", "--json"], True, str(cache))
+        rec = inputs.start()
+        try:
+            memory.read_bytes()
+        finally:
+            inputs.stop()
+        if delete:
+            memory.unlink()
+        return status_cache.store(s, rec, 0)
+
+    assert stored_after(delete=False) is None  # nothing moved: stored
+    why = stored_after(delete=True)
+    assert why is not None and "changed during the run" in why and str(memory) in why
+
+
+def test_making_claude_executable_is_seen(proj: Project) -> None:
+    """`shutil.which` asks `exists`, then `os.access`: the mode is part of what is compared."""
+    claude = proj.bin / "claude"
+    claude.write_text("#!/bin/sh\necho '2.1.112 (Claude Code)'\n")
+    claude.chmod(0o644)
+    proj.stored()
+    claude.chmod(0o755)
+    time.sleep(SETTLE)
+    out = proj.after_change(names=claude)
+    assert b"2.1.112" in out

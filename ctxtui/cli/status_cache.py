@@ -406,7 +406,12 @@ def store(s: Session, rec: Recording, code: int) -> str | None:
         if not (_under(p, folder) or b"/__pycache__/" in p):
             return f"the run wrote {os.fsdecode(p)}"
     found = inputs.inputs_of(rec, exclude=derived)
-    for _, p, sig in found:
+    for kind, p, sig in found:
+        # Signatures are taken now, at the end of the run; one that differs from the path's
+        # signature when the run read it changed during the run (a file deleted after it was
+        # read shows no time of its own, so the 2 s rule alone would miss it).
+        if rec.seen.get((kind, p), sig) != sig:
+            return f"{os.fsdecode(p)} changed during the run"
         if inputs.newest_change_ns(sig) > s.start_ns - RACY_NS:
             return f"{os.fsdecode(p)} changed too recently to be trusted"
     env = [(os.fsencode(name), None if value is None else os.fsencode(value)) for name, value in rec.env.items()]

@@ -48,11 +48,14 @@ class Recording:
     (``s`` follows links, ``l`` does not, ``t``: only the type was asked, following links). A plain class: ``dataclasses`` would cost the
     cache's fast path more than the rest of it."""
 
-    __slots__ = ("paths", "listed", "env", "writes", "whole_env", "spawned", "clock", "unknown")
+    __slots__ = ("paths", "seen", "listed", "env", "writes", "whole_env", "spawned", "clock", "unknown")
 
     def __init__(self) -> None:
         self.paths: dict[tuple[str, bytes], None] = {}
         """(kind, path) of every file opened or stat'd, in first-seen order."""
+        self.seen: dict[tuple[str, bytes], bytes] = {}
+        """The :func:`signature` of each of those paths when it was first read: one that
+        differs at the end of the run changed during it (a file deleted after it was read)."""
         self.listed: dict[bytes, None] = {}
         """Folders listed (``os.listdir``, ``os.scandir``, ``Path.iterdir``, ``glob``)."""
         self.env: dict[str, str | None] = {}
@@ -101,8 +104,9 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
             mode = args[1] if isinstance(args[1], str) else ""
             if flags & _WRITE_FLAGS or any(c in mode for c in "wax+"):
                 rec.writes.append((event, path))
-            else:
-                rec.paths.setdefault(("s", path), None)
+            elif ("s", path) not in rec.paths:
+                rec.paths[("s", path)] = None
+                rec.seen[("s", path)] = signature("s", path)
         elif event in ("os.listdir", "os.scandir"):
             if sys._getframe(1).f_code.co_filename.startswith("<frozen importlib"):
                 return  # the import system's own look at sys.path: see inputs_of's MODULES
@@ -157,7 +161,9 @@ def _note_stat(path: object, kwargs: dict[str, object], lstat: bool) -> None:
     p = _abs(path)
     if p is not None:
         kind = "l" if lstat or kwargs.get("follow_symlinks") is False else _stat_kind()
-        rec.paths.setdefault((kind, p), None)
+        if (kind, p) not in rec.paths:
+            rec.paths[(kind, p)] = None
+            rec.seen[(kind, p)] = signature(kind, p)
 
 
 def _stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
@@ -278,8 +284,8 @@ def signature(kind: str, path: bytes) -> bytes:
         return b"!%d" % (exc.errno or 0)
     except ValueError:  # an embedded NUL
         return b"!0"
-    if kind == "t":  # asked only what type it is
-        return b"t%o" % (st.st_mode & 0o170000)
+    if kind == "t":  # asked only what type it is (and, with the mode, whether it may run:
+        return b"t%o" % st.st_mode  # `shutil.which` asks `os.access` after `exists`)
     if kind == "l" and st.st_mode & 0o170000 == 0o040000:
         # A folder seen through lstat (a step of realpath, an entry of a listing) matters as a
         # folder, not for its entries: those count where the folder itself is listed.
