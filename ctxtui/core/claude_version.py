@@ -75,7 +75,8 @@ def _probe_cache(cache_dir: Path) -> Path:
 
 
 def from_path(cache_dir: Path | None, *, which: str | None = None) -> str | None:
-    """``claude --version`` of the binary on PATH, cached by its real path, size and mtime."""
+    """``claude --version`` of the binary on PATH, cached by its real path, size, mtime, ctime
+    and inode (a version-manager shim that never changes is not seen to upgrade: see README)."""
     exe = which if which is not None else shutil.which("claude")
     if not exe:
         return None
@@ -84,7 +85,7 @@ def from_path(cache_dir: Path | None, *, which: str | None = None) -> str | None
         st = os.stat(real)
     except OSError:
         return None
-    key = f"{real}:{st.st_size}:{st.st_mtime_ns}"
+    key = f"{real}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
     cache = _probe_cache(cache_dir) if cache_dir else None
     if cache is not None:
         try:
