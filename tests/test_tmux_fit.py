@@ -143,3 +143,17 @@ def test_quit_stays_in_the_footer_between_the_narrow_and_the_full_layout(termina
     t.wait_for(r"Hot 0 / \d+")
     footer = t.wait_for(r"q\s+Quit").splitlines()[-1]
     assert re.search(r"\?\s+Help", footer), footer
+
+
+def test_q_typed_while_the_app_starts_quits_it(terminal):
+    """Textual focuses a screen's first focusable widget when it mounts; that was the filter,
+    so a `q` typed during start-up became filter text and the app stayed open."""
+    t = terminal(120, 30)
+    time.sleep(0.75)  # the pane's 0.5 s wait, then the app's first moments
+    t.keys("q")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if tmux("has-session", "-t", t.name).returncode:
+            return
+        time.sleep(0.2)
+    raise AssertionError("q typed at start-up did not quit:\n" + t.screen())

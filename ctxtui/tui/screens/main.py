@@ -68,6 +68,7 @@ class MainScreen(Screen):
     """Steer the hot set and watch the budget."""
 
     BINDINGS = bindings("main")
+    AUTO_FOCUS = "#cold"  # never the filter: a key typed while the app starts is a key, not text
 
     @dataclass
     class ModelReady(Message):
