@@ -41,6 +41,15 @@ class Terminal:
                f"--library {shlex.quote(str(CORPUS))}")
         tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), cmd, check=True)
 
+    def wait_gone(self, seconds: float, why: str) -> None:
+        """Wait until the app has quit (its session ends); fail with WHY and the screen."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if tmux("has-session", "-t", self.name).returncode:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{why}:\n{self.screen()}")
+
     def screen(self) -> str:
         return tmux("capture-pane", "-p", "-t", self.name).stdout
 
@@ -127,13 +136,7 @@ def test_80x24_keeps_names_distinguishable_and_quit_in_the_footer(terminal):
     text = t.wait_for(r"Hot 1 / \d+")
     assert "backend-api-security-" in text.split("Hot 1 /", 1)[1]
     t.keys("q")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if tmux("has-session", "-t", t.name).returncode:
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError("q did not quit:\n" + t.screen())
+    t.wait_gone(10, "q did not quit")
 
 
 @pytest.mark.parametrize("width", [120, 128, 136])
@@ -151,9 +154,4 @@ def test_q_typed_while_the_app_starts_quits_it(terminal):
     t = terminal(120, 30)
     time.sleep(0.75)  # the pane's 0.5 s wait, then the app's first moments
     t.keys("q")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if tmux("has-session", "-t", t.name).returncode:
-            return
-        time.sleep(0.2)
-    raise AssertionError("q typed at start-up did not quit:\n" + t.screen())
+    t.wait_gone(20, "q typed at start-up did not quit")
