@@ -48,6 +48,16 @@ def hot_files(settings) -> list[str]:
     return sorted(p.name for p in settings.agents_dir.glob("*.md")) if settings.agents_dir.exists() else []
 
 
+async def open_analytics(pilot, app):
+    """Press a and wait (bounded) until the usage table has rows; returns the table."""
+    await pilot.press("a")
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if app.screen.query("#usage-table") and app.screen.query_one("#usage-table").row_count:
+            break
+    return app.screen.query_one("#usage-table")
+
+
 def app_for(settings, **kw):
     return make_app(settings, watch_files=kw.pop("watch_files", False), remember_theme=kw.pop("remember_theme", False), **kw)
 
@@ -276,12 +286,7 @@ async def test_analytics_screen_shows_usage_and_applies_auto_optimise(settings, 
     app = app_for(s)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        await pilot.press("a")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.screen.query("#usage-table") and app.screen.query_one("#usage-table").row_count:
-                break
-        table = app.screen.query_one("#usage-table")
+        table = await open_analytics(pilot, app)
         assert table.row_count == 2 and table.get_row_at(0)[0] == "beta"
         await pilot.press("o")
         await pilot.pause(0.2)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from rich.text import Text
-from test_tui import SIZE, app_for, settle
+from test_tui import SIZE, app_for, open_analytics, settle
 
 from ctxtui.core.config import load_settings
 from ctxtui.tui.widgets.persona_list import PersonaList
@@ -47,11 +47,6 @@ async def test_hostile_names_show_as_written_in_the_lists_and_the_analytics(tmp_
         on_screen = {shown(cell) for i in range(cold.row_count) for cell in cold.get_row_at(i)}
         for name in SHOWN:
             assert any(name in text for text in on_screen), name
-        await pilot.press("a")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if app.screen.query("#usage-table") and app.screen.query_one("#usage-table").row_count:
-                break
-        table = app.screen.query_one("#usage-table")
+        table = await open_analytics(pilot, app)
         assert shown(table.get_row_at(0)[0]).startswith("evil[/]name")
         assert app.is_running

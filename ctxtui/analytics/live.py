@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtui.core.config import Settings
+from ctxtui.core.display import visible
 from ctxtui.core.errors import CtxtuiError
 from ctxtui.core.sessions import (  # noqa: F401  (re-exported)
     PROJECT_NAME_MAX,
@@ -60,7 +61,6 @@ SUMMARY_RESERVE_CAP = 20_000
 SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
 MAX_PERSONAS = 500
 _DECODE = json.JSONDecoder().decode
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _WRAPPERS = ("<local-command", "<system-reminder", "<task-notification", "<bash-",
              "<user-prompt-submit-hook", "[Request interrupted")
 """User records Claude Code writes itself (a slash command the user typed is still a turn)."""
@@ -396,8 +396,9 @@ def _str(v: Any, limit: int = 200) -> str:
 
 
 def safe_text(text: str) -> str:
-    """Transcript text made safe for a terminal: control, escape and bidi characters become '?'."""
-    return _UNSAFE.sub("?", text)
+    """Transcript text made safe for a terminal, on one line: control (line breaks and tabs
+    included), escape and bidi characters become '?'."""
+    return visible(text.replace("\n", "?").replace("\t", "?"))
 
 
 def _run_tokens(result: Any) -> int:

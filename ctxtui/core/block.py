@@ -103,8 +103,8 @@ def check_unedited(ws: BlockSource, text: str) -> None:
         rel = history.rel(path)
     except ValueError:
         return
-    entries = history.entries()
-    last = entries[-1].after.get(rel) if entries else None  # every snapshot holds every managed file
+    newest = history.last()
+    last = newest.after.get(rel) if newest is not None else None  # every snapshot holds every managed file
     if last is None or last == ABSENT:
         return
     try:

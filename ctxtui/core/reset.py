@@ -16,7 +16,6 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ctxtui.core import claude_hooks, claude_md, claude_settings, journal
 from ctxtui.core.block import check_unedited, claude_md_path, decode, encode, registry_path
@@ -42,7 +41,7 @@ class ResetResult:
         return {"changes": self.changes, "notes": self.notes, "entry": self.entry}
 
 
-def _bundled_hot(ws: Workspace, tx: Any, state: dict) -> list[str]:
+def _bundled_hot(ws: Workspace, tx: journal.Transaction, state: dict) -> list[str]:
     """Hot files ctxtui placed from its own bundled personas (``persona-manager``) and nobody
     changed since: ctxtui's additions, like its block."""
     bundled = bundled_dir("personas").absolute()
