@@ -516,7 +516,7 @@ class MainScreen(Screen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one("#cold", PersonaList).focus()
+        self.set_focus(self.query_one("#cold", PersonaList))  # at once: Widget.focus defers
 
     @on(StrategySwitcher.Requested)
     def _strategy_requested(self, message: StrategySwitcher.Requested) -> None:
@@ -914,4 +914,4 @@ class MainScreen(Screen):
         if flt.value:
             flt.value = ""
         if flt.has_focus:  # escape leaves the filter: q, t and s are keys again, not text
-            self.query_one("#cold", PersonaList).focus()
+            self.set_focus(self.query_one("#cold", PersonaList))
