@@ -291,3 +291,110 @@ def test_a_subagent_call_whose_type_is_not_text_is_no_persona(tmp_path):
         {"type": "user", "message": {"content": "do it"}}, bad, task_call("t2", "code-reviewer")])
     s = read_session(path, ReadStats())
     assert [i.persona for i in s.invocations] == ["code-reviewer"]
+
+
+# --- lines the analysis never reads are sorted out undecoded ------------------------------------
+
+def _kind(line: str) -> bytes | None:
+    data = line.encode()
+    return tr.line_kind(data, 0, len(data))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["type", "message", "data", "cwd", "a\"type", "agentId", "x"]), json_values,
+                       max_size=6), st.booleans())
+def test_a_kind_read_from_the_first_bytes_is_the_decoded_type(record, ascii_only):
+    line = json.dumps(record, separators=(",", ":"), ensure_ascii=ascii_only)
+    kind = _kind(line)
+    if kind is not None:
+        assert kind.decode() == record.get("type")
+
+
+@pytest.mark.parametrize("line", [
+    '{"message":{"type":"progress"},"type":"assistant"}',    # a nested type comes first
+    '{"a\\"type":"progress","type":"user"}',                  # a key that ends in "type"
+    '{"type":"pro\\u0067ress"}',                             # an escape in the value
+    '{"type": "progress"}',                                  # not Claude Code's compact form
+    '{"type":"progress"',                                    # truncated
+    '["type","progress"]',
+    ' {"type":"progress"}',
+])
+def test_a_kind_that_cannot_be_told_for_sure_is_none(line):
+    assert _kind(line) is None
+
+
+def test_a_kind_is_read_after_a_few_short_fields():
+    assert _kind('{"parentUuid":null,"isSidechain":false,"cwd":"C:\\\\x","type":"progress","data":{"type":"a"}}') \
+        == b"progress"
+    # a brace inside a string before the type is not told apart from a nested object: not sure
+    assert _kind('{"cwd":"/x{y}","type":"progress"}') is None
+
+
+def _decodes(monkeypatch) -> list[bytes]:
+    """Every line msgspec is asked to decode, from now on."""
+    seen: list[bytes] = []
+
+    class Counting:
+        def decode(self, line):
+            seen.append(bytes(line))
+            return real.decode(line)
+
+    real = tr._RECORD
+    monkeypatch.setattr(tr, "_RECORD", Counting())
+    return seen
+
+
+def test_long_lines_the_analysis_never_reads_are_not_decoded(tmp_path, monkeypatch):
+    big = "r" * 6000  # over _SORTED_BYTES: such lines are sorted by their first bytes
+    compact = {"separators": (",", ":")}
+    main = tmp_path / "p" / "s.jsonl"
+    main.parent.mkdir(parents=True)
+    lines = [
+        {"type": "user", "message": {"content": "look into it"}},
+        {"type": "progress", "parentToolUseID": "x", "data": {"type": "hook_progress", "out": big}},  # no call waits
+        task_call("t1", "debugger"),
+        {"type": "progress", "parentToolUseID": "t1", "data": {"agentId": "abc", "pad": big}},  # t1 waits for it
+        {"type": "progress", "parentToolUseID": "t1", "data": {"agentId": "abc", "pad": big + "2"}},  # t1 has it
+        {"type": "user", "message": {"content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok " + big}]}},
+    ]
+    main.write_text("".join(json.dumps(x, **compact) + "\n" for x in lines))
+    sub = [{"type": "user", "agentId": "abc", "message": {"content": [{"type": "tool_result", "content": big}]}},
+           {"type": "assistant", "agentId": "abc", "requestId": "q",
+            "message": {"id": "a", "usage": {"output_tokens": 4}, "content": [{"type": "text", "text": "Fixed. " + big}]}}]
+    agent = main.with_suffix("") / "subagents" / "agent-abc.jsonl"
+    agent.parent.mkdir(parents=True)
+    agent.write_text("".join(json.dumps(x, **compact) + "\n" for x in sub))
+    decoded = _decodes(monkeypatch)
+    stats = ReadStats()
+    s = read_session(main, stats)
+    (inv,) = s.invocations
+    assert inv.agent_id == "abc" and inv.tokens == 4 and inv.response.startswith("ok r")
+    assert stats.lines == 8
+    kinds = [json.loads(x).get("type") for x in decoded]
+    assert kinds == ["user", "assistant", "progress", "user", "assistant"]  # 3 long lines left out
+    assert json.loads(decoded[2])["data"]["pad"] == big
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(record_types, json_values, json_values), max_size=8))
+def test_sorting_lines_out_changes_nothing_that_is_read(tmp_path, monkeypatch, records):
+    lines = [json.dumps({"type": t, "message": m, "toolUseResult": r, "data": r, "parentToolUseID": "t", "agentId": "t"},
+                        separators=(",", ":")) for t, m, r in records]
+    path = write_lines(tmp_path / "sorted" / "s.jsonl", [task_call("t", "x"), *lines])
+    write_lines(tmp_path / "sorted" / "s" / "subagents" / "agent-t.jsonl", lines)
+    with monkeypatch.context() as m:
+        m.setattr(tr, "_SORTED_BYTES", 0)  # every line sorted by its first bytes
+        every = _everything(path.parent)
+    with monkeypatch.context() as m:
+        m.setattr(tr, "_SORTED_BYTES", 1 << 40)  # none
+        assert every == _everything(path.parent)
+
+
+@needs_corpus
+def test_sorting_lines_out_changes_nothing_on_the_real_corpus(monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(tr, "_SORTED_BYTES", 0)
+        every = _everything(TRANSCRIPTS)
+    with monkeypatch.context() as m:
+        m.setattr(tr, "_SORTED_BYTES", 1 << 40)
+        assert every == _everything(TRANSCRIPTS)

@@ -18,6 +18,12 @@ stricter: NaN, lone surrogates...) goes through the standard library's ``json`` 
 the same structs (:func:`_as`), so both paths give the same result; ``tests/test_transcripts.py``
 holds them equal on the real corpora, odd JSON and fuzzed records.
 
+A long line whose kind the analysis never reads is not decoded at all: its top-level ``type``
+is read from its first bytes (:func:`line_kind`, only where that is certain). That leaves out
+progress events while no subagent call waits for one, and the user lines of subagent
+transcripts (their tool results): about 40% of a real history's bytes. Such a line is not
+checked, so it is never counted as malformed.
+
 A large history is read by forked processes, one per core, the caller's included
 (:func:`start_read` starts them, so the caller loads what else it needs meanwhile). With a
 cache folder, a main transcript whose fingerprint (it and its subagent files, see
@@ -151,12 +157,49 @@ def iter_lines(path: Path, stats: ReadStats) -> Iterator[memoryview]:
     """Lines of a regular file, without their newline, as views into 8 MB reads; a line longer
     than MAX_LINE_BYTES is skipped and counted (and never held whole)."""
     for batch in _line_batches(path, stats):
-        yield from batch
+        yield from batch  # type: ignore[misc]  # no kinds given: every item is a view
 
 
-def _line_batches(path: Path, stats: ReadStats) -> Iterator[list[memoryview]]:
+_TYPE_KEY = b'"type":"'
+_TYPE_WINDOW = 4096
+_SORTED_BYTES = 4096
+"""Lines at least this long are sorted by :func:`line_kind` before decoding: below it,
+telling a line's kind costs about what decoding it does."""
+"""How far into a line its top-level ``type`` is looked for (Claude Code writes it after a
+few short fields: ids, cwd, version, branch, slug)."""
+
+
+def line_kind(data: bytes, start: int, end: int) -> bytes | None:
+    """The top-level ``type`` of the JSON line ``data[start:end]``, read from its first bytes
+    without decoding it, or None when that cannot be told for sure that way.
+
+    Sure means: the line is ``{...}``, the first ``"type":"`` lies within :data:`_TYPE_WINDOW`
+    with no ``{`` before it (so it is a key of the line's own object, not of a nested one),
+    right after ``{`` or ``,`` (so its quote opens the key: inside a JSON string every quote is
+    escaped), and its value holds no escape. A line that repeats its top-level key is read by
+    its first one here (a decoder takes the last); Claude Code never writes one."""
+    if end - start < 10 or data[start] != 123 or data[end - 1] != 125:  # { ... }
+        return None
+    p = data.find(_TYPE_KEY, start, min(end, start + _TYPE_WINDOW))
+    if p < 0 or data[p - 1] not in (44, 123) or data.find(b"{", start + 1, p) >= 0:
+        return None
+    q = data.find(b'"', p + 8, min(end, p + 72))
+    if q < 0:
+        return None
+    kind = data[p + 8 : q]
+    return None if b"\\" in kind else kind
+
+
+def _line_batches(path: Path, stats: ReadStats, keep: frozenset[bytes] | None = None,
+                  gated: bytes = b"") -> Iterator[list[memoryview | tuple[memoryview]]]:
     """:func:`iter_lines`, one list per read (a loop over a list costs less per line than
-    resuming a generator: a large history has millions of lines)."""
+    resuming a generator: a large history has millions of lines); every line is counted in
+    ``stats.lines``.
+
+    With ``keep``, a line whose :func:`line_kind` is known and is neither in ``keep`` nor
+    ``gated`` is dropped undecoded (most of a history's bytes are lines the analysis never
+    reads: progress events, and the tool results inside subagent transcripts); a ``gated``
+    line comes as a 1-tuple, for the caller to decode only when it needs it."""
     limit = MAX_LINE_BYTES
     try:
         fd = _open_regular(path)
@@ -164,6 +207,7 @@ def _line_batches(path: Path, stats: ReadStats) -> Iterator[list[memoryview]]:
         return
     if fd is None:
         return
+    kind_of = line_kind
     with open(fd, "rb", buffering=0) as fh:
         head = b""  # the start of a line continued in the next read
         skipping = False  # inside an oversize line: drop everything up to its newline
@@ -175,20 +219,28 @@ def _line_batches(path: Path, stats: ReadStats) -> Iterator[list[memoryview]]:
                 chunk, skipping = chunk[cut + 1 :], False
             data = head + chunk if head else chunk
             view = memoryview(data)
-            batch = []
+            batch: list[memoryview | tuple[memoryview]] = []
             start = 0
+            lines = 0
             while (end := data.find(b"\n", start)) >= 0:
                 if end - start > limit:
                     stats.oversize += 1
-                else:
+                    lines -= 1
+                elif keep is None or end - start < _SORTED_BYTES or (kind := kind_of(data, start, end)) is None \
+                        or kind in keep:
                     batch.append(view[start:end])
+                elif kind == gated:
+                    batch.append((view[start:end],))
                 start = end + 1
+                lines += 1
+            stats.lines += lines
             yield batch
             head = data[start:]
             if len(head) > limit:
                 stats.oversize += 1
                 head, skipping = b"", True
         if head and not skipping:
+            stats.lines += 1
             yield [memoryview(head)]
 
 
@@ -300,13 +352,32 @@ def _as(cls: type[_S], value: Any) -> _S | None:
     return None
 
 
-def iter_records(path: Path, stats: ReadStats, *, fast: bool = True) -> Iterator[_Record]:
+class Gate:
+    """Whether :func:`iter_records` decodes the gated lines now (the reader opens it while a
+    subagent call waits for the progress line that names its agent)."""
+
+    __slots__ = ("open",)
+
+    def __init__(self) -> None:
+        self.open = False
+
+
+def iter_records(path: Path, stats: ReadStats, *, fast: bool = True, keep: frozenset[bytes] | None = None,
+                 gated: bytes = b"", gate: Gate | None = None) -> Iterator[_Record]:
     """The JSON objects of a JSONL file; bad lines are counted in ``stats``. ``fast=False``
-    decodes every line with the standard library (the reference path)."""
+    decodes every line with the standard library (the reference path). ``keep`` and ``gated``
+    (see :func:`_line_batches`) leave out lines the caller does not read; a gated line is
+    decoded while ``gate.open``. A line left out is not decoded, so it is not counted as
+    malformed: only a line that is read can be."""
     decode = _RECORD.decode
-    for batch in _line_batches(path, stats):
-        stats.lines += len(batch)
-        for line in batch:
+    for batch in _line_batches(path, stats, keep, gated):
+        for item in batch:
+            if isinstance(item, tuple):
+                if gate is None or not gate.open:
+                    continue
+                line = item[0]
+            else:
+                line = item
             if fast:
                 try:
                     record = decode(line)
@@ -396,6 +467,15 @@ def _usage_key(msg: _Message, rec: _Record) -> tuple[str, str] | None:
     return (str(mid), str(rec.requestId or "")) if mid else None
 
 
+_MAIN_KINDS = frozenset((b"user", b"assistant"))
+_SUBAGENT_KINDS = frozenset((b"assistant",))
+
+
+def _waiting(pending: dict[str, Invocation]) -> bool:
+    """Whether a subagent call still waits for its agent id."""
+    return any(not inv.agent_id for inv in pending.values())
+
+
 def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool = True) -> Session:
     """Read one main transcript, then link its subagent files."""
     stats.files += 1
@@ -405,7 +485,8 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
     by_agent: dict[str, Invocation] = {}
     sidechain_usage: dict[str, Usage] = {}
     last_prompt = ""
-    for rec in iter_records(path, stats, fast=fast):
+    gate = Gate()  # open while a call waits for its agent id: only then are progress lines read
+    for rec in iter_records(path, stats, fast=fast, keep=_MAIN_KINDS, gated=b"progress", gate=gate):
         rtype = rec.type
         if rtype == "progress":
             # most lines are progress: look at their (large) data only for a pending call
@@ -415,6 +496,7 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
                 if data is not None and data.agentId:
                     inv.agent_id = str(data.agentId)
                     by_agent[inv.agent_id] = inv
+                    gate.open = _waiting(pending)
             continue
         if rtype not in ("user", "assistant"):
             continue
@@ -465,6 +547,7 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
                     )
                     s.invocations.append(inv)
                     pending[inv.tool_use_id] = inv
+                    gate.open = True
         else:  # user
             content = _part(msg.content, "content")
             if sidechain:
@@ -486,6 +569,7 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
                         if agent and not inv.agent_id:
                             inv.agent_id = str(agent)
                             by_agent[inv.agent_id] = inv
+                            gate.open = _waiting(pending)
                         if result is not None:
                             inv.tokens = _int(result.totalTokens) or inv.tokens
     for agent_id, usage in sidechain_usage.items():
@@ -512,10 +596,12 @@ def _link_subagent_files(path: Path, s: Session, by_agent: dict[str, Invocation]
         usage = Usage()
         seen: set[tuple[str, str]] = set()
         last_text = ""
-        for rec in iter_records(sub, stats, fast=fast):
-            agent_id = str(rec.agentId or agent_id)
+        # only the assistant lines: the user lines of a subagent transcript are its tool results,
+        # most of its bytes, and nothing in them is counted
+        for rec in iter_records(sub, stats, fast=fast, keep=_SUBAGENT_KINDS):
             if rec.type != "assistant":
                 continue
+            agent_id = str(rec.agentId or agent_id)
             msg = _as(_Message, rec.message)
             if msg is None:
                 continue
