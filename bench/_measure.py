@@ -12,6 +12,22 @@ from dataclasses import dataclass, field
 PYTHON = sys.executable
 
 
+def compile_package() -> None:
+    """Byte-compile ctxtui as an install does (pip writes .pyc files): a source checkout run with
+    PYTHONDONTWRITEBYTECODE would compile every changed module from source on every run."""
+    import compileall
+    from pathlib import Path
+
+    import ctxtui
+
+    compileall.compile_dir(str(Path(ctxtui.__file__).parent), quiet=2)
+
+
+def installed_env(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` as an installed ctxtui runs in: from its bytecode (see :func:`compile_package`)."""
+    return {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 @dataclass
 class Runs:
     """Wall times (s) and peak resident sizes (KiB) of repeated runs of one command."""

@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _measure import PYTHON, Runs, load_note, print_table, ratio_row  # noqa: E402
+from _measure import PYTHON, Runs, compile_package, load_note, print_table, ratio_row  # noqa: E402
 
 from _corpus import make_library  # noqa: E402
 
@@ -50,16 +50,6 @@ def run(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[float
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"bench: {' '.join(cmd)} failed: {err.strip()[-2000:]}")
     return wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
-
-
-def compile_package() -> None:
-    """Byte-compile ctxtui as an installed package is (tiktoken, the bare loop's only import, is
-    compiled by pip; compiling ctxtui's modules from source on every run would be measured)."""
-    import compileall
-
-    import ctxtui
-
-    compileall.compile_dir(str(Path(ctxtui.__file__).parent), quiet=2)
 
 
 def measure(lib: Path, tmp: Path, repeats: int) -> tuple[dict[str, Runs], dict[str, float]]:

@@ -27,6 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import compile_package  # noqa: E402
+
 #: What an uncached ``status --json`` imports besides the standard library tiktoken itself needs.
 DEPS = "import argparse, dataclasses, hashlib, json, pathlib, sqlite3, msgspec, platformdirs"
 #: ... and the human table.
@@ -75,15 +78,6 @@ def row(label: str, ours: float, peer: float, peer_label: str, target: float) ->
     print(f"{label:<18} {ours * 1000:7.1f} ms   {peer_label:<26} {peer * 1000:7.1f} ms   "
           f"ratio {ratio:5.2f}   target <= {target:<4} {verdict}")
 
-
-def compile_package() -> None:
-    """Byte-compile ctxtui as an install would (pip writes .pyc files; an editable checkout run
-    with PYTHONDONTWRITEBYTECODE would otherwise compile every module from source each run)."""
-    import compileall
-
-    import ctxtui
-
-    compileall.compile_dir(str(Path(ctxtui.__file__).parent), quiet=2)
 
 
 def main(repeats: int = 15) -> None:

@@ -31,7 +31,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _history import generate  # noqa: E402
-from _measure import PYTHON, Runs, load_note, print_table, ratio_row, run  # noqa: E402
+from _measure import (  # noqa: E402
+    PYTHON,
+    Runs,
+    compile_package,
+    installed_env,
+    load_note,
+    print_table,
+    ratio_row,
+    run,
+)
 
 CCUSAGE = "ccusage@20.0.24"
 BARE = """
@@ -85,9 +94,10 @@ def main() -> None:
         ccusage = None if args.no_ccusage else install_ccusage(tmp / "npm")
         ws = tmp / "ws"
         ws.mkdir()
-        env = dict(os.environ, HOME=str(tmp / "home"), CLAUDE_CONFIG_DIR=str(claude),
-                   CTXTUI_CONFIG_DIR=str(tmp / "cfg"), CTXTUI_DATA_DIR=str(tmp / "data"),
-                   CTXTUI_CACHE_DIR=str(tmp / "cache"), NO_COLOR="1")
+        compile_package()
+        env = installed_env(dict(os.environ, HOME=str(tmp / "home"), CLAUDE_CONFIG_DIR=str(claude),
+                                 CTXTUI_CONFIG_DIR=str(tmp / "cfg"), CTXTUI_DATA_DIR=str(tmp / "data"),
+                                 CTXTUI_CACHE_DIR=str(tmp / "cache"), NO_COLOR="1"))
         commands = {
             "bare": [PYTHON, "-c", BARE, str(claude / "projects")],
             "ours": [PYTHON, "-m", "ctxtui", "--workspace", str(ws), "--claude-home", str(claude),
