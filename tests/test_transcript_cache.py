@@ -230,3 +230,56 @@ def test_a_fifo_or_a_link_in_the_cache_folder_is_neither_read_nor_written_throug
     (cache / f".{file.name}.{os.getpid()}.tmp").symlink_to(target)
     _same_as_fresh(root, cache)
     assert target.read_text() == "keep me" and file.is_file()
+
+
+# --- every reader of the whole history shares the cache -----------------------------------------
+
+def test_the_tuis_stoppable_read_uses_the_cache_and_still_stops(tmp_path, monkeypatch):
+    from ctxtui.analytics.workspace_usage import read_sessions
+
+    root, cache = tmp_path / "projects", tmp_path / "cache"
+    _history(root)
+    first = read_sessions(root, lambda: False, cache=cache)
+    assert first is not None and _state(root, None)[0] == [asdict(s) | {"path": str(s.path)} for s in first[0]]
+    read: list[Path] = []
+    monkeypatch.setattr(tr, "read_session", lambda *a, **k: read.append(a[0]))
+    again = read_sessions(root, lambda: False, cache=cache)
+    assert read == [] and again is not None and again[0] == first[0] and vars(again[1]) == vars(first[1])
+    _lines(root / "-proj-0" / "s9.jsonl", [{"type": "user", "message": {"content": "new"}}])
+    asked = []
+    assert read_sessions(root, lambda: asked.append(1) or True, cache=cache) is None  # stops at the file to read
+    assert asked and read == []
+
+
+def test_no_cache_in_the_environment_turns_the_shared_cache_off(monkeypatch):
+    monkeypatch.delenv("CTXTUI_NO_CACHE", raising=False)
+    folder = transcript_cache.default_folder()
+    assert folder is not None and folder.name == "transcripts"
+    monkeypatch.setenv("CTXTUI_NO_CACHE", "1")
+    assert transcript_cache.default_folder() is None
+
+
+def test_two_threads_saving_at_once_never_share_a_temporary_file(tmp_path, monkeypatch):
+    """The TUI's usage and analytics readers may store at the same moment: one's temporary file
+    must never be the other's (it would be unlinked or renamed half written)."""
+    import threading
+
+    file = tmp_path / "c" / "x.msgpack"
+    sources: list[str] = []
+    real = os.replace
+    both = threading.Barrier(2)
+
+    def replace(src, dst):
+        sources.append(str(src))
+        both.wait(timeout=10)  # both temporary files exist now
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    threads = [threading.Thread(target=transcript_cache.save, args=(file, bytes([n]) * 1000)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(sources)) == 2
+    assert file.read_bytes() in (b"\x01" * 1000, b"\x02" * 1000)
+    assert [p.name for p in file.parent.iterdir()] == ["x.msgpack"]  # no temporary file left behind

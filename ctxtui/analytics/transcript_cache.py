@@ -16,6 +16,7 @@ import fnmatch
 import hashlib
 import os
 import stat
+import threading
 import time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,6 +59,17 @@ def fingerprint(path: Path, project: str) -> str | None:
             return None
         parts.append((name, sub.st_dev, sub.st_ino, sub.st_size, sub.st_mtime_ns, sub.st_ctime_ns, sub.st_mode))
     return repr(parts)
+
+
+def default_folder() -> Path | None:
+    """Where every reader of the whole history keeps its results (``analyze``, the TUI, the
+    router, ``migrate --to adaptive``): ctxtui's cache folder, or None when
+    ``CTXTUI_NO_CACHE`` is set (as for ``status``)."""
+    if os.environ.get("CTXTUI_NO_CACHE", "") not in ("", "0"):
+        return None
+    from ctxtui.core import config
+
+    return config.cache_dir() / "transcripts"
 
 
 def code_key(module_file: str, *settings: object) -> str:
@@ -103,7 +115,7 @@ def load(file: Path, decoder: msgspec.msgpack.Decoder[_T]) -> _T | None:
 def save(file: Path, data: bytes) -> None:
     """Replace the cache file atomically; a cache that cannot be written is simply not kept.
     The temporary file is created afresh (never through a link someone left in its place)."""
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # two threads never share one
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
