@@ -701,7 +701,9 @@ def build(root: Path, cache: Path, *, locations: dict[str, str] | None = None,
         os.utime(path)
         return BuildResult(path, False, len(old["classes"]) - 1, old.get("examples", 0),
                            old.get("threshold", NEVER), time.perf_counter() - start)
-    sessions, _ = read_all(root) if root.exists() else ([], None)
+    from ctxtui.analytics.transcript_cache import default_folder
+
+    sessions, _ = read_all(root, cache=default_folder()) if root.exists() else ([], None)
     exs = examples(sessions)
     model, cal = train(exs, params, descriptions)
     model["fingerprint"] = fp

@@ -684,13 +684,19 @@ def _encodes(encode: Callable[[Any], bytes], value: Any) -> bool:
     return True
 
 
+class ReadStopped(Exception):
+    """A read given ``should_stop`` was called off before its end (nothing is stored)."""
+
+
 class PendingRead:
     """A read of every session under a folder, started in other processes by :func:`start_read`;
     :meth:`result` joins it and returns what :func:`read_all` returns."""
 
     def __init__(self, root: Path, jobs: list[tuple[str, Path]], project: str | None, since: datetime | None,
-                 fast: bool, workers: int | None, cache: Path | None) -> None:
+                 fast: bool, workers: int | None, cache: Path | None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
         self._jobs, self._project, self._since, self._fast = jobs, project, since, fast
+        self._should_stop = should_stop
         self._done: dict[int, _Result] = {}
         self._fingerprints: dict[int, str] = {}
         self._cache: tuple[Path, str, _CacheData | None] | None = None
@@ -707,6 +713,8 @@ class PendingRead:
             except OSError:
                 sizes.append(0)
         n = workers if workers is not None else _usable_cores()
+        if should_stop is not None:  # a read that may be called off file by file runs here
+            n = 1
         # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
         if n < 2 or sum(sizes) < PARALLEL_BYTES or len(todo) < 2 or threading.active_count() > 1 \
                 or not hasattr(os, "fork"):
@@ -740,6 +748,8 @@ class PendingRead:
                 self._done[i] = (entry.session, entry.stats)
 
     def _read_job(self, index: int) -> _Result:
+        if self._should_stop is not None and self._should_stop():
+            raise ReadStopped
         proj, path = self._jobs[index]
         stats = ReadStats()
         return read_session(path, stats, proj, fast=self._fast), stats
@@ -828,13 +838,16 @@ class PendingRead:
 
 
 def start_read(root: Path, *, project: str | None = None, since: datetime | None = None,
-               fast: bool = True, workers: int | None = None, cache: Path | None = None) -> PendingRead:
+               fast: bool = True, workers: int | None = None, cache: Path | None = None,
+               should_stop: Callable[[], bool] | None = None) -> PendingRead:
     """Start reading every session under a folder (see :func:`read_all`): a large history is
     read by forked processes that begin now, so the caller can load what else it needs
-    meanwhile; :meth:`PendingRead.result` joins them (the caller reads a share too)."""
+    meanwhile; :meth:`PendingRead.result` joins them (the caller reads a share too). With
+    ``should_stop``, the read is done by the caller, file by file, and :meth:`~PendingRead.result`
+    raises :class:`ReadStopped` as soon as ``should_stop()`` is true."""
     jobs = [(proj, path) for proj, path in transcript_files(root)
             if not project or project in proj or project in str(path.parent)]
-    return PendingRead(root, jobs, project, since, fast, workers, cache)
+    return PendingRead(root, jobs, project, since, fast, workers, cache, should_stop)
 
 
 def _fork_readers(count: int, children: int,

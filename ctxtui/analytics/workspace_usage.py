@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from ctxtui.analytics.transcripts import (
     ReadStats,
+    ReadStopped,
     Session,
     parse_time,
-    read_session,
-    transcript_files,
+    start_read,
 )
 from ctxtui.analytics.usage import Analysis, analyze
 
@@ -33,15 +33,12 @@ def last_used_times(analysis: Analysis) -> dict[str, float]:
     return {p.name: parse_time(p.last_used).timestamp() for p in analysis.personas if p.last_used}
 
 
-def read_sessions(root: Path, should_stop: Callable[[], bool]) -> tuple[list[Session], ReadStats] | None:
-    """Every session under ``root`` like ``read_all(root)``, file by file, or None as soon as
-    ``should_stop()`` is true (the TUI quits mid-read without waiting for a large history)."""
-    stats = ReadStats()
-    sessions = []
-    for project, path in transcript_files(root):
-        if should_stop():
-            return None
-        s = read_session(path, stats, project)
-        if s.prompts or s.invocations or s.usage.total:  # the filter of read_all
-            sessions.append(s)
-    return sessions, stats
+def read_sessions(root: Path, should_stop: Callable[[], bool], *, cache: Path | None = None,
+                  ) -> tuple[list[Session], ReadStats] | None:
+    """Every session under ``root`` like ``read_all(root, cache=cache)``, file by file, or None
+    as soon as ``should_stop()`` is true (the TUI quits mid-read without waiting for a large
+    history)."""
+    try:
+        return start_read(root, cache=cache, should_stop=should_stop).result()
+    except ReadStopped:
+        return None

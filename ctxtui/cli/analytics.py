@@ -44,7 +44,9 @@ def start_sessions(args: argparse.Namespace, settings: Settings) -> PendingRead:
             since = datetime.fromisoformat(args.since).replace(tzinfo=timezone.utc)
         except ValueError:
             raise UserError(f"--since {args.since!r} is not a date like 2026-01-31") from None
-    cache = None if args.no_cache else config.cache_dir() / "transcripts"
+    from ctxtui.analytics.transcript_cache import default_folder
+
+    cache = None if args.no_cache else default_folder()
     return start_read(root, project=args.project, since=since, cache=cache)
 
 

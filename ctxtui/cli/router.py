@@ -105,11 +105,12 @@ def _router(args: argparse.Namespace, settings: Any) -> int:
              f"from {res.examples} prompts, {th})")
         return 0
     from ctxtui.analytics.router_eval import evaluate, table
+    from ctxtui.analytics.transcript_cache import default_folder
     from ctxtui.analytics.transcripts import read_all
 
     if not 0 < args.test_share < 1:
         raise RouterCommandError("--test-share must be between 0 and 1")
-    sessions, _ = read_all(root, project=args.project)
+    sessions, _ = read_all(root, project=args.project, cache=default_folder())
     exs = router.examples(sessions)
     if not exs:
         raise RouterCommandError(f"no prompts in the transcripts at {root}")

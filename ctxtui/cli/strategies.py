@@ -120,7 +120,11 @@ def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | Non
     root = transcripts or settings.transcripts
     if not root.exists():
         return None
-    sessions = adaptive.project_sessions(ws, read_all(root)[0] if sessions is None else sessions)
+    if sessions is None:
+        from ctxtui.analytics.transcript_cache import default_folder
+
+        sessions = read_all(root, cache=default_folder())[0]
+    sessions = adaptive.project_sessions(ws, sessions)
     if not any(s.invocations for s in sessions):
         return None
     descriptions, paths = router.library_personas(settings.library_dirs or [bundled_dir("personas")])

@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Label, Static
 from textual.worker import Worker, WorkerState
 
 from ctxtui.analytics import optimize
+from ctxtui.analytics.transcript_cache import default_folder
 from ctxtui.analytics.transcripts import read_all
 from ctxtui.analytics.usage import Analysis
 from ctxtui.analytics.workspace_usage import workspace_usage
@@ -81,7 +82,8 @@ class AnalyticsScreen(Screen[optimize.Proposal | None]):
     def load(self) -> None:
         """Read and analyse transcripts off the UI thread (a failure is shown by the handler)."""
         ws = Workspace(self.settings)
-        sessions, stats = read_all(self.settings.transcripts) if self.settings.transcripts.exists() else ([], None)
+        root = self.settings.transcripts
+        sessions, stats = read_all(root, cache=default_folder()) if root.exists() else ([], None)
         analysis = workspace_usage(ws, sessions, stats)
         proposal = optimize.propose(ws, sessions) if sessions else None
         self.post_message(self.Loaded(analysis, proposal))

@@ -234,11 +234,12 @@ class MainScreen(Screen):
     def propose_hot_set(self) -> None:
         """Compute a usage-based proposal; tell the user if it differs from the hot set."""
         from ctxtui.analytics import optimize
+        from ctxtui.analytics.transcript_cache import default_folder
         from ctxtui.analytics.transcripts import read_all
 
         if not self.settings.transcripts.exists() or self.ws is None:
             return
-        sessions, _ = read_all(self.settings.transcripts, project=None)
+        sessions, _ = read_all(self.settings.transcripts, cache=default_folder())
         with self.ws_lock:
             prop = optimize.propose(self.ws, sessions)
             current = sorted(self.ws.hot_names())
@@ -257,10 +258,11 @@ class MainScreen(Screen):
         root = self.settings.transcripts
         if not root.exists() or self.ws is None:
             return
+        from ctxtui.analytics.transcript_cache import default_folder
         from ctxtui.analytics.workspace_usage import last_used_times, read_sessions, workspace_usage
 
         worker = get_current_worker()
-        read = read_sessions(root, lambda: worker.is_cancelled)
+        read = read_sessions(root, lambda: worker.is_cancelled, cache=default_folder())
         if read is None:  # the app is closing
             return
         sessions, stats = read
