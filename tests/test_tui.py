@@ -624,3 +624,37 @@ async def test_escape_leaves_the_filter_so_keys_are_keys_again(settings):
         await pilot.press("q")
         await pilot.pause(0.3)
         assert not app.is_running
+
+
+async def _same_instant(app, *keys: str) -> None:
+    """Keys queued at once, as a terminal delivers keys typed faster than a frame (a pilot's
+    press waits for each one to be handled)."""
+    from textual import events
+
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def test_a_key_typed_right_after_enter_in_the_filter_acts_on_the_list(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("slash", *"number 3")
+        await pilot.pause(0.1)
+        await _same_instant(app, "enter", "t")
+        await settle(pilot, app)
+        flt = screen.query_one("#filter")
+        assert flt.value == "number 3" and not flt.has_focus
+        assert hot_files(settings) == ["delta.md"]
+
+
+async def test_a_key_typed_right_after_escape_in_the_filter_acts_on_the_list(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("slash", *"zz")
+        await pilot.pause(0.1)
+        await _same_instant(app, "escape", "q")
+        await pilot.pause(0.5)
+        assert screen.query_one("#filter").value == ""
+        assert not app.is_running  # q quit the app: it was not typed into the filter

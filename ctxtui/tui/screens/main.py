@@ -38,6 +38,7 @@ from ctxtui.tui.model import Model, PaneRows, build_model, last_used
 from ctxtui.tui.screens.confirm import ConfirmScreen
 from ctxtui.tui.widgets.budget_bar import BudgetBar
 from ctxtui.tui.widgets.detail import PersonaDetail
+from ctxtui.tui.widgets.filter_input import FilterInput
 from ctxtui.tui.widgets.fit_footer import FitFooter
 from ctxtui.tui.widgets.persona_list import SORTS, PersonaList
 from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
@@ -157,7 +158,7 @@ class MainScreen(Screen):
                 cold_pane = DropPane(id="cold-pane")
                 with cold_pane:
                     yield Label("Cold", id="cold-title", classes="pane-title")
-                    yield Input(placeholder="/ filter name or description", id="filter")
+                    yield FilterInput(placeholder="/ filter name or description", id="filter", leave_to="#cold")
                     cold = PersonaList("cold", id="cold")
                     yield cold
                 cold_pane.drop_pane = cold
