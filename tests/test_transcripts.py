@@ -398,3 +398,49 @@ def test_sorting_lines_out_changes_nothing_on_the_real_corpus(monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(tr, "_SORTED_BYTES", 1 << 40)
         assert every == _everything(TRANSCRIPTS)
+
+
+def test_bytes_that_are_not_utf8_inside_a_part_read_later_are_no_traceback(tmp_path):
+    path = tmp_path / "p" / "s.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"type":"user","message":{"content":"go"}}\n'
+                     b'{"type":"assistant","message":{"id":"m","content":[{"type":"tool_use","id":"t1","name":"Task",'
+                     b'"input":{"subagent_type":"debugger","prompt":"\xff\xed\xa0\x80"}}]}}\n'
+                     b'{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"ok \xc0\x80"}]}}\n')
+    fast, reference = _everything(tmp_path), _everything(tmp_path, fast=False)
+    assert fast == reference
+    (inv,) = fast[0][0]["invocations"]
+    assert inv["persona"] == "debugger" and "\ufffd" in inv["prompt"] and inv["response"].startswith("ok ")
+
+
+def _call_and_result(tid: str, agent: str | None) -> list[dict]:
+    result = {"type": "user", "message": {"content": [{"type": "tool_result", "tool_use_id": tid, "content": "done"}]}}
+    if agent:
+        result["toolUseResult"] = {"agentId": agent}
+    return [task_call(tid, "debugger"), result]
+
+
+@pytest.mark.parametrize(("calls", "read"), [
+    ([("t1", "a1"), ("t2", "a2"), ("t3", "a3")], False),  # every call has its agent: nothing waits
+    ([("t1", "a1"), ("t2", None)], True),                   # t2 still waits for its agent id
+    ([("t1", None), ("t1", "a1")], False),                  # a repeated id: the later call replaced the first
+])
+def test_progress_lines_are_read_only_while_a_call_waits_for_its_agent(tmp_path, monkeypatch, calls, read):
+    lines = [x for tid, agent in calls for x in _call_and_result(tid, agent)]
+    lines.append({"type": "progress", "parentToolUseID": "t2", "data": {"agentId": "late", "pad": "p" * 6000}})
+    main = tmp_path / "p" / "s.jsonl"
+    main.parent.mkdir(parents=True)
+    main.write_text("".join(json.dumps(x, separators=(",", ":")) + "\n" for x in lines))
+    decoded = _decodes(monkeypatch)
+    read_session(main, ReadStats())
+    assert any(b'"late"' in x for x in decoded) == read
+
+
+def test_a_read_of_many_short_lines_is_handed_on_in_bounded_batches(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"{}\n\n" * 50_000)
+    stats = ReadStats()
+    sizes = [len(batch) for batch in tr._line_batches(path, stats)]
+    assert sum(sizes) == 50_000  # the blank lines hold no view
+    assert max(sizes) <= tr._BATCH_LINES < 50_000  # one 8 MB read of short lines comes in several batches
+    assert stats.lines == 100_000

@@ -160,6 +160,8 @@ def iter_lines(path: Path, stats: ReadStats) -> Iterator[memoryview]:
         yield from batch  # type: ignore[misc]  # no kinds given: every item is a view
 
 
+_BATCH_LINES = 16384
+"""At most this many lines are handed on at once (a read of 8 MB of short lines holds millions)."""
 _TYPE_KEY = b'"type":"'
 _TYPE_WINDOW = 4096
 _SORTED_BYTES = 4096
@@ -221,18 +223,25 @@ def _line_batches(path: Path, stats: ReadStats, keep: frozenset[bytes] | None = 
             view = memoryview(data)
             batch: list[memoryview | tuple[memoryview]] = []
             start = 0
-            lines = 0
+            lines = 0  # counted here, added to stats.lines when the batch goes
             while (end := data.find(b"\n", start)) >= 0:
                 if end - start > limit:
                     stats.oversize += 1
-                    lines -= 1
+                    start = end + 1
+                    continue
+                lines += 1
+                if end == start:
+                    pass  # a blank line: nothing to decode
                 elif keep is None or end - start < _SORTED_BYTES or (kind := kind_of(data, start, end)) is None \
                         or kind in keep:
                     batch.append(view[start:end])
                 elif kind == gated:
                     batch.append((view[start:end],))
                 start = end + 1
-                lines += 1
+                if len(batch) >= _BATCH_LINES:  # a read of short lines: a view each would be GBs
+                    stats.lines += lines
+                    yield batch
+                    batch, lines = [], 0
             stats.lines += lines
             yield batch
             head = data[start:]
@@ -317,8 +326,8 @@ def _lazy(raw: msgspec.Raw, key: str) -> Any:
         return None  # the key was absent
     try:
         return _LAZY[key].decode(raw)
-    except msgspec.ValidationError:  # another shape than the struct (a list, a string...)
-        pass
+    except (msgspec.ValidationError, UnicodeDecodeError):  # another shape than the struct (a list, a
+        pass  # string...), or bytes that are not UTF-8 (a raw part is checked only when it is decoded)
     except RecursionError:
         return None
     try:
@@ -471,11 +480,6 @@ _MAIN_KINDS = frozenset((b"user", b"assistant"))
 _SUBAGENT_KINDS = frozenset((b"assistant",))
 
 
-def _waiting(pending: dict[str, Invocation]) -> bool:
-    """Whether a subagent call still waits for its agent id."""
-    return any(not inv.agent_id for inv in pending.values())
-
-
 def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool = True) -> Session:
     """Read one main transcript, then link its subagent files."""
     stats.files += 1
@@ -486,6 +490,7 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
     sidechain_usage: dict[str, Usage] = {}
     last_prompt = ""
     gate = Gate()  # open while a call waits for its agent id: only then are progress lines read
+    waiting = 0  # pending calls without an agent id (counted: a session may hold thousands)
     for rec in iter_records(path, stats, fast=fast, keep=_MAIN_KINDS, gated=b"progress", gate=gate):
         rtype = rec.type
         if rtype == "progress":
@@ -496,7 +501,8 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
                 if data is not None and data.agentId:
                     inv.agent_id = str(data.agentId)
                     by_agent[inv.agent_id] = inv
-                    gate.open = _waiting(pending)
+                    waiting -= 1
+                    gate.open = waiting > 0
             continue
         if rtype not in ("user", "assistant"):
             continue
@@ -546,7 +552,11 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
                         trigger=last_prompt,
                     )
                     s.invocations.append(inv)
+                    replaced = pending.get(inv.tool_use_id)
+                    if replaced is not None and not replaced.agent_id:
+                        waiting -= 1  # a repeated id: the earlier call is no longer looked up
                     pending[inv.tool_use_id] = inv
+                    waiting += 1
                     gate.open = True
         else:  # user
             content = _part(msg.content, "content")
@@ -569,7 +579,8 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
                         if agent and not inv.agent_id:
                             inv.agent_id = str(agent)
                             by_agent[inv.agent_id] = inv
-                            gate.open = _waiting(pending)
+                            waiting -= 1
+                            gate.open = waiting > 0
                         if result is not None:
                             inv.tokens = _int(result.totalTokens) or inv.tokens
     for agent_id, usage in sidechain_usage.items():
