@@ -453,7 +453,8 @@ def test_members_do_not_shadow_textual(settings):
     from ctxtui.tui.screens.analytics import AnalyticsScreen
     from ctxtui.tui.widgets.strategy import HistoryList, StrategySwitcher
 
-    allowed = {"BINDINGS", "CSS_PATH", "TITLE", "COMMANDS", "DEFAULT_CSS", "can_focus", "can_focus_children"}
+    allowed = {"BINDINGS", "CSS_PATH", "TITLE", "COMMANDS", "DEFAULT_CSS", "can_focus", "can_focus_children",
+               "check_action"}  # Textual's hooks, there to be overridden
     pairs = ((MainScreen, Screen()), (AnalyticsScreen, Screen()), (PersonaList, DataTable()),
              (HistoryList, DataTable()), (StrategySwitcher, Screen()), (CtxApp, App()))
     for cls, base in pairs:
@@ -626,16 +627,23 @@ async def test_escape_leaves_the_filter_so_keys_are_keys_again(settings):
         assert not app.is_running
 
 
-async def _filter_then_at_once(pilot, app, text: str, *keys: str):
-    """Type a filter, then queue ``keys`` at once, as a terminal delivers keys typed faster than
-    a frame (a pilot's press waits for each key to be handled); the main screen."""
+async def _queue_at_once(app, *keys: str) -> None:
+    """Queue ``keys`` at once, as a terminal delivers keys typed faster than a frame (a pilot's
+    press waits for each key to be handled)."""
     from textual import events
 
+    chars = {"slash": "/", "space": " "}
+    for key in keys:
+        char = key[-1] if key.startswith("alt+") else chars.get(key, key if len(key) == 1 else None)
+        app.post_message(events.Key(key, char))
+
+
+async def _filter_then_at_once(pilot, app, text: str, *keys: str):
+    """Type a filter, then queue ``keys`` at once; the main screen."""
     screen = await settle(pilot, app)
     await pilot.press("slash", *text)
     await pilot.pause(0.1)
-    for key in keys:
-        app.post_message(events.Key(key, key if len(key) == 1 else None))
+    await _queue_at_once(app, *keys)
     return screen
 
 
@@ -660,3 +668,41 @@ async def test_a_key_typed_right_after_escape_in_the_filter_acts_on_the_list(set
         await pilot.pause(0.5)
         assert screen.query_one("#filter").value == ""
         assert not app.is_running  # q quit the app: it was not typed into the filter
+
+
+async def test_a_filter_typed_right_after_the_slash_is_text_not_commands(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        await _queue_at_once(app, "slash", *"al")  # a, l: keys of the main screen, had they stayed commands
+        await pilot.pause(0.3)
+        flt = screen.query_one("#filter")
+        assert flt.has_focus and flt.value == "al" and app.screen is screen
+        await _queue_at_once(app, "enter", "slash", "p", "q")  # a new filter typed at once after enter
+        await pilot.pause(0.3)
+        assert app.is_running and flt.value == "pq"  # the slash selects the old filter: typing replaces it
+        await _queue_at_once(app, "slash")  # in the filter, the slash is text
+        await pilot.pause(0.1)
+        assert flt.value == "pq/"
+
+
+async def test_escape_and_a_letter_read_as_one_alt_chord_are_two_keys(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _filter_then_at_once(pilot, app, "zz", "alt+q")  # how a terminal reads escape q
+        await pilot.pause(0.5)
+        assert screen.query_one("#filter").value == ""
+        assert not app.is_running
+
+
+async def test_an_alt_chord_bound_in_the_keymap_stays_one_key(workspace, library):
+    s = load_settings(workspace=workspace, library_dirs=[library], keymap={"toggle": "alt+x"})
+    app = app_for(s)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await _queue_at_once(app, "alt+x")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if hot_files(s):
+                break
+        assert hot_files(s) == ["alpha.md"]

@@ -43,6 +43,9 @@ class Action:
     """Listed in the command palette (main screen actions)."""
     essential: bool = False
     """Kept in the footer of a narrow terminal (80 columns), where the others give way."""
+    priority: bool = False
+    """Run when the app takes the key, before it reaches the focused widget: a key that moves
+    focus must have moved it before the keys typed right after it are handed out."""
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -54,7 +57,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("undo", "u", "undo", "Undo", "main", "Reverse the last move, tier change, fix or setup", palette=True,
            essential=True),
     Action("filter", "slash", "filter", "Filter", "main", "Filter the cold pane by name and description",
-           palette=True, essential=True),
+           palette=True, essential=True, priority=True),
     Action("sort", "s", "cycle_sort", "Sort", "main", "Cycle sort: name, tokens, last used", palette=True),
     Action("density", "d", "cycle_density", "Density", "main",
            "Cycle the cold index density of the CLAUDE.md block: auto, full, names, search", palette=True),
@@ -119,7 +122,7 @@ _LIVE_TOGETHER = ({"app", "main", "list"}, {"app", "main", "history"})
 
 def bindings(scope: str) -> list[BindingType]:
     """The ``BINDINGS`` of one scope, from the table."""
-    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id, tooltip=a.help)
+    return [Binding(a.keys, a.action, a.description, show=a.show, id=a.id, tooltip=a.help, priority=a.priority)
             for a in ACTIONS if a.scope == scope]
 
 
@@ -157,3 +160,8 @@ def check_keymap(keymap: Mapping[str, str]) -> None:
 def effective_keys(action: Action, keymap: Mapping[str, str]) -> list[str]:
     """The keys an action answers to after the keymap."""
     return _keys(keymap.get(action.id, action.keys))
+
+
+def bound_keys(keymap: Mapping[str, str]) -> set[str]:
+    """Every key some action answers to after the keymap."""
+    return {key for a in ACTIONS for key in effective_keys(a, keymap)}

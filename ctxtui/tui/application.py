@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from ctxtui.core.config import Settings, save_setting
-from ctxtui.tui.actions import bindings, check_keymap
+from ctxtui.tui.actions import bindings, bound_keys, check_keymap
 from ctxtui.tui.commands import CtxCommands
 from ctxtui.tui.first_view import FirstRows
+from ctxtui.tui.key_relay import split_alt
 from ctxtui.tui.screens.main import MainScreen
 from ctxtui.tui.themes import THEME_VARIABLES, load_themes
 
@@ -46,6 +47,16 @@ class CtxApp(App):
         self.sub_title = str(settings.workspace)
         if settings.keymap:
             self.set_keymap(settings.keymap)
+        self._bound_keys = bound_keys(settings.keymap)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Escape typed right before a letter (read by the terminal as one Alt chord) is two keys."""
+        if isinstance(event, events.Key) and not event.is_forwarded \
+                and (keys := split_alt(event, self._bound_keys)) is not None:
+            for key in keys:
+                await super().on_event(key)
+            return
+        await super().on_event(event)
 
     def _set_first_theme(self, name: str) -> None:
         """The theme before the first frame. Assigning ``self.theme`` here would make Textual

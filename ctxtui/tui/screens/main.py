@@ -517,10 +517,6 @@ class MainScreen(Screen):
         density = f"  density: {self.density}" if self.density else ""
         self.query_one("#cold-title", Label).update(f"Cold ({count})  sort: {cold.sort_by}{density}")
 
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
-        self.set_focus(self.query_one("#cold", PersonaList))  # at once: Widget.focus defers
-
     @on(StrategySwitcher.Requested)
     def _strategy_requested(self, message: StrategySwitcher.Requested) -> None:
         self.request_migration(message.strategy)
@@ -700,9 +696,18 @@ class MainScreen(Screen):
 
     def action_filter(self) -> None:
         """Focus the cold pane's filter."""
-        # At once, not after the queue (Widget.focus defers): keys typed right after the slash
-        # are already queued and must reach the filter, not the list's bindings.
-        self.set_focus(self.query_one("#filter", Input))
+        # A priority binding, and at once, not after the queue (Widget.focus defers): keys typed
+        # right after the slash are handed out after it, to the filter, not the list's bindings.
+        flt = self.query_one("#filter", Input)
+        self.set_focus(flt)
+        flt.select_all()  # now, not when the focus event comes: what is typed next replaces it
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In the filter, the filter's own key is text (its binding runs first: a priority)."""
+        if action == "filter" and self.focused is not None and self.focused.id == "filter":  # not has_focus: it
+            # follows the focus events, which may still be queued behind the keys
+            return None  # shown, dimmed; the key goes on to the filter
+        return True
 
     def action_cycle_sort(self) -> None:
         """Sort both panes by name, tokens, then last used."""

@@ -22,6 +22,7 @@ from textual.widgets.data_table import RowKey
 
 from ctxtui.core.display import printable
 from ctxtui.tui.actions import bindings
+from ctxtui.tui.key_relay import LateKeyRelay
 from ctxtui.tui.model import Row
 from ctxtui.tui.text import cell
 
@@ -54,7 +55,7 @@ def ago(when: float, now: float | None = None) -> str:
     return "now"
 
 
-class PersonaList(DataTable):
+class PersonaList(LateKeyRelay, DataTable):
     """One pane (cold or hot). Posts messages; never changes files itself."""
 
     BINDINGS = bindings("list")

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 
 from ctxtui.tui.actions import bindings
+from ctxtui.tui.key_relay import LateKeyRelay
 from ctxtui.tui.text import cell
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class StrategySwitcher(Vertical):
             self.post_message(self.Requested(event.value))
 
 
-class HistoryList(DataTable):
+class HistoryList(LateKeyRelay, DataTable):
     """Past migrations; Enter on an entry asks to roll back to it."""
 
     BINDINGS = bindings("history")
