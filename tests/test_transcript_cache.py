@@ -283,3 +283,28 @@ def test_two_threads_saving_at_once_never_share_a_temporary_file(tmp_path, monke
     assert len(set(sources)) == 2
     assert file.read_bytes() in (b"\x01" * 1000, b"\x02" * 1000)
     assert [p.name for p in file.parent.iterdir()] == ["x.msgpack"]  # no temporary file left behind
+
+
+def test_a_link_to_the_history_and_its_target_share_the_cache(tmp_path, monkeypatch):
+    root, cache = tmp_path / "projects", tmp_path / "cache"
+    _history(root)
+    link = tmp_path / "link"
+    link.symlink_to(root)
+    _state(root, cache)
+    read: list[Path] = []
+    real = tr.read_session
+    monkeypatch.setattr(tr, "read_session", lambda *a, **k: read.append(a[0]) or real(*a, **k))
+    through_link = _state(link, cache)
+    assert read == []  # every session came from what the other spelling stored
+    assert through_link == _state(link, None)  # paths as this read names them
+    read.clear()
+    _state(root, cache)
+    assert read == []  # and the link's run did not evict the target's entries
+
+
+def test_a_cache_larger_than_its_bound_is_not_written(tmp_path, monkeypatch):
+    file = tmp_path / "c" / "x.msgpack"
+    transcript_cache.save(file, b"small")
+    monkeypatch.setattr(transcript_cache, "MAX_CACHE_BYTES", 10)
+    transcript_cache.save(file, b"far more than ten bytes")
+    assert file.read_bytes() == b"small"

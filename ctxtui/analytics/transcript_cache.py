@@ -113,8 +113,11 @@ def load(file: Path, decoder: msgspec.msgpack.Decoder[_T]) -> _T | None:
 
 
 def save(file: Path, data: bytes) -> None:
-    """Replace the cache file atomically; a cache that cannot be written is simply not kept.
+    """Replace the cache file atomically; a cache that cannot be written is simply not kept,
+    nor one larger than :data:`MAX_CACHE_BYTES` (it would never be loaded: the file there stays).
     The temporary file is created afresh (never through a link someone left in its place)."""
+    if len(data) > MAX_CACHE_BYTES:
+        return
     tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # two threads never share one
     try:
         file.parent.mkdir(parents=True, exist_ok=True)

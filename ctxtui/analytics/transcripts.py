@@ -706,7 +706,7 @@ class PendingRead:
     def __init__(self, root: Path, jobs: list[tuple[str, Path]], project: str | None, since: datetime | None,
                  fast: bool, workers: int | None, cache: Path | None,
                  should_stop: Callable[[], bool] | None = None) -> None:
-        self._jobs, self._project, self._since, self._fast = jobs, project, since, fast
+        self._root, self._jobs, self._project, self._since, self._fast = root, jobs, project, since, fast
         self._should_stop = should_stop
         self._done: dict[int, _Result] = {}
         self._fingerprints: dict[int, str] = {}
@@ -754,9 +754,18 @@ class PendingRead:
             if mark is None:
                 continue
             self._fingerprints[i] = mark
-            entry = entries.get(str(path))
+            entry = entries.get(self._key(path))
             if entry is not None and entry.fingerprint == mark:
+                entry.session.path = path  # as this read names it (the folder may be spelt another way)
                 self._done[i] = (entry.session, entry.stats)
+
+    def _key(self, path: Path) -> str:
+        """A transcript's name in the cache file: its path below the folder read, so that two
+        spellings of one folder (a link and its target) share their entries."""
+        try:
+            return str(path.relative_to(self._root))
+        except ValueError:
+            return str(path.relative_to(self._root))
 
     def _read_job(self, index: int) -> _Result:
         if self._should_stop is not None and self._should_stop():
@@ -820,13 +829,13 @@ class PendingRead:
         from ctxtui.analytics import transcript_cache
 
         file, code, stored = self._cache
-        keep = {str(path) for _, path in self._jobs}
+        keep = {self._key(path) for _, path in self._jobs}
         entries = {k: v for k, v in stored.entries.items() if k not in keep} if stored is not None and self._project else {}
         for i, (_, path) in enumerate(self._jobs):
             mark = self._fingerprints.get(i)
             if mark is not None:
                 session, part = self._done.get(i) or read[i]
-                entries[str(path)] = _Entry(mark, session, part)
+                entries[self._key(path)] = _Entry(mark, session, part)
         encode = msgspec.msgpack.Encoder(enc_hook=_str_hook).encode
         try:
             data = encode(_CacheData(code, entries))

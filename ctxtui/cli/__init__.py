@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lazy = _lazy_subcommands()
     parser = OneLineParser(
-        prog="ctxtui", description="Keep Claude Code's startup context small. No subcommand opens the TUI."
+        prog="ctxtui", description="Keep Claude Code's startup context small. Run it without a command to open the TUI."
     )
     parser.add_argument("--version", action="version", version=f"ctxtui {__version__}")
     add_common(parser)
