@@ -95,7 +95,8 @@ class MainScreen(Screen):
 
     @dataclass
     class Recorded(Message):
-        """A change was recorded in history (for undo: rolled back to the state before it)."""
+        """A change was recorded in history (its personas' marks are cleared; ``u`` steps
+        back over it, as over any entry, through ``strategies.undo``)."""
 
         entry_id: str
         names: list[str] = field(default_factory=list)
@@ -109,7 +110,7 @@ class MainScreen(Screen):
 
     @dataclass
     class Moved(Message):
-        """Personas moved between panes (for undo)."""
+        """Personas moved between panes (their marks are cleared)."""
 
         to_hot: bool
         names: list[str] = field(default_factory=list)
@@ -129,8 +130,6 @@ class MainScreen(Screen):
         self.model: Model | None = None
         self.ws_lock = threading.Lock()
         """One core operation at a time (Textual's own ``Widget.lock`` is left alone)."""
-        self.undo_stack: list[tuple[bool, list[str]] | str] = []
-        """Moves (to_hot, names) and recorded changes (their history entry id), newest last."""
         self._detail_shown: tuple | None = None
         self._detail_queued = False
         self.invoked_at: dict[str, float] = {}
@@ -470,13 +469,11 @@ class MainScreen(Screen):
             self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
     def on_main_screen_moved(self, message: Moved) -> None:
-        self.undo_stack.append((message.to_hot, message.names))
         for pane in self.query(PersonaList):  # only a move that happened clears its marks
             pane.marked -= set(message.names)
             pane.refresh_marks()
 
     def on_main_screen_recorded(self, message: Recorded) -> None:
-        self.undo_stack.append(message.entry_id)
         for pane in self.query(PersonaList):  # like a move: the change done clears its marks
             pane.marked -= set(message.names)
             pane.refresh_marks()
@@ -637,38 +634,19 @@ class MainScreen(Screen):
         self.move(names, to_hot=pane.side == "cold")
 
     def action_undo(self) -> None:
-        """Reverse the last move, or roll back the last recorded change made here (tier, fix, setup)."""
-        if not self.undo_stack:
-            self.notify("Nothing to undo", markup=False)
-            return
-        last = self.undo_stack.pop()
+        """Step back over the newest recorded change, exactly as ``ctxtui undo`` does (one core
+        operation, ``strategies.undo``): a move, tier change, strategy switch, auto-optimise, fix
+        or setup; again goes one further back. It refuses as the CLI refuses: a file edited
+        since ctxtui's last change is never overwritten."""
+        from ctxtui.core import strategies
 
-        def kept_on_refusal(fn: Callable[[Workspace], object]) -> Callable[[Workspace], object]:
-            def run(ws: Workspace) -> object:
-                try:
-                    return fn(ws)
-                except CtxtuiError:  # refused: u can try again once the reason is dealt with
-                    self.app.call_from_thread(self.undo_stack.append, last)
-                    raise
-            return run
+        def undo(ws: Workspace) -> None:
+            entry = strategies.undo(ws, reason="undo from the TUI")
+            self.app.call_from_thread(
+                self.notify, f"undid: {entry.notes[0].removeprefix('restored ')} (now {entry.to_strategy}); "
+                f"recorded as entry {entry.id}, files restored byte for byte", timeout=5, markup=False)
 
-        if isinstance(last, str):
-            from ctxtui.core import strategies
-            from ctxtui.core.history import History
-
-            def undo_change(ws: Workspace) -> object:
-                newest = strategies.undo_target(History(ws.settings).entries())
-                if newest is not None and newest.id != last:  # only this change, never later ones
-                    raise strategies.StrategyError(
-                        f"change {last} is not the latest any more ({newest.id}: {newest.reason}); "
-                        f"undo that first, or `ctxtui rollback --id {last}` to go back past it")
-                return strategies.rollback(ws, entry_id=last, reason="undo from the TUI")
-
-            self.run_core(f"undid change {last} (files restored byte for byte)", kept_on_refusal(undo_change))
-            return
-        to_hot, names = last
-        fn = (lambda ws: ws.deactivate(names)) if to_hot else (lambda ws: ws.activate(names))
-        self.run_core(f"undid the move of {', '.join(names)}", kept_on_refusal(fn))
+        self.run_core("", undo)
 
     def action_choose_tier(self) -> None:
         """Choose the tier of the selected personas (else the one under the cursor)."""
