@@ -544,11 +544,32 @@ class MainScreen(Screen):
 
     @work(thread=True, group="io", exit_on_error=False)
     def _plan_then_confirm(self, strategy: str) -> None:
+        """Plan as ``ctxtui migrate --to STRATEGY`` does: Adaptive is this project's usage
+        proposal, or, with no usage, the context mode's pick with the CLI's note."""
         from ctxtui.core import strategies
 
+        if strategy == "adaptive":
+            self._plan_adaptive_then_confirm()
+            return
         with self.ws_lock:
             ws = self._workspace()
             plan = strategies.plan(ws, strategy, reason="from the TUI")
+        self._confirm_plan_from_worker(plan)
+
+    def _plan_adaptive_then_confirm(self) -> None:
+        from ctxtui.analytics.adaptive_choice import adaptive_proposal, plan_adaptive
+        from ctxtui.analytics.transcript_cache import default_folder
+        from ctxtui.analytics.transcripts import read_all
+
+        root = self.settings.transcripts  # read before the lock: moves need not wait for it
+        sessions = read_all(root, cache=default_folder())[0] if root.exists() else []
+        with self.ws_lock:
+            ws = self._workspace()
+            prop = adaptive_proposal(ws, self.settings, root, sessions=sessions)
+            plan = plan_adaptive(ws, prop, reason="adaptive proposal from the TUI" if prop else "from the TUI")
+        self._confirm_plan_from_worker(plan)
+
+    def _confirm_plan_from_worker(self, plan: Plan) -> None:
         body = "\n".join(plan.changes()[:15] or ["nothing to change"])
         if len(plan.changes()) > 15:
             body += f"\n… {len(plan.changes()) - 15} more"
@@ -565,7 +586,7 @@ class MainScreen(Screen):
             elif self.model and self._side_ready:
                 self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
-        self.app.push_screen(ConfirmScreen(f"Switch {plan.from_strategy} → {plan.to_strategy}?", body), done)
+        self.app.push_screen(ConfirmScreen(f"Switch {plan.heading()}?", body), done)
 
     def request_rollback(self, entry_id: str | None = None) -> None:
         """Confirm, then restore an entry (or undo the last one)."""
