@@ -241,7 +241,7 @@ class MainScreen(Screen):
             return
         sessions, _ = read_all(self.settings.transcripts, cache=default_folder())
         with self.ws_lock:
-            prop = optimize.propose(self.ws, sessions)
+            prop = optimize.propose(self.ws, sessions, priced=False)  # a notice: no plan needed
             current = sorted(self.ws.hot_names())
         if sorted(prop.hot) != current and sessions:
             self.app.call_from_thread(
