@@ -45,3 +45,45 @@ def test_cap_note_counts_the_pins_planned_with_the_hot_personas(settings):
     note = next(n for n in plan.notes if "do not fit the cap" in n)
     assert note.startswith("4 personas (1 pinned) do not fit the cap of 3; 3 go cold.")
     assert plan.hot_after == ["persona-manager"]
+
+
+async def test_tui_adaptive_with_usage_plans_the_usage_proposal_and_u_undoes_it(settings, tmp_path):
+    """With usage of this project, Adaptive in the TUI is the CLI's proposal (hot set and
+    tiers), not the context mode's pick; u steps back over it byte for byte."""
+    import json
+
+    from test_tui_undo_migrations import project_files, wait_for
+
+    from ctxtui.core.config import load_settings
+    from ctxtui.core.history import History
+
+    proj = tmp_path / "transcripts" / "-proj"
+    proj.mkdir(parents=True)
+    lines = []
+    for i, persona in enumerate(["beta", "beta", "gamma"]):
+        base = {"cwd": str(settings.workspace.absolute()), "sessionId": "s1"}
+        lines.append(base | {"type": "user", "timestamp": "2026-11-01T10:00:00Z", "message": {"content": f"review {i}"}})
+        lines.append(base | {"type": "assistant", "requestId": f"r{i}", "timestamp": "2026-11-01T10:00:01Z", "message": {
+            "id": f"m{i}", "content": [{"type": "tool_use", "id": f"t{i}", "name": "Task",
+                                        "input": {"subagent_type": persona, "prompt": "go"}}]}})
+    (proj / "s.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    s = load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs,
+                      transcripts_dir=tmp_path / "transcripts")
+    before = project_files(s)
+    app = app_for(s)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await switch_in_the_tui(pilot, app, "Adaptive")
+        confirm = await confirm_screen(pilot, app)
+        assert "(asked: adaptive)" in confirm.title_text
+        assert "no usage of this project" not in confirm.body
+        assert "add .claude/agents/ for beta" in confirm.body
+        assert "costs more than eager" in confirm.body  # five tiny personas: said before the yes
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "apply anyway" in str(getattr(app.screen, "title_text", "")), "the guard")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: (s.agents_dir / "beta.md").is_file(), "the adaptive proposal applied")
+        await settle(pilot, app)
+        assert History(s).entries()[-1].reason == "adaptive proposal from the TUI"
+        await pilot.press("u")
+        await wait_for(pilot, lambda: project_files(s) == before, "the undo")

@@ -575,14 +575,29 @@ class MainScreen(Screen):
             body += f"\n… {len(plan.changes()) - 15} more"
         body += f"\n\nstartup tokens {plan.tokens_before:,} → {plan.tokens_after:,}"
         body += "".join(f"\nnote: {n}" for n in plan.notes)
+        if plan.refusal:  # said before the yes; the yes then asks to apply anyway
+            body += f"\ncosts more than eager: {plan.refusal}"
         self.app.call_from_thread(self._confirm_plan, plan, body)
 
     def _confirm_plan(self, plan: Plan, body: str) -> None:
         from ctxtui.core import strategies
 
+        def switch(force: bool = False) -> None:
+            if force:  # strategies.apply plans again from the request, under the lock
+                plan.request = {**plan.request, "force": True}
+
+            def apply(ws: Workspace) -> None:
+                try:
+                    strategies.apply(ws, plan)
+                except strategies.NetCostError as exc:
+                    self.app.call_from_thread(self._offer_force, str(exc), lambda: switch(force=True))
+                    raise
+
+            self.run_core(f"switched to {plan.to_strategy}", apply)
+
         def done(ok: bool | None) -> None:
             if ok:
-                self.run_core(f"switched to {plan.to_strategy}", lambda ws: strategies.apply(ws, plan))
+                switch()
             elif self.model and self._side_ready:
                 self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
@@ -891,15 +906,19 @@ class MainScreen(Screen):
             try:
                 optimize.apply(ws, proposal, force=force)
             except NetCostError as exc:
-                self.app.call_from_thread(self._offer_force, proposal, str(exc))
+                self.app.call_from_thread(self._offer_force, str(exc), lambda: self.apply_proposal(proposal, force=True))
                 raise
 
         self.run_core("applied the auto-optimised hot set", apply)
 
-    def _offer_force(self, proposal: Proposal, why: str) -> None:
+    def _offer_force(self, why: str, again: Callable[[], None]) -> None:
+        """The net-savings guard refused: say why and offer to do it anyway (AGAIN, forced)."""
+
         def done(yes: bool | None) -> None:
             if yes:
-                self.apply_proposal(proposal, force=True)
+                again()
+            elif self.model and self._side_ready:
+                self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
         self.app.push_screen(ConfirmScreen("Costs more than eager: apply anyway?", why), done)
 
