@@ -47,7 +47,8 @@ async def test_a_fresh_project_is_offered_init_and_it_is_done_only_on_confirmati
         body = app.screen.body
         assert "record library" in body and "adopt 1 project agent" in body
         await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, MainScreen) and bool(app.screen.undo_stack), "init")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and (settings.workspace / "hybrid-config.json").is_file(),
+                    "init")
         await wait_ready(pilot)
         assert (settings.workspace / "hybrid-config.json").is_file()
         assert (settings.workspace / ".claude" / "commands" / "persona.md").is_file()

@@ -60,8 +60,8 @@ async def test_lint_screen_lists_the_findings_then_fix_and_undo_restore_every_by
         assert "db-migrator.md" in app.screen.body  # the dry run, before anything is written
         assert user_files(settings) == before
         await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, MainScreen) and bool(app.screen.undo_stack),
-                    "the fix")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen)
+                    and b"description: |-" in (settings.agents_dir / "db-migrator.md").read_bytes(), "the fix")
         await wait_ready(pilot)
         assert b"description: |-" in (settings.agents_dir / "db-migrator.md").read_bytes()
         # hot files are fixed in place (library files outside the project get fixed copies)

@@ -146,11 +146,9 @@ async def test_a_refused_tier_change_is_reported_and_changes_nothing(settings):
         assert tree(settings) == before
 
 
-async def test_u_undoes_only_its_own_change_and_keeps_it_when_refused(settings):
-    """A change made outside the TUI after the TUI's tier change: u refuses (it would undo
-    that change too) and keeps its undo for later; once the other change is undone, u works."""
-    from ctxtui.core import strategies
-
+async def test_u_steps_back_over_the_newest_change_as_ctxtui_undo_does(settings):
+    """A change made outside the TUI after the TUI's tier change is the newest: u steps back
+    over it (as `ctxtui undo` would), then u again steps back over the tier change."""
     app = make_app(settings, watch_files=False, remember_theme=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
@@ -161,11 +159,8 @@ async def test_u_undoes_only_its_own_change_and_keeps_it_when_refused(settings):
         await wait_ready(pilot)
         Workspace(settings).activate(["beta"])  # another ctxtui, say Claude's persona-manager
         await pilot.press("u")
-        await until(pilot, lambda: len(screen.undo_stack) == 1, "the refused undo kept")
+        await until(pilot, lambda: not (settings.agents_dir / "beta.md").exists(), "the undo of beta")
         await wait_ready(pilot)
         assert Workspace(settings).tier_of("alpha") == "skill"
-        assert (settings.agents_dir / "beta.md").is_file()
-        strategies.undo(Workspace(settings))  # the other change is undone where it was made
         await pilot.press("u")
         await until(pilot, lambda: Workspace(settings).tier_of("alpha") == "file", "the undo")
-        assert not screen.undo_stack

@@ -2,7 +2,8 @@
 
 Each invocation counts with a recency weight (half-life in days), giving an expected number
 of invocations per session for every library persona. Keeping a persona hot costs its
-startup tokens in every session; keeping it cold costs, each time it is needed, reading its
+startup tokens in every session (its line in Claude Code's agent listing, the figure the panes
+and ``ctxtui list`` show); keeping it cold costs, each time it is needed, reading its
 file (its full tokens). So a persona is worth a hot slot when
 ``rate x full_tokens > startup_tokens``; the suggested cap is the pins plus those personas.
 Within the cap, the hot set is the personas with the most expected invocations.
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ctxtui.analytics.transcripts import Session, parse_time
-from ctxtui.core import strategies
+from ctxtui.core import strategies, verdicts
 from ctxtui.core.workspace import Workspace
 
 
@@ -44,6 +45,10 @@ class Proposal:
     coverage_pct: float
     candidates: list[Candidate] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    tokens_before: int | None = None
+    """Startup tokens now (agent lines and ctxtui's block); None until :func:`price` ran."""
+    tokens_after: int | None = None
+    """Startup tokens once applied, as the migration's dry run counts them."""
 
     def to_json(self) -> dict:
         """JSON form."""
@@ -69,14 +74,17 @@ def rates(sessions: list[Session], half_life_days: float = 14.0, now: datetime |
     return {k: v / session_weight for k, v in weights.items()} if session_weight else {}
 
 
-def propose(ws: Workspace, sessions: list[Session], half_life_days: float = 14.0) -> Proposal:
-    """The hot set that covers the most expected invocations within the cap (pins stay)."""
+def propose(ws: Workspace, sessions: list[Session], half_life_days: float = 14.0, *,
+            priced: bool = True) -> Proposal:
+    """The hot set that covers the most expected invocations within the cap (pins stay).
+    ``priced``: with what applying it costs (:func:`price`) among the reasons."""
     r = rates(sessions, half_life_days)
     pins = [n for n in ws.pinned if n in ws.library.by_name]
+    personas = [p for p in ws.library.unique() if p.name not in pins]
+    listed = verdicts.line_tokens_many([ws.verdict(p) for p in personas])  # what each adds hot
     cands = [
-        Candidate(p.name, round(r.get(p.name, 0.0), 4), p.startup_tokens, p.full_tokens)
-        for p in ws.library.unique()
-        if p.name not in pins
+        Candidate(p.name, round(r.get(p.name, 0.0), 4), line, p.full_tokens)
+        for p, line in zip(personas, listed, strict=True)
     ]
     cands.sort(key=lambda c: (-c.rate, c.startup_tokens, c.name))
     room = max(ws.cap - len(pins), 0)
@@ -96,16 +104,39 @@ def propose(ws: Workspace, sessions: list[Session], half_life_days: float = 14.0
             f"suggested cap {suggested}: {len(worth)} persona(s) cost less hot than loaded on demand"
             + (f", plus {len(pins)} pinned" if pins else "")
         )
-    return Proposal(pins + [c.name for c in chosen], pins, ws.cap, suggested, coverage, cands[:20], reasons)
+    prop = Proposal(pins + [c.name for c in chosen], pins, ws.cap, suggested, coverage, cands[:20], reasons)
+    if priced:
+        price(ws, prop)
+    return prop
+
+
+def price(ws: Workspace, proposal: Proposal) -> None:
+    """Add what applying the proposal costs to its reasons: the startup tokens before and after
+    from the migration's own dry run (what ``auto-optimize --dry-run`` prints), and the
+    net-savings guard's refusal when it would cost more than eager."""
+    try:
+        plan = plan_for(ws, proposal)
+    except strategies.StrategyError as exc:
+        proposal.reasons.append(f"cannot be applied: {exc}")
+        return
+    proposal.tokens_before, proposal.tokens_after = plan.tokens_before, plan.tokens_after
+    proposal.reasons.append(f"startup tokens {plan.tokens_before:,} → {plan.tokens_after:,} (eager {plan.eager_tokens:,})")
+    if plan.refusal:
+        proposal.reasons.append(f"refused unless applied anyway: {plan.refusal}")
+
+
+def plan_for(ws: Workspace, proposal: Proposal, force: bool = False) -> strategies.Plan:
+    """The migration to lazy loading that applies a proposal (nothing written)."""
+    return strategies.plan(
+        ws, "lazy_loading", hot=proposal.hot,
+        reason=f"auto-optimize (covers {proposal.coverage_pct}% of expected invocations)", kind="optimize",
+        force=force,
+    )
 
 
 def apply(ws: Workspace, proposal: Proposal, dry_run: bool = False,
           force: bool = False) -> strategies.Plan | strategies.Entry:
     """Apply a proposal as a migration to lazy loading (so it can be rolled back). Refused
     when it would cost more than eager (the net-savings guard), unless ``force``."""
-    plan = strategies.plan(
-        ws, "lazy_loading", hot=proposal.hot,
-        reason=f"auto-optimize (covers {proposal.coverage_pct}% of expected invocations)", kind="optimize",
-        force=force,
-    )
+    plan = plan_for(ws, proposal, force)
     return plan if dry_run else strategies.apply(ws, plan)

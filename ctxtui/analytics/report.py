@@ -84,7 +84,7 @@ def compare(ws: Workspace, sessions: list[Session], price_per_mtok: float = 3.0)
         notes.append(f"fine_tuned and hybrid assume a model embedding the {len(used)} library persona(s) used in "
                      f"these sessions ({why}); they are not recommended until such a model is registered")
     covered = set(model.personas)
-    lazy_hot = propose(ws, sessions).hot
+    lazy_hot = propose(ws, sessions, priced=False).hot
     notes.append("lazy_loading and hybrid use the auto-optimised hot set: " + (", ".join(lazy_hot) or "pins only"))
     pins = [n for n in ws.pinned if n in lib]
     eager_hot = [p.name for p in ws.library.eager()] + [h.name for h in ws.hot if h.name not in ws.library.by_name]

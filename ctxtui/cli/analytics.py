@@ -141,7 +141,7 @@ def cmd_auto_optimize(args: argparse.Namespace, settings: Settings) -> int:
         if adaptive is None:
             raise UserError("no usage of this project in the transcripts: nothing to base tiers on")
         return run_adaptive(args, ws, adaptive, reason="auto-optimize (usage and router)", kind="optimize")
-    prop = optimize.propose(ws, sessions, args.half_life)
+    prop = optimize.propose(ws, sessions, args.half_life, priced=False)  # the plan is printed below
     result = optimize.apply(ws, prop, dry_run=args.dry_run, force=args.force)
     if wants_json(args):
         emit_json(prop.to_json() | ({"plan": result.to_json()} if isinstance(result, strategies.Plan) else {"entry": result.to_json()}))

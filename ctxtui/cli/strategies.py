@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ctxtui.analytics.adaptive_choice import adaptive_proposal, plan_adaptive
 from ctxtui.cli.base import UserError, command, open_workspace
 from ctxtui.cli.output import console, emit_json, new_table, printable, styled, wants_json
 from ctxtui.core import profiles, strategies
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from ctxtui.analytics.adaptive import AdaptivePlan
-    from ctxtui.analytics.transcripts import Session
 
 
 def _claude_md_args(p: argparse.ArgumentParser) -> None:
@@ -94,8 +94,7 @@ def print_changes(lines: list[str], limit: int = 12) -> None:
 
 def print_plan(plan: strategies.Plan) -> None:
     """The human form of a plan."""
-    console.print(styled((f"{plan.from_strategy} → {plan.to_strategy}", "bold"),
-                         f" (asked: {plan.requested})" if plan.requested != plan.to_strategy else ""))
+    console.print(styled((plan.heading(), "bold")))
     print_changes(plan.changes())
     delta = plan.tokens_after - plan.tokens_before
     hot = ", ".join(plan.hot_after[:10]) + (f" … ({len(plan.hot_after)} in all)" if len(plan.hot_after) > 10 else "")
@@ -106,30 +105,6 @@ def print_plan(plan: strategies.Plan) -> None:
     if plan.refusal:
         label = ("forced past the net-savings guard:", "yellow") if plan.request.get("force") else ("refused without --force:", "red")
         console.print(styled(label, f" {plan.refusal}"))
-
-
-def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | None, half_life: float = 14.0,
-                      sessions: list[Session] | None = None) -> AdaptivePlan | None:
-    """The adaptive proposal from this project's transcripts (or ``sessions``, already read)
-    and the router's held-out figures (the cached model, rebuilt when the transcripts
-    changed); None without usage to go on."""
-    from ctxtui.analytics import adaptive, router
-    from ctxtui.analytics.transcripts import read_all
-    from ctxtui.core.config import bundled_dir, cache_dir
-
-    root = transcripts or settings.transcripts
-    if not root.exists():
-        return None
-    if sessions is None:
-        from ctxtui.analytics.transcript_cache import default_folder
-
-        sessions = read_all(root, cache=default_folder())[0]
-    sessions = adaptive.project_sessions(ws, sessions)
-    if not any(s.invocations for s in sessions):
-        return None
-    descriptions, paths = router.library_personas(settings.library_dirs or [bundled_dir("personas")])
-    built = router.build(root, cache_dir(), locations=paths, descriptions=descriptions)
-    return adaptive.propose_for(ws, sessions, router.load(built.path), half_life)
 
 
 def print_proposal(prop: AdaptivePlan) -> None:
@@ -185,9 +160,9 @@ def run_adaptive(args: argparse.Namespace, ws: Workspace, prop: AdaptivePlan, *,
     """Show an adaptive proposal and apply it (lazy loading with its hot set and tiers, one
     journalled change) with ``--yes`` or the user's yes at a terminal; ``--dry-run`` shows it."""
     # prop.decide runs again under the lock: a project changed since the proposal is refused
-    plan = strategies.plan(ws, "adaptive", from_=getattr(args, "from_", None), reason=reason, hot=prop.hot,
-                           tiers=prop.tiers, decide=prop.decide, density=getattr(args, "density", None), kind=kind,
-                           replace_imports=getattr(args, "replace_imports", False), force=args.force)
+    plan = plan_adaptive(ws, prop, from_=getattr(args, "from_", None), reason=reason,
+                         density=getattr(args, "density", None), kind=kind,
+                         replace_imports=getattr(args, "replace_imports", False), force=args.force)
     if args.dry_run:
         if wants_json(args):
             emit_json({"proposal": prop.to_json(), "plan": plan.to_json()})
@@ -230,11 +205,12 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         prop = adaptive_proposal(ws, settings, args.transcripts, args.half_life)
         if prop is not None:
             return run_adaptive(args, ws, prop, reason=args.reason or "adaptive proposal")
-    plan = strategies.plan(ws, args.to, from_=args.from_, reason=args.reason, hot=args.hot,
-                           density=args.density, replace_imports=args.replace_imports, force=args.force)
-    if args.to == "adaptive":
-        plan.notes.append("no usage of this project in the transcripts: adaptive picked "
-                          f"{plan.to_strategy} by the context mode")
+    if args.to == "adaptive":  # no usage to go on (or --hot): the context mode picks
+        plan = plan_adaptive(ws, None, from_=args.from_, reason=args.reason, hot=args.hot, density=args.density,
+                             replace_imports=args.replace_imports, force=args.force)
+    else:
+        plan = strategies.plan(ws, args.to, from_=args.from_, reason=args.reason, hot=args.hot,
+                               density=args.density, replace_imports=args.replace_imports, force=args.force)
     if args.dry_run:
         emit_json(plan.to_json()) if wants_json(args) else print_plan(plan)
         return 0

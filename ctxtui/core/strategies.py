@@ -122,6 +122,11 @@ class Plan:
         """Eager managed tokens minus this plan's (agent lines and ctxtui's block)."""
         return self.eager_tokens - self.tokens_after
 
+    def heading(self) -> str:
+        """``from → to``, and the strategy asked for when another was picked (adaptive)."""
+        asked = f" (asked: {self.requested})" if self.requested != self.to_strategy else ""
+        return f"{self.from_strategy} → {self.to_strategy}{asked}"
+
     def changes(self) -> list[str]:
         """Human lines: files to add, remove and rewrite."""
         out = [f"add .claude/agents/ for {n}" for n in self.activate]
@@ -236,14 +241,15 @@ def _lazy_hot(ws: Workspace, wanted: list[str] | None, exclude: set[str],
             # Too many to keep (an eager setup): don't guess which matter. Restore the last
             # lazy hot set if there was one; the rest waits for `activate` or auto-optimize.
             keep = [n for n in state.get("lazy_hot", []) if n in ws.library.by_name and n not in pins]
-            if len(current) > room:
-                notes.append(
-                    f"{len(current)} hot personas do not fit the cap of {ws.cap}; they go cold. Choose the hot "
-                    "set with `ctxtui activate NAME` or `ctxtui auto-optimize`"
-                )
         else:
             keep = current  # what is hot now fits: keep it (files not in the library are adopted)
         rest = [n for n in keep if n in ws.library.by_name or n in current][:room]
+        if len(current) > room:  # what would be hot counts the pins: they take slots first
+            wanted_hot = f"{len(pins) + len(current)} personas ({len(pins)} pinned)" if pins else f"{len(current)} hot personas"
+            notes.append(
+                f"{wanted_hot} do not fit the cap of {ws.cap}; {sum(n not in rest for n in current)} go cold. "
+                "Choose the hot set with `ctxtui activate NAME` or `ctxtui auto-optimize`"
+            )
     return pins + rest, notes
 
 

@@ -54,7 +54,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("mark", "space", "mark", "Select", "list", "Select several personas", essential=True),
     Action("move-selected", "m", "move_selected", "Move sel.", "main",
            "Move every selected persona", palette=True, essential=True),
-    Action("undo", "u", "undo", "Undo", "main", "Reverse the last move, tier change, fix or setup", palette=True,
+    Action("undo", "u", "undo", "Undo", "main", "Step back over the newest recorded change, as `ctxtui undo`", palette=True,
            essential=True),
     Action("filter", "slash", "filter", "Filter", "main", "Filter the cold pane by name and description",
            palette=True, essential=True, priority=True),

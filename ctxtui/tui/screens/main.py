@@ -95,7 +95,8 @@ class MainScreen(Screen):
 
     @dataclass
     class Recorded(Message):
-        """A change was recorded in history (for undo: rolled back to the state before it)."""
+        """A change was recorded in history (its personas' marks are cleared; ``u`` steps
+        back over it, as over any entry, through ``strategies.undo``)."""
 
         entry_id: str
         names: list[str] = field(default_factory=list)
@@ -109,7 +110,7 @@ class MainScreen(Screen):
 
     @dataclass
     class Moved(Message):
-        """Personas moved between panes (for undo)."""
+        """Personas moved between panes (their marks are cleared)."""
 
         to_hot: bool
         names: list[str] = field(default_factory=list)
@@ -129,8 +130,6 @@ class MainScreen(Screen):
         self.model: Model | None = None
         self.ws_lock = threading.Lock()
         """One core operation at a time (Textual's own ``Widget.lock`` is left alone)."""
-        self.undo_stack: list[tuple[bool, list[str]] | str] = []
-        """Moves (to_hot, names) and recorded changes (their history entry id), newest last."""
         self._detail_shown: tuple | None = None
         self._detail_queued = False
         self.invoked_at: dict[str, float] = {}
@@ -242,7 +241,7 @@ class MainScreen(Screen):
             return
         sessions, _ = read_all(self.settings.transcripts, cache=default_folder())
         with self.ws_lock:
-            prop = optimize.propose(self.ws, sessions)
+            prop = optimize.propose(self.ws, sessions, priced=False)  # a notice: no plan needed
             current = sorted(self.ws.hot_names())
         if sorted(prop.hot) != current and sessions:
             self.app.call_from_thread(
@@ -470,13 +469,11 @@ class MainScreen(Screen):
             self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
     def on_main_screen_moved(self, message: Moved) -> None:
-        self.undo_stack.append((message.to_hot, message.names))
         for pane in self.query(PersonaList):  # only a move that happened clears its marks
             pane.marked -= set(message.names)
             pane.refresh_marks()
 
     def on_main_screen_recorded(self, message: Recorded) -> None:
-        self.undo_stack.append(message.entry_id)
         for pane in self.query(PersonaList):  # like a move: the change done clears its marks
             pane.marked -= set(message.names)
             pane.refresh_marks()
@@ -543,28 +540,64 @@ class MainScreen(Screen):
 
     @work(thread=True, group="io", exit_on_error=False)
     def _plan_then_confirm(self, strategy: str) -> None:
+        """Plan as ``ctxtui migrate --to STRATEGY`` does: Adaptive is this project's usage
+        proposal, or, with no usage, the context mode's pick with the CLI's note."""
         from ctxtui.core import strategies
 
+        if strategy == "adaptive":
+            self._plan_adaptive_then_confirm()
+            return
         with self.ws_lock:
             ws = self._workspace()
             plan = strategies.plan(ws, strategy, reason="from the TUI")
+        self._confirm_plan_from_worker(plan)
+
+    def _plan_adaptive_then_confirm(self) -> None:
+        from ctxtui.analytics.adaptive_choice import adaptive_proposal, plan_adaptive
+        from ctxtui.analytics.transcript_cache import default_folder
+        from ctxtui.analytics.transcripts import read_all
+
+        root = self.settings.transcripts  # read before the lock: moves need not wait for it
+        sessions = read_all(root, cache=default_folder())[0] if root.exists() else []
+        with self.ws_lock:
+            ws = self._workspace()
+            prop = adaptive_proposal(ws, self.settings, root, sessions=sessions)
+            plan = plan_adaptive(ws, prop, reason="adaptive proposal from the TUI" if prop else "from the TUI")
+        self._confirm_plan_from_worker(plan)
+
+    def _confirm_plan_from_worker(self, plan: Plan) -> None:
         body = "\n".join(plan.changes()[:15] or ["nothing to change"])
         if len(plan.changes()) > 15:
             body += f"\n… {len(plan.changes()) - 15} more"
         body += f"\n\nstartup tokens {plan.tokens_before:,} → {plan.tokens_after:,}"
         body += "".join(f"\nnote: {n}" for n in plan.notes)
+        if plan.refusal:  # said before the yes; the yes then asks to apply anyway
+            body += f"\ncosts more than eager: {plan.refusal}"
         self.app.call_from_thread(self._confirm_plan, plan, body)
 
     def _confirm_plan(self, plan: Plan, body: str) -> None:
         from ctxtui.core import strategies
 
+        def switch(force: bool = False) -> None:
+            if force:  # strategies.apply plans again from the request, under the lock
+                plan.request = {**plan.request, "force": True}
+
+            def apply(ws: Workspace) -> None:
+                try:
+                    strategies.apply(ws, plan)
+                except strategies.NetCostError as exc:
+                    self.app.call_from_thread(self._offer_force, str(exc), lambda: switch(force=True))
+                    raise
+
+            self.run_core(f"switched to {plan.to_strategy}", apply)
+
         def done(ok: bool | None) -> None:
             if ok:
-                self.run_core(f"switched to {plan.to_strategy}", lambda ws: strategies.apply(ws, plan))
+                switch()
             elif self.model and self._side_ready:
                 self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
-        self.app.push_screen(ConfirmScreen(f"Switch {plan.from_strategy} → {plan.to_strategy}?", body), done)
+        self.app.push_screen(ConfirmScreen(f"Switch {plan.heading()}?", body), done)
 
     def request_rollback(self, entry_id: str | None = None) -> None:
         """Confirm, then restore an entry (or undo the last one)."""
@@ -633,38 +666,19 @@ class MainScreen(Screen):
         self.move(names, to_hot=pane.side == "cold")
 
     def action_undo(self) -> None:
-        """Reverse the last move, or roll back the last recorded change made here (tier, fix, setup)."""
-        if not self.undo_stack:
-            self.notify("Nothing to undo", markup=False)
-            return
-        last = self.undo_stack.pop()
+        """Step back over the newest recorded change, exactly as ``ctxtui undo`` does (one core
+        operation, ``strategies.undo``): a move, tier change, strategy switch, auto-optimise, fix
+        or setup; again goes one further back. It refuses as the CLI refuses: a file edited
+        since ctxtui's last change is never overwritten."""
+        from ctxtui.core import strategies
 
-        def kept_on_refusal(fn: Callable[[Workspace], object]) -> Callable[[Workspace], object]:
-            def run(ws: Workspace) -> object:
-                try:
-                    return fn(ws)
-                except CtxtuiError:  # refused: u can try again once the reason is dealt with
-                    self.app.call_from_thread(self.undo_stack.append, last)
-                    raise
-            return run
+        def undo(ws: Workspace) -> None:
+            entry = strategies.undo(ws, reason="undo from the TUI")
+            self.app.call_from_thread(
+                self.notify, f"undid: {entry.notes[0].removeprefix('restored ')} (now {entry.to_strategy}); "
+                f"recorded as entry {entry.id}, files restored byte for byte", timeout=5, markup=False)
 
-        if isinstance(last, str):
-            from ctxtui.core import strategies
-            from ctxtui.core.history import History
-
-            def undo_change(ws: Workspace) -> object:
-                newest = strategies.undo_target(History(ws.settings).entries())
-                if newest is not None and newest.id != last:  # only this change, never later ones
-                    raise strategies.StrategyError(
-                        f"change {last} is not the latest any more ({newest.id}: {newest.reason}); "
-                        f"undo that first, or `ctxtui rollback --id {last}` to go back past it")
-                return strategies.rollback(ws, entry_id=last, reason="undo from the TUI")
-
-            self.run_core(f"undid change {last} (files restored byte for byte)", kept_on_refusal(undo_change))
-            return
-        to_hot, names = last
-        fn = (lambda ws: ws.deactivate(names)) if to_hot else (lambda ws: ws.activate(names))
-        self.run_core(f"undid the move of {', '.join(names)}", kept_on_refusal(fn))
+        self.run_core("", undo)
 
     def action_choose_tier(self) -> None:
         """Choose the tier of the selected personas (else the one under the cursor)."""
@@ -897,15 +911,19 @@ class MainScreen(Screen):
             try:
                 optimize.apply(ws, proposal, force=force)
             except NetCostError as exc:
-                self.app.call_from_thread(self._offer_force, proposal, str(exc))
+                self.app.call_from_thread(self._offer_force, str(exc), lambda: self.apply_proposal(proposal, force=True))
                 raise
 
         self.run_core("applied the auto-optimised hot set", apply)
 
-    def _offer_force(self, proposal: Proposal, why: str) -> None:
+    def _offer_force(self, why: str, again: Callable[[], None]) -> None:
+        """The net-savings guard refused: say why and offer to do it anyway (AGAIN, forced)."""
+
         def done(yes: bool | None) -> None:
             if yes:
-                self.apply_proposal(proposal, force=True)
+                again()
+            elif self.model and self._side_ready:
+                self.query_one(StrategySwitcher).set_current(self.model.strategy)
 
         self.app.push_screen(ConfirmScreen("Costs more than eager: apply anyway?", why), done)
 
