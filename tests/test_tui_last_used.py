@@ -93,3 +93,45 @@ async def test_rows_say_reading_until_usage_arrives(settings, tmp_path, monkeypa
         cells = dict(zip([r.name for r in cold.rows_by_key.values()], used_cells(cold), strict=True))
         assert {n for n, c in cells.items() if c != "never"} == expected
         assert all(c.endswith("ago") for n, c in cells.items() if n in expected)
+
+
+async def test_a_new_sort_shows_its_top_rows(settings):
+    app = app_for(settings)
+    async with app.run_test(size=(100, 12)) as pilot:  # short: the cursor's row scrolls the pane
+        screen = await settle(pilot, app)
+        cold = screen.query_one("#cold", PersonaList)
+        await pilot.press("end")
+        await pilot.pause(0.05)
+        assert cold.cursor_row == cold.row_count - 1
+        await pilot.press("s")
+        await pilot.pause(0.05)
+        assert cold.cursor_row == 0 and cold.scroll_y == 0
+        assert cold.current_name() == next(iter(cold.rows_by_key.values())).name
+
+
+async def test_a_list_seen_from_its_top_stays_there_when_usage_arrives(settings, tmp_path, monkeypatch):
+    write_session(tmp_path / "transcripts" / "-proj", ["epsilon", "delta"])
+    s = load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs,
+                      transcripts_dir=tmp_path / "transcripts")
+    release = threading.Event()
+    real = workspace_usage.read_sessions
+
+    def slow_read(root, should_stop, *, cache=None):
+        while not release.wait(0.02):
+            if should_stop():
+                return None
+        return real(root, should_stop, cache=cache)
+
+    monkeypatch.setattr(workspace_usage, "read_sessions", slow_read)
+    app = app_for(s)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        cold = screen.query_one("#cold", PersonaList)
+        await sort_by_last_used(pilot, screen)
+        await pilot.pause(0.05)
+        assert cold.current_name() == "alpha"  # by name while nothing is known
+        release.set()
+        await wait_until(pilot, lambda: [r.name for r in cold.rows_by_key.values()][:2] == ["delta", "epsilon"],
+                         "the used rows first")
+        await pilot.pause(0.1)
+        assert cold.current_name() == "delta" and cold.scroll_y == 0

@@ -102,6 +102,7 @@ class PersonaList(DataTable):
         self._reading = False
         """Whether the used cells say :data:`READING` (the screen is still reading usage)."""
         self._usage_timer: Timer | None = None
+        self._shown_sort = self.sort_by
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -176,6 +177,7 @@ class PersonaList(DataTable):
         """Replace the rows, keeping the cursor on the same persona and the scroll position."""
         current = self.current_key()
         scroll = self.scroll_y
+        at_top = self.cursor_row == 0 and scroll == 0
         self.all_rows = rows
         shown = self.filtered(rows)
         old = self.rows_by_key
@@ -187,6 +189,7 @@ class PersonaList(DataTable):
             self._layout_key = None
             return
         self._watch_usage()
+        resorted, self._shown_sort = self._shown_sort != self.sort_by, self.sort_by
         kept = [k for k in old if k in self.rows_by_key]
         same_columns = self._layout_key is not None and self._layout_key[2] == (self.sort_by == "last used")
         if same_columns and kept == list(self.rows_by_key) and all(old[k] == self.rows_by_key[k] for k in kept):
@@ -204,6 +207,12 @@ class PersonaList(DataTable):
             self.clear()
             for r in shown:
                 self.add_row(*self._cells(r), key=r.key)
+        if resorted or at_top:
+            # A new sort shows its top (the latest used, the largest), not the old place; a list
+            # seen from its top stays there (the last-used times arriving reorder it).
+            self.move_cursor(row=0, animate=False, scroll=False)
+            self.scroll_to(y=0, animate=False)
+            return
         if current in self.rows_by_key:
             self.move_cursor(row=self.get_row_index(current), animate=False, scroll=False)
         self.scroll_to(y=scroll, animate=False)
