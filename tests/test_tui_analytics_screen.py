@@ -75,13 +75,13 @@ def test_builtin_agents_come_from_the_claude_code_model():
 
 def test_proposal_wraps_at_word_boundaries_and_counts_what_does_not_fit():
     words = ["persona-manager", "c4-component", "blockchain-developer", "event-sourcing-architect", "debugger"]
-    text = fit_words("Proposal: ", words, "", 30, 2)
+    text = fit_words("Proposal: ", words, 30, 2)
     lines = text.split("\n")
     assert len(lines) <= 2 and all(len(line) <= 30 for line in lines)
     parts = [p.strip() for p in " ".join(lines).removeprefix("Proposal: ").split(",")]
     assert parts[-1].startswith("+") and parts[-1].endswith("more")
     assert parts[:-1] == words[:len(parts) - 1]  # whole names only, in order
-    assert fit_words("P: ", words, "", 200, 1) == "P: " + ", ".join(words)
+    assert fit_words("P: ", words, 200, 1) == "P: " + ", ".join(words)
 
 
 async def test_only_claude_codes_own_agents_are_called_built_in(history):

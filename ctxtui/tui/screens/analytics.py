@@ -59,13 +59,13 @@ def end_ellipsis(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"[: max(width, 0)]
 
 
-def fit_words(head: str, words: list[str], tail: str, width: int, lines: int) -> str:
-    """HEAD, the WORDS (comma-separated), then TAIL, wrapped at word boundaries to WIDTH in at
+def fit_words(head: str, words: list[str], width: int, lines: int) -> str:
+    """HEAD then the WORDS (comma-separated), wrapped at word boundaries to WIDTH in at
     most LINES lines: words that do not fit are counted instead (``+4 more``)."""
     width = max(width, 8)
     for shown in range(len(words), -1, -1):
         more = [f"+{len(words) - shown} more"] if shown < len(words) else []
-        text = f"{head}{', '.join(words[:shown] + more)}{tail}"
+        text = head + ", ".join(words[:shown] + more)
         wrapped = textwrap.wrap(text, width, break_on_hyphens=False)
         if len(wrapped) <= lines or shown == 0:
             return "\n".join(wrapped[:lines])
@@ -200,7 +200,7 @@ class ProposalLine(Static):
         if p is None or not self.content_region.width:
             return
         head = f"Proposal (covers {p.coverage_pct}%, suggested cap {p.suggested_cap}): "
-        self.update(fit_words(head, [printable(n) for n in p.hot], "", self.content_region.width, 3))
+        self.update(fit_words(head, [printable(n) for n in p.hot], self.content_region.width, 3))
 
 
 class AnalyticsScreen(Screen[optimize.Proposal | None]):
