@@ -17,6 +17,7 @@ from textual import events
 from textual.coordinate import Coordinate
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Label
 from textual.widgets.data_table import RowKey
 
@@ -30,6 +31,9 @@ DRAG_THRESHOLD = 2
 _STARTUP_W, _FULL_W, _USED_W = 7, 6, 8
 _FLAGS_MAX = 18
 SORTS = ("name", "tokens", "last used")
+USAGE_GROUP = "usage"
+"""The worker group in which the screen reads transcripts for the last-used times."""
+READING = "reading…"
 
 
 def middle_ellipsis(text: str, width: int) -> str:
@@ -96,6 +100,10 @@ class PersonaList(LateKeyRelay, DataTable):
         self.name_width = 0
         """Cells given to the name column (set from the pane width; 0 before the first layout)."""
         self._layout_key: tuple[int, int, bool] | None = None
+        self._reading = False
+        """Whether the used cells say :data:`READING` (the screen is still reading usage)."""
+        self._usage_timer: Timer | None = None
+        self._shown_sort = self.sort_by
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -143,6 +151,7 @@ class PersonaList(LateKeyRelay, DataTable):
     def _rebuild(self) -> None:
         """Rebuild columns and rows for the current width and sort (cursor and marks kept)."""
         current = self.current_key()
+        self._reading = self._usage_reading()
         self._layout_key = self._fit()
         self.name_width = self._layout_key[0]
         self.clear(columns=True)
@@ -169,6 +178,7 @@ class PersonaList(LateKeyRelay, DataTable):
         """Replace the rows, keeping the cursor on the same persona and the scroll position."""
         current = self.current_key()
         scroll = self.scroll_y
+        at_top = self.cursor_row == 0 and scroll == 0
         self.all_rows = rows
         shown = self.filtered(rows)
         old = self.rows_by_key
@@ -179,8 +189,11 @@ class PersonaList(LateKeyRelay, DataTable):
             # be cut to nothing. The first resize builds the rows at the pane's width.
             self._layout_key = None
             return
+        self._watch_usage()
+        resorted, self._shown_sort = self._shown_sort != self.sort_by, self.sort_by
         kept = [k for k in old if k in self.rows_by_key]
-        if kept == list(self.rows_by_key) and all(old[k] == self.rows_by_key[k] for k in kept):
+        same_columns = self._layout_key is not None and self._layout_key[2] == (self.sort_by == "last used")
+        if same_columns and kept == list(self.rows_by_key) and all(old[k] == self.rows_by_key[k] for k in kept):
             # Only removals (the common toggle): drop those rows instead of rebuilding 1,000.
             for key in old.keys() - self.rows_by_key.keys():
                 self.remove_row(key)
@@ -191,9 +204,16 @@ class PersonaList(LateKeyRelay, DataTable):
         elif self._fit() != self._layout_key:
             self._rebuild()
         else:
+            self._reading = self._usage_reading()
             self.clear()
             for r in shown:
                 self.add_row(*self._cells(r), key=r.key)
+        if resorted or at_top:
+            # A new sort shows its top (the latest used, the largest), not the old place; a list
+            # seen from its top stays there (the last-used times arriving reorder it).
+            self.move_cursor(row=0, animate=False, scroll=False)
+            self.scroll_to(y=0, animate=False)
+            return
         if current in self.rows_by_key:
             self.move_cursor(row=self.get_row_index(current), animate=False, scroll=False)
         self.scroll_to(y=scroll, animate=False)
@@ -210,8 +230,43 @@ class PersonaList(LateKeyRelay, DataTable):
         cells: tuple = ("●" if r.name in self.marked else "", f"{r.startup:>{_STARTUP_W},}",
                         f"{r.full:>{_FULL_W},}")
         if self.sort_by == "last used":
-            cells += (ago(r.last_used),)
+            cells += (self._used(r),)
         return (*cells, cell(name), flags)
+
+    def _used(self, r: Row) -> str:
+        return READING if self._reading and r.last_used <= 0 else ago(r.last_used)
+
+    # ---------------------------------------------------------------- usage still being read
+
+    def _usage_reading(self) -> bool:
+        """Whether this list's screen is still reading transcripts (its usage worker runs)."""
+        if not self.is_attached:
+            return False
+        screen = self.screen
+        return any(w.group == USAGE_GROUP and w.node is screen and not w.is_finished for w in self.app.workers)
+
+    def _watch_usage(self) -> None:
+        """While sorted by last use, look every half second whether usage is still being read:
+        the read can take a while on a large history, and a row not used yet must say it is
+        coming rather than "never". The screen's worker posts a model only when it found
+        invocations, and its end is a message to the screen, so the list looks for itself."""
+        if self.sort_by != "last used":
+            if self._usage_timer is not None:
+                self._usage_timer.stop()
+                self._usage_timer = None
+        elif self._usage_timer is None:
+            self._usage_timer = self.set_interval(0.5, self._usage_changed)
+
+    def _usage_changed(self) -> None:
+        reading = self._usage_reading()
+        if reading == self._reading or self.sort_by != "last used" or not self.is_attached:
+            return
+        self._reading = reading
+        if "used" not in self.columns:
+            return
+        for key, r in self.rows_by_key.items():
+            if r.last_used <= 0:
+                self.update_cell(key, "used", self._used(r))
 
     def refresh_marks(self) -> None:
         """Make the marks on screen match :attr:`marked` (after a move cleared or kept them)."""
