@@ -452,7 +452,11 @@ class MainScreen(Screen):
         self.load()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every failed worker of this screen ends here: nothing changed, the user is told once."""
+        """Every failed worker of this screen ends here: nothing changed, the user is told once.
+        The usage read's start and end are told to the lists (their used cells say reading…)."""
+        if event.worker.group == "usage":
+            for pane in self.query(PersonaList):
+                pane.usage_reading(event.state in (WorkerState.PENDING, WorkerState.RUNNING))
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error

@@ -17,7 +17,6 @@ from textual import events
 from textual.coordinate import Coordinate
 from textual.dom import DOMNode
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Label
 from textual.widgets.data_table import RowKey
 
@@ -31,7 +30,6 @@ DRAG_THRESHOLD = 2
 _STARTUP_W, _FULL_W, _USED_W = 7, 6, 8
 _FLAGS_MAX = 18
 SORTS = ("name", "tokens", "last used")
-USAGE_GROUP = "usage"
 """The worker group in which the screen reads transcripts for the last-used times."""
 READING = "reading…"
 
@@ -102,7 +100,6 @@ class PersonaList(LateKeyRelay, DataTable):
         self._layout_key: tuple[int, int, bool] | None = None
         self._reading = False
         """Whether the used cells say :data:`READING` (the screen is still reading usage)."""
-        self._usage_timer: Timer | None = None
         self._shown_sort = self.sort_by
 
     def on_mount(self) -> None:
@@ -151,7 +148,6 @@ class PersonaList(LateKeyRelay, DataTable):
     def _rebuild(self) -> None:
         """Rebuild columns and rows for the current width and sort (cursor and marks kept)."""
         current = self.current_key()
-        self._reading = self._usage_reading()
         self._layout_key = self._fit()
         self.name_width = self._layout_key[0]
         self.clear(columns=True)
@@ -189,7 +185,6 @@ class PersonaList(LateKeyRelay, DataTable):
             # be cut to nothing. The first resize builds the rows at the pane's width.
             self._layout_key = None
             return
-        self._watch_usage()
         resorted, self._shown_sort = self._shown_sort != self.sort_by, self.sort_by
         kept = [k for k in old if k in self.rows_by_key]
         same_columns = self._layout_key is not None and self._layout_key[2] == (self.sort_by == "last used")
@@ -204,7 +199,6 @@ class PersonaList(LateKeyRelay, DataTable):
         elif self._fit() != self._layout_key:
             self._rebuild()
         else:
-            self._reading = self._usage_reading()
             self.clear()
             for r in shown:
                 self.add_row(*self._cells(r), key=r.key)
@@ -238,28 +232,10 @@ class PersonaList(LateKeyRelay, DataTable):
 
     # ---------------------------------------------------------------- usage still being read
 
-    def _usage_reading(self) -> bool:
-        """Whether this list's screen is still reading transcripts (its usage worker runs)."""
-        if not self.is_attached:
-            return False
-        screen = self.screen
-        return any(w.group == USAGE_GROUP and w.node is screen and not w.is_finished for w in self.app.workers)
-
-    def _watch_usage(self) -> None:
-        """While sorted by last use, look every half second whether usage is still being read:
-        the read can take a while on a large history, and a row not used yet must say it is
-        coming rather than "never". The screen's worker posts a model only when it found
-        invocations, and its end is a message to the screen, so the list looks for itself."""
-        if self.sort_by != "last used":
-            if self._usage_timer is not None:
-                self._usage_timer.stop()
-                self._usage_timer = None
-        elif self._usage_timer is None:
-            self._usage_timer = self.set_interval(0.5, self._usage_changed)
-
-    def _usage_changed(self) -> None:
-        reading = self._usage_reading()
-        if reading == self._reading or self.sort_by != "last used" or not self.is_attached:
+    def usage_reading(self, reading: bool) -> None:
+        """The screen starts or ends reading usage: a row not used yet says :data:`READING`
+        until then, not "never" (the read can take a while on a large history)."""
+        if reading == self._reading:
             return
         self._reading = reading
         if "used" not in self.columns:
