@@ -71,6 +71,7 @@ async def test_u_undoes_a_strategy_switch_made_in_the_tui_byte_for_byte(settings
         await switch_in_the_tui(pilot, app, "Eager (all hot)")
         confirm = await confirm_screen(pilot, app)
         assert "→ eager" in confirm.title_text
+        assert confirm.body.startswith("startup tokens ")  # what it costs before the list of files
         await pilot.press("y")
         await wait_for(pilot, lambda: len(hot_files(settings)) == 5, "the switch to eager")
         await settle(pilot, app)

@@ -570,13 +570,14 @@ class MainScreen(Screen):
         self._confirm_plan_from_worker(plan)
 
     def _confirm_plan_from_worker(self, plan: Plan) -> None:
-        body = "\n".join(plan.changes()[:15] or ["nothing to change"])
-        if len(plan.changes()) > 15:
-            body += f"\n… {len(plan.changes()) - 15} more"
-        body += f"\n\nstartup tokens {plan.tokens_before:,} → {plan.tokens_after:,}"
+        # what it costs first: a switch to eager lists hundreds of files
+        body = f"startup tokens {plan.tokens_before:,} → {plan.tokens_after:,}"
         body += "".join(f"\nnote: {n}" for n in plan.notes)
         if plan.refusal:  # said before the yes; the yes then asks to apply anyway
             body += f"\ncosts more than eager: {plan.refusal}"
+        body += "\n\n" + "\n".join(plan.changes()[:15] or ["nothing to change"])
+        if len(plan.changes()) > 15:
+            body += f"\n… {len(plan.changes()) - 15} more"
         self.app.call_from_thread(self._confirm_plan, plan, body)
 
     def _confirm_plan(self, plan: Plan, body: str) -> None:
