@@ -63,8 +63,9 @@ def write_session(folder, personas: list[str]) -> None:
     (folder / "s.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
 
 
-@pytest.mark.parametrize("invoked", [["gamma"], []], ids=["some-used", "none-used"])
-async def test_rows_say_reading_until_usage_arrives(settings, tmp_path, monkeypatch, invoked):
+def held_history(settings, tmp_path, monkeypatch, invoked: list[str]):
+    """Settings with one session invoking ``invoked``, whose usage read goes on (as on a large
+    history) until the returned event is set."""
     write_session(tmp_path / "transcripts" / "-proj", invoked)
     s = load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs,
                       transcripts_dir=tmp_path / "transcripts")
@@ -72,13 +73,18 @@ async def test_rows_say_reading_until_usage_arrives(settings, tmp_path, monkeypa
     real = workspace_usage.read_sessions
 
     def slow_read(root, should_stop, *, cache=None):
-        # a large history: the read goes on until the test lets it finish
         while not release.wait(0.02):
             if should_stop():
                 return None
         return real(root, should_stop, cache=cache)
 
     monkeypatch.setattr(workspace_usage, "read_sessions", slow_read)
+    return s, release
+
+
+@pytest.mark.parametrize("invoked", [["gamma"], []], ids=["some-used", "none-used"])
+async def test_rows_say_reading_until_usage_arrives(settings, tmp_path, monkeypatch, invoked):
+    s, release = held_history(settings, tmp_path, monkeypatch, invoked)
     app = app_for(s)
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot, app)
@@ -110,19 +116,7 @@ async def test_a_new_sort_shows_its_top_rows(settings):
 
 
 async def test_a_list_seen_from_its_top_stays_there_when_usage_arrives(settings, tmp_path, monkeypatch):
-    write_session(tmp_path / "transcripts" / "-proj", ["epsilon", "delta"])
-    s = load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs,
-                      transcripts_dir=tmp_path / "transcripts")
-    release = threading.Event()
-    real = workspace_usage.read_sessions
-
-    def slow_read(root, should_stop, *, cache=None):
-        while not release.wait(0.02):
-            if should_stop():
-                return None
-        return real(root, should_stop, cache=cache)
-
-    monkeypatch.setattr(workspace_usage, "read_sessions", slow_read)
+    s, release = held_history(settings, tmp_path, monkeypatch, ["epsilon", "delta"])
     app = app_for(s)
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot, app)
