@@ -175,3 +175,23 @@ def test_a_bad_workspace_leaves_no_reader_running(capsys, monkeypatch, library, 
     assert code == 1 and err.count("\n") == 1 and "max_active_personas" in err
     with pytest.raises(ChildProcessError):  # every forked reader was stopped and reaped
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_the_usage_table_says_where_each_persona_comes_from(tmp_path, capsys, library, workspace):
+    import json
+
+    root = tmp_path / "projects"
+    (root / "-proj").mkdir(parents=True)
+    calls = [{"type": "assistant", "message": {"id": f"m{i}", "content": [
+        {"type": "tool_use", "id": f"t{i}", "name": "Task", "input": {"subagent_type": name, "prompt": "go"}}]}}
+        for i, name in enumerate(["alpha", "Explore", "cloud-architect"])]
+    (root / "-proj" / "s.jsonl").write_text("".join(json.dumps(c) + "\n" for c in calls))
+    code = main(["analyze", "--transcripts", str(root), "-l", str(library), "-w", str(workspace)])
+    out = capsys.readouterr().out
+    assert code == 0
+    rows: dict[str, str] = {}
+    for line in out.split("Used together")[0].splitlines():  # the usage table, not the pairs below it
+        words = line.split()
+        if len(words) > 1 and words[1] in ("alpha", "Explore", "cloud-architect"):
+            rows[words[1]] = line
+    assert "library" in rows["alpha"] and "built-in" in rows["Explore"] and "not in library" in rows["cloud-architect"]

@@ -11,9 +11,9 @@ import pytest
 from test_tui import app_for, settle
 
 from conftest import persona_text
-from ctxtui.core.claude_code.profiles import profiles
+from ctxtui.core.claude_code.profiles import builtin_agent_names, profiles
 from ctxtui.core.config import load_settings
-from ctxtui.tui.screens.analytics import FitTable, ProposalLine, builtin_agents, fit_words
+from ctxtui.tui.screens.analytics import FitTable, ProposalLine, fit_words
 
 # Long names as real libraries have them (wshobson's plugin-prefixed agents).
 LIBRARY = [
@@ -70,7 +70,7 @@ def fits(table: FitTable) -> bool:
 
 def test_builtin_agents_come_from_the_claude_code_model():
     names = {n for p in profiles() for e in ("interactive", "print") for n in p.builtin_names(e)}
-    assert builtin_agents() == names and {"general-purpose", "Explore", "Plan", "statusline-setup"} <= names
+    assert builtin_agent_names() == names and {"general-purpose", "Explore", "Plan", "statusline-setup"} <= names
 
 
 def test_proposal_wraps_at_word_boundaries_and_counts_what_does_not_fit():

@@ -47,6 +47,14 @@ class PersonaUsage:
         return dict(vars(self))
 
 
+def persona_source(usage: PersonaUsage, builtins: frozenset[str]) -> str:
+    """Where an invoked persona comes from: the library, Claude Code itself (``builtins``, see
+    :func:`ctxtui.core.claude_code.profiles.builtin_agent_names`), or neither."""
+    if usage.in_library:
+        return "library"
+    return "built-in" if usage.name in builtins else "not in library"
+
+
 @dataclass
 class Pair:
     """Two personas used in the same sessions."""

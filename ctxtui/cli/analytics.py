@@ -89,10 +89,14 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
         emit_json(a.to_json())
         return 0
     t = new_table(title=f"Usage: {a.sessions} sessions, {a.invocations} invocations")
-    for col in ("persona", "invocations", "sessions", "projects", "last used", "tokens inside", "library"):
+    from ctxtui.analytics.usage import persona_source
+    from ctxtui.core.claude_code.profiles import builtin_agent_names
+
+    builtins = builtin_agent_names()
+    for col in ("persona", "invocations", "sessions", "projects", "last used", "tokens inside", "source"):
         t.add_column(col, justify="right" if col in ("invocations", "sessions", "projects", "tokens inside") else "left")
     for u in a.personas:
-        t.add_row(u.name, str(u.invocations), str(u.sessions), str(u.projects), u.last_used[:16], f"{u.tokens:,}", "yes" if u.in_library else "no")
+        t.add_row(u.name, str(u.invocations), str(u.sessions), str(u.projects), u.last_used[:16], f"{u.tokens:,}", persona_source(u, builtins))
     console.print(t)
     if a.pairs:
         pt = new_table(title="Used together (lift > 1: more often than chance)")

@@ -185,6 +185,13 @@ def profiles() -> tuple[Profile, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def builtin_agent_names() -> frozenset[str]:
+    """Claude Code's own agents (``general-purpose``, ``Explore``, ``Plan``…) in every version
+    ctxtui models, either entrypoint: a transcript may come from any of them."""
+    return frozenset(name for p in profiles() for entry in p.builtin_lines for name in p.builtin_names(entry))
+
+
 def newest() -> Profile:
     """The newest known profile."""
     return profiles()[-1]

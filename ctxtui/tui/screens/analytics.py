@@ -22,9 +22,9 @@ from textual.worker import Worker, WorkerState
 from ctxtui.analytics import optimize
 from ctxtui.analytics.transcript_cache import default_folder
 from ctxtui.analytics.transcripts import read_all
-from ctxtui.analytics.usage import Analysis, PersonaUsage
+from ctxtui.analytics.usage import Analysis, persona_source
 from ctxtui.analytics.workspace_usage import workspace_usage
-from ctxtui.core.claude_code.profiles import profiles
+from ctxtui.core.claude_code.profiles import builtin_agent_names
 from ctxtui.core.config import Settings
 from ctxtui.core.display import printable
 from ctxtui.core.workspace import Workspace
@@ -38,20 +38,6 @@ def bar(value: int, top: int, width: int = 24) -> str:
     """A text bar scaled to the largest value."""
     n = round(width * value / top) if top else 0
     return "█" * n + "·" * (width - n)
-
-
-def builtin_agents() -> frozenset[str]:
-    """Claude Code's own agents (``general-purpose``, ``Explore``, ``Plan``…) in every version
-    ctxtui models: a transcript may come from any of them."""
-    return frozenset(name for p in profiles() for entry in p.builtin_lines for name in p.builtin_names(entry))
-
-
-def source(usage: PersonaUsage, builtins: frozenset[str]) -> str:
-    """Where an invoked persona comes from: the library, Claude Code itself, or neither (as
-    ``ctxtui analyze`` says "library: no")."""
-    if usage.in_library:
-        return "library"
-    return "built-in" if usage.name in builtins else "not in library"
 
 
 def end_ellipsis(text: str, width: int) -> str:
@@ -276,9 +262,9 @@ class AnalyticsScreen(Screen[optimize.Proposal | None]):
                        f"hot but rarely used: {', '.join(a.hot_rarely_used) or 'none'}")
         self.query_one("#analytics-summary", Static).update(summary)
         top = max((p.invocations for p in a.personas), default=0)
-        builtins = builtin_agents()
+        builtins = builtin_agent_names()
         self.query_one("#usage-table", FitTable).show([
-            (p.name, str(p.invocations), str(p.sessions), source(p, builtins), p.last_used[:10],
+            (p.name, str(p.invocations), str(p.sessions), persona_source(p, builtins), p.last_used[:10],
              bar(p.invocations, top, BAR_WIDTH))
             for p in a.personas])
         self.query_one("#pairs-table", FitTable).show([
