@@ -26,7 +26,7 @@ WORKER_WAIT = 60.0  # seconds; generous for a loaded CI machine
 async def settle(pilot, app) -> MainScreen:
     """Wait on the workers themselves until the screen shows a model and no I/O worker runs."""
     for _ in range(200):
-        busy = [w for w in app.workers if w.group in ("io", "body")]
+        busy = [w for w in app.workers if w.group in ("io", "body", "load")]
         try:  # bounded: a worker that never ends fails the test instead of hanging the suite
             with contextlib.suppress(WorkerCancelled, WorkerFailed):  # a refusal is a failed worker
                 # never an empty list: wait_for_complete([]) waits for *every* worker, and the
@@ -38,7 +38,7 @@ async def settle(pilot, app) -> MainScreen:
                                  f"{[w.name for w in busy if w.is_running]}") from None
         await pilot.pause(0.02)  # with a delay: a bare pause() waits on every widget's queue
         screen = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
-        if screen is not None and screen.model is not None and not [w for w in app.workers if w.group == "io" and w.is_running]:
+        if screen is not None and screen.model is not None and not [w for w in app.workers if w.group in ("io", "load") and w.is_running]:
             await pilot.pause(0.05)
             return screen
     raise AssertionError("the app never settled")
@@ -706,3 +706,29 @@ async def test_an_alt_chord_bound_in_the_keymap_stays_one_key(workspace, library
             if hot_files(s):
                 break
         assert hot_files(s) == ["alpha.md"]
+
+
+async def test_a_reload_right_after_a_move_never_drops_the_move(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        for _ in range(3):  # the move waits for the lock while the reload starts: both happen
+            before = len(hot_files(settings))
+            await _queue_at_once(app, "t", "r")
+            for _ in range(60):
+                await pilot.pause(0.05)
+                if len(hot_files(settings)) > before:
+                    break
+            await settle(pilot, app)
+            assert len(hot_files(settings)) == before + 1
+
+
+@pytest.mark.parametrize("keys", [("h", "enter"), ("g", "down", "enter")])
+async def test_keys_typed_right_after_h_or_g_go_to_the_side_column_not_the_list(settings, keys):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await _queue_at_once(app, *keys)
+        await pilot.pause(0.6)
+        await settle(pilot, app)
+        assert hot_files(settings) == []  # enter did not reach the cold list (it would move alpha)

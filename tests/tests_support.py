@@ -12,7 +12,7 @@ async def wait_ready(pilot) -> None:
     for _ in range(300):
         await pilot.pause(0.02)
         main = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
-        busy = [w for w in app.workers if w.group in ("io", "body") and w.is_running]
+        busy = [w for w in app.workers if w.group in ("io", "body", "load") and w.is_running]
         if main is not None and main.model is not None and main.gauge is not None and not busy:
             await pilot.pause(0.1)
             return

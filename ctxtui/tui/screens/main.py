@@ -283,10 +283,12 @@ class MainScreen(Screen):
         if helper is not None:
             self.post_message(self.FirstRowsRead(helper.result()))
 
-    @work(thread=True, group="io", exclusive=True, exit_on_error=False)
+    @work(thread=True, group="load", exclusive=True, exit_on_error=False)
     def load(self) -> None:
         """Index the library (or re-read it) and post a model. A newer load cancels an older
-        one that is still waiting for the lock, so a burst of reloads does the work once."""
+        one that is still waiting for the lock, so a burst of reloads does the work once. Its
+        own group: exclusive cancels every worker of the group, and a move or an undo waiting
+        for the lock must never be dropped by a reload."""
         worker = get_current_worker()
         with self.ws_lock:
             if worker.is_cancelled:
@@ -771,18 +773,15 @@ class MainScreen(Screen):
         await self._mount_side()  # asked before the first rows: the keys after it wait for it
         self.add_class("-side-open")  # in a narrow terminal the side column is shown first
         select = self.query_one("#strategy-select", Select)
-
-        def open_select() -> None:
-            select.focus()
-            select.action_show_overlay()
-
-        self.call_after_refresh(open_select)
+        # at once, not after a refresh: the keys typed right after g (down, enter) are for it
+        self.set_focus(select)
+        select.action_show_overlay()
 
     async def action_focus_history(self) -> None:
         """Focus the history list."""
         await self._mount_side()
         self.add_class("-side-open")
-        self.call_after_refresh(self.query_one(HistoryList).focus)
+        self.set_focus(self.query_one(HistoryList))  # at once: an enter typed right after h is for it
 
     def action_toggle_gauge(self) -> None:
         """Show or hide the live context gauge (it keeps following while hidden)."""
