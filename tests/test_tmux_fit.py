@@ -39,7 +39,13 @@ class Terminal:
         # The short sleep lets tmux give the pane its final size before the app reads it.
         cmd = (f"sleep 0.5; env {env} {shlex.quote(sys.executable)} -m ctxtui --workspace {shlex.quote(str(tmp / 'ws'))} "
                f"--library {shlex.quote(str(CORPUS))}")
-        tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), cmd, check=True)
+        for _ in range(3):  # the last test's session may still be taking its server down
+            started = tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), cmd)
+            if started.returncode == 0:
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError(f"tmux new-session failed: {started.stderr}")
 
     def wait_gone(self, seconds: float, why: str) -> None:
         """Wait until the app has quit (its session ends); fail with WHY and the screen."""

@@ -732,3 +732,23 @@ async def test_keys_typed_right_after_h_or_g_go_to_the_side_column_not_the_list(
         await pilot.pause(0.6)
         await settle(pilot, app)
         assert hot_files(settings) == []  # enter did not reach the cold list (it would move alpha)
+
+
+async def test_keys_typed_while_the_app_starts_wait_for_the_main_screen(settings, monkeypatch):
+    from ctxtui.tui.application import CtxApp
+
+    pushed = CtxApp.push_screen
+
+    def later(self, screen, *args, **kwargs):  # a slow start: the main screen comes 0.4 s late
+        self.set_timer(0.4, lambda: pushed(self, screen, *args, **kwargs))
+
+    monkeypatch.setattr(CtxApp, "push_screen", later)
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await _queue_at_once(app, "slash", *"al")  # typed while only the empty default screen is up
+        await pilot.pause(0.1)
+        monkeypatch.setattr(CtxApp, "push_screen", pushed)
+        screen = await settle(pilot, app)
+        await pilot.pause(0.2)
+        flt = screen.query_one("#filter")
+        assert app.screen is screen and flt.value == "al" and screen.focused is flt

@@ -48,15 +48,29 @@ class CtxApp(App):
         if settings.keymap:
             self.set_keymap(settings.keymap)
         self._bound_keys = bound_keys(settings.keymap)
+        self._early_keys: list[events.Key] | None = []
+        """Keys typed before the main screen could take them (None once they were handed on)."""
 
     async def on_event(self, event: events.Event) -> None:
-        """Escape typed right before a letter (read by the terminal as one Alt chord) is two keys."""
-        if isinstance(event, events.Key) and not event.is_forwarded \
-                and (keys := split_alt(event, self._bound_keys)) is not None:
-            for key in keys:
-                await super().on_event(key)
-            return
+        """Keys typed while the app starts wait for the main screen, then are handed on in
+        order; escape typed right before a letter (read by the terminal as one Alt chord) is
+        two keys."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._early_keys is not None:
+                self._early_keys.append(event)
+                return
+            if (keys := split_alt(event, self._bound_keys)) is not None:
+                for key in keys:
+                    await super().on_event(key)
+                return
         await super().on_event(event)
+
+    async def take_early_keys(self) -> None:
+        """The main screen is ready (or the wait was long enough): hand on the keys typed
+        before, in order, ahead of any typed since (this runs in the app's own queue)."""
+        keys, self._early_keys = self._early_keys or [], None
+        for key in keys:
+            await self.on_event(key)
 
     def _set_first_theme(self, name: str) -> None:
         """The theme before the first frame. Assigning ``self.theme`` here would make Textual
@@ -76,6 +90,7 @@ class CtxApp(App):
         return dict(THEME_VARIABLES)
 
     def on_mount(self) -> None:
+        self.set_timer(2.0, self.take_early_keys)  # however the main screen fares, keys are never held long
         self.push_screen(MainScreen(self.settings, self.first_rows))
         self.first_rows = None  # the screen owns it now
         for problem in self.theme_problems:

@@ -192,7 +192,10 @@ class MainScreen(Screen):
             self._show_detail()
 
     def on_mount(self) -> None:
-        self.query_one("#cold", PersonaList).focus()
+        self.set_focus(self.query_one("#cold", PersonaList))
+        take = getattr(self.app, "take_early_keys", None)
+        if take is not None:  # keys typed while the app started: now they find their widgets
+            self.app.call_after_refresh(take)
         self._fit_layout(self.app.size.width)
         helper = self._first_rows
         if helper is not None and helper.at_hand():
