@@ -117,12 +117,13 @@ def price(ws: Workspace, proposal: Proposal) -> None:
     try:
         plan = plan_for(ws, proposal)
     except strategies.StrategyError as exc:
-        proposal.reasons.append(f"cannot be applied: {exc}")
+        proposal.reasons.insert(0, f"cannot be applied: {exc}")
         return
     proposal.tokens_before, proposal.tokens_after = plan.tokens_before, plan.tokens_after
-    proposal.reasons.append(f"startup tokens {plan.tokens_before:,} → {plan.tokens_after:,} (eager {plan.eager_tokens:,})")
+    cost = [f"startup tokens {plan.tokens_before:,} → {plan.tokens_after:,} (eager {plan.eager_tokens:,})"]
     if plan.refusal:
-        proposal.reasons.append(f"refused unless applied anyway: {plan.refusal}")
+        cost.append(f"refused unless applied anyway: {plan.refusal}")
+    proposal.reasons[:0] = cost  # first, as the strategy confirm says it: before each persona's reason
 
 
 def plan_for(ws: Workspace, proposal: Proposal, force: bool = False) -> strategies.Plan:
