@@ -752,3 +752,24 @@ async def test_keys_typed_while_the_app_starts_wait_for_the_main_screen(settings
         await pilot.pause(0.2)
         flt = screen.query_one("#filter")
         assert app.screen is screen and flt.value == "al" and screen.focused is flt
+
+
+async def test_tab_cycles_the_lists_and_never_lands_in_the_filter(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await settle(pilot, app)
+        seen = []
+        for _ in range(6):
+            await pilot.press("tab")
+            seen.append(screen.focused.id if screen.focused else None)
+        assert "filter" not in seen and {"cold", "hot"} <= set(seen)
+        await pilot.press("shift+tab")
+        assert screen.focused.id != "filter"
+        screen.set_focus(screen.query_one("#hot"))
+        await _queue_at_once(app, "tab", "t")  # from the hot pane: t moves a persona, it is not typed
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if hot_files(settings):
+                break
+        await settle(pilot, app)
+        assert screen.query_one("#filter").value == ""

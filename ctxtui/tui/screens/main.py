@@ -726,6 +726,19 @@ class MainScreen(Screen):
         self.set_focus(flt)
         flt.select_all()  # now, not when the focus event comes: what is typed next replaces it
 
+    def action_focus_pane(self, step: int) -> None:
+        """Tab through the focusable widgets but the filter: the hot list's next is the cold
+        list (or the side column), so ``tab t`` moves a persona instead of typing a t."""
+        chain = [w for w in self.focus_chain if w.id != "filter"]
+        if not chain:
+            return
+        current = self.focused
+        if current in chain:
+            target = chain[(chain.index(current) + step) % len(chain)]
+        else:  # in the filter: on to its list, or back before it
+            target = chain[0] if step > 0 else chain[-1]
+        self.set_focus(target)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In the filter, the filter's own key is text (its binding runs first: a priority)."""
         if action == "filter" and self.focused is not None and self.focused.id == "filter":  # not has_focus: it
