@@ -5,10 +5,10 @@ instead of "never"."""
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 
 import pytest
+from test_optimize_cost import usage
 from test_tui import SIZE, app_for, settle
 
 from ctxtui.analytics import workspace_usage
@@ -52,23 +52,11 @@ async def test_one_hot_persona_gets_the_used_column(settings):
         assert "used" not in hot.columns
 
 
-def write_session(folder, personas: list[str]) -> None:
-    folder.mkdir(parents=True)
-    lines = []
-    for i, persona in enumerate(personas):
-        lines.append({"type": "user", "timestamp": "2026-11-01T10:00:00Z", "message": {"content": f"task {i}"}})
-        lines.append({"type": "assistant", "requestId": f"r{i}", "timestamp": "2026-11-01T10:00:01Z", "message": {
-            "id": f"m{i}", "content": [{"type": "tool_use", "id": f"t{i}", "name": "Task",
-                                        "input": {"subagent_type": persona, "prompt": "go"}}]}})
-    (folder / "s.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-
-
 def held_history(settings, tmp_path, monkeypatch, invoked: list[str]):
     """Settings with one session invoking ``invoked``, whose usage read goes on (as on a large
     history) until the returned event is set."""
-    write_session(tmp_path / "transcripts" / "-proj", invoked)
     s = load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs,
-                      transcripts_dir=tmp_path / "transcripts")
+                      transcripts_dir=usage(tmp_path, invoked))
     release = threading.Event()
     real = workspace_usage.read_sessions
 
