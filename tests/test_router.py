@@ -299,3 +299,5 @@ def test_eval_on_the_shared_transcripts_reports_honestly_that_nothing_fires(desc
     ev = router_eval.evaluate(router.examples(sessions), descriptions)
     assert ev.router.needed == 0 and ev.router.fires == 0
     assert ev.to_json()["router"]["abstention"] == 1.0
+    said = "bm25 never fires: on the training prompts" in router_eval.table(ev)
+    assert said == (ev.bm25.threshold == float("inf"))  # the table says why a row is silent, and only then

@@ -169,6 +169,9 @@ def table(ev: Evaluation) -> str:
         th = "never" if never else f"{s.threshold:.3f}"
         lines.append(f"{s.method:11} {s.precision:>9.1%} {s.fire_rate_needed:>12.1%} {s.recall:>7.1%} "
                      f"{s.false_fire_rate:>10.1%} {s.abstention:>8.1%} {s.fires:>6} {th:>9}")
+    if ev.bm25.threshold == math.inf:
+        lines.append("bm25 never fires: on the training prompts no threshold makes its top hit reach the "
+                     "precision the router is held to")
     r = ev.router
     if r.evidence_min > 0 and (r.threshold < router.NEVER or r.weak_threshold < router.NEVER):
         weak = "never" if r.weak_threshold >= router.NEVER else f"{r.weak_threshold:.3f}"
