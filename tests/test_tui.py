@@ -483,7 +483,7 @@ async def test_a_theme_that_cannot_be_saved_is_reported_once(settings):
 # ---------------------------------------------------------------- fitting the terminal
 
 def test_middle_ellipsis_keeps_the_end_that_tells_names_apart():
-    from ctxtui.tui.widgets.persona_list import middle_ellipsis
+    from ctxtui.tui.text import middle_ellipsis
 
     a = middle_ellipsis("backend-api-security-backend-architect", 20)
     b = middle_ellipsis("backend-api-security-backend-security-coder", 20)

@@ -33,7 +33,6 @@ def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | Non
     changed); None without usage to go on."""
     from ctxtui.analytics import adaptive, router
     from ctxtui.analytics.transcripts import read_all
-    from ctxtui.core.config import bundled_dir, cache_dir
 
     root = transcripts or settings.transcripts
     if not root.exists():
@@ -45,9 +44,17 @@ def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | Non
     sessions = adaptive.project_sessions(ws, sessions)
     if not any(s.invocations for s in sessions):
         return None
+    return adaptive.propose_for(ws, sessions, router.load(router_model(settings, root)), half_life)
+
+
+def router_model(settings: Settings, root: Path) -> Path:
+    """The router's cached model for these transcripts, built first if they changed (seconds
+    on a large history: a caller holding a lock asks for it before taking the lock)."""
+    from ctxtui.analytics import router
+    from ctxtui.core.config import bundled_dir, cache_dir
+
     descriptions, paths = router.library_personas(settings.library_dirs or [bundled_dir("personas")])
-    built = router.build(root, cache_dir(), locations=paths, descriptions=descriptions)
-    return adaptive.propose_for(ws, sessions, router.load(built.path), half_life)
+    return router.build(root, cache_dir(), locations=paths, descriptions=descriptions).path
 
 
 def plan_adaptive(ws: Workspace, prop: AdaptivePlan | None, *, reason: str, **kwargs: Any) -> strategies.Plan:

@@ -30,19 +30,13 @@ from ctxtui.core.display import printable
 from ctxtui.core.workspace import Workspace
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.screens.confirm import ConfirmScreen
-from ctxtui.tui.text import cell
-from ctxtui.tui.widgets.persona_list import middle_ellipsis
+from ctxtui.tui.text import cell, end_ellipsis, middle_ellipsis
 
 
 def bar(value: int, top: int, width: int = 24) -> str:
     """A text bar scaled to the largest value."""
     n = round(width * value / top) if top else 0
     return "█" * n + "·" * (width - n)
-
-
-def end_ellipsis(text: str, width: int) -> str:
-    """TEXT in at most WIDTH cells, cut at the end (a list of words reads from its start)."""
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"[: max(width, 0)]
 
 
 def fit_words(head: str, words: list[str], width: int, lines: int) -> str:

@@ -562,12 +562,14 @@ class MainScreen(Screen):
         self._confirm_plan_from_worker(plan)
 
     def _plan_adaptive_then_confirm(self) -> None:
-        from ctxtui.analytics.adaptive_choice import adaptive_proposal, plan_adaptive
+        from ctxtui.analytics.adaptive_choice import adaptive_proposal, plan_adaptive, router_model
         from ctxtui.analytics.transcript_cache import default_folder
         from ctxtui.analytics.transcripts import read_all
 
-        root = self.settings.transcripts  # read before the lock: moves need not wait for it
+        root = self.settings.transcripts  # read, and the router trained, before the lock: moves need not wait
         sessions = read_all(root, cache=default_folder())[0] if root.exists() else []
+        if any(s.invocations for s in sessions):
+            router_model(self.settings, root)
         with self.ws_lock:
             ws = self._workspace()
             prop = adaptive_proposal(ws, self.settings, root, sessions=sessions)

@@ -24,7 +24,7 @@ from ctxtui.core.display import printable
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.key_relay import LateKeyRelay
 from ctxtui.tui.model import Row
-from ctxtui.tui.text import cell
+from ctxtui.tui.text import cell, middle_ellipsis
 
 DRAG_THRESHOLD = 2
 _STARTUP_W, _FULL_W, _USED_W = 7, 6, 8
@@ -32,18 +32,6 @@ _FLAGS_MAX = 18
 SORTS = ("name", "tokens", "last used")
 """The worker group in which the screen reads transcripts for the last-used times."""
 READING = "reading…"
-
-
-def middle_ellipsis(text: str, width: int) -> str:
-    """TEXT in at most WIDTH cells, cut in the middle: persona names in real libraries share
-    long prefixes (``backend-api-security-…``), so the end is what tells two apart."""
-    if len(text) <= width:
-        return text
-    if width <= 1:
-        return text[-width:] if width > 0 else ""
-    head = (width - 1) // 3
-    tail = width - 1 - head
-    return f"{text[:head]}…{text[-tail:]}"
 
 
 def ago(when: float, now: float | None = None) -> str:

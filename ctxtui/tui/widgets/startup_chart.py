@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from ctxtui.core.display import printable
-from ctxtui.tui.widgets.persona_list import middle_ellipsis
+from ctxtui.tui.text import middle_ellipsis
 
 KIND_LABELS: dict[str, str] = {
     "system-prompt": "System prompt",
