@@ -14,7 +14,8 @@ from ctxtui.tui.key_relay import LateKeyRelay
 
 
 class FilterInput(LateKeyRelay, Input):
-    """An Input that gives focus to ``leave_to`` (a selector on its screen) on enter or escape."""
+    """An Input that gives focus to ``leave_to`` (a selector on its screen) on enter or escape;
+    escape also clears it."""
 
     def __init__(self, *, leave_to: str, placeholder: str = "", id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(placeholder=placeholder, id=id, select_on_focus=False)  # the slash selects, at once
@@ -35,4 +36,7 @@ class FilterInput(LateKeyRelay, Input):
             self._leave()
             await self.action_submit()
         elif event.key == "escape":
-            self._leave()  # the screen's escape binding still runs (it clears the filter)
+            event.stop()  # cleared here, not by the screen's binding: a key typed right after
+            event.prevent_default()  # escape (``escape q``) may reach the list before a bubbled escape
+            self.value = ""
+            self._leave()
