@@ -382,22 +382,45 @@ def test_sorting_lines_out_changes_nothing_that_is_read(tmp_path, monkeypatch, r
                         separators=(",", ":")) for t, m, r in records]
     path = write_lines(tmp_path / "sorted" / "s.jsonl", [task_call("t", "x"), *lines])
     write_lines(tmp_path / "sorted" / "s" / "subagents" / "agent-t.jsonl", lines)
-    with monkeypatch.context() as m:
-        m.setattr(tr, "_SORTED_BYTES", 0)  # every line sorted by its first bytes
-        every = _everything(path.parent)
-    with monkeypatch.context() as m:
-        m.setattr(tr, "_SORTED_BYTES", 1 << 40)  # none
-        assert every == _everything(path.parent)
+    _same_with_and_without_sorting(monkeypatch, path.parent)
+
+
+def _same_with_and_without_sorting(monkeypatch, folder) -> None:
+    """What is read is the same with every line sorted by line_kind, with every line looked at
+    for the gated marker only, and with nothing left out (the reference)."""
+    reads = []
+    for sorted_bytes, gate_short in ((0, True), (1 << 40, True), (1 << 40, False)):
+        with monkeypatch.context() as m:
+            m.setattr(tr, "_SORTED_BYTES", sorted_bytes)
+            m.setattr(tr, "_GATE_SHORT_LINES", gate_short)
+            reads.append(_everything(folder))
+    assert reads[0] == reads[2] and reads[1] == reads[2]
 
 
 @needs_corpus
 def test_sorting_lines_out_changes_nothing_on_the_real_corpus(monkeypatch):
-    with monkeypatch.context() as m:
-        m.setattr(tr, "_SORTED_BYTES", 0)
-        every = _everything(TRANSCRIPTS)
-    with monkeypatch.context() as m:
-        m.setattr(tr, "_SORTED_BYTES", 1 << 40)
-        assert every == _everything(TRANSCRIPTS)
+    _same_with_and_without_sorting(monkeypatch, TRANSCRIPTS)
+
+
+def test_short_progress_lines_are_decoded_only_while_a_call_waits(tmp_path, monkeypatch):
+    compact = {"separators": (",", ":")}
+    lines = [
+        {"type": "user", "message": {"content": "look into it"}},
+        {"type": "progress", "parentToolUseID": "x", "data": {"type": "hook_progress"}},  # nothing waits: left out
+        {"cwd": "/a{b}", "type": "progress", "data": {}},  # a brace before the type: not sure, decoded
+        {"message": {"type": "progress"}, "type": "user"},  # a nested type: decoded
+        task_call("t1", "debugger"),
+        {"type": "progress", "parentToolUseID": "t1", "data": {"agentId": "abc"}},  # t1 waits for it: decoded
+        {"type": "progress", "parentToolUseID": "t1", "data": {"agentId": "abc", "n": 2}},  # t1 has it: left out
+    ]
+    main = tmp_path / "p" / "s.jsonl"
+    main.parent.mkdir(parents=True)
+    main.write_text("".join(json.dumps(x, **compact) + "\n" for x in lines))
+    decoded = _decodes(monkeypatch)
+    s = read_session(main, ReadStats())
+    assert s.invocations[0].agent_id == "abc"
+    assert [json.loads(x).get("type") for x in decoded] == ["user", "progress", "user", "assistant", "progress"]
+    assert b'"n":2' not in b"".join(decoded) and b"hook_progress" not in b"".join(decoded)
 
 
 def test_bytes_that_are_not_utf8_inside_a_part_read_later_are_no_traceback(tmp_path):

@@ -66,16 +66,16 @@ class Usage:
     cache_creation: int = 0
     cache_read: int = 0
 
-    def add(self, u: dict[str, Any]) -> None:
+    def add(self, u: _UsageFields) -> None:
         """Add one ``message.usage`` object (a value that is not an integer counts 0)."""
         # type() is int: JSON integers only (a bool is not one); inlined, as this runs per response
-        if type(v := u.get("input_tokens")) is int:
+        if type(v := u.input_tokens) is int:
             self.input += v
-        if type(v := u.get("output_tokens")) is int:
+        if type(v := u.output_tokens) is int:
             self.output += v
-        if type(v := u.get("cache_creation_input_tokens")) is int:
+        if type(v := u.cache_creation_input_tokens) is int:
             self.cache_creation += v
-        if type(v := u.get("cache_read_input_tokens")) is int:
+        if type(v := u.cache_read_input_tokens) is int:
             self.cache_read += v
 
     @property
@@ -164,11 +164,16 @@ _BATCH_LINES = 16384
 """At most this many lines are handed on at once (a read of 8 MB of short lines holds millions)."""
 _TYPE_KEY = b'"type":"'
 _TYPE_WINDOW = 4096
-_SORTED_BYTES = 4096
-"""Lines at least this long are sorted by :func:`line_kind` before decoding: below it,
-telling a line's kind costs about what decoding it does."""
 """How far into a line its top-level ``type`` is looked for (Claude Code writes it after a
 few short fields: ids, cwd, version, branch, slug)."""
+_SORTED_BYTES = 4096
+"""Lines at least this long are sorted by :func:`line_kind` before decoding: below it,
+telling any line's kind costs about what decoding it does."""
+_GATE_SHORT_LINES = True
+"""Shorter lines are looked at for the gated kind only (most lines of a history are short
+progress events): one search for its marker in the line's first :data:`_MARKER_WINDOW` bytes
+(False: every short line is decoded, the reference)."""
+_MARKER_WINDOW = 1024
 
 
 def line_kind(data: bytes, start: int, end: int) -> bytes | None:
@@ -210,6 +215,9 @@ def _line_batches(path: Path, stats: ReadStats, keep: frozenset[bytes] | None = 
     if fd is None:
         return
     kind_of = line_kind
+    sorted_bytes, window = _SORTED_BYTES, _MARKER_WINDOW
+    # short lines are looked at for the gated kind's marker only (see _GATE_SHORT_LINES)
+    marker = _TYPE_KEY + gated + b'"' if gated and keep is not None and _GATE_SHORT_LINES else b""
     with open(fd, "rb", buffering=0) as fh:
         head = b""  # the start of a line continued in the next read
         skipping = False  # inside an oversize line: drop everything up to its newline
@@ -222,6 +230,7 @@ def _line_batches(path: Path, stats: ReadStats, keep: frozenset[bytes] | None = 
             data = head + chunk if head else chunk
             view = memoryview(data)
             batch: list[memoryview | tuple[memoryview]] = []
+            find = data.find
             start = 0
             lines = 0  # counted here, added to stats.lines when the batch goes
             while (end := data.find(b"\n", start)) >= 0:
@@ -232,8 +241,15 @@ def _line_batches(path: Path, stats: ReadStats, keep: frozenset[bytes] | None = 
                 lines += 1
                 if end == start:
                     pass  # a blank line: nothing to decode
-                elif keep is None or end - start < _SORTED_BYTES or (kind := kind_of(data, start, end)) is None \
-                        or kind in keep:
+                elif end - start < sorted_bytes:
+                    # line_kind's rules for one kind: the marker opens a key of the line's own object
+                    if marker and (mark := find(marker, start, end if end - start < window else start + window)) > 0 \
+                            and data[mark - 1] in b",{" and data[start] == 123 and data[end - 1] == 125 \
+                            and find(b"{", start + 1, mark) < 0:
+                        batch.append((view[start:end],))
+                    else:
+                        batch.append(view[start:end])
+                elif keep is None or (kind := kind_of(data, start, end)) is None or kind in keep:
                     batch.append(view[start:end])
                 elif kind == gated:
                     batch.append((view[start:end],))
@@ -263,10 +279,19 @@ class _Block(msgspec.Struct):
     content: msgspec.Raw = msgspec.Raw()
 
 
+class _UsageFields(msgspec.Struct):
+    """``message.usage``: the four token counts (decoded as a struct: no dict per response)."""
+
+    input_tokens: Any = None
+    output_tokens: Any = None
+    cache_creation_input_tokens: Any = None
+    cache_read_input_tokens: Any = None
+
+
 class _Message(msgspec.Struct):
     id: Any = None
     model: Any = None
-    usage: Any = None
+    usage: _UsageFields | None = None  # another shape: the reference decoder reads the line
     content: str | list[_Block] | None = None
 
 
@@ -521,18 +546,18 @@ def read_session(path: Path, stats: ReadStats, project: str = "", *, fast: bool 
             continue
         sidechain = rec.isSidechain is True
         if rtype == "assistant":
-            usage = msg.usage
+            fields = _as(_UsageFields, msg.usage)
             key = _usage_key(msg, rec)
-            if isinstance(usage, dict) and (key is None or key not in seen):
+            if fields is not None and (key is None or key not in seen):
                 if key is not None:
                     seen.add(key)
                 if sidechain:
-                    sidechain_usage.setdefault(str(rec.agentId or ""), Usage()).add(usage)
+                    sidechain_usage.setdefault(str(rec.agentId or ""), Usage()).add(fields)
                 else:
-                    s.usage.add(usage)
+                    s.usage.add(fields)
                     if not s.first_prompt_tokens:
                         first = Usage()
-                        first.add(usage)
+                        first.add(fields)
                         s.first_prompt_tokens = first.prompt
                         s.model = str(msg.model or "")
             if sidechain:
@@ -617,10 +642,10 @@ def _link_subagent_files(path: Path, s: Session, by_agent: dict[str, Invocation]
             if msg is None:
                 continue
             key = _usage_key(msg, rec)
-            if isinstance(msg.usage, dict) and (key is None or key not in seen):
+            if (fields := _as(_UsageFields, msg.usage)) is not None and (key is None or key not in seen):
                 if key is not None:
                     seen.add(key)
-                usage.add(msg.usage)
+                usage.add(fields)
             text = _text(_part(msg.content, "content"))
             if text:
                 last_text = text
