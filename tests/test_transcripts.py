@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -282,6 +283,34 @@ def test_reading_on_several_processes_gives_the_same_sessions_in_order(tmp_path,
         ])
     monkeypatch.setattr(tr, "PARALLEL_BYTES", 0)
     assert _everything(tmp_path, workers=2) == _everything(tmp_path, workers=1)
+
+
+@pytest.mark.parametrize("how", ["raise", "kill"])
+def test_a_reader_that_dies_midway_loses_nothing(tmp_path, monkeypatch, how):
+    for n in range(40):
+        write_lines(tmp_path / f"-proj-{n % 3}" / f"s{n:02d}.jsonl", [
+            {"type": "user", "message": {"content": f"prompt {n} " + "x" * 3000}}, task_call(f"t{n}", "debugger")])
+    expected = _everything(tmp_path, workers=1)
+    parent = os.getpid()
+    read_job = tr.PendingRead._read_job
+    taken = []
+
+    def dying(self, index):
+        if os.getpid() == parent:
+            time.sleep(0.02)  # a slow parent: the child takes runs too
+        else:
+            taken.append(index)
+            if len(taken) == 3:  # after sending two runs (a run is one file here)
+                if how == "kill":
+                    os.kill(os.getpid(), 9)
+                raise RuntimeError("a reader's bug")
+        return read_job(self, index)
+
+    monkeypatch.setattr(tr.PendingRead, "_read_job", dying)
+    monkeypatch.setattr(tr, "PARALLEL_BYTES", 0)
+    assert _everything(tmp_path, workers=2) == expected
+    with pytest.raises(ChildProcessError):  # the reader was reaped
+        os.waitpid(-1, os.WNOHANG)
 
 
 def test_a_subagent_call_whose_type_is_not_text_is_no_persona(tmp_path):

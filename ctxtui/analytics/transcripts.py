@@ -738,7 +738,7 @@ class PendingRead:
         self._cache: tuple[Path, str, _CacheData | None] | None = None
         self._runs: list[list[int]] = []
         self._tasks = -1  # the read end of the work queue; -1: no readers were forked
-        self._children: list[tuple[int, int]] = []
+        self._children: list[_Child] = []
         if cache is not None and fast:
             self._from_cache(cache, root)
         todo = [i for i in range(len(jobs)) if i not in self._done]
@@ -799,12 +799,11 @@ class PendingRead:
         stats = ReadStats()
         return read_session(path, stats, proj, fast=self._fast), stats
 
-    def _read_runs(self, tasks: int) -> list[tuple[int, list[_Result]]]:
-        """Take runs from the task pipe until it is empty; read each (here or in a child)."""
-        done = []
+    def _read_runs(self, tasks: int, done: Callable[[int, list[_Result]], None]) -> None:
+        """Take runs from the task pipe until it is empty; read each (here or in a child) and
+        hand it to ``done`` (a child sends it at once: pickling overlaps the reading)."""
         while index := os.read(tasks, 1):
-            done.append((index[0], _read_run(self._read_job, self._runs[index[0]])))
-        return done
+            done(index[0], _read_run(self._read_job, self._runs[index[0]]))
 
     def result(self, stats: ReadStats | None = None) -> tuple[list[Session], ReadStats]:
         """Read this process's share, collect the children's, and filter, in file order."""
@@ -812,12 +811,19 @@ class PendingRead:
         if self._tasks < 0:
             parts = [(0, _read_run(self._read_job, self._runs[0]))]
         else:
+            parts = []
+
+            def done(index: int, results: list[_Result]) -> None:
+                parts.append((index, results))
+                for child in self._children:  # what the children sent meanwhile: unpickled now
+                    child.take(block=False)
+
             try:
-                parts = self._read_runs(self._tasks)  # the parent helps until no run is left
+                self._read_runs(self._tasks, done)  # the parent helps until no run is left
             finally:
                 os.close(self._tasks)
-            for pid, fd in self._children:
-                parts += _collect(pid, fd)
+            for child in self._children:
+                parts += child.take(block=True)
             missing = set(range(len(self._runs))) - {index for index, _ in parts}
             parts += [(i, _read_run(self._read_job, self._runs[i])) for i in sorted(missing)]  # a child failed
         read: dict[int, _Result] = {}
@@ -836,12 +842,12 @@ class PendingRead:
         """Stop the forked readers (the caller gave up before :meth:`result`)."""
         import signal
 
-        for pid, fd in self._children:
+        for child in self._children:
             with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                os.kill(child.pid, signal.SIGKILL)
+                os.waitpid(child.pid, 0)
             with contextlib.suppress(OSError):
-                os.close(fd)
+                os.close(child.fd)
         if self._tasks >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._tasks)
@@ -895,11 +901,71 @@ def start_read(root: Path, *, project: str | None = None, since: datetime | None
     return PendingRead(root, jobs, project, since, fast, workers, cache, should_stop)
 
 
+class _Child:
+    """A forked reader: its pid and the read end of the pipe its runs come back through, each
+    as a frame (8-byte length, then the pickled ``(run index, results)``) sent as soon as the
+    run is read."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid, self.fd = pid, fd
+        self._buffer = bytearray()
+        self._runs: list[tuple[int, list[_Result]]] = []
+        self._broken = False
+        os.set_blocking(fd, False)
+
+    def take(self, *, block: bool) -> list[tuple[int, list[_Result]]]:
+        """Unpickle the frames that arrived; with ``block``, wait for the child's end and return
+        every run it sent whole (the runs of a child that failed midway are read again by the
+        parent: :meth:`PendingRead.result` reads what nobody sent)."""
+        if block:
+            os.set_blocking(self.fd, True)
+        while True:
+            try:
+                data = os.read(self.fd, _PIPE_BYTES)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                if block:
+                    self._end()
+                break
+            self._buffer += data
+            self._unpickle()
+        return self._runs if block else []
+
+    def _unpickle(self) -> None:
+        import pickle
+
+        buffer = self._buffer
+        start = 0
+        while not self._broken and len(buffer) - start >= 8:
+            size = int.from_bytes(buffer[start : start + 8], "little")
+            if len(buffer) - start - 8 < size:
+                break
+            try:
+                self._runs.append(pickle.loads(memoryview(buffer)[start + 8 : start + 8 + size]))
+            except Exception:  # noqa: BLE001 - never expected from our own child: read its runs here
+                self._broken = True
+            start += 8 + size
+        del buffer[:start]
+
+    def _end(self) -> None:
+        os.close(self.fd)
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0:
+            self._buffer.clear()  # a frame cut short by a killed child is dropped; whole ones stay
+
+
+_PIPE_BYTES = 1024 * 1024
+"""The pipe a child sends its runs through is made this large where the system allows, so the
+child rarely waits for the parent (busy with its own runs) to empty it."""
+
+
 def _fork_readers(count: int, children: int,
-                  read: Callable[[int], list[tuple[int, list[_Result]]]]) -> tuple[int, list[tuple[int, int]]]:
+                  read: Callable[[int, Callable[[int, list[_Result]], None]], None]) -> tuple[int, list[_Child]]:
     """A pipe holding the run numbers 0..count-1 as single bytes (each reader takes one at a
-    time: the pipe is the work queue) and up to ``children`` forked readers, each as (pid,
-    read end of the pipe its pickled results come back through)."""
+    time: the pipe is the work queue) and up to ``children`` forked readers."""
     import pickle  # only a history large enough to fork for pays for it
 
     tasks, fill = os.pipe()
@@ -907,42 +973,37 @@ def _fork_readers(count: int, children: int,
     started = []
     for _ in range(children):
         results, out = os.pipe()
+        with contextlib.suppress(AttributeError, OSError):  # Linux only; elsewhere the child waits more
+            import fcntl
+
+            fcntl.fcntl(out, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         try:
             pid = os.fork()
         except OSError:  # no process to spare: the parent reads it all
             os.close(results)
             os.close(out)
             break
-        if pid == 0:  # the child: read runs, send them back, and leave without cleanup
+        if pid == 0:  # the child: read runs, send each back, and leave without cleanup
             code = 1
             try:
                 os.close(fill)
                 os.close(results)
                 with open(out, "wb") as fh:
-                    pickle.dump(read(tasks), fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+                    def send(index: int, results: list[_Result]) -> None:
+                        data = pickle.dumps((index, results), protocol=pickle.HIGHEST_PROTOCOL)
+                        fh.write(len(data).to_bytes(8, "little"))
+                        fh.write(data)
+                        fh.flush()
+
+                    read(tasks, send)
                 code = 0
             finally:
                 os._exit(code)
         os.close(out)
-        started.append((pid, results))
+        started.append(_Child(pid, results))
     os.close(fill)  # the queue's end: readers stop at an empty pipe
     return tasks, started
-
-
-def _collect(pid: int, fd: int) -> list[tuple[int, list[_Result]]]:
-    """A child's runs; none when it failed (the parent then reads what it took)."""
-    with open(fd, "rb") as fh:
-        data = fh.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return []
-    try:
-        import pickle
-
-        parts: list[tuple[int, list[_Result]]] = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - a truncated message from a killed child: read it here
-        return []
-    return parts
 
 
 def _read_run(read: Callable[[int], _Result], run: list[int]) -> list[_Result]:
