@@ -19,11 +19,15 @@ import os
 import sys
 import time
 
-from ctxtui.analytics.router_model import MAX_MODEL_BYTES, NONE, decide, loads, project_key
+from ctxtui.analytics.router_model import (
+    MAX_MODEL_BYTES,
+    NONE,
+    REFRESH_SECONDS,
+    decide,
+    loads,
+    project_key,
+)
 
-REFRESH_SECONDS = 3600
-"""A model checked longer ago than this is refreshed in the background (if transcripts changed).
-The session in progress changes its transcript at every prompt; an hour keeps rebuilds rare."""
 LOCK_STALE_SECONDS = 900
 MAX_STDIN_BYTES = 1024 * 1024
 WATCHDOG_SECONDS = 2.0

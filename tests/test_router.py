@@ -16,6 +16,7 @@ from ctxtui.analytics.router import Example, Prediction, RouterParams
 from ctxtui.analytics.router_model import (
     FORMAT,
     NONE,
+    REFRESH_SECONDS,
     decide,
     dumps,
     evidence,
@@ -275,6 +276,26 @@ def test_cache_is_rebuilt_only_when_transcripts_change(tmp_path: Path) -> None:
     # other parameters (a newer threshold rule): rebuilt, once
     assert router.build(root, cache, params=RouterParams(precision_margin=0.05)).rebuilt
     assert not router.build(root, cache, params=RouterParams(precision_margin=0.05)).rebuilt
+
+
+def test_a_model_checked_within_the_refresh_time_is_used_though_transcripts_changed(tmp_path: Path) -> None:
+    root, cache = tmp_path / "projects", tmp_path / "cache"
+    path = _session(root / "-p", "s1", "2026-01-01", [("hello", None)])
+    assert router.build(root, cache, fresh_for=REFRESH_SECONDS).rebuilt  # no model yet
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n")  # a prompt typed since
+    assert not router.build(root, cache, fresh_for=REFRESH_SECONDS).rebuilt
+    other = tmp_path / "other"
+    _session(other / "-p", "s1", "2026-01-01", [("hello", None)])
+    assert router.build(other, cache, fresh_for=REFRESH_SECONDS).rebuilt  # another folder's model: not this one
+    assert router.build(root, cache, fresh_for=REFRESH_SECONDS).rebuilt
+    model = router.model_path(cache)
+    old = time.time() - 2 * REFRESH_SECONDS
+    os.utime(model, (old, old))
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n")
+    assert router.build(root, cache, fresh_for=REFRESH_SECONDS).rebuilt  # checked too long ago
+    assert router.build(root, cache).rebuilt is False  # the fingerprint matches the rebuilt model
 
 
 def test_library_personas_gives_descriptions_and_paths() -> None:

@@ -48,13 +48,17 @@ def adaptive_proposal(ws: Workspace, settings: Settings, transcripts: Path | Non
 
 
 def router_model(settings: Settings, root: Path) -> Path:
-    """The router's cached model for these transcripts, built first if they changed (seconds
-    on a large history: a caller holding a lock asks for it before taking the lock)."""
+    """The router's cached model for these transcripts, built first if they changed and it
+    was last checked more than :data:`~ctxtui.analytics.router_model.REFRESH_SECONDS` ago, as
+    the hook does (a build takes seconds on a large history: a caller holding a lock asks
+    for it before taking the lock)."""
     from ctxtui.analytics import router
+    from ctxtui.analytics.router_model import REFRESH_SECONDS
     from ctxtui.core.config import bundled_dir, cache_dir
 
     descriptions, paths = router.library_personas(settings.library_dirs or [bundled_dir("personas")])
-    return router.build(root, cache_dir(), locations=paths, descriptions=descriptions).path
+    return router.build(root, cache_dir(), locations=paths, descriptions=descriptions,
+                        fresh_for=REFRESH_SECONDS).path
 
 
 def plan_adaptive(ws: Workspace, prop: AdaptivePlan | None, *, reason: str, **kwargs: Any) -> strategies.Plan:

@@ -28,6 +28,7 @@ older time-ordered scheme (earlier chunks predict the next), for comparison.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -683,21 +684,29 @@ def load(path: Path) -> dict | None:
 
 def build(root: Path, cache: Path, *, locations: dict[str, str] | None = None,
           descriptions: dict[str, str] | None = None, params: RouterParams | None = None,
-          force: bool = False) -> BuildResult:
+          force: bool = False, fresh_for: float = 0.0) -> BuildResult:
     """Train from the transcripts under ``root`` unless the cached model already matches them.
 
     ``locations`` maps persona names to their cold file paths (the hook names the file when
     the persona is not hot). The model is written atomically; an unchanged fingerprint (and
     the same parameters: a new threshold rule rebuilds) only touches the file, which tells
-    the hook it was checked recently.
+    the hook it was checked recently. With ``fresh_for``, a model of the same folder checked
+    less than that many seconds ago is used even if transcripts changed since (see
+    :data:`~ctxtui.analytics.router_model.REFRESH_SECONDS`).
     """
     start = time.perf_counter()
     path = model_path(cache)
-    fp = fingerprint(root)
     old = load(path)
     wanted = dict(vars(params or RouterParams()))
-    if old is not None and not force and old.get("fingerprint") == fp and old.get("params") == wanted and (
-            locations is None or old.get("locations") == locations):
+    same = old is not None and not force and old.get("params") == wanted and (
+        locations is None or old.get("locations") == locations)
+    if same and old is not None and fresh_for > 0 and old.get("root") == str(root.absolute()):
+        with contextlib.suppress(OSError):
+            if time.time() - path.stat().st_mtime < fresh_for:
+                return BuildResult(path, False, len(old["classes"]) - 1, old.get("examples", 0),
+                                   old.get("threshold", NEVER), time.perf_counter() - start)
+    fp = fingerprint(root)
+    if same and old is not None and old.get("fingerprint") == fp:
         os.utime(path)
         return BuildResult(path, False, len(old["classes"]) - 1, old.get("examples", 0),
                            old.get("threshold", NEVER), time.perf_counter() - start)
@@ -707,6 +716,7 @@ def build(root: Path, cache: Path, *, locations: dict[str, str] | None = None,
     exs = examples(sessions)
     model, cal = train(exs, params, descriptions)
     model["fingerprint"] = fp
+    model["root"] = str(root.absolute())
     model["built"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     model["locations"] = dict(locations or {})
     model["calibration_examples"] = cal.examples

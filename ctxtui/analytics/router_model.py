@@ -27,6 +27,11 @@ MAX_MODEL_BYTES = 32 * 1024 * 1024
 EVIDENCE = 0.7
 """A word is evidence for a persona when it alone multiplies the odds of it over NONE by e**EVIDENCE
 (see ``evidence``)."""
+REFRESH_SECONDS = 3600
+"""A model checked (built, or found current) longer ago than this is refreshed when its
+transcripts changed; a younger one is used as it is. The session in progress changes its
+transcript at every prompt: the hook refreshes in the background at most this often, and an
+adaptive proposal does not retrain for every prompt typed since."""
 JUMP = 32
 """Every JUMP-th stored term is indexed in the header (see ``LazyTerms``)."""
 
