@@ -36,7 +36,7 @@ def _analyze_json(capsys, root: Path, library: Path, workspace: Path) -> str:
 def _parallel(monkeypatch) -> None:
     """Fork readers even for a small history: two children beside the parent."""
     monkeypatch.setattr(tr, "PARALLEL_BYTES", 0)
-    monkeypatch.setattr(tr, "_usable_cores", lambda: 3)
+    monkeypatch.setattr(tr.forked, "usable_cores", lambda: 3)
 
 
 def _reference(monkeypatch) -> None:
@@ -105,15 +105,15 @@ def test_no_cache_neither_reads_nor_writes_the_cache(tmp_path, capsys, monkeypat
 def test_a_reader_that_dies_leaves_its_runs_to_the_parent(tmp_path, capsys, monkeypatch, library, workspace):
     root = _small_history(tmp_path / "projects")
     expected = _analyze_json(capsys, root, library, workspace)
-    parent, read_run = os.getpid(), tr._read_run
+    parent, read_run = os.getpid(), tr.PendingRead._read_run
 
-    def dying(read, run):
+    def dying(self, index):
         if os.getpid() != parent:
             os._exit(3)  # killed mid-read: nothing comes back
-        return read_run(read, run)
+        return read_run(self, index)
 
     _parallel(monkeypatch)
-    monkeypatch.setattr(tr, "_read_run", dying)
+    monkeypatch.setattr(tr.PendingRead, "_read_run", dying)
     assert _analyze_json(capsys, root, library, workspace) == expected
 
 

@@ -111,6 +111,24 @@ def test_router_names_a_learned_persona_and_abstains_on_everyday_prompts() -> No
     assert decide(model, "completely unrelated words zebra", "p") == (NONE, 1.0)
 
 
+def test_the_models_fitted_side_by_side_are_the_models_fitted_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctxtui.analytics import forked
+
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(forked.os, "fork", lambda: forks.append(1) or real_fork())
+    monkeypatch.setattr(forked, "usable_cores", lambda: 3)
+    side_by_side, cal = router.train(_toy(), descriptions=TOY_LIBRARY)
+    assert forks  # two forked fitters beside this process
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    in_turn, cal_in_turn = router.train(_toy(), descriptions=TOY_LIBRARY)
+    assert dumps(side_by_side) == dumps(in_turn) and cal.threshold == cal_in_turn.threshold
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    sets = [_toy(4), _toy(12), _toy(8)]  # each model back in its set's place, whatever the order they ran in
+    params = RouterParams()
+    assert [dumps(m) for m in router._fit_all(sets, params, None)] == [dumps(router.fit(x, params)) for x in sets]
+
+
 def test_with_too_little_data_the_router_never_fires() -> None:
     model, cal = router.train(_toy(2))
     assert cal.threshold == router.NEVER

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from hashlib import sha1
 from pathlib import Path
 
+from ctxtui.analytics import forked
 from ctxtui.analytics.router_model import FORMAT, NONE, dumps, evidence, features, scores, softmax
 from ctxtui.analytics.transcripts import Session, parse_time, read_all, transcript_files
 from ctxtui.core.errors import CtxtuiError
@@ -589,7 +590,10 @@ def train(exs: list[Example], params: RouterParams | None = None,
         total += len(g)
     groups = kept[::-1]
     exs = [e for g in groups for e in g]
-    held = _held_out_models(groups, params, descriptions)
+    splits = _held_out_splits(groups, params)
+    # the held-out models and the final one are fitted side by side (each takes seconds)
+    *fitted, model = _fit_all([train for train, _ in splits] + [exs], params, descriptions)
+    held = [(m, test) for m, (_, test) in zip(fitted, splits, strict=True)]
     cal = Calibration()
     # one temperature for every fold, by their pooled likelihood (classes differ per fold)
     cal.temperature = fit_temperature_pooled(
@@ -602,7 +606,6 @@ def train(exs: list[Example], params: RouterParams | None = None,
     cal.predictions = preds
     rule = choose_bar(preds, params)
     cal.threshold, cal.weak_threshold = rule.threshold, rule.weak_threshold
-    model = fit(exs, params, descriptions)
     model["temperature"] = cal.temperature
     model["threshold"] = cal.threshold
     model["weak_threshold"] = cal.weak_threshold
@@ -613,19 +616,18 @@ def train(exs: list[Example], params: RouterParams | None = None,
     return model, cal
 
 
-def _held_out_models(groups: list[list[Example]], params: RouterParams,
-                     descriptions: dict[str, str] | None) -> list[tuple[dict, list[Example]]]:
-    """(model, the examples it did not see) pairs for calibration."""
+def _held_out_splits(groups: list[list[Example]], params: RouterParams) -> list[tuple[list[Example], list[Example]]]:
+    """(training examples, the examples its model is calibrated on) pairs."""
     k = max(2, params.folds)
-    held: list[tuple[dict, list[Example]]] = []
+    splits: list[tuple[list[Example], list[Example]]] = []
     if params.calibration == "crossfit":
         if len(groups) < k:
-            return held
+            return splits
         for i in range(k):  # sessions dealt in time order: every group spans the whole period
             train = [e for j, g in enumerate(groups) if j % k != i for e in g]
             test = [e for j, g in enumerate(groups) if j % k == i for e in g]
-            held.append((fit(train, params, descriptions), test))
-        return held
+            splits.append((train, test))
+        return splits
     bounds = [round(len(groups) * i / k) for i in range(k + 1)]
     for i in range(1, k):
         if bounds[i] < params.min_train_share * len(groups):
@@ -633,8 +635,23 @@ def _held_out_models(groups: list[list[Example]], params: RouterParams,
         past = [e for g in groups[: bounds[i]] for e in g]
         nxt = [e for g in groups[bounds[i]: bounds[i + 1]] for e in g]
         if past and nxt:
-            held.append((fit(past, params, descriptions), nxt))
-    return held
+            splits.append((past, nxt))
+    return splits
+
+
+def _fit_all(sets: list[list[Example]], params: RouterParams, descriptions: dict[str, str] | None) -> list[dict]:
+    """:func:`fit` of each training set, on every usable core where forking is safe (a
+    fit is deterministic: the same model wherever it runs)."""
+    order = sorted(range(len(sets)), key=lambda i: -len(sets[i]))  # the largest first: the last ones even out
+
+    def work(n: int) -> dict:
+        return fit(sets[order[n]], params, descriptions)
+
+    done = forked.ForkedTasks(len(sets), work, forked.usable_cores() - 1).join()
+    fitted: list[dict] = [{}] * len(sets)
+    for n, i in enumerate(order):
+        fitted[i] = done[n]
+    return fitted
 
 
 # --- the cache -------------------------------------------------------------------------------

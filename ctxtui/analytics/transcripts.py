@@ -35,13 +35,11 @@ starting the process share the rest.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import stat
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,6 +47,8 @@ from pathlib import Path
 from typing import Any, TypeVar, Union
 
 import msgspec
+
+from ctxtui.analytics import forked
 
 SUBAGENT_TOOLS = {"Task", "Agent"}
 _DECODER = json.JSONDecoder()
@@ -737,8 +737,7 @@ class PendingRead:
         self._fingerprints: dict[int, str] = {}
         self._cache: tuple[Path, str, _CacheData | None] | None = None
         self._runs: list[list[int]] = []
-        self._tasks = -1  # the read end of the work queue; -1: no readers were forked
-        self._children: list[_Child] = []
+        self._readers: forked.ForkedTasks[list[_Result]] | None = None
         if cache is not None and fast:
             self._from_cache(cache, root)
         todo = [i for i in range(len(jobs)) if i not in self._done]
@@ -748,18 +747,17 @@ class PendingRead:
                 sizes.append(jobs[i][1].stat().st_size)
             except OSError:
                 sizes.append(0)
-        n = workers if workers is not None else _usable_cores()
+        n = workers if workers is not None else forked.usable_cores()
         if should_stop is not None:  # a read that may be called off file by file runs here
             n = 1
         # fork is only safe with no other thread alive (the TUI reads on a worker thread: serial)
-        if n < 2 or sum(sizes) < PARALLEL_BYTES or len(todo) < 2 or threading.active_count() > 1 \
-                or not hasattr(os, "fork"):
+        if n < 2 or sum(sizes) < PARALLEL_BYTES or len(todo) < 2 or not forked.can_fork():
             self._runs = [todo]
             return
-        # small runs (the queue holds up to 255) even out uneven files and a busy core: the
+        # small runs (up to forked.MAX_TASKS) even out uneven files and a busy core: the
         # readers finish within one small run of each other
-        self._runs = _runs(todo, sizes, 255)
-        self._tasks, self._children = _fork_readers(len(self._runs), n - 1, self._read_runs)
+        self._runs = _runs(todo, sizes, forked.MAX_TASKS)
+        self._readers = forked.ForkedTasks(len(self._runs), self._read_run, n - 1)
 
     def _from_cache(self, folder: Path, root: Path) -> None:
         """Take every job whose stored fingerprint is still its fingerprint from the cache."""
@@ -787,10 +785,7 @@ class PendingRead:
     def _key(self, path: Path) -> str:
         """A transcript's name in the cache file: its path below the folder read, so that two
         spellings of one folder (a link and its target) share their entries."""
-        try:
-            return str(path.relative_to(self._root))
-        except ValueError:
-            return str(path.relative_to(self._root))
+        return str(path.relative_to(self._root))
 
     def _read_job(self, index: int) -> _Result:
         if self._should_stop is not None and self._should_stop():
@@ -799,35 +794,16 @@ class PendingRead:
         stats = ReadStats()
         return read_session(path, stats, proj, fast=self._fast), stats
 
-    def _read_runs(self, tasks: int, done: Callable[[int, list[_Result]], None]) -> None:
-        """Take runs from the task pipe until it is empty; read each (here or in a child) and
-        hand it to ``done`` (a child sends it at once: pickling overlaps the reading)."""
-        while index := os.read(tasks, 1):
-            done(index[0], _read_run(self._read_job, self._runs[index[0]]))
+    def _read_run(self, index: int) -> list[_Result]:
+        return [self._read_job(i) for i in self._runs[index]]
 
     def result(self, stats: ReadStats | None = None) -> tuple[list[Session], ReadStats]:
         """Read this process's share, collect the children's, and filter, in file order."""
         stats = stats or ReadStats()
-        if self._tasks < 0:
-            parts = [(0, _read_run(self._read_job, self._runs[0]))]
-        else:
-            parts = []
-
-            def done(index: int, results: list[_Result]) -> None:
-                parts.append((index, results))
-                for child in self._children:  # what the children sent meanwhile: unpickled now
-                    child.take(block=False)
-
-            try:
-                self._read_runs(self._tasks, done)  # the parent helps until no run is left
-            finally:
-                os.close(self._tasks)
-            for child in self._children:
-                parts += child.take(block=True)
-            missing = set(range(len(self._runs))) - {index for index, _ in parts}
-            parts += [(i, _read_run(self._read_job, self._runs[i])) for i in sorted(missing)]  # a child failed
+        runs = self._readers.join() if self._readers is not None else {0: self._read_run(0)}
+        self._readers = None
         read: dict[int, _Result] = {}
-        for run_index, results in parts:
+        for run_index, results in runs.items():
             read.update(zip(self._runs[run_index], results, strict=True))
         self._store(read)
         sessions = []
@@ -840,18 +816,9 @@ class PendingRead:
 
     def cancel(self) -> None:
         """Stop the forked readers (the caller gave up before :meth:`result`)."""
-        import signal
-
-        for child in self._children:
-            with contextlib.suppress(OSError):
-                os.kill(child.pid, signal.SIGKILL)
-                os.waitpid(child.pid, 0)
-            with contextlib.suppress(OSError):
-                os.close(child.fd)
-        if self._tasks >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._tasks)
-        self._children, self._tasks = [], -1
+        if self._readers is not None:
+            self._readers.cancel()
+            self._readers = None
 
     def _store(self, read: dict[int, _Result]) -> None:
         """Write the cache when something was read (entries of files no longer there go)."""
@@ -901,115 +868,6 @@ def start_read(root: Path, *, project: str | None = None, since: datetime | None
     return PendingRead(root, jobs, project, since, fast, workers, cache, should_stop)
 
 
-class _Child:
-    """A forked reader: its pid and the read end of the pipe its runs come back through, each
-    as a frame (8-byte length, then the pickled ``(run index, results)``) sent as soon as the
-    run is read."""
-
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid, self.fd = pid, fd
-        self._buffer = bytearray()
-        self._runs: list[tuple[int, list[_Result]]] = []
-        self._broken = False
-        os.set_blocking(fd, False)
-
-    def take(self, *, block: bool) -> list[tuple[int, list[_Result]]]:
-        """Unpickle the frames that arrived; with ``block``, wait for the child's end and return
-        every run it sent whole (the runs of a child that failed midway are read again by the
-        parent: :meth:`PendingRead.result` reads what nobody sent)."""
-        if block:
-            os.set_blocking(self.fd, True)
-        while True:
-            try:
-                data = os.read(self.fd, _PIPE_BYTES)
-            except BlockingIOError:
-                break
-            except OSError:
-                data = b""
-            if not data:
-                if block:
-                    self._end()
-                break
-            self._buffer += data
-            self._unpickle()
-        return self._runs if block else []
-
-    def _unpickle(self) -> None:
-        import pickle
-
-        buffer = self._buffer
-        start = 0
-        while not self._broken and len(buffer) - start >= 8:
-            size = int.from_bytes(buffer[start : start + 8], "little")
-            if len(buffer) - start - 8 < size:
-                break
-            try:
-                self._runs.append(pickle.loads(memoryview(buffer)[start + 8 : start + 8 + size]))
-            except Exception:  # noqa: BLE001 - never expected from our own child: read its runs here
-                self._broken = True
-            start += 8 + size
-        del buffer[:start]
-
-    def _end(self) -> None:
-        os.close(self.fd)
-        _, status = os.waitpid(self.pid, 0)
-        if status != 0:
-            self._buffer.clear()  # a frame cut short by a killed child is dropped; whole ones stay
-
-
-_PIPE_BYTES = 1024 * 1024
-"""The pipe a child sends its runs through is made this large where the system allows, so the
-child rarely waits for the parent (busy with its own runs) to empty it."""
-
-
-def _fork_readers(count: int, children: int,
-                  read: Callable[[int, Callable[[int, list[_Result]], None]], None]) -> tuple[int, list[_Child]]:
-    """A pipe holding the run numbers 0..count-1 as single bytes (each reader takes one at a
-    time: the pipe is the work queue) and up to ``children`` forked readers."""
-    import pickle  # only a history large enough to fork for pays for it
-
-    tasks, fill = os.pipe()
-    os.write(fill, bytes(range(count)))  # at most 255 bytes: never blocks
-    started = []
-    for _ in range(children):
-        results, out = os.pipe()
-        with contextlib.suppress(AttributeError, OSError):  # Linux only; elsewhere the child waits more
-            import fcntl
-
-            fcntl.fcntl(out, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        try:
-            pid = os.fork()
-        except OSError:  # no process to spare: the parent reads it all
-            os.close(results)
-            os.close(out)
-            break
-        if pid == 0:  # the child: read runs, send each back, and leave without cleanup
-            code = 1
-            try:
-                os.close(fill)
-                os.close(results)
-                with open(out, "wb") as fh:
-
-                    def send(index: int, results: list[_Result]) -> None:
-                        data = pickle.dumps((index, results), protocol=pickle.HIGHEST_PROTOCOL)
-                        fh.write(len(data).to_bytes(8, "little"))
-                        fh.write(data)
-                        fh.flush()
-
-                    read(tasks, send)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(out)
-        started.append(_Child(pid, results))
-    os.close(fill)  # the queue's end: readers stop at an empty pipe
-    return tasks, started
-
-
-def _read_run(read: Callable[[int], _Result], run: list[int]) -> list[_Result]:
-    return [read(i) for i in run]
-
-
 def _add_stats(total: ReadStats, part: ReadStats) -> None:
     for name, value in vars(part).items():
         setattr(total, name, getattr(total, name) + value)
@@ -1027,13 +885,6 @@ def _runs(jobs: list[_J], sizes: list[int], count: int) -> list[list[_J]]:
         runs[-1].append(job)
         total += size
     return runs
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def parse_time(ts: str) -> datetime:
