@@ -210,45 +210,54 @@ def fit_logreg(exs: list[Example], params: RouterParams, descriptions: dict[str,
     grads: dict[str, dict[int, float]] = {}
     bias, gbias = [0.0] * k, [1e-8] * k
     lr, l2 = params.learning_rate, params.l2
+    exp, sqrt, classes_k = math.exp, math.sqrt, range(k)
+    weights_get, fixed_get = weights.get, fixed.get
     for _ in range(params.epochs):
         rng.shuffle(data)
         for feats, y in data:
             s = bias[:]
             for t in feats:
-                for table in (weights, fixed):
-                    row = table.get(t)
-                    if row:
-                        for c, w in row.items():
-                            s[c] += w
+                row = weights_get(t)
+                if row:
+                    for c, w in row.items():
+                        s[c] += w
+                row = fixed_get(t)
+                if row:
+                    for c, w in row.items():
+                        s[c] += w
             top = max(s)
-            ex = [math.exp(v - top) for v in s]
+            ex = [exp(v - top) for v in s]
             z = sum(ex)
             g = [e / z for e in ex]
             g[y] -= 1.0
-            active = [c for c in range(k) if abs(g[c]) > 1e-3]
+            active = [c for c in classes_k if abs(g[c]) > 1e-3]
             for c in active:
                 gbias[c] += g[c] * g[c]
-                bias[c] -= lr * g[c] / math.sqrt(gbias[c])
+                bias[c] -= lr * g[c] / sqrt(gbias[c])
             for t in feats:
                 row = weights.setdefault(t, {})
                 grow = grads.setdefault(t, {})
                 for c in active:
-                    gc = g[c] + l2 * row.get(c, 0.0)
+                    w = row.get(c, 0.0)
+                    gc = g[c] + l2 * w
                     acc = grow.get(c, 1e-8) + gc * gc
                     grow[c] = acc
-                    row[c] = row.get(c, 0.0) - lr * gc / math.sqrt(acc)
+                    row[c] = w - lr * gc / sqrt(acc)
     for t, row in fixed.items():  # the prior is part of the stored weights
         merged = weights.setdefault(t, {})
         for c, w in row.items():
             merged[c] = merged.get(c, 0.0) + w
     terms = {}
+    prune = params.prune
     for t, row in weights.items():
         # softmax ignores a constant added to a term's weight for every class: shifting by the
         # median makes most weights near zero, and those are dropped (a 5-10x smaller model)
-        values = sorted(row.get(c, 0.0) for c in range(k))
+        values = sorted([*row.values(), *[0.0] * (k - len(row))])  # a class the term never moved: 0.0
         shift = values[k // 2]
-        kept = [[c, round(w - shift, 3)] for c in range(k)
-                if abs((w := row.get(c, 0.0)) - shift) >= params.prune]
+        if abs(shift) >= prune:  # every class may be kept, those at 0.0 too
+            kept = [[c, round(w - shift, 3)] for c in range(k) if abs((w := row.get(c, 0.0)) - shift) >= prune]
+        else:  # a class at 0.0 is within prune of the shift: only the term's own classes can be kept
+            kept = [[c, round(w - shift, 3)] for c, w in sorted(row.items()) if abs(w - shift) >= prune]
         if kept:
             terms[t] = kept
     return {"format": FORMAT, "kind": "logreg", "classes": classes, "prior": [round(b, 4) for b in bias],
