@@ -26,11 +26,14 @@ for the parent (busy with its own tasks) to empty it."""
 
 
 def usable_cores() -> int:
-    """Cores this process may run on."""
+    """Cores this process may run on, or ``CTXTUI_WORKERS`` when that is a smaller positive
+    number (a shared machine, or a benchmark's one-process peer); any other value is ignored."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    asked = os.environ.get("CTXTUI_WORKERS", "")
+    return min(cores, int(asked)) if asked.isdigit() and int(asked) > 0 else cores
 
 
 def can_fork() -> bool:
