@@ -303,3 +303,26 @@ def test_a_hot_file_rewritten_after_ctxtui_read_it_keeps_its_slot(tmp_path):
     assert hot.persona.usable  # ctxtui's reading is of the bytes before the save
     hot.claude_code = v
     assert hot.takes_slot and [h.name for h in ws.visible_hot()] == ["fine"]
+
+
+def test_a_move_reads_only_the_moved_file_for_its_verdict(tmp_path, monkeypatch):
+    ws = two_personas(tmp_path, 3, "2.1.112")
+    for n in range(30):
+        (tmp_path / "lib" / f"p{n:02d}.md").write_text(f"---\nname: p{n:02d}\ndescription: d{n}\n---\nb\n")
+    ws.refresh()
+    ws.budget()  # every library file judged once
+    read: list[str] = []
+    real = verdicts.verdict_for
+    monkeypatch.setattr(verdicts, "verdict_for", lambda p, *a, **k: read.append(p.path.name) or real(p, *a, **k))
+    ws.activate(["p07"])
+    ws.budget()
+    assert read == ["p07.md"]  # its hot copy: a new path; the other 31 are remembered
+
+
+def test_a_library_file_edited_since_gets_a_fresh_verdict_at_the_next_refresh(tmp_path):
+    ws = two_personas(tmp_path, 3, "2.1.112")
+    fine = ws.library.get("fine")
+    assert "Loads everywhere" in ws.verdict(fine).line
+    fine.path.write_text("---\nname: fine\ndescription: Says something else now.\n---\nbody\n")
+    ws.refresh()
+    assert "Says something else now" in ws.verdict(ws.library.get("fine")).line

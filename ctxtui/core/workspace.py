@@ -208,7 +208,7 @@ class Workspace:
         self._holding_lock = False
         self._target: verdicts.Target | None = None
         self._account: startup.StartupAccount | None = None
-        self._verdicts: dict[tuple[str, str], AgentVerdict] = {}
+        self._verdicts: dict[tuple[str, str, str], AgentVerdict] = {}
         self.library_warnings: list[str] = []
         self.refresh()
 
@@ -257,7 +257,6 @@ class Workspace:
         self.config = load_workspace_config(self.settings.workspace)
         self._target = None
         self._account = None
-        self._verdicts.clear()
         if library:
             roots = self.library_roots()  # Claude Code's verdicts are judged as the index reads
             self.library = index_library(roots, self.cache, verdicts.judge_while_indexing(self.claude_code.profile))
@@ -271,6 +270,11 @@ class Workspace:
             self.settings.claude_home if self.settings.include_user_scope else None,
             profile=memory.profile_for(self.claude_code.version),
         )
+        # remembered verdicts of files no longer here go, and those of a file known by no
+        # content hash (one per file and content is kept: after a move only the moved file is
+        # read again, not the whole library)
+        here = {str(p.path) for p in self.library.personas} | {str(h.persona.path) for h in [*self.hot, *self.user_hot]}
+        self._verdicts = {k: v for k, v in self._verdicts.items() if k[0] in here and k[1]}
 
     @property
     def claude_code(self) -> verdicts.Target:
@@ -286,16 +290,23 @@ class Workspace:
         return self._target
 
     def verdict(self, persona: Persona) -> AgentVerdict:
-        """Claude Code's verdict on a persona's file for this project's version. Each file is
-        read once per refresh however often views ask (a file caught mid-save, or unreadable,
-        is read again at the next ask; a file saved since is seen by the next refresh)."""
-        key = (str(persona.path), persona.sha256)
+        """Claude Code's verdict on a persona's file for this project's version, a copy the
+        caller may change. Each file is read once for its content and version however often
+        views ask, refreshes included (a file caught mid-save, or unreadable, is read again at
+        the next ask; a file saved since has another content hash from the next refresh's
+        index)."""
+        return verdicts.copied(self._judged(persona))
+
+    def _judged(self, persona: Persona) -> AgentVerdict:
+        """:meth:`verdict`, the remembered one itself: for reading only."""
+        target = self.claude_code
+        key = (str(persona.path), persona.sha256, target.version)
         found = self._verdicts.get(key)
         if found is None:
-            found = verdicts.verdict_for(persona, self.claude_code.profile)
+            found = verdicts.verdict_for(persona, target.profile)
             if not verdicts.is_stale(found) and not found.reason.startswith("unreadable"):
                 self._verdicts[key] = found
-        return verdicts.copied(found)
+        return found
 
     def _notice(self, line: str) -> None:
         self.recovered.append(line)
@@ -545,7 +556,7 @@ class Workspace:
         outside_library = sum(i.tokens for i in agent_items
                               if i.scope == "project" and i.label not in lib_names)
         # each file read once per refresh (views ask again); remembered verdicts were warmed
-        eager_verdicts = [self.verdict(p) for p in self.library.eager()]
+        eager_verdicts = [self._judged(p) for p in self.library.eager()]
         eager = sum(count_many(["\n" + v.line for v in eager_verdicts if v.loaded])) + outside_library
         factor = self.settings.calibrator.factor(self.model)
         warnings = list(scan.warnings()) + list(self.clashes) + list(self.library_warnings)
@@ -570,7 +581,7 @@ class Workspace:
         users = [h.persona for h in self.user_hot]
         for scope, personas in (("user", users), ("project", project)):
             for p in sorted(personas, key=lambda p: str(p.path)):
-                v = self.verdict(p)
+                v = self._judged(p)  # read only: the budget's items copy what they need
                 if v.loaded and v.name is not None and v.name not in self.denied:
                     winner[v.name] = (v, scope)
         prof = self.claude_code.profile
@@ -920,7 +931,7 @@ class Workspace:
         persona = self.library.get(name)
         if persona is None:
             return True
-        v = self.verdict(persona)
+        v = self._judged(persona)
         return (v.loaded or verdicts.is_stale(v)) and name not in self.denied
 
     def activate(self, names: Iterable[str]) -> list[str]:
