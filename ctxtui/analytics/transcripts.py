@@ -18,18 +18,19 @@ stricter: NaN, lone surrogates...) goes through the standard library's ``json`` 
 the same structs (:func:`_as`), so both paths give the same result; ``tests/test_transcripts.py``
 holds them equal on the real corpora, odd JSON and fuzzed records.
 
-A long line whose kind the analysis never reads is not decoded at all: its top-level ``type``
-is read from its first bytes (:func:`line_kind`, only where that is certain). That leaves out
-progress events while no subagent call waits for one, and the user lines of subagent
-transcripts (their tool results): about 40% of a real history's bytes. Such a line is not
-checked, so it is never counted as malformed.
+A line whose kind the analysis never reads is not decoded at all: its top-level ``type`` is
+read from its first bytes (:func:`line_kind`, only where that is certain; a short line is only
+looked at for ``progress``, the kind most lines are). That leaves out progress events while no
+subagent call waits for one, and the user lines of subagent transcripts (their tool results):
+most of a real history's bytes and lines. Such a line is not checked, so it is never counted
+as malformed.
 
 A large history is read by forked processes, one per core, the caller's included
-(:func:`start_read` starts them, so the caller loads what else it needs meanwhile). With a
-cache folder, a main transcript whose fingerprint (it and its subagent files, see
-:mod:`ctxtui.analytics.transcript_cache`) is unchanged is not read again: most of a history
-is old sessions. Where the time goes on 630 MB (2 cores): msgspec scanning every line (it must:
-a line that is not JSON is counted) is about half; splitting lines, the per-record logic and
+(:func:`start_read` starts them, so the caller loads what else it needs meanwhile; see
+:mod:`ctxtui.analytics.forked`). With a cache folder, a main transcript whose fingerprint (it
+and its subagent files, see :mod:`ctxtui.analytics.transcript_cache`) is unchanged is not read
+again: most of a history is old sessions. Where the time goes on 630 MB (2 cores): msgspec
+decoding the lines that are read is about a third; splitting lines, the per-record logic and
 starting the process share the rest.
 """
 
