@@ -236,8 +236,7 @@ class Transaction:
                     _write_fsync(txdir / f"{n}.stage", step.data)
                     entry["sha256"] = sha256_bytes(step.data)
                     if step.mode is not None:
-                        os.chmod(txdir / f"{n}.stage", step.mode)
-                        entry["mode"] = step.mode
+                        entry["mode"] = step.mode  # applied when placed, on replay too
                 manifest["steps"].append(entry)
             _fault("staged")
             tmp = txdir / "manifest.json.tmp"
