@@ -96,6 +96,7 @@ def test_an_edited_block_is_refused_in_one_line_and_nothing_changes(capsys, sett
     code, _, err = run(capsys, "undo", "-l", settings.library_dirs[0], "-w", settings.workspace)
     assert code == 1 and err.count("\n") == 1
     assert "CLAUDE.md" in err and "block was edited" in err and "nothing was changed" in err
+    assert "--force replaces the block and keeps your text outside it" in err
     assert snapshot_tree(settings.workspace) == tree  # history too: no blob, no entry
     with pytest.raises(strategies.EditedSince, match="block was edited"):
         strategies.rollback(Workspace(settings), entry_id=History(settings).entries()[0].id)
@@ -111,16 +112,23 @@ def test_markers_broken_by_hand_are_refused_like_an_edited_block(settings):
     assert md.read_bytes() == edited
 
 
-def test_force_overwrites_an_edited_block_and_the_edit_stays_in_history(settings):
+def test_force_overwrites_an_edited_block_keeps_the_notes_and_the_edit_stays_in_history(settings):
     md = lazy(settings)
     data = md.read_bytes()
     end = data.index(END.encode())
-    md.write_bytes(data[:end] + b"inside\n" + data[end:])
+    md.write_bytes(b"top\n" + data[:end] + b"inside\n" + data[end:] + b"bottom\n")
     edited = md.read_bytes()
     entry = strategies.undo(Workspace(settings), force=True)
-    assert md.read_bytes() == MINE
+    assert md.read_bytes() == b"top\n" + MINE + b"bottom\n"
     strategies.rollback(Workspace(settings), entry_id=entry.id)
     assert md.read_bytes() == edited
+
+
+def test_force_restores_markers_broken_by_hand_byte_for_byte(settings):
+    md = lazy(settings)
+    md.write_bytes(md.read_bytes().replace(END.encode(), b"<!-- gone -->"))
+    strategies.undo(Workspace(settings), force=True)
+    assert md.read_bytes() == MINE
 
 
 def test_a_file_ctxtui_created_keeps_the_users_notes_and_loses_the_block(settings):

@@ -121,7 +121,7 @@ def _merge(base: list[str], ours: list[Hunk], theirs: list[Hunk]) -> str:
     return "".join(out)
 
 
-def _step(now: str | None, before: str | None, after: str | None) -> str | None:
+def _step(now: str | None, before: str | None, after: str | None, replace_block: bool) -> str | None:
     """NOW with one recorded change (BEFORE -> AFTER) stepped back; None: no file."""
     if before == after or now == after:
         return before if now == after else now
@@ -139,6 +139,8 @@ def _step(now: str | None, before: str | None, after: str | None) -> str | None:
         raise KeepRefused("its ctxtui block markers were edited", block_edited=True) from None
     if bi is None and ci is not None:
         raise KeepRefused("a ctxtui block was added by hand", block_edited=True)
+    if replace_block and bi is not None and ci is not None:
+        cur[ci] = base[bi]  # the edit inside the block goes; the text around it stays
     if bi is not None and (ci is None or cur[ci] != base[bi]):
         raise KeepRefused("its ctxtui block was edited after ctxtui wrote it", block_edited=True)
     theirs = _hunks(base, cur)
@@ -157,11 +159,14 @@ def _step(now: str | None, before: str | None, after: str | None) -> str | None:
     return None if before is None and not merged else merged
 
 
-def step_back(now: str | None, changes: list[tuple[str | None, str | None]]) -> str | None:
+def step_back(now: str | None, changes: list[tuple[str | None, str | None]], *,
+              replace_block: bool = False) -> str | None:
     """NOW (None: no file) with ctxtui's recorded changes stepped back, keeping every edit
     made outside its block since. ``changes``: (before, after) of each change, newest first.
     Returns the text to write, or None when the file goes (it did not exist before the
-    oldest change and nothing anyone else wrote is left). Raises :class:`KeepRefused`."""
+    oldest change and nothing anyone else wrote is left). Raises :class:`KeepRefused`.
+    ``replace_block`` (``--force``): an edit inside the block is overwritten, the edits
+    around it are still kept."""
     for before, after in changes:
-        now = _step(now, before, after)
+        now = _step(now, before, after, replace_block)
     return now

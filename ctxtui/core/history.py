@@ -265,7 +265,7 @@ class History:
                 mode = journal.valid_mode((modes or {}).get(rel)) if have is None else None
                 tx.write(path, self.blob(want), mode=mode)
                 if rel in kept:
-                    changes.append(f"restore {rel}'s ctxtui block (your edits outside it kept)")
+                    changes.append(f"step back {rel}'s ctxtui block (your edits outside it kept)")
                 else:
                     changes.append(f"{'restore' if have else 'add'} {rel}")
         return changes

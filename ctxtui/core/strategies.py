@@ -639,7 +639,8 @@ def _keep_memory_edits(ws: Workspace, history: History, tx: journal.Transaction,
     stepped back over, STEPPED, oldest first): its bytes with those changes stepped back and
     the edits outside ctxtui's block kept (None: the file goes). A file whose edits cannot be
     kept is left out (the caller refuses, or with ``force`` restores it byte for byte); an
-    edited block refuses here, in one line, unless ``force``."""
+    edited block refuses here, in one line, unless ``force`` (which overwrites the block's
+    edit and still keeps the text around it)."""
     def text(sha: str | None) -> str | None:
         return None if sha is None else decode(history.blob(sha))
 
@@ -650,14 +651,16 @@ def _keep_memory_edits(ws: Workspace, history: History, tx: journal.Transaction,
         now = tx.read(ws.settings.workspace / rel)
         try:
             merged = block_merge.step_back(None if now is None else decode(now),
-                                           [(text(e.before.get(rel)), text(e.after.get(rel))) for e in reversed(stepped)])
+                                           [(text(e.before.get(rel)), text(e.after.get(rel))) for e in reversed(stepped)],
+                                           replace_block=force)
         except block_merge.KeepRefused as exc:
             if exc.block_edited and not force:
                 raise EditedSince(
                     f"{rel}: {exc.why}, and rolling back would overwrite that; nothing was changed. "
                     "Move your text above or below the ctxtui markers (or undo the edit), then retry; "
-                    "--force overwrites it (`rollback --id` of the new entry brings it back)") from None
-            continue
+                    "--force replaces the block and keeps your text outside it (`rollback --id` of "
+                    "the new entry brings the edit back)") from None
+            continue  # refused below, or with force restored byte for byte
         kept[rel] = None if merged is None else encode(merged)
     return kept
 
