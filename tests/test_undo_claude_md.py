@@ -6,6 +6,9 @@ any change, so a crash halfway is completed on the next start."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from test_tui import SIZE, app_for, settle
 from test_tui_undo_migrations import wait_for
 
@@ -249,3 +252,38 @@ async def test_u_in_the_tui_keeps_the_notes_as_the_cli_does(settings):
         await wait_for(pilot, lambda: md.read_bytes() == b"top\n" + MINE + b"bottom\n", "the undo")
         await settle(pilot, app)
         assert not [n for n in app._notifications if n.severity == "error"]
+
+
+_line = st.text(st.sampled_from("abc #-@"), min_size=1, max_size=8)
+
+
+@hyp_settings(max_examples=150, deadline=None)
+@given(mine=st.lists(_line, max_size=6), body=st.lists(_line, min_size=1, max_size=4),
+       notes=st.lists(st.tuples(st.integers(0, 40), _line), max_size=5),
+       crlf=st.booleans(), kind=st.sampled_from(["add", "remove", "rewrite"]))
+def test_stepping_back_keeps_every_line_written_outside_the_block(mine, body, notes, crlf, kind):
+    """Whatever lines are written outside the block, wherever: the step back keeps them in
+    their order, and without them the result is the recorded before, byte for byte."""
+    from ctxtui.core.claude_md import splice
+
+    nl = "\r\n" if crlf and mine else "\n"  # a block in an empty file is written with LF
+    text = "".join(line + nl for line in mine)
+    block = BEGIN + "\n" + "\n".join(body) + "\n" + END
+    before, after = {"add": (text, splice(text, block)), "remove": (splice(text, block), text),
+                     "rewrite": (splice(text, block), splice(text, block.replace(END, "old\n" + END)))}[kind]
+    lines = after.split(nl)[:-1] if after else []
+    found = [i for i, line in enumerate(lines) if line in (BEGIN, END)]
+    inside = range(found[0] + 1, found[1] + 1) if found else range(0)
+    for n, (pos, note) in enumerate(notes):
+        at = min(pos, len(lines))
+        if at in inside:
+            continue
+        lines.insert(at, f"NOTE{n} {note}")
+        inside = range(inside.start + (at < inside.start), inside.stop + (at < inside.stop)) if found else inside
+    written = [line for line in lines if line.startswith("NOTE")]
+    now = "".join(line + nl for line in lines)
+    result = block_merge.step_back(now, [(before, after)])
+    got = (result or "").split(nl)
+    assert [line for line in got if line.startswith("NOTE")] == written
+    assert nl.join(line for line in got if not line.startswith("NOTE")) == before
+    assert result is not None or (before == "" and not written)

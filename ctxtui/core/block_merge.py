@@ -25,7 +25,7 @@ __all__ = ["MEMORY_FILES", "KeepRefused", "step_back"]
 
 MEMORY_FILES = ("CLAUDE.md", ".claude/CLAUDE.md")
 """The memory files (relative to the project) a rollback merges instead of refusing."""
-MAX_COMPARED = 4_000_000
+MAX_COMPARED = 1_000_000
 """Lines compared at most (changed lines of one side times the other's): beyond that the
 merge refuses rather than take seconds under the lock."""
 
