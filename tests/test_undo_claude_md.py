@@ -287,3 +287,14 @@ def test_stepping_back_keeps_every_line_written_outside_the_block(mine, body, no
     assert [line for line in got if line.startswith("NOTE")] == written
     assert nl.join(line for line in got if not line.startswith("NOTE")) == before
     assert result is not None or (before == "" and not written)
+
+
+def test_an_edit_to_the_other_memory_file_ctxtui_never_changed_does_not_block_undo(settings):
+    md = settings.workspace / "CLAUDE.md"
+    inner = settings.workspace / ".claude" / "CLAUDE.md"
+    inner.parent.mkdir(parents=True)
+    inner.write_bytes(b"inner\n")
+    lazy(settings)  # the block goes into CLAUDE.md
+    inner.write_bytes(b"inner, edited since\n")
+    strategies.undo(Workspace(settings))
+    assert md.read_bytes() == MINE and inner.read_bytes() == b"inner, edited since\n"

@@ -150,9 +150,7 @@ def _step(now: str | None, before: str | None, after: str | None, replace_block:
     try:
         found = find_block(merged)
     except BlockError:
-        found = None
-        if wi is not None:
-            raise KeepRefused("the edits would split ctxtui's block") from None
+        raise KeepRefused("the edits and ctxtui's markers would not fit together") from None
     block_now = merged[found.start : found.end] if found else None
     if block_now != (want[wi] if wi is not None else None):
         raise KeepRefused("the edits would move into ctxtui's block")

@@ -370,7 +370,8 @@ def _roll_forward(txdir: Path, manifest: dict, guard: Guard, recovering: bool) -
         old = txdir / f"{n}.old"
         mode = valid_mode(entry.get("mode"))
         if mode is not None:
-            os.chmod(stage, mode)
+            with contextlib.suppress(OSError):  # a mode is never worth a change left half done
+                os.chmod(stage, mode)
         elif os.path.lexists(old):
             with contextlib.suppress(OSError):
                 os.chmod(stage, stat.S_IMODE(os.lstat(old).st_mode))
