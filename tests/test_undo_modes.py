@@ -161,3 +161,14 @@ def test_a_plan_cannot_ask_for_special_bits(settings):
     tx = journal.Transaction(settings.state_dir, guard=None)
     with pytest.raises(ValueError):
         tx.write(settings.workspace / "CLAUDE.md", b"x", expect=None, mode=0o4755)
+
+
+def test_undoing_a_migration_brings_a_private_hot_persona_back_private(settings):
+    Workspace(settings).activate(["alpha", "beta"])
+    private = next(settings.agents_dir.glob("alpha*.md"))
+    os.chmod(private, 0o600)
+    strategies.migrate(Workspace(settings), "lazy_loading", hot=["gamma"], force=True)
+    assert not private.exists()
+    strategies.undo(Workspace(settings))
+    assert mode(private) == 0o600
+    assert mode(next(settings.agents_dir.glob("beta*.md"))) == default_mode()
