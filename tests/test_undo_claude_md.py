@@ -298,3 +298,11 @@ def test_an_edit_to_the_other_memory_file_ctxtui_never_changed_does_not_block_un
     inner.write_bytes(b"inner, edited since\n")
     strategies.undo(Workspace(settings))
     assert md.read_bytes() == MINE and inner.read_bytes() == b"inner, edited since\n"
+
+
+def test_a_block_moved_to_the_top_by_hand_is_still_ctxtuis_block(settings):
+    md = lazy(settings)
+    block = block_of(md.read_bytes())
+    md.write_bytes(block + b"\n" + MINE + b"notes\n")  # the user likes it first
+    strategies.undo(Workspace(settings))
+    assert md.read_bytes() == MINE + b"notes\n"

@@ -89,7 +89,8 @@ def _clash(x: Hunk, y: Hunk) -> bool:
 
 
 def _split(hunks: list[Hunk]) -> list[Hunk]:
-    """Pure deletions line by line: text someone added between lines ctxtui takes out stays."""
+    """Pure deletions line by line: text someone added between lines the other side takes
+    out stays, and a line both sides took out is one change."""
     out: list[Hunk] = []
     for i1, i2, new in hunks:
         out += [(i, i + 1, []) for i in range(i1, i2)] if not new else [(i1, i2, new)]
@@ -98,6 +99,7 @@ def _split(hunks: list[Hunk]) -> list[Hunk]:
 
 def _merge(base: list[str], ours: list[Hunk], theirs: list[Hunk]) -> str:
     """BASE with both sides' changes (``ours``: ctxtui's step back, ``theirs``: the edits)."""
+    theirs = _split(theirs)
     theirs_set = {(i1, i2, tuple(new)) for i1, i2, new in theirs}
     ours = [h for h in _split(ours) if (h[0], h[1], tuple(h[2])) not in theirs_set]  # same edit both sides
     for x in ours:
@@ -143,9 +145,11 @@ def _step(now: str | None, before: str | None, after: str | None, replace_block:
         cur[ci] = base[bi]  # the edit inside the block goes; the text around it stays
     if bi is not None and (ci is None or cur[ci] != base[bi]):
         raise KeepRefused("its ctxtui block was edited after ctxtui wrote it", block_edited=True)
-    theirs = _hunks(base, cur)
-    if bi is not None and any(i1 <= bi < i2 for i1, i2, _ in theirs):
-        raise KeepRefused("its ctxtui block was edited after ctxtui wrote it", block_edited=True)
+    if bi is None or ci is None:
+        theirs = _hunks(base, cur)
+    else:  # the block is the block: the edits are what changed before it and after it
+        theirs = _hunks(base[:bi], cur[:ci])
+        theirs += [(i1 + bi + 1, i2 + bi + 1, new) for i1, i2, new in _hunks(base[bi + 1 :], cur[ci + 1 :])]
     merged = _merge(base, _hunks(base, want), theirs)
     try:
         found = find_block(merged)
