@@ -5,7 +5,8 @@ wrote to CLAUDE.md after ctxtui's change, restoring the recorded bytes would dro
 Here each recorded change (before -> after) is stepped back as a three-way merge with the
 recorded ``after`` as the base: ctxtui's side goes from ``after`` to ``before``, the other
 side from ``after`` to the file as it is now. The texts are compared as lines (split on LF
-only, so CRLF and lone CRs stay byte for byte), with ctxtui's whole block as one token.
+only, so CRLF and lone CRs stay byte for byte), with ctxtui's whole block as one token; the
+edits are found on each side of the block, so a block moved by hand is still the block.
 
 The merge goes ahead only when the two sides touch different lines, and the block in the
 file now is byte-identical to the block ctxtui recorded writing (a block edited, removed or
