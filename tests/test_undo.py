@@ -190,16 +190,31 @@ def test_undoing_a_skill_tier_and_init_leaves_no_empty_folders(settings):
 
 
 def test_an_edit_absorbed_into_a_later_change_is_not_lost_by_undoing_further_back(settings):
-    """activate A; the user edits CLAUDE.md; activate B (its before holds the edit); undo,
-    undo: the second undo would take CLAUDE.md back to before the edit, so it refuses."""
+    """activate A; the user edits CLAUDE.md below the block; activate B (its before holds the
+    edit); undo, undo: the second undo steps the block back and keeps the edit in place; undoing
+    the migration that created the file leaves only the edit."""
     ws = Workspace(settings)
     strategies.migrate(ws, "lazy_loading", force=True)
-    ws.activate(["alpha"])
     claude = settings.workspace / "CLAUDE.md"
+    migrated = claude.read_bytes()
+    ws.activate(["alpha"])
     claude.write_bytes(claude.read_bytes() + b"MY RULE\r\n")
     ws.activate(["beta"])
     strategies.undo(Workspace(settings))
     assert b"MY RULE\r\n" in claude.read_bytes()
-    with pytest.raises(strategies.EditedSince, match="CLAUDE.md"):
+    strategies.undo(Workspace(settings))
+    assert claude.read_bytes() == migrated + b"MY RULE\r\n"
+    strategies.undo(Workspace(settings))
+    assert claude.read_bytes() == b"MY RULE\r\n"
+
+
+def test_an_agent_edit_absorbed_into_a_later_change_still_refuses_undoing_further_back(settings):
+    ws = Workspace(settings)
+    ws.activate(["alpha"])
+    agent = next(settings.agents_dir.glob("alpha*.md"))
+    agent.write_bytes(agent.read_bytes() + b"MY EDIT\n")
+    ws.activate(["beta"])
+    strategies.undo(Workspace(settings))
+    with pytest.raises(strategies.EditedSince, match="alpha"):
         strategies.undo(Workspace(settings))
-    assert b"MY RULE\r\n" in claude.read_bytes()
+    assert agent.read_bytes().endswith(b"MY EDIT\n")

@@ -12,6 +12,12 @@ Entries are read as untrusted input (a cloned repository can carry them): an ent
 malformed, or whose snapshot names a path outside the managed set, is quarantined with a
 message and never used. Memory files that are symlinks into the workspace are snapshotted
 and restored through the link; the link itself is never replaced or removed.
+
+Each entry also records the permission bits (``mode & 0o777``) of the files in its snapshots
+(``before_modes``, ``after_modes``), so a file a restore brings back gets its mode again (a
+hot persona kept at 0600 does not come back 0644). Entries written before this lack them:
+those files get the default mode. A recorded mode that is not 0..0o777 is ignored with one
+line when the entry is used.
 """
 
 from __future__ import annotations
@@ -56,6 +62,13 @@ class Entry:
     notes: list[str] = field(default_factory=list)
     undoes: str | None = None
     """For an ``undo``: the id of the change it stepped back over (older entries lack it)."""
+    before_modes: dict[str, int] = field(default_factory=dict)
+    """Permission bits of the files in ``before`` (older entries lack them)."""
+    after_modes: dict[str, int] = field(default_factory=dict)
+    """Permission bits of the files in ``after`` that ctxtui knew (a file it created has the
+    default mode and is left out)."""
+    mode_problem: str | None = field(default=None, compare=False)
+    """Why recorded modes were left out when the entry was read (never saved)."""
 
     @property
     def token_delta(self) -> int:
@@ -68,10 +81,19 @@ class Entry:
         data["from"] = data.pop("from_strategy")
         data["to"] = data.pop("to_strategy")
         data["token_delta"] = self.token_delta
+        data.pop("mode_problem")
         if not full:
-            data.pop("before")
-            data.pop("after")
+            for key in ("before", "after", "before_modes", "after_modes"):
+                data.pop(key)
         return data
+
+    def modes_of(self, side: str) -> dict[str, int]:
+        """The recorded modes of the ``before`` or ``after`` snapshot; a mode left out as
+        invalid when the entry was read is reported here, once, when the entry is used."""
+        if self.mode_problem is not None:
+            notices.report(self.mode_problem)
+            self.mode_problem = None
+        return self.before_modes if side == "before" else self.after_modes
 
 
 class History:
@@ -206,9 +228,12 @@ class History:
             ".claude/commands/persona.md", *RECORDED_ONLY,
         }
 
-    def restore_steps(self, target: Snapshot, tx: journal.Transaction) -> list[str]:
+    def restore_steps(self, target: Snapshot, tx: journal.Transaction,
+                      modes: dict[str, int] | None = None, kept: frozenset[str] = frozenset()) -> list[str]:
         """Add steps that make the managed files equal to a snapshot; returns change lines.
-        Current contents are read through ``tx`` (call :meth:`snapshot` with it first)."""
+        Current contents are read through ``tx`` (call :meth:`snapshot` with it first). A file
+        brought back (absent now) gets its recorded mode from ``modes``; a replaced one keeps
+        its own. ``kept``: memory files whose target keeps someone's edits outside the block."""
         root = self.settings.workspace.absolute()
         current = dict.fromkeys(RECORDED_ONLY, ABSENT)
         for p in self.managed_paths():
@@ -237,8 +262,12 @@ class History:
                 changes.append(f"remove {rel}")
             else:
                 tx.read(path)
-                tx.write(path, self.blob(want))
-                changes.append(f"{'restore' if have else 'add'} {rel}")
+                mode = journal.valid_mode((modes or {}).get(rel)) if have is None else None
+                tx.write(path, self.blob(want), mode=mode)
+                if rel in kept:
+                    changes.append(f"step back {rel}'s ctxtui block (your edits outside it kept)")
+                else:
+                    changes.append(f"{'restore' if have else 'add'} {rel}")
         return changes
 
     def differs(self, a: Snapshot, b: Snapshot) -> set[str]:
@@ -285,8 +314,25 @@ class History:
             if data is None or journal.sha256_bytes(data) != sha:
                 raise StateError(f"{rel} changed while the change was planned; nothing was changed, try again")
             self.store_blob(data)
+        self._record_modes(entry, tx)
         data = json.dumps(entry.to_json(full=True), indent=1).encode()
         tx.write(self.entries_dir / f"{entry.id}.json", data, expect=None)
+
+    def _record_modes(self, entry: Entry, tx: journal.Transaction) -> None:
+        """Fill the entry's modes from what the plan read and writes: ``before`` as read; in
+        ``after``, a file written with a mode has it, a replaced or untouched one keeps its
+        own, a created one (default mode) is left out."""
+        root = self.settings.workspace
+        before = {rel: m for rel in entry.before if (m := tx.mode(root / rel)) is not None}
+        steps = {step.path.absolute(): step for step in tx.steps}
+        after = {}
+        for rel in entry.after:
+            step = steps.get((root / rel).absolute())
+            if step is not None and step.mode is not None:
+                after[rel] = step.mode
+            elif rel in before:
+                after[rel] = before[rel]
+        entry.before_modes, entry.after_modes = before, after
 
     def rewrite_entry(self, entry: Entry) -> None:
         """Update an entry ctxtui wrote (its own record; call with the lock held)."""
@@ -332,6 +378,7 @@ class History:
         if not isinstance(d, dict):
             return None, "is not a JSON object"
         d.pop("token_delta", None)
+        d.pop("mode_problem", None)  # never read back: only ctxtui's own words are reported
         try:
             d["from_strategy"] = d.pop("from")
             d["to_strategy"] = d.pop("to")
@@ -355,6 +402,7 @@ class History:
                     return None, f"names {rel!r}, outside the files ctxtui manages"
                 if not journal._is_sha(sha) and not (rel in RECORDED_ONLY and sha == ABSENT):
                     return None, f"has a malformed hash for {rel!r}"
+        _check_modes(entry, path.name)
         return entry, None
 
     def get(self, entry_id: str) -> Entry | None:
@@ -366,6 +414,26 @@ class History:
         prefix = entry_id.zfill(4) if entry_id.isdigit() else entry_id
         hits = [e for e in entries if e.id.startswith(prefix)]
         return hits[0] if len(hits) == 1 else None
+
+
+def _check_modes(entry: Entry, name: str) -> None:
+    """Keep the recorded modes that are permission bits (0..0o777) of a file the snapshot
+    names; anything else is left out (the file gets the default mode), and the entry says so
+    once when it is used (:meth:`Entry.modes_of`)."""
+    bad: list[str] = []
+    for attr, snap in (("before_modes", entry.before), ("after_modes", entry.after)):
+        raw: Any = getattr(entry, attr)
+        if not isinstance(raw, dict):
+            bad.append(attr)
+            setattr(entry, attr, {})
+            continue
+        good = {rel: mode for rel, mode in raw.items()
+                if isinstance(rel, str) and rel in snap and journal.valid_mode(mode) is not None}
+        bad += [str(rel) for rel in raw if rel not in good]
+        setattr(entry, attr, good)
+    if bad:
+        entry.mode_problem = (f"history entry {name}: ignored {len(bad)} invalid file mode(s) "
+                              f"({', '.join(repr(b[:60]) for b in bad[:3])}); those files get the default mode")
 
 
 def _safe_rel(rel: str) -> bool:

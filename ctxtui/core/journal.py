@@ -21,7 +21,10 @@ If the process dies after step 2, :func:`recover` rolls the transaction forward 
 start with the same checks; a file edited since is left as it is and the transaction's
 files are kept under ``conflicts/``. A manifest that is unreadable, names a path outside the
 project's managed locations, or has a step without a precondition is quarantined, never
-applied. File modes of replaced files are kept; symlinked memory files are written through.
+applied. File modes of replaced files are kept; a step may carry the permission bits of the
+file it creates (a rollback bringing back a file ctxtui removed): the manifest records them and
+recovery applies them, after checking them (a mode that is not 0..0o777 is ignored with a
+line: the file gets the default mode). Symlinked memory files are written through.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from ctxtui.core.errors import ConflictError, CtxtuiError, UnsafePathError, Writ
 from ctxtui.core.safe_io import read_regular
 
 __all__ = ["ConflictError", "Transaction", "atomic_write", "file_sha256", "locked", "pending",
-           "recover", "sha256_bytes", "set_fault_hook"]
+           "recover", "sha256_bytes", "set_fault_hook", "valid_mode"]
 
 # Tests set this to raise (a crash) or block (a pause) at a named point.
 FaultHook = Callable[[str], None]
@@ -64,6 +67,15 @@ def set_fault_hook(hook: FaultHook | None) -> None:
 def _fault(point: str) -> None:
     if _fault_hook is not None:
         _fault_hook(point)
+
+
+def valid_mode(value: Any) -> int | None:
+    """VALUE as permission bits (an int in 0..0o777), or None. Modes are read back from
+    ctxtui's own state (history, journal), which a cloned repository could have crafted:
+    setuid, setgid and sticky bits, bools, strings and out-of-range numbers are refused."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o777:
+        return value
+    return None
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -127,11 +139,14 @@ _FROM_READ: Any = object()
 @dataclass
 class Step:
     """One change: write ``data`` to ``path`` or remove ``path`` (data None). ``expect`` is
-    the sha256 of the bytes the plan read, or None when the file must not exist."""
+    the sha256 of the bytes the plan read, or None when the file must not exist. ``mode``:
+    the permission bits a written file gets (None: those of the file it replaces, or the
+    default for a new one)."""
 
     path: Path
     data: bytes | None
     expect: str | None
+    mode: int | None = None
 
 
 @dataclass
@@ -143,6 +158,8 @@ class Transaction:
     steps: list[Step] = field(default_factory=list)
     guard: Guard | None = None
     reads: dict[Path, bytes | None] = field(default_factory=dict)
+    modes: dict[Path, int] = field(default_factory=dict)
+    """Permission bits of the files :meth:`read` found (history records them)."""
     confine: Guard = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -163,7 +180,14 @@ class Transaction:
                 self.reads[key] = read_regular(real, MAX_STATE_BYTES, follow_symlinks=False)
             except FileNotFoundError:
                 self.reads[key] = None
+            else:
+                with contextlib.suppress(OSError):
+                    self.modes[key] = stat.S_IMODE(os.lstat(real).st_mode) & 0o777
         return self.reads[key]
+
+    def mode(self, path: Path) -> int | None:
+        """The permission bits of a file as :meth:`read` found it (None: not read, absent)."""
+        return self.modes.get(self._key(path))
 
     def _expect(self, path: Path, expect: Any) -> str | None:
         if expect is not _FROM_READ:
@@ -176,10 +200,13 @@ class Transaction:
         data = self.reads[key]
         return None if data is None else sha256_bytes(data)
 
-    def write(self, path: Path, data: bytes, *, expect: Any = _FROM_READ) -> None:
+    def write(self, path: Path, data: bytes, *, expect: Any = _FROM_READ, mode: int | None = None) -> None:
         """Plan writing bytes to a path. The precondition is the hash of what :meth:`read`
-        returned for it, or ``expect`` (a sha256, or None: must not exist)."""
-        self.steps.append(Step(Path(path).absolute(), data, self._expect(path, expect)))
+        returned for it, or ``expect`` (a sha256, or None: must not exist). ``mode``: the
+        permission bits the file gets (0..0o777; None keeps those of the file replaced)."""
+        if mode is not None and valid_mode(mode) is None:
+            raise ValueError(f"{path}: {mode!r} is not a permission mode")  # a bug in the plan
+        self.steps.append(Step(Path(path).absolute(), data, self._expect(path, expect), mode))
 
     def remove(self, path: Path, *, expect: Any = _FROM_READ) -> None:
         """Plan removing a path whose content is kept elsewhere by the same plan."""
@@ -208,6 +235,8 @@ class Transaction:
                 if step.data is not None:
                     _write_fsync(txdir / f"{n}.stage", step.data)
                     entry["sha256"] = sha256_bytes(step.data)
+                    if step.mode is not None:
+                        entry["mode"] = step.mode  # applied when placed, on replay too
                 manifest["steps"].append(entry)
             _fault("staged")
             tmp = txdir / "manifest.json.tmp"
@@ -339,7 +368,11 @@ def _roll_forward(txdir: Path, manifest: dict, guard: Guard, recovering: bool) -
         if entry["op"] != "write" or n in skip or not stage.exists():
             continue
         old = txdir / f"{n}.old"
-        if os.path.lexists(old):
+        mode = valid_mode(entry.get("mode"))
+        if mode is not None:
+            with contextlib.suppress(OSError):  # a mode is never worth a change left half done
+                os.chmod(stage, mode)
+        elif os.path.lexists(old):
             with contextlib.suppress(OSError):
                 os.chmod(stage, stat.S_IMODE(os.lstat(old).st_mode))
         real.parent.mkdir(parents=True, exist_ok=True)
@@ -425,6 +458,18 @@ def validate_manifest(txdir: Path, manifest: Any, guard: Guard) -> str | None:
     return None
 
 
+def _drop_bad_modes(txdir: Path, manifest: dict) -> list[str]:
+    """Forget step modes that are not permission bits (0..0o777): the file gets the default
+    mode, and the user one line per step."""
+    lines = []
+    for n, e in enumerate(manifest["steps"]):
+        if "mode" in e and valid_mode(e["mode"]) is None:
+            lines.append(f"journal entry {txdir.name}: step {n} ({e['path']}) has an invalid file mode "
+                         f"{str(e['mode'])[:20]!r}; ignored, the file gets the default mode")
+            del e["mode"]
+    return lines
+
+
 def recover(state_dir: Path, guard: Guard | None = None) -> list[str]:
     """Complete interrupted transactions; discard ones that never became durable;
     quarantine anything that is not a valid transaction of this workspace.
@@ -454,6 +499,7 @@ def recover(state_dir: Path, guard: Guard | None = None) -> list[str]:
         if problem:
             report.append(quarantine(state_dir, txdir, f"journal entry {txdir.name} refused: {problem}"))
             continue
+        report += _drop_bad_modes(txdir, manifest)
         if (txdir / "aborted").exists():  # a refused change, interrupted while putting back
             steps = manifest["steps"]
             targets = [guard.target(e["path"], remove=e["op"] == "remove") for e in steps]

@@ -27,7 +27,7 @@ from typing import Any
 
 import msgspec
 
-from ctxtui.core import claude_md, claude_settings, journal, tiers
+from ctxtui.core import block_merge, claude_md, claude_settings, journal, tiers
 from ctxtui.core.block import (
     block_input,
     check_unedited,
@@ -572,7 +572,12 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
     With neither ``to`` nor ``entry_id`` this is :func:`undo`. Raises NothingToChange (and
     records nothing) when the files already match the target, and EditedSince when a file it
     would overwrite was edited after ctxtui's last recorded change (an editor, Claude Code):
-    with ``force`` it goes ahead, and the edit stays in this rollback's own snapshot."""
+    with ``force`` it goes ahead, and the edit stays in this rollback's own snapshot.
+
+    CLAUDE.md (and ``.claude/CLAUDE.md``) edited only outside ctxtui's block is not refused:
+    ctxtui's changes to it are stepped back and the edits kept in place
+    (:mod:`ctxtui.core.block_merge`); an edited block is refused in one line. A file brought
+    back gets the permission bits its snapshot recorded."""
     history = History(ws.settings)
     with ws.transaction("rollback", library=True) as tx:
         target, label, undoes = rollback_target(ws, to=to, entry_id=entry_id)
@@ -581,26 +586,41 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
         state = ws.read_state(tx)
         before = history.snapshot(tx, store=False)
         entries = history.entries()
-        start = next((i for i in range(len(entries) - 1, -1, -1)
-                      if target in (entries[i].before, entries[i].after)), 0)
+        found = next((i for i in range(len(entries) - 1, -1, -1)
+                      if target in (entries[i].before, entries[i].after)), None)
+        start = found or 0
+        # the state being restored: an entry's before (step back over that entry too) or its after
+        side = "before" if found is None or entries[found].before == target else "after"
         edited = history.edited_outside(entries, start, before, target)
-        if edited and not force:
-            names = ", ".join(edited[:3]) + (f" and {len(edited) - 3} more" if len(edited) > 3 else "")
+        kept: dict[str, bytes | None] = {}
+        if edited and found is not None:
+            kept = _keep_memory_edits(ws, history, tx, edited, entries[found + (side == "after"):], force)
+        blocking = [rel for rel in edited if rel not in kept]
+        if blocking and not force:
+            names = ", ".join(blocking[:3]) + (f" and {len(blocking) - 3} more" if len(blocking) > 3 else "")
             raise EditedSince(
                 f"{names} changed outside ctxtui after the change being rolled back, and rolling "
                 "back would overwrite that; nothing was changed. Keep or save the edit first, or "
                 "run again with --force (the edit is kept in history: `rollback --id` of the new "
                 "entry brings it back)")
-        changes = history.restore_steps(target, tx)
+        target = dict(target)
+        for rel, data in kept.items():  # stored now: the entry's after names it
+            if data is None:
+                target.pop(rel, None)
+            else:
+                target[rel] = history.store_blob(data)
+        modes = entries[found].modes_of(side) if found is not None else {}
+        changes = history.restore_steps(target, tx, modes, frozenset(kept))
         if not tx.steps:
             raise NothingToChange(f"nothing to change: the project already matches {label}; nothing recorded")
         to_strategy = _strategy_of(history, target, ws.config.preferred_strategy)
+        notes = [f"restored {label}"] + [f"kept the edits made outside ctxtui's block in {rel}" for rel in kept]
         entry = Entry(
             id=history.next_id(), time=_now(), kind="undo" if undoes else "rollback",
             from_strategy=_strategy(ws, state), to_strategy=to_strategy,
             reason=reason or f"{'undo' if undoes else 'rollback'}: {label}",
             tokens_before=tokens_before, tokens_after=0, changes=changes, before=before,
-            after=dict(target), notes=[f"restored {label}"], undoes=undoes,
+            after=target, notes=notes, undoes=undoes,
         )
         history.entry_step(entry, tx)
     _tidy_emptied(ws, [st.path for st in tx.steps if st.data is None])
@@ -611,6 +631,38 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
         history.rewrite_entry(entry)
     ws.emit("rollback", "", to=to_strategy, entry=entry.id, hot=ws.hot_names())
     return entry
+
+
+def _keep_memory_edits(ws: Workspace, history: History, tx: journal.Transaction, edited: list[str],
+                       stepped: list[Entry], force: bool) -> dict[str, bytes | None]:
+    """For each memory file in EDITED (CLAUDE.md edited outside ctxtui since the changes being
+    stepped back over, STEPPED, oldest first): its bytes with those changes stepped back and
+    the edits outside ctxtui's block kept (None: the file goes). A file whose edits cannot be
+    kept is left out (the caller refuses, or with ``force`` restores it byte for byte); an
+    edited block refuses here, in one line, unless ``force`` (which overwrites the block's
+    edit and still keeps the text around it)."""
+    def text(sha: str | None) -> str | None:
+        return None if sha is None else decode(history.blob(sha))
+
+    kept: dict[str, bytes | None] = {}
+    for rel in edited:
+        if rel not in block_merge.MEMORY_FILES:
+            continue
+        now = tx.read(ws.settings.workspace / rel)
+        try:
+            merged = block_merge.step_back(None if now is None else decode(now),
+                                           [(text(e.before.get(rel)), text(e.after.get(rel))) for e in reversed(stepped)],
+                                           replace_block=force)
+        except block_merge.KeepRefused as exc:
+            if exc.block_edited and not force:
+                raise EditedSince(
+                    f"{rel}: {exc.why}, and rolling back would overwrite that; nothing was changed. "
+                    "Move your text above or below the ctxtui markers (or undo the edit), then retry; "
+                    "--force replaces the block and keeps your text outside it (`rollback --id` of "
+                    "the new entry brings the edit back)") from None
+            continue  # refused below, or with force restored byte for byte
+        kept[rel] = None if merged is None else encode(merged)
+    return kept
 
 
 def _tidy_emptied(ws: Workspace, removed: list[Path]) -> None:
