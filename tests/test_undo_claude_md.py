@@ -226,11 +226,24 @@ def test_the_memory_file_under_dot_claude_is_merged_the_same_way(settings):
     assert inner.read_bytes() == MINE + b"note\n"
 
 
-def test_an_edit_to_the_separator_line_ctxtui_added_is_refused_not_guessed():
+def test_text_written_over_the_separator_line_ctxtui_added_stays_when_the_block_goes():
     after = "text\n\n" + BEGIN + "\nx\n" + END + "\n"
+    now = "text\nedited separator\n" + BEGIN + "\nx\n" + END + "\n"
+    assert block_merge.step_back(now, [("text\n", after)]) == "text\nedited separator\n"
+
+
+def test_a_line_ctxtui_changed_and_the_user_took_out_is_refused_not_brought_back():
+    before, after = "a\nkeep\nz\n", "a\nkeep!\nz\n\n" + BEGIN + "\nx\n" + END + "\n"
     with pytest.raises(block_merge.KeepRefused) as exc:
-        block_merge.step_back("text\nedited separator\n" + BEGIN + "\nx\n" + END + "\n", [("text\n", after)])
+        block_merge.step_back("a\nz\n\n" + BEGIN + "\nx\n" + END + "\n", [(before, after)])
     assert not exc.value.block_edited
+
+
+def test_a_note_after_a_last_line_without_a_line_break_is_kept_on_its_own_line():
+    before = "# x\nno newline"
+    after = "# x\nno newline\n\n" + BEGIN + "\nx\n" + END + "\n"
+    now = "# x\nno newline\nmy note\n\n" + BEGIN + "\nx\n" + END + "\n"
+    assert block_merge.step_back(now, [(before, after)]) == "# x\nno newline\nmy note\n"
 
 
 @pytest.mark.parametrize("nl", ["\n", "\r\n"])
@@ -306,3 +319,15 @@ def test_a_block_moved_to_the_top_by_hand_is_still_ctxtuis_block(settings):
     md.write_bytes(block + b"\n" + MINE + b"notes\n")  # the user likes it first
     strategies.undo(Workspace(settings))
     assert md.read_bytes() == MINE + b"notes\n"
+
+
+def test_a_block_the_user_took_out_by_hand_is_stepped_back_with_their_text_kept():
+    from ctxtui.core import block_merge
+
+    block = "<!-- ctxtui:begin -->\nhot: a\n<!-- ctxtui:end -->\n"
+    before, after = "# P\nmine\n", "# P\nmine\n\n" + block
+    now = "# P\nmine\nadded later\n"  # the block cut out by hand, a line added
+    assert block_merge.step_back(now, [(before, after)]) == "# P\nmine\nadded later\n"
+    with pytest.raises(block_merge.KeepRefused) as refused:  # a step back that needs the block back
+        block_merge.step_back("# P\n", [(after, "# P\n\n" + block.replace("a", "b"))])
+    assert refused.value.block_edited and not refused.value.replaceable

@@ -252,6 +252,8 @@ def _print_rollback(args: argparse.Namespace, entry: Entry) -> None:
     print_changes(entry.changes)
     console.print(f"{'undid' if entry.undoes else 'rolled back'}: {entry.notes[0].removeprefix('restored ')} "
                   f"(now {entry.to_strategy}); recorded as entry {entry.id}")
+    for note in entry.notes[1:]:  # edits kept, or overwritten by --force
+        console.print(f"  {note}", style="dim")
 
 
 @command("rollback", _rollback_args)

@@ -9,8 +9,9 @@ only, so CRLF and lone CRs stay byte for byte), with ctxtui's whole block as one
 edits are found on each side of the block, so a block moved by hand is still the block.
 
 The merge goes ahead only when the two sides touch different lines, and the block in the
-file now is byte-identical to the block ctxtui recorded writing (a block edited, removed or
-added by hand refuses: :class:`KeepRefused` with ``block_edited``). Text written right after
+file now is byte-identical to the block ctxtui recorded writing, or gone when the step back
+takes it out too (a block edited, removed while the step back needs it, or added by hand
+refuses: :class:`KeepRefused` with ``block_edited``). Text written right after
 a line that the step back leaves without a line break (the file ctxtui appended its block to
 had none) starts on a line of its own. With no edits at all the result is the recorded
 ``before``, byte for byte.
@@ -37,10 +38,12 @@ class KeepRefused(Exception):
     """The edits cannot be kept by stepping back: ``why`` says it in a few words;
     ``block_edited`` when ctxtui's block itself was changed by someone else."""
 
-    def __init__(self, why: str, *, block_edited: bool = False) -> None:
+    def __init__(self, why: str, *, block_edited: bool = False, replaceable: bool = False) -> None:
         super().__init__(why)
         self.why = why
         self.block_edited = block_edited
+        self.replaceable = replaceable
+        """The block's markers are intact (only its text was edited): ``replace_block`` merges."""
 
 
 def _lines(text: str) -> list[str]:
@@ -98,11 +101,31 @@ def _split(hunks: list[Hunk]) -> list[Hunk]:
     return out
 
 
+def _loosen(hunks: list[Hunk], other: list[Hunk], *, deletions: bool) -> list[Hunk]:
+    """A replacement (lines i1..i2 become NEW) as NEW inserted at i1 and each line taken out,
+    where every change of the other side it touches is an insert (or, with ``deletions``, a
+    line the other side takes out too): those changes then fit around it instead of clashing.
+    ctxtui's replacements are loosened for inserts only: a line the user took out is never
+    brought back in another form."""
+    out: list[Hunk] = []
+    for hunk in hunks:
+        i1, i2, new = hunk
+        touching = [y for y in other if _clash(hunk, y)]
+        if new and i2 > i1 and touching and all(
+                y[0] == y[1] or (deletions and not y[2] and y[1] == y[0] + 1) for y in touching):
+            out += [(i1, i1, new)] + [(i, i + 1, []) for i in range(i1, i2)]
+        else:
+            out.append(hunk)
+    return out
+
+
 def _merge(base: list[str], ours: list[Hunk], theirs: list[Hunk]) -> str:
     """BASE with both sides' changes (``ours``: ctxtui's step back, ``theirs``: the edits)."""
-    theirs = _split(theirs)
+    ours, theirs = _split(ours), _split(theirs)
+    theirs = _loosen(theirs, ours, deletions=True)
+    ours = _loosen(ours, theirs, deletions=False)
     theirs_set = {(i1, i2, tuple(new)) for i1, i2, new in theirs}
-    ours = [h for h in _split(ours) if (h[0], h[1], tuple(h[2])) not in theirs_set]  # same edit both sides
+    ours = [h for h in ours if (h[0], h[1], tuple(h[2])) not in theirs_set]  # same edit both sides
     for x in ours:
         for y in theirs:
             if _clash(x, y):
@@ -144,9 +167,11 @@ def _step(now: str | None, before: str | None, after: str | None, replace_block:
         raise KeepRefused("a ctxtui block was added by hand", block_edited=True)
     if replace_block and bi is not None and ci is not None:
         cur[ci] = base[bi]  # the edit inside the block goes; the text around it stays
-    if bi is not None and (ci is None or cur[ci] != base[bi]):
-        raise KeepRefused("its ctxtui block was edited after ctxtui wrote it", block_edited=True)
-    if bi is None or ci is None:
+    if bi is not None and ci is None and wi is not None:
+        raise KeepRefused("its ctxtui block was removed by hand", block_edited=True)
+    if bi is not None and ci is not None and cur[ci] != base[bi]:
+        raise KeepRefused("its ctxtui block was edited after ctxtui wrote it", block_edited=True, replaceable=True)
+    if bi is None or ci is None:  # no block, or both sides take it out: plain lines
         theirs = _hunks(base, cur)
     else:  # the block is the block: the edits are what changed before it and after it
         theirs = _hunks(base[:bi], cur[:ci])

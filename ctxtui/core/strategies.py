@@ -615,6 +615,8 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
             raise NothingToChange(f"nothing to change: the project already matches {label}; nothing recorded")
         to_strategy = _strategy_of(history, target, ws.config.preferred_strategy)
         notes = [f"restored {label}"] + [f"kept the edits made outside ctxtui's block in {rel}" for rel in kept]
+        notes += [f"{rel}: edits made since were overwritten (--force); `ctxtui rollback --id` of this entry "
+                  "brings them back" for rel in blocking]
         entry = Entry(
             id=history.next_id(), time=_now(), kind="undo" if undoes else "rollback",
             from_strategy=_strategy(ws, state), to_strategy=to_strategy,
@@ -655,11 +657,12 @@ def _keep_memory_edits(ws: Workspace, history: History, tx: journal.Transaction,
                                            replace_block=force)
         except block_merge.KeepRefused as exc:
             if exc.block_edited and not force:
+                what = ("--force replaces the block and keeps your text outside it" if exc.replaceable else
+                        "--force restores the whole file as recorded")
                 raise EditedSince(
                     f"{rel}: {exc.why}, and rolling back would overwrite that; nothing was changed. "
                     "Move your text above or below the ctxtui markers (or undo the edit), then retry; "
-                    "--force replaces the block and keeps your text outside it (`rollback --id` of "
-                    "the new entry brings the edit back)") from None
+                    f"{what} (`rollback --id` of the new entry brings the edit back)") from None
             continue  # refused below, or with force restored byte for byte
         kept[rel] = None if merged is None else encode(merged)
     return kept
