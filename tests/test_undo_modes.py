@@ -172,3 +172,12 @@ def test_undoing_a_migration_brings_a_private_hot_persona_back_private(settings)
     strategies.undo(Workspace(settings))
     assert mode(private) == 0o600
     assert mode(next(settings.agents_dir.glob("beta*.md"))) == default_mode()
+
+
+@pytest.mark.parametrize(("recorded", "placed"), [(0o777, 0o775), (0o666, 0o664), (0, 0o400), (0o444, 0o444)])
+def test_a_file_brought_back_is_never_writable_by_others_and_always_readable_by_its_owner(settings, recorded, placed):
+    hot, data = private_alpha_then_deactivated(settings)
+    rel = History(settings).rel(hot)
+    rewrite_entries(settings, lambda e: e.get("before_modes", {}).__setitem__(rel, recorded) if rel in e.get("before_modes", {}) else None)
+    strategies.undo(Workspace(settings))
+    assert hot.read_bytes() == data and mode(hot) == placed

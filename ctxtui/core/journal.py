@@ -49,7 +49,7 @@ from ctxtui.core.errors import ConflictError, CtxtuiError, UnsafePathError, Writ
 from ctxtui.core.safe_io import read_regular
 
 __all__ = ["ConflictError", "Transaction", "atomic_write", "file_sha256", "locked", "pending",
-           "recover", "sha256_bytes", "set_fault_hook", "valid_mode"]
+           "placed_mode", "recover", "sha256_bytes", "set_fault_hook", "valid_mode"]
 
 # Tests set this to raise (a crash) or block (a pause) at a named point.
 FaultHook = Callable[[str], None]
@@ -76,6 +76,13 @@ def valid_mode(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o777:
         return value
     return None
+
+
+def placed_mode(mode: int) -> int:
+    """The bits a file brought back gets for a recorded MODE: never writable by others (a
+    crafted mode must not open the project's agents to every local user), always readable by
+    its owner (Claude Code reads it)."""
+    return (mode & 0o775) | 0o400
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -371,7 +378,7 @@ def _roll_forward(txdir: Path, manifest: dict, guard: Guard, recovering: bool) -
         mode = valid_mode(entry.get("mode"))
         if mode is not None:
             with contextlib.suppress(OSError):  # a mode is never worth a change left half done
-                os.chmod(stage, mode)
+                os.chmod(stage, placed_mode(mode))
         elif os.path.lexists(old):
             with contextlib.suppress(OSError):
                 os.chmod(stage, stat.S_IMODE(os.lstat(old).st_mode))
