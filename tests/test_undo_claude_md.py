@@ -331,3 +331,11 @@ def test_a_block_the_user_took_out_by_hand_is_stepped_back_with_their_text_kept(
     with pytest.raises(block_merge.KeepRefused) as refused:  # a step back that needs the block back
         block_merge.step_back("# P\n", [(after, "# P\n\n" + block.replace("a", "b"))])
     assert refused.value.block_edited and not refused.value.replaceable
+
+
+def test_a_memory_file_too_large_to_merge_is_refused_before_it_is_split():
+    after = "text\n\n" + BEGIN + "\nx\n" + END + "\n"
+    now = "\n" * (block_merge.MAX_MERGED_CHARS + 1) + after  # 1 MB of blank lines written above
+    with pytest.raises(block_merge.KeepRefused) as exc:
+        block_merge.step_back(now, [("text\n", after)])
+    assert "too large" in exc.value.why and not exc.value.block_edited

@@ -27,6 +27,9 @@ __all__ = ["MEMORY_FILES", "KeepRefused", "step_back"]
 
 MEMORY_FILES = ("CLAUDE.md", ".claude/CLAUDE.md")
 """The memory files (relative to the project) a rollback merges instead of refusing."""
+MAX_MERGED_CHARS = 1024 * 1024
+"""A memory file longer than this is not merged (refused as edited): Claude Code warns far
+below it, and splitting many MB into lines under the lock takes seconds and GBs."""
 MAX_COMPARED = 1_000_000
 """Lines compared at most (changed lines of one side times the other's): beyond that the
 merge refuses rather than take seconds under the lock."""
@@ -153,6 +156,8 @@ def _step(now: str | None, before: str | None, after: str | None, replace_block:
         return before if now == after else now
     if now is None:
         raise KeepRefused("the file was removed after ctxtui's change")
+    if max(len(now), len(before or ""), len(after or "")) > MAX_MERGED_CHARS:
+        raise KeepRefused("too large to tell the edits apart")
     base_text, want_text = after or "", before or ""
     try:
         base, bi = _tokens(base_text)
