@@ -37,6 +37,7 @@ from ctxtui.core.errors import CtxtuiError
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.model import Model, PaneRows, build_model, last_used
 from ctxtui.tui.screens.confirm import ConfirmScreen
+from ctxtui.tui.text import end_ellipsis
 from ctxtui.tui.widgets.budget_bar import BudgetBar
 from ctxtui.tui.widgets.detail import PersonaDetail
 from ctxtui.tui.widgets.filter_input import FilterInput
@@ -265,8 +266,26 @@ class MainScreen(Screen):
             # Expired, not removed: wherever its Notify is (queued or shown), the app drops it
             # the next time it lists its notifications, which the Notify below makes it do.
             self._said.timeout = 0
+        if severity == "information":  # a refusal is read whole, however long
+            message = self._fit_notice(message)
         self._said = Notification(message, "", severity, timeout, markup=False)
         self.app.post_message(Notify(self._said))
+
+    def _fit_notice(self, message: str) -> str:
+        """MESSAGE cut (``…``) to the lines between the lists and the footer (the live gauge
+        and the budget bar), where the notice is shown (app.tcss: as wide as the screen)."""
+        import textwrap
+
+        rows = self.query_one(BudgetBar).outer_size.height
+        if self.gauge is not None and self.gauge.display:
+            rows += self.gauge.outer_size.height
+        width = max(self.size.width - 3, 10)  # the toast's edge and padding
+        lines = textwrap.wrap(message, width) or [""]
+        if len(lines) <= max(rows, 1):
+            return message
+        kept = lines[:max(rows, 1)]
+        kept[-1] = end_ellipsis(kept[-1] + " " + lines[len(kept)], width)
+        return "\n".join(kept)
 
     # ---------------------------------------------------------------- workers
 
