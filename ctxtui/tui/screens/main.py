@@ -20,6 +20,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -266,7 +267,7 @@ class MainScreen(Screen):
             # Expired, not removed: wherever its Notify is (queued or shown), the app drops it
             # the next time it lists its notifications, which the Notify below makes it do.
             self._said.timeout = 0
-        if severity == "information":  # a refusal is read whole, however long
+        if severity == "information":  # a refusal or a warning is read whole, however long
             message = self._fit_notice(message)
         self._said = Notification(message, "", severity, timeout, markup=False)
         self.app.post_message(Notify(self._said))
@@ -752,7 +753,10 @@ class MainScreen(Screen):
             if result.entry:
                 self.post_message(self.Recorded(result.entry, [c.name for c in result.changed]))
             said = "; ".join([f"tier of {', '.join(names)}: {tier}", *result.notes])
-            self.app.call_from_thread(self.say, said, timeout=8 if result.notes else 3)
+            if result.notes:  # a kept edit is news: said whole
+                self.app.call_from_thread(partial(self.say, said, severity="warning", timeout=8))
+            else:
+                self.app.call_from_thread(self.say, said, timeout=3)
 
         self.run_core("", apply)  # said in apply, with the notes: a later note would replace them
 
@@ -937,7 +941,7 @@ class MainScreen(Screen):
                 self.run_core(f"fixed {count} agent file(s); u undoes it", apply)
 
         if not count:
-            self.say(f"Nothing fixed: {body}", timeout=8)
+            self.say(f"Nothing fixed: {body}", severity="warning", timeout=8)  # why each file was not: whole
             return
         self.app.push_screen(ConfirmScreen(f"Fix {count} agent file(s)?", body), done)
 
