@@ -192,3 +192,17 @@ def test_ellipses_count_cells_wide_characters_included():
             assert cut == name or cut.count("…") == 1
     assert middle_ellipsis(name, 9).endswith("ト") and end_ellipsis(name, 9).startswith("デ")
     assert middle_ellipsis(name, 30) == name == end_ellipsis(name, 30)
+
+
+async def test_the_history_says_what_each_undo_undid(settings):
+    Workspace(settings).activate(["alpha"])
+    app = app_for(settings)
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await settle(pilot, app)
+        await pilot.press("u")
+        await until(pilot, lambda: hot_files(settings) == [], "the undo")
+        await settle(pilot, app)
+        await pilot.press("h")
+        history = screen.query_one(HistoryList)
+        await until(pilot, lambda: history.has_focus and history.row_count == 2, "the history list")
+        assert [str(history.get_row_at(i)[1]) for i in range(2)] == ["undid: moved alpha to hot", "activate alpha"]

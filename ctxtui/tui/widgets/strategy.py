@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Label, Select
 
+from ctxtui.core.entry_words import describe
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.key_relay import LateKeyRelay
 from ctxtui.tui.text import cell, cells, end_ellipsis
@@ -81,7 +82,7 @@ class HistoryList(LateKeyRelay, DataTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._entries: list[Entry] = []
+        self._entries: dict[str, Entry] = {}
         self._reason_width = 0
 
     def on_mount(self) -> None:
@@ -100,18 +101,22 @@ class HistoryList(LateKeyRelay, DataTable):
         """Cells for the reason: the longest in full when it fits, else what the pane leaves."""
         fixed = sum(w for _, w in self._FIXED) + 2 * self.cell_padding * (len(self._FIXED) + 1)
         room = self.scrollable_content_region.width - fixed - 1
-        longest = max((cells(self._reason(e)) for e in self._entries), default=6)
+        longest = max((cells(self._reason(e)) for e in self._entries.values()), default=6)
         return max(12, min(longest, room))
 
-    @staticmethod
-    def _reason(e: Entry) -> str:
-        """The reason, after the strategy switch when there was one (most changes keep it)."""
+    def _reason(self, e: Entry) -> str:
+        """The reason, after the strategy switch when there was one (most changes keep it); for
+        an undo, what it undid (``core.entry_words``) and a reason of the user's own."""
+        undone = self._entries.get(e.undoes) if e.undoes else None
+        if undone is not None:
+            own = f" ({e.reason})" if e.reason and not e.reason.startswith("undo") else ""
+            return f"undid: {describe(undone)}{own}"
         switch = f"{e.from_strategy} → {e.to_strategy}: " if e.from_strategy != e.to_strategy else ""
         return switch + (e.reason or e.kind)
 
     def show(self, entries: list[Entry]) -> None:
         """Newest first, each reason cut to the pane with an ellipsis."""
-        self._entries = list(entries)
+        self._entries = {e.id: e for e in entries}
         width = self._fit()
         if width != self._reason_width:
             self._reason_width = width
@@ -125,7 +130,7 @@ class HistoryList(LateKeyRelay, DataTable):
 
     def on_resize(self) -> None:
         if self._entries and self._fit() != self._reason_width:
-            self.show(self._entries)
+            self.show(list(self._entries.values()))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
