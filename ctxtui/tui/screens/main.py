@@ -274,19 +274,23 @@ class MainScreen(Screen):
 
     def _fit_notice(self, message: str) -> str:
         """MESSAGE cut (``…``) to the lines between the lists and the footer (the live gauge
-        and the budget bar), where the notice is shown (app.tcss: as wide as the screen)."""
+        and the budget bar), where the notice is shown (app.tcss: half the screen wide)."""
         import textwrap
 
         rows = self.query_one(BudgetBar).outer_size.height
         if self.gauge is not None and self.gauge.display:
             rows += self.gauge.outer_size.height
-        width = max(self.size.width - 3, 10)  # the toast's edge and padding
-        lines = textwrap.wrap(message, width) or [""]
-        if len(lines) <= max(rows, 1):
+        width = max(self.size.width // 2 - 3, 10)  # the toast's edge and padding
+        text = " ".join(message.split())
+        # As the toast wraps: at spaces, a word longer than a line folded where the line ends.
+        lines = textwrap.wrap(text, width, break_on_hyphens=False)
+        rows = max(rows, 1)
+        if len(lines) <= rows:
             return message
-        kept = lines[:max(rows, 1)]
-        kept[-1] = end_ellipsis(kept[-1] + " " + lines[len(kept)], width)
-        return "\n".join(kept)
+        start = 0
+        for line in lines[:rows - 1]:  # where the last row's text starts in TEXT
+            start = text.index(line, start) + len(line)
+        return "\n".join([*lines[:rows - 1], end_ellipsis(text[start:].lstrip(), width)])
 
     # ---------------------------------------------------------------- workers
 
