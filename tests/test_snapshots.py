@@ -7,6 +7,7 @@ Update with ``pytest tests/test_snapshots.py --snapshot-update`` after a deliber
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,11 @@ FIXED = Path("/tmp/ctxtui-snapshot-workspace")
 
 
 @pytest.fixture
-def snap_app():
+def snap_app(monkeypatch: pytest.MonkeyPatch):
+    # History entries record the time of day, which the history list shows: a fixed clock.
+    strftime = time.strftime
+    monkeypatch.setattr(time, "strftime", lambda fmt, *t: "2026-01-02T03:04:05" if fmt == "%Y-%m-%dT%H:%M:%S" and not t
+                        else strftime(fmt, *t))
     shutil.rmtree(FIXED, ignore_errors=True)
     FIXED.mkdir(parents=True)
     (FIXED / "CLAUDE.md").write_text("# Demo project\n\nUse the test-engineer for new tests.\n")

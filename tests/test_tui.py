@@ -422,7 +422,7 @@ async def test_a_failing_operation_is_reported_once_and_the_app_keeps_running(se
         screen.run_core("never", boom)
         await settle(pilot, app)
         messages = [n.message for n in app._notifications if "disk on fire" in n.message]
-        assert messages == ["disk on fire"]
+        assert messages == ["Refused: disk on fire"]
         await pilot.press("t")
         await settle(pilot, app)
         assert hot_files(settings) == ["alpha.md"]

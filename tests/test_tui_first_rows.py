@@ -176,7 +176,7 @@ async def test_rows_given_before_the_first_layout_are_built_once_at_the_panes_wi
 
     class Counting(PersonaList):
         def add_row(self, *cells, **kw):
-            built.append(str(cells[-2]))
+            built.append(str(cells[-1]))
             return super().add_row(*cells, **kw)
 
     class OneList(App):
@@ -190,5 +190,5 @@ async def test_rows_given_before_the_first_layout_are_built_once_at_the_panes_wi
     async with app.run_test(size=(100, 20)) as pilot:
         await pilot.pause(0.05)
         table = app.query_one(PersonaList)
-        assert [table.get_row_at(i)[-2] for i in range(3)] == [r.name for r in rows]
+        assert [table.get_row_at(i)[-1] for i in range(3)] == [r.name for r in rows]
     assert built == [r.name for r in rows]  # once, never cut to a width of nothing first

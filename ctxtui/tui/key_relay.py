@@ -8,7 +8,9 @@ focus when the app took it. Two things go wrong without help:
   whatever the filter's screen binds to it. :class:`LateKeyRelay` passes such a key on to the
   widget focused now (on the same screen), as if it had been typed a moment later.
 * A terminal reads Escape followed at once by a letter as one Alt chord (``escape q`` arrives
-  as ``alt+q``). :func:`split_alt` turns a chord nothing is bound to back into the two keys.
+  as ``alt+q``). :func:`split_alt` turns a chord nothing is bound to back into the two keys;
+  a chord the keymap binds stays one key, and the filter, where it would be typed as text,
+  takes it as escape and then that key (:class:`~ctxtui.tui.widgets.filter_input.FilterInput`).
 """
 
 from __future__ import annotations
@@ -47,10 +49,17 @@ class LateKeyRelay:
         return True
 
 
+def is_alt_chord(event: events.Key) -> bool:
+    """Whether EVENT is Alt and one printable character: what a terminal sends for escape and
+    a key typed right after it, as for the chord itself."""
+    char = event.character
+    return event.key.startswith("alt+") and char is not None and len(char) == 1 and char.isprintable()
+
+
 def split_alt(event: events.Key, bound: Collection[str]) -> list[events.Key] | None:
     """Escape and the key typed right after it, for an Alt chord of one printable character
     that no binding uses (``alt+q`` → escape, q); None for any other key."""
-    key, char = event.key, event.character
-    if not key.startswith("alt+") or key in bound or char is None or len(char) != 1 or not char.isprintable():
+    if not is_alt_chord(event) or event.key in bound:
         return None
+    char = cast(str, event.character)
     return [events.Key("escape", "\x1b"), events.Key(_character_to_key(char), char)]

@@ -20,6 +20,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Header, Input, Label
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -36,6 +38,7 @@ from ctxtui.core.errors import CtxtuiError
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.model import Model, PaneRows, build_model, last_used
 from ctxtui.tui.screens.confirm import ConfirmScreen
+from ctxtui.tui.text import end_ellipsis
 from ctxtui.tui.widgets.budget_bar import BudgetBar
 from ctxtui.tui.widgets.detail import PersonaDetail
 from ctxtui.tui.widgets.filter_input import FilterInput
@@ -145,6 +148,8 @@ class MainScreen(Screen):
         self._roots_stop: asyncio.Event | None = None
         self._fresh = False
         """The project had no ctxtui state when the screen first read it: offer ``init``."""
+        self._said: Notification | None = None
+        """The notice :meth:`say` showed last (the next one replaces it)."""
 
     # ---------------------------------------------------------------- layout
 
@@ -252,6 +257,40 @@ class MainScreen(Screen):
                 f"Usage suggests hot: {', '.join(prop.hot)} (covers {prop.coverage_pct}%). Press a to review.",
                 title="Auto-optimise", timeout=15,
             )
+
+    def say(self, message: str, *, severity: SeverityLevel = "information", timeout: float = 5) -> None:
+        """Tell how an action went in one notice that takes the place of the one before: a key
+        pressed again and again (u, t, d) never stacks notices over the lists. Untrusted text
+        in MESSAGE is shown as text (no markup). On the UI thread (``call_from_thread`` from a
+        worker)."""
+        if self._said is not None:
+            # Expired, not removed: wherever its Notify is (queued or shown), the app drops it
+            # the next time it lists its notifications, which the Notify below makes it do.
+            self._said.timeout = 0
+        if severity == "information":  # a refusal or a warning is read whole, however long
+            message = self._fit_notice(message)
+        self._said = Notification(message, "", severity, timeout, markup=False)
+        self.app.post_message(Notify(self._said))
+
+    def _fit_notice(self, message: str) -> str:
+        """MESSAGE cut (``…``) to the lines between the lists and the footer (the live gauge
+        and the budget bar), where the notice is shown (app.tcss: half the screen wide)."""
+        import textwrap
+
+        rows = self.query_one(BudgetBar).outer_size.height
+        if self.gauge is not None and self.gauge.display:
+            rows += self.gauge.outer_size.height
+        width = max(self.size.width // 2 - 3, 10)  # the toast's edge and padding
+        text = " ".join(message.split())
+        # As the toast wraps: at spaces, a word longer than a line folded where the line ends.
+        lines = textwrap.wrap(text, width, break_on_hyphens=False)
+        rows = max(rows, 1)
+        if len(lines) <= rows:
+            return message
+        start = 0
+        for line in lines[:rows - 1]:  # where the last row's text starts in TEXT
+            start = text.index(line, start) + len(line)
+        return "\n".join([*lines[:rows - 1], end_ellipsis(text[start:].lstrip(), width)])
 
     # ---------------------------------------------------------------- workers
 
@@ -400,7 +439,7 @@ class MainScreen(Screen):
         m.problems.clear()
         self._problems_shown.clear()
         if message.note:
-            self.notify(message.note, timeout=3, markup=False)
+            self.say(message.note, timeout=3)
         self._show_detail()
         self._watch_library_roots(self._roots)
         if first and self._fresh:
@@ -470,7 +509,7 @@ class MainScreen(Screen):
         elif event.worker.group == "usage":
             self.notify(f"Could not read transcripts: {error}", title="Usage", severity="warning", timeout=6, markup=False)
         elif isinstance(error, USER_ERRORS):
-            self.notify(str(error), title="Refused", severity="error", timeout=6, markup=False)
+            self.say(f"Refused: {error}", severity="error", timeout=6)
         else:  # a bug: say what, keep the app (every write is journalled) and log the traceback
             self.log.error(event.worker, error)
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=10, markup=False)
@@ -683,12 +722,14 @@ class MainScreen(Screen):
         or setup; again goes one further back. It refuses as the CLI refuses: a file edited
         since ctxtui's last change is never overwritten."""
         from ctxtui.core import strategies
+        from ctxtui.core.entry_words import describe
+        from ctxtui.core.history import History
 
         def undo(ws: Workspace) -> None:
             entry = strategies.undo(ws, reason="undo from the TUI")
-            self.app.call_from_thread(
-                self.notify, f"undid: {entry.notes[0].removeprefix('restored ')} (now {entry.to_strategy}); "
-                f"recorded as entry {entry.id}, files restored byte for byte", timeout=5, markup=False)
+            undone = History(ws.settings).get(entry.undoes) if entry.undoes else None
+            what = describe(undone) if undone is not None else entry.notes[0].removeprefix("restored ")
+            self.app.call_from_thread(self.say, f"Undone: {what}", timeout=6)
 
         self.run_core("", undo)
 
@@ -712,13 +753,16 @@ class MainScreen(Screen):
         from ctxtui.core.tiers import set_tier
 
         def apply(ws: Workspace) -> None:
-            result = set_tier(ws, names, tier, reason="from the TUI")
+            result = set_tier(ws, names, tier)  # the reason says what changed (as the CLI's)
             if result.entry:
                 self.post_message(self.Recorded(result.entry, [c.name for c in result.changed]))
-            for note in result.notes:
-                self.app.call_from_thread(self.notify, note, title="Tier", timeout=8)
+            said = "; ".join([f"tier of {', '.join(names)}: {tier}", *result.notes])
+            if result.notes:  # a kept edit is news: said whole
+                self.app.call_from_thread(partial(self.say, said, severity="warning", timeout=8))
+            else:
+                self.app.call_from_thread(self.say, said, timeout=3)
 
-        self.run_core(f"tier of {', '.join(names)}: {tier}", apply)
+        self.run_core("", apply)  # said in apply, with the notes: a later note would replace them
 
     def action_filter(self) -> None:
         """Focus the cold pane's filter."""
@@ -759,8 +803,7 @@ class MainScreen(Screen):
         """Cycle the cold index density the preview and the write use (auto, full, names, search)."""
         self.density = DENSITY_CYCLE[(DENSITY_CYCLE.index(self.density) + 1) % len(DENSITY_CYCLE)]
         self._cold_title()
-        self.notify(f"CLAUDE.md density: {self.density or 'auto (by library size)'}; p previews, w writes",
-                    timeout=4, markup=False)
+        self.say(f"CLAUDE.md density: {self.density or 'auto (by library size)'}; p previews, w writes", timeout=4)
 
     @work(thread=True, group="io", exit_on_error=False)
     def action_preview(self) -> None:
@@ -836,7 +879,7 @@ class MainScreen(Screen):
             ws = self._workspace()
             planned = init(ws, library, dry_run=True)
         if not planned.changes:
-            self.app.call_from_thread(self.notify, "This project is set up for ctxtui already: nothing to change")
+            self.app.call_from_thread(self.say, "This project is set up for ctxtui already: nothing to change")
             return
         lines = [*planned.changes, *planned.notes, "\nOne change in history: u undoes it byte for byte."]
 
@@ -902,7 +945,7 @@ class MainScreen(Screen):
                 self.run_core(f"fixed {count} agent file(s); u undoes it", apply)
 
         if not count:
-            self.notify(body, title="Nothing fixed", timeout=8, markup=False)
+            self.say(f"Nothing fixed: {body}", severity="warning", timeout=8)  # why each file was not: whole
             return
         self.app.push_screen(ConfirmScreen(f"Fix {count} agent file(s)?", body), done)
 

@@ -3,6 +3,11 @@
 Enter and escape move focus while the filter handles them, not once their bindings have run:
 keys typed right after them (``/ name enter t``) were queued for the filter already, and
 :class:`~ctxtui.tui.key_relay.LateKeyRelay` passes them on to the list, which has focus by then.
+
+An Alt chord of a printable key that reaches the filter is one the keymap binds (the app splits
+the others into escape and the key, :func:`~ctxtui.tui.key_relay.split_alt`). It is never text:
+the terminal sends escape and a key typed at once as that very chord, so the filter takes it as
+escape (cleared, left) and hands the chord on to the list, where its binding runs.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import Input
 
-from ctxtui.tui.key_relay import LateKeyRelay
+from ctxtui.tui.key_relay import LateKeyRelay, is_alt_chord
 
 
 class FilterInput(LateKeyRelay, Input):
@@ -40,3 +45,10 @@ class FilterInput(LateKeyRelay, Input):
             event.prevent_default()  # escape (``escape q``) may reach the list before a bubbled escape
             self.value = ""
             self._leave()
+        elif is_alt_chord(event):
+            event.stop()
+            event.prevent_default()
+            self.value = ""
+            self._leave()
+            if self.app.focused is not self:  # else it would come back here
+                await self.app.on_event(events.Key(event.key, event.character))

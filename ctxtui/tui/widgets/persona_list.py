@@ -24,11 +24,14 @@ from ctxtui.core.display import printable
 from ctxtui.tui.actions import bindings
 from ctxtui.tui.key_relay import LateKeyRelay
 from ctxtui.tui.model import Row
-from ctxtui.tui.text import cell, middle_ellipsis
+from ctxtui.tui.text import cell, cells, end_ellipsis, middle_ellipsis
 
 DRAG_THRESHOLD = 2
 _STARTUP_W, _FULL_W, _USED_W = 7, 6, 8
 _FLAGS_MAX = 18
+"""Cells a row's flags may take after its name (``skipped by Claude Code`` is cut)."""
+_NAME_MIN = 12
+"""Cells a flagged row's name keeps however long its flags are."""
 SORTS = ("name", "tokens", "last used")
 """The worker group in which the screen reads transcripts for the last-used times."""
 READING = "reading…"
@@ -85,7 +88,7 @@ class PersonaList(LateKeyRelay, DataTable):
         self._ghost: Label | None = None
         self.name_width = 0
         """Cells given to the name column (set from the pane width; 0 before the first layout)."""
-        self._layout_key: tuple[int, int, bool] | None = None
+        self._layout_key: tuple[int, bool] | None = None
         self._reading = False
         """Whether the used cells say :data:`READING` (the screen is still reading usage)."""
         self._shown_sort = self.sort_by
@@ -100,22 +103,20 @@ class PersonaList(LateKeyRelay, DataTable):
         self.add_column("full", key="full", width=_FULL_W)
         if self.sort_by == "last used":
             self.add_column("used", key="used", width=_USED_W)
+        # A row's flags follow its name in the same column: most rows have none, and a column
+        # of their own would take its widest flag's cells from every name.
         self.add_column("name", key="name", width=max(self.name_width, 4))
-        self.add_column("flags", key="flags", width=self._flags_width())
 
-    def _flags_width(self) -> int:
-        widest = max((len(" ".join(r.flags)) for r in self.rows_by_key.values() if r.flags), default=0)
-        return min(widest, _FLAGS_MAX)
-
-    def _fit(self) -> tuple[int, int, bool]:
-        """Name width for the pane's width: every name in full when it fits, else the most
-        the pane allows (a middle ellipsis keeps the end)."""
+    def _fit(self) -> tuple[int, bool]:
+        """Name width for the pane's width: every name (and its flags) in full when they fit,
+        else the most the pane allows (a middle ellipsis keeps the end)."""
         used = self.sort_by == "last used"
-        columns = 5 + used
-        fixed = 1 + _STARTUP_W + _FULL_W + (_USED_W if used else 0) + self._flags_width()
+        columns = 4 + used
+        fixed = 1 + _STARTUP_W + _FULL_W + (_USED_W if used else 0)
         room = self.scrollable_content_region.width - fixed - 2 * self.cell_padding * columns - 1
-        longest = max((len(r.name) for r in self.rows_by_key.values()), default=4)
-        return max(4, min(longest, room)), self._flags_width(), used
+        longest = max((cells(r.name) + (1 + min(cells(" ".join(r.flags)), _FLAGS_MAX) if r.flags else 0)
+                       for r in self.rows_by_key.values()), default=4)
+        return max(4, min(longest, room)), used
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # Every column here has a fixed width and every row one line, so Textual's measuring
@@ -175,7 +176,7 @@ class PersonaList(LateKeyRelay, DataTable):
             return
         resorted, self._shown_sort = self._shown_sort != self.sort_by, self.sort_by
         kept = [k for k in old if k in self.rows_by_key]
-        same_columns = self._layout_key is not None and self._layout_key[2] == (self.sort_by == "last used")
+        same_columns = self._layout_key is not None and self._layout_key[1] == (self.sort_by == "last used")
         if same_columns and kept == list(self.rows_by_key) and all(old[k] == self.rows_by_key[k] for k in kept):
             # Only removals (the common toggle): drop those rows instead of rebuilding 1,000.
             for key in old.keys() - self.rows_by_key.keys():
@@ -203,17 +204,24 @@ class PersonaList(LateKeyRelay, DataTable):
     def _cells(self, r: Row) -> tuple:
         # Plain strings padded to the fixed column widths: a Text per cell costs more than the
         # rest of a 5,000-row first paint. Only flagged rows carry style.
-        flags: str | Text = ""
-        if r.flags:
-            flags = Text(" ".join(r.flags), style="bold $warning")
-            if "invalid" in r.flags:
-                flags.stylize("red")
-        name = middle_ellipsis(r.name, self.name_width) if self.name_width else r.name
-        cells: tuple = ("●" if r.name in self.marked else "", f"{r.startup:>{_STARTUP_W},}",
-                        f"{r.full:>{_FULL_W},}")
+        row: tuple = ("●" if r.name in self.marked else "", f"{r.startup:>{_STARTUP_W},}",
+                      f"{r.full:>{_FULL_W},}")
         if self.sort_by == "last used":
-            cells += (self._used(r),)
-        return (*cells, cell(name), flags)
+            row += (self._used(r),)
+        return (*row, self._name_cell(r))
+
+    def _name_cell(self, r: Row) -> str | Text:
+        """The name, and its flags after it; cut to the column, the flags last."""
+        width = self.name_width
+        if not r.flags:
+            return cell(middle_ellipsis(r.name, width) if width else r.name)
+        flags = " ".join(r.flags)
+        if width:  # the flags keep their place, up to _FLAGS_MAX cells; the name gives way first
+            flags = end_ellipsis(flags, min(_FLAGS_MAX, max(width - 1 - min(cells(r.name), _NAME_MIN), 1)))
+        name = middle_ellipsis(r.name, width - 1 - cells(flags)) if width else r.name
+        text = Text(printable(name) + " ")
+        text.append(flags, style="bold red" if "invalid" in r.flags else "bold $warning")
+        return text
 
     def _used(self, r: Row) -> str:
         return READING if self._reading and r.last_used <= 0 else ago(r.last_used)
