@@ -379,3 +379,11 @@ def test_markers_in_an_indented_code_block_are_the_users_text():
     added = claude_md.splice(example, BLOCK)
     assert added.startswith(example) and claude_md.splice(added, None) == example
     assert claude_md.block_span(f"   {BEGIN}\nx\n{END}\n") == (3, 3 + len(BEGIN) + 3 + len(END))
+
+
+def test_removing_a_block_whose_end_marker_has_a_marker_glued_after_it_is_refused():
+    """The glued text comes to the start of a line once the block goes: a begin marker
+    there would leave the file unreadable for the next run (found by hypothesis)."""
+    with pytest.raises(BlockError) as exc:
+        claude_md.splice(f"{BEGIN}\n{END}{BEGIN}", None)
+    assert "\n" not in str(exc.value)

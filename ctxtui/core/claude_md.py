@@ -214,6 +214,17 @@ def newline_of(text: str) -> str:
     return "\r\n" if crlf and crlf >= text.count("\n") - crlf else "\n"
 
 
+def _parses(text: str) -> str:
+    """TEXT, if its ctxtui markers still parse: text glued after the end marker comes to the
+    start of a line when the block goes, and a marker in it would break the file."""
+    try:
+        find_block(text)
+    except BlockError:
+        raise BlockError("CLAUDE.md: the text right after ctxtui's end marker holds a ctxtui marker; "
+                         "fix or delete the marker lines by hand, then retry") from None
+    return text
+
+
 def splice(existing: str, block: str | None) -> str:
     """Put the block into existing text (replacing an old block), or remove it (None).
 
@@ -229,17 +240,17 @@ def splice(existing: str, block: str | None) -> str:
         nl = found.newline
         before, after = existing[: found.start], existing[found.end :]
         if block is not None:
-            return before + block.replace("\n", nl) + after
+            return _parses(before + block.replace("\n", nl) + after)
         if after.startswith(nl):
             rest = after[len(nl) :]
             if rest:
-                return before + rest
+                return _parses(before + rest)
             if before.endswith(nl + nl):  # appended after a blank line to text ending in a line break
                 return before[: -len(nl)]
             return before
         if not after and before.endswith(nl + nl):  # appended to text without a final line break
             return before[: -2 * len(nl)]
-        return before + after
+        return _parses(before + after)
     if block is None:
         return existing
     _, open_fence = _scan(existing)
