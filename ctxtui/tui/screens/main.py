@@ -663,7 +663,7 @@ class MainScreen(Screen):
                     lambda ws: strategies.rollback(ws, entry_id=entry_id, reason="from the TUI"),
                 )
 
-        self.app.push_screen(ConfirmScreen(f"Roll back to {what}?", "Files are restored byte for byte; the rollback is recorded and can itself be rolled back."), done)
+        self.app.push_screen(ConfirmScreen(f"Roll back to {what}?", "Files are restored byte for byte (text written outside ctxtui's block in CLAUDE.md since is kept); the rollback is recorded and can itself be rolled back."), done)
 
     # ---------------------------------------------------------------- actions
 
