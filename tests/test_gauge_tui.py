@@ -43,7 +43,7 @@ class GaugeApp(App):
         yield self.gauge
 
 
-async def wait_for(pilot, cond, timeout: float = 5.0) -> None:
+async def wait_for(pilot, cond, timeout: float = 10.0) -> None:
     end = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > end:
@@ -96,7 +96,7 @@ async def test_pane_follows_appends_and_a_new_session(tmp_path):
         await wait_for(pilot, lambda: gauge.snapshot.session == "S2")
         workers = [w for w in pilot.app.workers if w.group == "context-gauge"]
     assert workers
-    for _ in range(100):  # the follower thread ends with the pane
+    for _ in range(500):  # the follower thread ends with the pane (10 s at most)
         if not any(w.is_running for w in workers):
             break
         await asyncio.sleep(0.02)

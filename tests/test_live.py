@@ -477,7 +477,7 @@ def test_watch_json_streams_one_line_per_update_and_ctrl_c_exits_0(tmp_path):
         assert json.loads(lines.get(timeout=30))["context_tokens"] == 20_000
         for i, size in enumerate((21_000, 22_500, 30_000)):
             append(log, line(assistant(f"m{i + 2}", size)))
-            assert json.loads(lines.get(timeout=5))["context_tokens"] == size
+            assert json.loads(lines.get(timeout=15))["context_tokens"] == size
     finally:
         proc.send_signal(signal.SIGINT)
         rc = proc.wait(10)

@@ -199,10 +199,7 @@ async def test_theme_switch_is_applied_and_remembered(settings):
         await settle(pilot, app)
         assert app.theme == "ctxtui-dark"
         app.theme = "ctxtui-high-contrast"
-        for _ in range(50):  # saved by a worker thread
-            await pilot.pause(0.02)
-            if config.settings_file().exists():
-                break
+        await until(lambda: config.settings_file().exists())  # saved by a worker thread
     saved = json.loads(config.settings_file().read_text())
     assert saved["theme"] == "ctxtui-high-contrast"
     app2 = app_for(load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs))
@@ -230,10 +227,7 @@ async def test_help_and_preview_screens_open_and_close(settings):
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
         await pilot.press("p")
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if type(app.screen).__name__ == "PreviewScreen":
-                break
+        await until(lambda: type(app.screen).__name__ == "PreviewScreen")
         assert type(app.screen).__name__ == "PreviewScreen"
         await pilot.press("w")
         await settle(pilot, app)
@@ -245,10 +239,7 @@ async def test_strategy_switch_and_rollback_from_the_ui(settings):
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot, app)
         screen.request_migration("eager")
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if type(app.screen).__name__ == "ConfirmScreen":
-                break
+        await until(lambda: type(app.screen).__name__ == "ConfirmScreen")
         await pilot.press("y")
         await settle(pilot, app)
         assert len(hot_files(settings)) == 5 and screen.model.strategy == "eager"
@@ -472,10 +463,7 @@ async def test_a_theme_that_cannot_be_saved_is_reported_once(settings):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         app.theme = "ctxtui-high-contrast"
-        for _ in range(50):
-            await pilot.pause(0.02)
-            if any("theme" in n.message for n in app._notifications):
-                break
+        await until(lambda: any("theme" in n.message for n in app._notifications))
         assert app.theme == "ctxtui-high-contrast" and app.is_running
         assert len([n for n in app._notifications if "Could not save the theme" in n.message]) == 1
 
@@ -591,19 +579,16 @@ async def test_at_80x24_panes_stack_the_side_hides_and_the_footer_keeps_quit(set
 
 async def test_the_command_palette_opens_lists_every_action_and_runs_one(settings):
     """ctrl+p shows the actions with their keys (a key like "/" is text, not markup)."""
-    from textual.command import CommandPalette
+    from textual.command import CommandList, CommandPalette
 
     app = app_for(settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot, app)
         await pilot.press("ctrl+p")
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, CommandPalette):
-                break
+        await until(lambda: isinstance(app.screen, CommandPalette))
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"filter")
-        await pilot.pause(0.5)
+        await until(lambda: app.screen.query_one(CommandList).highlighted is not None)  # the search has listed it
         await pilot.press("enter")
         await settle(pilot, app)
         assert app.is_running and app.screen is screen
@@ -623,7 +608,7 @@ async def test_escape_leaves_the_filter_so_keys_are_keys_again(settings):
         await pilot.press("escape")  # an empty filter: escape leaves it too
         assert not flt.has_focus
         await pilot.press("q")
-        await pilot.pause(0.3)
+        await until(lambda: not app.is_running)
         assert not app.is_running
 
 
@@ -636,6 +621,18 @@ async def _queue_at_once(app, *keys: str) -> None:
     for key in keys:
         char = key[-1] if key.startswith("alt+") else chars.get(key, key if len(key) == 1 else None)
         app.post_message(events.Key(key, char))
+
+
+async def until(done, seconds: float = 10.0) -> bool:
+    """Wait (bounded) until ``done()`` holds; whether it did. A key queued at once reaches its
+    binding through several widgets' queues, and a worker runs on a thread: on a loaded machine
+    that takes longer than any fixed pause, so a check waits for the effect itself."""
+    end = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > end:
+            return False
+        await asyncio.sleep(0.02)
+    return True
 
 
 async def _filter_then_at_once(pilot, app, text: str, *keys: str):
@@ -651,10 +648,7 @@ async def test_a_key_typed_right_after_enter_in_the_filter_acts_on_the_list(sett
     app = app_for(settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _filter_then_at_once(pilot, app, "number 3", "enter", "t")
-        for _ in range(60):  # the keys are queued, not yet handled: wait for the move (or give up)
-            await pilot.pause(0.05)
-            if hot_files(settings):
-                break
+        await until(lambda: bool(hot_files(settings)))  # the keys are queued, not yet handled: wait for the move
         await settle(pilot, app)
         flt = screen.query_one("#filter")
         assert flt.value == "number 3" and not flt.has_focus
@@ -665,7 +659,7 @@ async def test_a_key_typed_right_after_escape_in_the_filter_acts_on_the_list(set
     app = app_for(settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _filter_then_at_once(pilot, app, "zz", "escape", "q")
-        await pilot.pause(0.5)
+        await until(lambda: not app.is_running)
         assert screen.query_one("#filter").value == ""
         assert not app.is_running  # q quit the app: it was not typed into the filter
 
@@ -675,14 +669,14 @@ async def test_a_filter_typed_right_after_the_slash_is_text_not_commands(setting
     async with app.run_test(size=SIZE) as pilot:
         screen = await settle(pilot, app)
         await _queue_at_once(app, "slash", *"al")  # a, l: keys of the main screen, had they stayed commands
-        await pilot.pause(0.3)
         flt = screen.query_one("#filter")
+        await until(lambda: flt.value == "al")
         assert flt.has_focus and flt.value == "al" and app.screen is screen
         await _queue_at_once(app, "enter", "slash", "p", "q")  # a new filter typed at once after enter
-        await pilot.pause(0.3)
+        await until(lambda: flt.value == "pq")
         assert app.is_running and flt.value == "pq"  # the slash selects the old filter: typing replaces it
         await _queue_at_once(app, "slash")  # in the filter, the slash is text
-        await pilot.pause(0.1)
+        await until(lambda: flt.value == "pq/")
         assert flt.value == "pq/"
 
 
@@ -690,7 +684,7 @@ async def test_escape_and_a_letter_read_as_one_alt_chord_are_two_keys(settings):
     app = app_for(settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _filter_then_at_once(pilot, app, "zz", "alt+q")  # how a terminal reads escape q
-        await pilot.pause(0.5)
+        await until(lambda: not app.is_running)
         assert screen.query_one("#filter").value == ""
         assert not app.is_running
 
@@ -701,10 +695,7 @@ async def test_an_alt_chord_bound_in_the_keymap_stays_one_key(workspace, library
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await _queue_at_once(app, "alt+x")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if hot_files(s):
-                break
+        await until(lambda: bool(hot_files(s)))
         assert hot_files(s) == ["alpha.md"]
 
 
@@ -715,10 +706,7 @@ async def test_a_reload_right_after_a_move_never_drops_the_move(settings):
         for _ in range(3):  # the move waits for the lock while the reload starts: both happen
             before = len(hot_files(settings))
             await _queue_at_once(app, "t", "r")
-            for _ in range(60):
-                await pilot.pause(0.05)
-                if len(hot_files(settings)) > before:
-                    break
+            await until(lambda: len(hot_files(settings)) > before)  # noqa: B023 - awaited here, in this turn
             await settle(pilot, app)
             assert len(hot_files(settings)) == before + 1
 
@@ -727,10 +715,12 @@ async def test_a_reload_right_after_a_move_never_drops_the_move(settings):
 async def test_keys_typed_right_after_h_or_g_go_to_the_side_column_not_the_list(settings, keys):
     app = app_for(settings)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+        screen = await settle(pilot, app)
         await _queue_at_once(app, *keys)
-        await pilot.pause(0.6)
+        await until(lambda: screen.focused is not None and screen.focused.id not in ("cold", "hot", "filter"))
+        await pilot.pause(0.2)
         await settle(pilot, app)
+        assert screen.focused.id not in ("cold", "hot", "filter")  # the keys went to the side column
         assert hot_files(settings) == []  # enter did not reach the cold list (it would move alpha)
 
 
@@ -767,9 +757,6 @@ async def test_tab_cycles_the_lists_and_never_lands_in_the_filter(settings):
         assert screen.focused.id != "filter"
         screen.set_focus(screen.query_one("#hot"))
         await _queue_at_once(app, "tab", "t")  # from the hot pane: t moves a persona, it is not typed
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if hot_files(settings):
-                break
+        await until(lambda: bool(hot_files(settings)))
         await settle(pilot, app)
         assert screen.query_one("#filter").value == ""

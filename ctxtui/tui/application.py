@@ -4,6 +4,7 @@ snapshot tests all do), which starts reading the first rows before Textual is im
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from textual import events, work
@@ -17,6 +18,9 @@ from ctxtui.tui.first_view import FirstRows
 from ctxtui.tui.key_relay import split_alt
 from ctxtui.tui.screens.main import MainScreen
 from ctxtui.tui.themes import THEME_VARIABLES, load_themes
+
+EARLY_KEYS_MAX_SECONDS = 10.0
+"""Keys typed before the main screen is up wait for it at most this long."""
 
 
 class CtxApp(App):
@@ -50,6 +54,7 @@ class CtxApp(App):
         self._bound_keys = bound_keys(settings.keymap)
         self._early_keys: list[events.Key] | None = []
         """Keys typed before the main screen could take them (None once they were handed on)."""
+        self._early_until = 0.0
 
     async def on_event(self, event: events.Event) -> None:
         """Keys typed while the app starts wait for the main screen, then are handed on in
@@ -72,6 +77,17 @@ class CtxApp(App):
         for key in keys:
             await self.on_event(key)
 
+    async def _early_keys_due(self) -> None:
+        """Hand the early keys on if the main screen has not: while it is on its way (pushed,
+        not mounted yet: a loaded machine) they wait a little more, never past
+        :data:`EARLY_KEYS_MAX_SECONDS` (the keys of an empty screen would be lost)."""
+        main = self._main()
+        if self._early_keys is not None and main is not None and not main.is_mounted \
+                and time.monotonic() < self._early_until:
+            self.set_timer(0.25, self._early_keys_due)
+            return
+        await self.take_early_keys()
+
     def _set_first_theme(self, name: str) -> None:
         """The theme before the first frame. Assigning ``self.theme`` here would make Textual
         parse and apply the whole stylesheet a second time (its theme watcher refreshes the
@@ -90,7 +106,8 @@ class CtxApp(App):
         return dict(THEME_VARIABLES)
 
     def on_mount(self) -> None:
-        self.set_timer(2.0, self.take_early_keys)  # however the main screen fares, keys are never held long
+        self._early_until = time.monotonic() + EARLY_KEYS_MAX_SECONDS
+        self.set_timer(2.0, self._early_keys_due)
         self.push_screen(MainScreen(self.settings, self.first_rows))
         self.first_rows = None  # the screen owns it now
         for problem in self.theme_problems:
