@@ -1,5 +1,5 @@
 """``python -m ctxtui``."""
 
-from ctxtui.cli import main
+from ctxtui.cli import entry
 
-raise SystemExit(main())
+entry()
