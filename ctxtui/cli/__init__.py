@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
 
 from ctxtui import __version__
 
