@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 PYTHON = sys.executable
 
@@ -26,6 +27,16 @@ def compile_package() -> None:
 def installed_env(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` as an installed ctxtui runs in: from its bytecode (see :func:`compile_package`)."""
     return {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def history_env(tmp: Path, claude: Path) -> dict[str, str]:
+    """The environment a bench runs ctxtui in over a generated history at CLAUDE (whose
+    ``projects`` folder holds it): config, data and cache folders of its own under TMP, run
+    from bytecode (see :func:`compile_package`, called here), no colour."""
+    compile_package()
+    return installed_env(dict(os.environ, HOME=str(tmp / "home"), CLAUDE_CONFIG_DIR=str(claude),
+                              CTXTUI_CONFIG_DIR=str(tmp / "cfg"), CTXTUI_DATA_DIR=str(tmp / "data"),
+                              CTXTUI_CACHE_DIR=str(tmp / "cache"), NO_COLOR="1"))
 
 
 @dataclass

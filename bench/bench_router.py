@@ -27,8 +27,7 @@ from _history import generate  # noqa: E402
 from _measure import (  # noqa: E402
     PYTHON,
     Runs,
-    compile_package,
-    installed_env,
+    history_env,
     load_note,
     print_table,
     ratio_row,
@@ -49,10 +48,7 @@ def main() -> None:
         print(f"history: {size / 1e6:.0f} MB in {files:,} files")
         ws = tmp / "ws"
         ws.mkdir()
-        compile_package()
-        env = installed_env(dict(os.environ, HOME=str(tmp / "home"), CLAUDE_CONFIG_DIR=str(claude),
-                                 CTXTUI_CONFIG_DIR=str(tmp / "cfg"), CTXTUI_DATA_DIR=str(tmp / "data"),
-                                 CTXTUI_CACHE_DIR=str(tmp / "cache"), NO_COLOR="1"))
+        env = history_env(tmp, claude)
         env.pop("CTXTUI_WORKERS", None)
         cmd = [PYTHON, "-m", "ctxtui", "--workspace", str(ws), "--claude-home", str(claude), "--no-user-scope",
                "router", "train", "--force"]

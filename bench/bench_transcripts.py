@@ -34,8 +34,7 @@ from _history import generate  # noqa: E402
 from _measure import (  # noqa: E402
     PYTHON,
     Runs,
-    compile_package,
-    installed_env,
+    history_env,
     load_note,
     print_table,
     ratio_row,
@@ -94,10 +93,7 @@ def main() -> None:
         ccusage = None if args.no_ccusage else install_ccusage(tmp / "npm")
         ws = tmp / "ws"
         ws.mkdir()
-        compile_package()
-        env = installed_env(dict(os.environ, HOME=str(tmp / "home"), CLAUDE_CONFIG_DIR=str(claude),
-                                 CTXTUI_CONFIG_DIR=str(tmp / "cfg"), CTXTUI_DATA_DIR=str(tmp / "data"),
-                                 CTXTUI_CACHE_DIR=str(tmp / "cache"), NO_COLOR="1"))
+        env = history_env(tmp, claude)
         commands = {
             "bare": [PYTHON, "-c", BARE, str(claude / "projects")],
             "ours": [PYTHON, "-m", "ctxtui", "--workspace", str(ws), "--claude-home", str(claude),
