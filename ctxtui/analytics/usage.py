@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import chain, combinations
 
 from ctxtui.analytics.transcripts import ReadStats, Session
 
@@ -153,21 +153,21 @@ def analyze(sessions: list[Session], library: set[str] | None = None, hot: set[s
 
 def trigger_terms(sessions: list[Session], top: int = 8, prior: float = 100.0) -> dict[str, list[Trigger]]:
     """Per persona, the terms of its trigger prompts ranked by log-odds z-score."""
-    background: Counter[str] = Counter()
-    triggers = {inv.trigger for s in sessions for inv in s.invocations if inv.trigger}
-    seen: dict[str, list[str]] = {}  # a trigger is also a prompt: split it once
+    seen: dict[str, list[str]] = {}  # each distinct text split once (a trigger is also a prompt)
     for s in sessions:
         for _, text in s.prompts:
-            found = terms(text)
-            if text in triggers:
-                seen[text] = found
-            background.update(found)
-    by_persona: dict[str, Counter[str]] = {}
+            if text not in seen:
+                seen[text] = terms(text)
+    background = Counter(chain.from_iterable(seen[text] for s in sessions for _, text in s.prompts))
+    triggered: dict[str, list[list[str]]] = {}  # per persona, the split texts of its triggers
     for s in sessions:
         for inv in s.invocations:
             if inv.trigger:
                 split = seen.get(inv.trigger)
-                by_persona.setdefault(inv.persona, Counter()).update(terms(inv.trigger) if split is None else split)
+                if split is None:
+                    split = seen[inv.trigger] = terms(inv.trigger)
+                triggered.setdefault(inv.persona, []).append(split)
+    by_persona = {persona: Counter(chain.from_iterable(splits)) for persona, splits in triggered.items()}
     total_bg = sum(background.values())
     denominator = total_bg + len(background) + 1
     bg_count = background.get
