@@ -89,7 +89,7 @@ ACTIONS: tuple[Action, ...] = (
            palette=True),
     Action("help", "question_mark", "help", "Help", "main", "Every key and how moving personas works",
            palette=True, essential=True),
-    Action("cancel", "escape", "cancel", "Cancel", "main", "Cancel a drag or clear the filter", show=False),
+    Action("cancel", "escape", "cancel", "Cancel", "main", "Cancel a drag, clear the filter or close the side column", show=False),
     Action("next-pane", "tab", "focus_pane(1)", "Next pane", "main",
            "Focus the next list (the filter is reached with its own key, so a key typed after tab is no text)",
            show=False),

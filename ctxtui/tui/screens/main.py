@@ -993,7 +993,7 @@ class MainScreen(Screen):
         self.app.push_screen(ConfirmScreen("Costs more than eager: apply anyway?", why), done)
 
     def action_cancel(self) -> None:
-        """Cancel a drag or clear the filter."""
+        """Cancel a drag, clear the filter or close the side column."""
         for pane in self.query(PersonaList):
             if pane.dragging:
                 pane.cancel_drag()
