@@ -195,3 +195,14 @@ def test_the_usage_table_says_where_each_persona_comes_from(tmp_path, capsys, li
         if len(words) > 1 and words[1] in ("alpha", "Explore", "cloud-architect"):
             rows[words[1]] = line
     assert "library" in rows["alpha"] and "built-in" in rows["Explore"] and "not in library" in rows["cloud-architect"]
+
+
+def test_a_project_that_matches_no_session_is_said(tmp_path, capsys, library, workspace):
+    root = tmp_path / "projects" / "-proj"
+    root.mkdir(parents=True)
+    (root / "s.jsonl").write_text('{"type": "user", "message": {"content": "review the api"}}\n')
+    args = ["analyze", "--transcripts", str(root.parent), "-l", str(library), "-w", str(workspace)]
+    assert main([*args, "--project", "nothere"]) == 0
+    assert "no sessions match --project 'nothere'" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "no sessions" not in capsys.readouterr().out

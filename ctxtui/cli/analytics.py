@@ -88,6 +88,11 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     if wants_json(args):
         emit_json(a.to_json())
         return 0
+    if not a.sessions:
+        asked = " and ".join(x for x in (f"--project {args.project!r}" if args.project else "",
+                                         f"--since {args.since}" if args.since else "") if x)
+        console.print(f"no sessions {'match ' + asked if asked else 'with prompts or usage'} under "
+                      f"{args.transcripts or settings.transcripts}", style="yellow")
     t = new_table(title=f"Usage: {a.sessions} sessions, {a.invocations} invocations")
     from ctxtui.analytics.usage import persona_source
     from ctxtui.core.claude_code.profiles import builtin_agent_names
