@@ -339,3 +339,11 @@ def test_a_memory_file_too_large_to_merge_is_refused_before_it_is_split():
     with pytest.raises(block_merge.KeepRefused) as exc:
         block_merge.step_back(now, [("text\n", after)])
     assert "too large" in exc.value.why and not exc.value.block_edited
+
+
+def test_a_block_brought_back_into_a_file_turned_crlf_since_is_written_crlf():
+    with_block = "# P\nmine\n\n" + BEGIN + "\n- a\n" + END + "\n"
+    without = "# P\nmine\n"
+    now = without.replace("\n", "\r\n")  # the user's editor rewrote the file with CRLF
+    got = block_merge.step_back(now, [(with_block, without)])
+    assert got == with_block.replace("\n", "\r\n")  # no LF line left in a CRLF file

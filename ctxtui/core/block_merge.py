@@ -14,7 +14,8 @@ takes it out too (a block edited, removed while the step back needs it, or added
 refuses: :class:`KeepRefused` with ``block_edited``). Text written right after
 a line that the step back leaves without a line break (the file ctxtui appended its block to
 had none) starts on a line of its own. With no edits at all the result is the recorded
-``before``, byte for byte.
+``before``, byte for byte; when the whole file was rewritten with other line endings since
+(an editor turned it CRLF), the lines ctxtui brings back are written with those.
 """
 
 from __future__ import annotations
@@ -150,6 +151,18 @@ def _merge(base: list[str], ours: list[Hunk], theirs: list[Hunk]) -> str:
     return "".join(out)
 
 
+def _endings(text: str) -> str | None:
+    """``\r\n`` when every line of TEXT ends so, ``\n`` when none does, None when mixed or
+    there is no line break."""
+    lf, crlf = text.count("\n"), text.count("\r\n")
+    return None if not lf else "\r\n" if crlf == lf else "\n" if not crlf else None
+
+
+def _renew(text: str, nl: str) -> str:
+    """TEXT with each of its line endings (LF or CRLF) written as NL."""
+    return text.replace("\r\n", "\n").replace("\n", nl)
+
+
 def _step(now: str | None, before: str | None, after: str | None, replace_block: bool) -> str | None:
     """NOW with one recorded change (BEFORE -> AFTER) stepped back; None: no file."""
     if before == after or now == after:
@@ -181,7 +194,12 @@ def _step(now: str | None, before: str | None, after: str | None, replace_block:
     else:  # the block is the block: the edits are what changed before it and after it
         theirs = _hunks(base[:bi], cur[:ci])
         theirs += [(i1 + bi + 1, i2 + bi + 1, new) for i1, i2, new in _hunks(base[bi + 1 :], cur[ci + 1 :])]
-    merged = _merge(base, _hunks(base, want), theirs)
+    ours = _hunks(base, want)
+    nl, was = _endings(now), _endings(want_text or base_text)
+    if nl is not None and was is not None and nl != was:  # the whole file was rewritten with
+        ours = [(i1, i2, [_renew(t, nl) for t in new]) for i1, i2, new in ours]  # other line endings
+        want = [_renew(t, nl) for t in want]  # since: ctxtui's lines follow
+    merged = _merge(base, ours, theirs)
     try:
         found = find_block(merged)
     except BlockError:
