@@ -186,3 +186,20 @@ def test_reduction_is_100_only_when_nothing_managed_is_left():
     assert Budget([], 5, 13_415, 200_000, 8_000, 1.0).reduction_pct == 99.9
     assert Budget([], 0, 13_415, 200_000, 8_000, 1.0).reduction_pct == 100.0
     assert Budget([], 1_000, 4_000, 200_000, 8_000, 1.0).reduction_pct == 75.0
+
+
+def test_history_at_80_columns_shows_whole_ids_that_rollback_takes(capsys, library, workspace, monkeypatch):
+    from ctxtui.cli import output
+
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(output._LazyConsole, "_console", None)  # made again, 80 columns wide
+    base = ["-l", library, "-w", workspace]
+    assert run(capsys, "activate", "alpha", *base)[0] == 0
+    assert run(capsys, "migrate", "--to", "eager", *base)[0] == 0
+    out = run(capsys, "history", *base)[1]
+    lines = out.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    rows = [line for line in lines if line.startswith("│") and line.split("│")[1].strip().isdigit()]
+    assert [r.split("│")[1].strip() for r in rows] == ["1", "2"]
+    assert "lazy_loading →" in out and max(len(line) for line in lines) > 60  # drawn to the width
+    assert run(capsys, "rollback", "--id", "2", *base)[0] == 0

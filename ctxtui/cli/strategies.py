@@ -289,10 +289,15 @@ def cmd_undo(args: argparse.Namespace, settings: Settings) -> int:
 def history_table(entries: list[Entry]) -> Table:
     """History entries as a table."""
     table = new_table(title="Migration history")
-    for col in ("id", "time", "kind", "from", "to", "Δ tokens", "reason"):
-        table.add_column(col, justify="right" if col == "Δ tokens" else "left")
+    # short cells never wrap; the reason takes what is left (`rollback --id 7` takes the number)
+    for col in ("id", "time", "kind", "Δ tokens"):
+        table.add_column(col, justify="right" if col in ("id", "Δ tokens") else "left", no_wrap=True)
+    table.add_column("strategy")
+    table.add_column("reason", ratio=1, min_width=12, overflow="fold")
     for e in entries:
-        table.add_row(e.id, e.time, e.kind, e.from_strategy, e.to_strategy, f"{e.token_delta:+,}", e.reason)
+        number = e.id.split("-", 1)[0].lstrip("0") or "0"
+        strategy = e.to_strategy if e.from_strategy == e.to_strategy else f"{e.from_strategy} → {e.to_strategy}"
+        table.add_row(number, e.time[5:16].replace("T", " "), e.kind, f"{e.token_delta:+,}", strategy, e.reason)
     return table
 
 
