@@ -267,6 +267,20 @@ async def test_u_in_the_tui_keeps_the_notes_as_the_cli_does(settings):
         assert not [n for n in app._notifications if n.severity == "error"]
 
 
+async def test_u_over_an_edited_block_says_where_force_is(settings):
+    md = lazy(settings)
+    edited = md.read_bytes().replace(END.encode(), b"my line inside\n" + END.encode())
+    md.write_bytes(edited)
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications), "the refusal")
+        (said,) = [n.message for n in app._notifications if n.severity == "error"]
+        assert "in a shell, `ctxtui undo --force`" in said and "--force replaces" not in said
+    assert md.read_bytes() == edited  # nothing changed
+
+
 _line = st.text(st.sampled_from("abc #-@"), min_size=1, max_size=8)
 
 

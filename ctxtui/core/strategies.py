@@ -563,7 +563,13 @@ def rollback_target(ws: Workspace, *, to: str | None = None, entry_id: str | Non
 
 
 class EditedSince(StrategyError):
-    """A file the rollback would overwrite was edited after ctxtui's last recorded change."""
+    """A file the rollback would overwrite was edited after ctxtui's last recorded change.
+    ``refusal`` is the message without its last part, which names the CLI's ``--force``
+    (``force``): a face with no such flag says what it offers instead."""
+
+    def __init__(self, refusal: str, force: str) -> None:
+        super().__init__(f"{refusal}; {force}")
+        self.refusal, self.force = refusal, force
 
 
 def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = None, reason: str = "",
@@ -600,9 +606,9 @@ def rollback(ws: Workspace, *, to: str | None = None, entry_id: str | None = Non
             names = ", ".join(blocking[:3]) + (f" and {len(blocking) - 3} more" if len(blocking) > 3 else "")
             raise EditedSince(
                 f"{names} changed outside ctxtui after the change being rolled back, and rolling "
-                "back would overwrite that; nothing was changed. Keep or save the edit first, or "
-                "run again with --force (the edit is kept in history: `rollback --id` of the new "
-                "entry brings it back)")
+                "back would overwrite that; nothing was changed. Keep or save the edit first",
+                "run again with --force to overwrite it (the edit is kept in history: `rollback --id` "
+                "of the new entry brings it back)")
         target = dict(target)
         for rel, data in kept.items():  # stored now: the entry's after names it
             if data is None:
@@ -661,7 +667,7 @@ def _keep_memory_edits(ws: Workspace, history: History, tx: journal.Transaction,
                         "--force restores the whole file as recorded")
                 raise EditedSince(
                     f"{rel}: {exc.why}, and rolling back would overwrite that; nothing was changed. "
-                    "Move your text above or below the ctxtui markers (or undo the edit), then retry; "
+                    "Move your text above or below the ctxtui markers (or undo the edit), then retry",
                     f"{what} (`rollback --id` of the new entry brings the edit back)") from None
             continue  # refused below, or with force restored byte for byte
         kept[rel] = None if merged is None else encode(merged)

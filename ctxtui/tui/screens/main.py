@@ -509,7 +509,14 @@ class MainScreen(Screen):
         elif event.worker.group == "usage":
             self.notify(f"Could not read transcripts: {error}", title="Usage", severity="warning", timeout=6, markup=False)
         elif isinstance(error, USER_ERRORS):
-            self.say(f"Refused: {error}", severity="error", timeout=6)
+            from ctxtui.core.strategies import EditedSince
+
+            if isinstance(error, EditedSince):  # no --force here: say where it is
+                text = (f"{error.refusal}; in a shell, `ctxtui undo --force` (or `rollback --id N --force`) "
+                        "overwrites it, and the edit stays in history")
+            else:
+                text = str(error)
+            self.say(f"Refused: {text}", severity="error", timeout=6)
         else:  # a bug: say what, keep the app (every write is journalled) and log the traceback
             self.log.error(event.worker, error)
             self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=10, markup=False)
