@@ -346,8 +346,12 @@ def explain(ws: Workspace, r: InitResult, gitignore: bool) -> list[str]:
     if r.adopted:
         lines.append(f"Adopted {len(r.adopted)} hot agent(s): copies kept in .claude/ctxtui/cold, nothing lost.")
     b = ws.budget()
-    n_lib = len(ws.library.unique())
-    lines.append(f"Startup now: {b.startup_tokens:,} tokens; all {n_lib} library personas hot would be "
+    unique = ws.library.unique()
+    n_lib = len(unique)
+    ours = bundled_dir("personas").absolute()
+    bundled = sum(1 for p in unique if p.path.absolute().is_relative_to(ours))  # persona-manager, pinned
+    counted = f" ({bundled} of them ctxtui's own)" if bundled and f.library_source != "demo" else ""
+    lines.append(f"Startup now: {b.startup_tokens:,} tokens; all {n_lib} library personas{counted} hot would be "
                  f"{b.eager_startup_tokens:,}.")
     if n_lib > 40:
         lines.append("Next: `ctxtui migrate --to lazy_loading --dry-run` shows what lazy loading saves; "
