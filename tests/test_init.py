@@ -17,6 +17,7 @@ from ctxtui.core.project_init import (
     GITIGNORE_LINES,
     PERSONA_COMMAND,
     InitError,
+    explain,
     init,
     portable,
 )
@@ -277,3 +278,11 @@ def test_a_dry_run_says_what_init_would_change_and_writes_nothing(project, libra
     done = init(open_ws(project), library)
     assert done.changes == planned.changes
     assert init(open_ws(project), library, dry_run=True).changes == []
+
+
+def test_init_says_which_library_personas_are_ctxtuis_own(project, library, home):
+    ws = open_ws(project)
+    r = init(ws, library)
+    (line,) = [x for x in explain(Workspace(ws.settings), r, False) if x.startswith("Startup now")]
+    n = len(Workspace(ws.settings).library.unique())
+    assert f"all {n} library personas (1 of them ctxtui's own) hot" in line  # the pinned persona-manager
