@@ -203,3 +203,8 @@ def test_history_at_80_columns_shows_whole_ids_that_rollback_takes(capsys, libra
     assert [r.split("│")[1].strip() for r in rows] == ["1", "2"]
     assert "lazy_loading →" in out and max(len(line) for line in lines) > 60  # drawn to the width
     assert run(capsys, "rollback", "--id", "2", *base)[0] == 0
+
+
+def test_find_with_no_words_is_refused_in_one_line(capsys, library, workspace):
+    code, out, err = run(capsys, "find", "", "-l", library, "-w", workspace)
+    assert code == 1 and err.count("\n") == 1 and "needs words" in err

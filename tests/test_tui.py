@@ -760,3 +760,11 @@ async def test_tab_cycles_the_lists_and_never_lands_in_the_filter(settings):
         await until(lambda: bool(hot_files(settings)))
         await settle(pilot, app)
         assert screen.query_one("#filter").value == ""
+
+
+async def test_r_says_it_reloaded(settings):
+    app = app_for(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("r")
+        assert await until(lambda: any("Reloaded from disk" in n.message for n in app._notifications))

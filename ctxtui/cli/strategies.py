@@ -360,6 +360,8 @@ def _find_args(p: argparse.ArgumentParser) -> None:
 
 @command("find", _find_args)
 def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
+    if not " ".join(args.query).strip():
+        raise UserError("find needs words to look for (`ctxtui find sql tuning`)")
     ws = Workspace(settings)
     pool = ws.library.unique() if args.all else ws.cold()
     bodies = {p.name: read_body(p) for p in pool}

@@ -326,11 +326,11 @@ class MainScreen(Screen):
             self.post_message(self.FirstRowsRead(helper.result()))
 
     @work(thread=True, group="load", exclusive=True, exit_on_error=False)
-    def load(self) -> None:
-        """Index the library (or re-read it) and post a model. A newer load cancels an older
-        one that is still waiting for the lock, so a burst of reloads does the work once. Its
-        own group: exclusive cancels every worker of the group, and a move or an undo waiting
-        for the lock must never be dropped by a reload."""
+    def load(self, note: str = "") -> None:
+        """Index the library (or re-read it) and post a model (with NOTE to say, if any). A
+        newer load cancels an older one that is still waiting for the lock, so a burst of
+        reloads does the work once. Its own group: exclusive cancels every worker of the
+        group, and a move or an undo waiting for the lock must never be dropped by a reload."""
         worker = get_current_worker()
         with self.ws_lock:
             if worker.is_cancelled:
@@ -342,7 +342,7 @@ class MainScreen(Screen):
                 ws.refresh()
             model = self._model()
             self._roots = ws.library_roots()
-        self.post_message(self.ModelReady(model))
+        self.post_message(self.ModelReady(model, note))
 
     def _workspace(self) -> Workspace:
         """The workspace (with :attr:`ws_lock` held), read now when no load has read it yet:
@@ -857,8 +857,8 @@ class MainScreen(Screen):
             self.gauge.display = not self.gauge.display
 
     def action_reload(self) -> None:
-        """Re-read everything from disk."""
-        self.load()
+        """Re-read everything from disk (and say so: nothing may look different)."""
+        self.load(note="Reloaded from disk")
 
     def action_help(self) -> None:
         """Show the key reference (built from the action table and the keymap)."""
