@@ -496,3 +496,16 @@ def test_a_read_of_many_short_lines_is_handed_on_in_bounded_batches(tmp_path):
     assert sum(sizes) == 50_000  # the blank lines hold no view
     assert max(sizes) <= tr._BATCH_LINES < 50_000  # one 8 MB read of short lines comes in several batches
     assert stats.lines == 100_000
+
+
+def test_a_transcript_linked_under_another_name_is_one_session(tmp_path):
+    root = tmp_path / "projects"
+    first = write_lines(root / "-proj-a" / "s1.jsonl", [{"type": "user", "message": {"content": "hello"}}])
+    write_lines(root / "-proj-b" / "s2.jsonl", [{"type": "user", "message": {"content": "other"}}])
+    os.symlink(first, root / "-proj-b" / "again.jsonl")  # a second name for s1
+    os.symlink(root / "-proj-a", root / "-proj-z")        # a project folder linked
+    os.symlink(root / "gone.jsonl", root / "-proj-b" / "dangling.jsonl")
+    listed = [str(p.relative_to(root)) for _, p in tr.transcript_files(root)]
+    assert listed == ["-proj-a/s1.jsonl", "-proj-b/dangling.jsonl", "-proj-b/s2.jsonl"]
+    sessions, _ = read_all(root)
+    assert sorted(s.prompts[0][1] for s in sessions) == ["hello", "other"]

@@ -36,6 +36,7 @@ starting the process share the rest.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -662,15 +663,71 @@ def _link_subagent_files(path: Path, s: Session, by_agent: dict[str, Invocation]
 
 
 def transcript_files(root: Path) -> list[tuple[str, Path]]:
-    """(project, main transcript) pairs under a projects folder (or one project folder)."""
+    """(project, main transcript) pairs under a projects folder (or one project folder):
+    ``<root>/<session>.jsonl`` (one project) and ``<root>/<project>/<session>.jsonl``, each
+    level in name order; deeper files belong to a session (its subagents) and are read through
+    it. A link to a transcript listed already is not a second session."""
     if root.is_file():
         return [(root.parent.name, root)]
-    out = []
-    # <root>/<session>.jsonl (one project) or <root>/<project>/<session>.jsonl; deeper files
-    # belong to a session (its subagents) and are read through it.
-    for p in sorted(root.glob("*.jsonl")) + sorted(root.glob("*/*.jsonl")):
-        out.append((p.parent.name, p))
-    return out
+    top, folders = _jsonl_entries(root, folders=True)
+    found = [(root.name, root / e.name, e) for e in top]
+    for folder in folders:
+        found += [(folder.name, folder / e.name, e) for e in _jsonl_entries(folder, folders=False)[0]]
+    seen: set[tuple[int, int]] = set()
+    again: set[int] = set()  # positions of files listed already under another name
+    devices: dict[Path, int | None] = {}
+    for n, (_, path, entry) in enumerate(found):  # files first: a link to one of them is the one left out
+        if not entry.is_symlink() and (key := _file_key(path.parent, entry, devices)) is not None:
+            if key in seen:
+                again.add(n)  # the same file through a linked project folder
+            seen.add(key)
+    for n, (_, path, entry) in enumerate(found):
+        if entry.is_symlink():
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue  # a dangling link: read as nothing, as before
+            if (st.st_dev, st.st_ino) in seen:
+                again.add(n)
+            seen.add((st.st_dev, st.st_ino))
+    return [(project, path) for n, (project, path, _) in enumerate(found) if n not in again]
+
+
+def _jsonl_entries(folder: Path, *, folders: bool) -> tuple[list[os.DirEntry[str]], list[Path]]:
+    """FOLDER's ``*.jsonl`` entries and (with ``folders``) its sub-folders, each in name
+    order (none if it cannot be listed)."""
+    files: list[os.DirEntry[str]] = []
+    subs: list[Path] = []
+    try:
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.name.endswith(".jsonl"):
+                    files.append(e)
+                elif folders:
+                    with contextlib.suppress(OSError):
+                        if e.is_dir():
+                            subs.append(folder / e.name)
+    except OSError:
+        return [], []
+    files.sort(key=lambda e: e.name)
+    subs.sort(key=lambda p: p.name)
+    return files, subs
+
+
+def _file_key(folder: Path, entry: os.DirEntry[str], devices: dict[Path, int | None]) -> tuple[int, int] | None:
+    """(device, inode) of a listed file, the device taken from its folder (one stat a folder)."""
+    if folder not in devices:
+        try:
+            devices[folder] = os.stat(folder).st_dev
+        except OSError:
+            devices[folder] = None
+    dev = devices[folder]
+    if dev is None:
+        return None
+    try:
+        return dev, entry.inode()
+    except OSError:
+        return None
 
 
 PARALLEL_BYTES = 48 * 1024 * 1024
