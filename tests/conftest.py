@@ -112,3 +112,21 @@ def crash_at(point: str) -> Iterator[None]:
             yield
     finally:
         journal.set_fault_hook(None)
+
+
+def delegations(transcripts: Path, personas: list[str], prompt: str = "review {i}") -> Path:
+    """TRANSCRIPTS (returned) with one session in ``-proj``: for each persona, a prompt
+    (PROMPT with its number) and the Task call it led to."""
+    import json
+
+    proj = transcripts / "-proj"
+    proj.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, persona in enumerate(personas):
+        lines.append({"type": "user", "timestamp": "2026-11-01T10:00:00Z", "message": {"content": prompt.format(i=i)}})
+        lines.append({"type": "assistant", "requestId": f"r{i}", "timestamp": "2026-11-01T10:00:01Z", "message": {
+            "id": f"m{i}", "content": [{"type": "tool_use", "id": f"t{i}", "name": "Task",
+                                        "input": {"subagent_type": persona, "prompt": "go"}}]}})
+    (proj / "s.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    return transcripts
+

@@ -11,7 +11,7 @@ import time
 import pytest
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from conftest import persona_text
+from conftest import delegations, persona_text
 from ctxtui.core import config
 from ctxtui.core.config import load_settings
 from ctxtui.tui.app import make_app
@@ -262,18 +262,8 @@ async def test_clean_quit(settings, quit_key):
 
 
 async def test_analytics_screen_shows_usage_and_applies_auto_optimise(settings, tmp_path):
-    import json as _json
-
-    proj = tmp_path / "transcripts" / "-proj"
-    proj.mkdir(parents=True)
-    lines = []
-    for i, persona in enumerate(["beta", "beta", "gamma"]):
-        lines.append({"type": "user", "timestamp": "2026-11-01T10:00:00Z", "message": {"content": f"review number {i}"}})
-        lines.append({"type": "assistant", "requestId": f"r{i}", "timestamp": "2026-11-01T10:00:01Z", "message": {
-            "id": f"m{i}", "content": [{"type": "tool_use", "id": f"t{i}", "name": "Task",
-                                        "input": {"subagent_type": persona, "prompt": "go"}}]}})
-    (proj / "s.jsonl").write_text("\n".join(_json.dumps(x) for x in lines) + "\n")
-    s = load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs, transcripts_dir=tmp_path / "transcripts")
+    transcripts = delegations(tmp_path / "transcripts", ["beta", "beta", "gamma"], "review number {i}")
+    s = load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs, transcripts_dir=transcripts)
     app = app_for(s)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)

@@ -5,11 +5,9 @@ overwritten)."""
 
 from __future__ import annotations
 
-import json
-
 from test_tui import SIZE, app_for, hot_files, open_analytics, settle
 
-from conftest import persona_text
+from conftest import delegations, persona_text
 from ctxtui.core import strategies
 from ctxtui.core.config import Settings, load_settings
 from ctxtui.core.history import History
@@ -122,17 +120,8 @@ async def test_u_refuses_like_the_cli_when_a_file_was_edited_since(settings):
 
 
 async def test_u_undoes_an_auto_optimise_applied_from_the_analytics_screen(settings, tmp_path):
-    proj = tmp_path / "transcripts" / "-proj"
-    proj.mkdir(parents=True)
-    lines = []
-    for i, persona in enumerate(["beta", "beta", "gamma"]):
-        lines.append({"type": "user", "timestamp": "2026-11-01T10:00:00Z", "message": {"content": f"review {i}"}})
-        lines.append({"type": "assistant", "requestId": f"r{i}", "timestamp": "2026-11-01T10:00:01Z", "message": {
-            "id": f"m{i}", "content": [{"type": "tool_use", "id": f"t{i}", "name": "Task",
-                                        "input": {"subagent_type": persona, "prompt": "go"}}]}})
-    (proj / "s.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
     s = load_settings(workspace=settings.workspace, library_dirs=settings.library_dirs,
-                      transcripts_dir=tmp_path / "transcripts")
+                      transcripts_dir=delegations(tmp_path / "transcripts", ["beta", "beta", "gamma"]))
     crlf_project(s)
     before = project_files(s)
     app = app_for(s)

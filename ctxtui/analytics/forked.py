@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from ctxtui.core import environ
+
 T = TypeVar("T")
 
 MAX_TASKS = 255
@@ -28,10 +30,7 @@ for the parent (busy with its own tasks) to empty it."""
 def usable_cores() -> int:
     """Cores this process may run on, or ``CTXTUI_WORKERS`` when that is a smaller positive
     number (a shared machine, or a benchmark's one-process peer); any other value is ignored."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
+    cores = environ.usable_cores()
     asked = os.environ.get("CTXTUI_WORKERS", "")
     return min(cores, int(asked)) if asked.isdigit() and int(asked) > 0 else cores
 

@@ -1,4 +1,5 @@
-"""The process environment with a few variables changed, read through rather than copied.
+"""The process environment with a few variables changed, read through rather than copied;
+and the cores this process may use.
 
 ``dict(os.environ)`` reads every variable, so a result built from the copy depends, as far as
 anyone can tell, on all of them (``ctxtui.core.inputs`` then cannot cache it). A view answers
@@ -32,3 +33,11 @@ class EnvView(Mapping[str, str]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1

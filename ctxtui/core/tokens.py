@@ -263,11 +263,9 @@ def _count_chunk(texts: list[str]) -> list[int]:
 
 def workers() -> int:
     """Threads for counting: tiktoken encodes without the GIL, so one per usable core."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    from ctxtui.core.environ import usable_cores
+
+    return max(1, min(usable_cores(), 8))
 
 
 class BackgroundCounter:

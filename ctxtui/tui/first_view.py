@@ -51,9 +51,11 @@ def _rows(settings: Settings) -> PaneRows:
 
 
 def can_fork() -> bool:
-    """A helper may be forked here and now (see the module docstring)."""
-    return (hasattr(os, "fork") and sys.platform != "darwin" and not sys.platform.startswith("win")
-            and threading.active_count() == 1)
+    """A helper may be forked here and now (see the module docstring): as for any fork
+    (:func:`ctxtui.analytics.forked.can_fork`), and not on macOS."""
+    from ctxtui.analytics import forked
+
+    return sys.platform != "darwin" and forked.can_fork()
 
 
 class FirstRows:
